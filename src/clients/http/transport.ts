@@ -1,0 +1,226 @@
+/**
+ * The one HTTP transport for outside APIs: one keep-alive undici Agent per origin, a deadline on every
+ * call, every response body consumed, JSON parsed and checked with zod. Non-2xx answers and schema
+ * mismatches become UpstreamError; retries are BullMQ's job, not this module's.
+ */
+import { Agent, request, type Dispatcher } from 'undici';
+import type { z } from 'zod';
+import { UpstreamError, type UpstreamSystem } from './upstream-error.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+export type QueryValue = string | number | boolean | undefined | readonly (string | number)[];
+
+export interface HttpRequest {
+  method: HttpMethod;
+  /** Path below the base URL, e.g. `/contacts/abc`. */
+  path: string;
+  query?: Record<string, QueryValue>;
+  headers?: Record<string, string>;
+  /** Sent as application/json. */
+  json?: unknown;
+  /** Sent as application/x-www-form-urlencoded. */
+  form?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+  durationMs: number;
+}
+
+/** Called after every exchange (including failures) for metrics and rate-limit bookkeeping. */
+export type ResponseObserver = (info: {
+  system: UpstreamSystem;
+  method: HttpMethod;
+  path: string;
+  status: number | 'timeout' | 'network';
+  headers: Record<string, string>;
+  durationMs: number;
+}) => void;
+
+export interface TransportOptions {
+  system: UpstreamSystem;
+  baseUrl: string;
+  timeoutMs: number;
+  /** Finds the upstream's request id (header or body field) for error reports. */
+  requestIdOf?: (headers: Record<string, string>, body: unknown) => string | undefined;
+  observe?: ResponseObserver;
+  /** Tests may hand in a MockAgent; otherwise one Agent per origin is created here. */
+  dispatcher?: Dispatcher;
+}
+
+export interface HttpTransport {
+  readonly system: UpstreamSystem;
+  readonly baseUrl: string;
+  /** Performs the exchange; resolves for any HTTP status, rejects only on timeout or network failure. */
+  send(req: HttpRequest): Promise<HttpResponse>;
+  /** Performs the exchange and returns the body parsed by `schema`; throws UpstreamError otherwise. */
+  json<T>(req: HttpRequest, schema: z.ZodType<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+const BODY_EXCERPT_CHARS = 300;
+
+export function createHttpTransport(options: TransportOptions): HttpTransport {
+  const base = new URL(options.baseUrl);
+  const basePath = base.pathname.replace(/\/+$/, '');
+  const ownsDispatcher = options.dispatcher === undefined;
+  const dispatcher =
+    options.dispatcher ??
+    new Agent({
+      keepAliveTimeout: 10_000,
+      keepAliveMaxTimeout: 60_000,
+      connections: 64,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      connect: { timeout: Math.min(options.timeoutMs, 5_000) },
+    });
+
+  function urlFor(req: HttpRequest): URL {
+    const url = new URL(basePath + req.path, base.origin);
+    for (const [name, value] of Object.entries(req.query ?? {})) {
+      if (value === undefined) continue;
+      if (Array.isArray(value)) for (const item of value) url.searchParams.append(name, String(item));
+      else url.searchParams.set(name, String(value));
+    }
+    return url;
+  }
+
+  async function send(req: HttpRequest): Promise<HttpResponse> {
+    const url = urlFor(req);
+    const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+    let body: string | undefined;
+    if (req.json !== undefined) {
+      body = JSON.stringify(req.json);
+      headers['content-type'] ??= 'application/json';
+    } else if (req.form !== undefined) {
+      body = new URLSearchParams(req.form).toString();
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    }
+    const started = performance.now();
+    const timeoutMs = req.timeoutMs ?? options.timeoutMs;
+    try {
+      const response = await request(url, {
+        method: req.method,
+        headers,
+        body,
+        dispatcher,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const text = await response.body.text();
+      const responseHeaders = flattenHeaders(response.headers);
+      const durationMs = performance.now() - started;
+      options.observe?.({ system: options.system, method: req.method, path: req.path, status: response.statusCode, headers: responseHeaders, durationMs });
+      return { status: response.statusCode, headers: responseHeaders, body: parseBody(text, responseHeaders), durationMs };
+    } catch (error) {
+      const durationMs = performance.now() - started;
+      const timedOut = isTimeout(error);
+      options.observe?.({ system: options.system, method: req.method, path: req.path, status: timedOut ? 'timeout' : 'network', headers: {}, durationMs });
+      throw new UpstreamError({
+        system: options.system,
+        code: timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_NETWORK',
+        method: req.method,
+        path: req.path,
+        cause: describeCause(error),
+      });
+    }
+  }
+
+  async function json<T>(req: HttpRequest, schema: z.ZodType<T>): Promise<T> {
+    const response = await send(req);
+    const requestId = options.requestIdOf?.(response.headers, response.body);
+    if (response.status < 200 || response.status >= 300) {
+      throw new UpstreamError({
+        system: options.system,
+        code: 'UPSTREAM_HTTP',
+        method: req.method,
+        path: req.path,
+        status: response.status,
+        bodyExcerpt: excerpt(response.body),
+        requestId,
+        retryAfterMs: retryAfterMs(response.headers),
+      });
+    }
+    const parsed = schema.safeParse(response.body ?? {});
+    if (!parsed.success) {
+      throw new UpstreamError({
+        system: options.system,
+        code: 'UPSTREAM_BAD_RESPONSE',
+        method: req.method,
+        path: req.path,
+        status: response.status,
+        bodyExcerpt: parsed.error.issues
+          .slice(0, 5)
+          .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+          .join('; '),
+        requestId,
+      });
+    }
+    return parsed.data;
+  }
+
+  return {
+    system: options.system,
+    baseUrl: options.baseUrl,
+    send,
+    json,
+    async close() {
+      if (ownsDispatcher) await dispatcher.close();
+    },
+  };
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
+
+function parseBody(text: string, headers: Record<string, string>): unknown {
+  if (text.length === 0) return undefined;
+  const type = headers['content-type'] ?? '';
+  if (type.includes('json') || /^\s*[[{]/.test(text)) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+function excerpt(body: unknown): string | undefined {
+  if (body === undefined) return undefined;
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  return text.length > BODY_EXCERPT_CHARS ? `${text.slice(0, BODY_EXCERPT_CHARS)}…` : text;
+}
+
+/** Retry-After in seconds or as an HTTP date; GHL's own reset header is read by the GHL client. */
+export function retryAfterMs(headers: Record<string, string>, now = Date.now()): number | undefined {
+  const value = headers['retry-after'];
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, Math.round(seconds * 1000));
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function isTimeout(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (
+    error.name === 'TimeoutError' ||
+    error.name === 'AbortError' ||
+    ('code' in error && (error.code === 'UND_ERR_HEADERS_TIMEOUT' || error.code === 'UND_ERR_BODY_TIMEOUT' || error.code === 'UND_ERR_CONNECT_TIMEOUT'))
+  );
+}
+
+/** Keeps only the error's name and code: undici errors can carry request options. */
+function describeCause(error: unknown): { name: string; code?: string } {
+  if (!(error instanceof Error)) return { name: 'UnknownError' };
+  const code = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  return code === undefined ? { name: error.name } : { name: error.name, code };
+}

@@ -1,0 +1,211 @@
+/**
+ * The environment, as one zod schema, loaded once at start-up (CONTRACT.md "Configuration").
+ * Nothing else in the project reads `process.env`.
+ */
+import { z } from 'zod';
+import { GHL_ED25519_PUBLIC_KEY_PEM, GHL_RSA_PUBLIC_KEY_PEM } from './ghl-published-keys.js';
+
+const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `15m`, `6h`, `30s`, `250ms`, `2d` or a bare number of seconds; `0` means off. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+  if (!match) return undefined;
+  const unit = (match[2] ?? 's') as keyof typeof DURATION_UNITS_MS;
+  return Math.round(Number(match[1]) * DURATION_UNITS_MS[unit]);
+}
+
+const duration = (example: string) =>
+  z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration such as ${example}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+export interface RateLimit {
+  max: number;
+  windowMs: number;
+}
+
+const rateLimit = z.string().transform((text, ctx): RateLimit => {
+  const match = /^\s*(\d+)\s*\/\s*(\d+(?:\.\d+)?)\s*$/.exec(text);
+  const max = Number(match?.[1]);
+  const seconds = Number(match?.[2]);
+  if (!match || max < 1 || seconds <= 0) {
+    ctx.addIssue({ code: 'custom', message: 'expected N/seconds, for example 100/10' });
+    return z.NEVER;
+  }
+  return { max, windowMs: Math.round(seconds * 1000) };
+});
+
+const booleanText = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((text) => text === 'true' || text === '1' || text === 'yes');
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((text) => (text === undefined || text.trim() === '' ? undefined : text.trim()));
+
+const optionalUrl = optionalText.pipe(z.url({ protocol: /^https?$/ }).optional());
+
+const commaList = z
+  .string()
+  .optional()
+  .transform((text) => (text ?? '').split(',').map((part) => part.trim()).filter((part) => part.length > 0));
+
+/** PEM text; env files often carry it on one line with literal `\n`. */
+const pem = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((text) => (text === undefined || text.trim() === '' ? fallback : text.replace(/\\n/g, '\n').trim() + '\n'))
+    .refine((text) => /-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/.test(text), 'expected a PEM public key');
+
+const encryptionKeys = commaList.pipe(
+  z.array(
+    z
+      .string()
+      .refine((key) => Buffer.from(key, 'base64').length === 32, 'each key must be 32 bytes, base64-encoded')
+      .transform((key) => Buffer.from(key, 'base64')),
+  ),
+);
+
+const cidrList = commaList.pipe(
+  z.array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'each entry must be an IP address or CIDR, e.g. 10.0.0.0/8')),
+);
+
+export const EnvSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+    REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]+$/).default('ghl-bridge'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    GHL_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://services.leadconnectorhq.com'),
+    GHL_API_VERSION: z.string().min(1).default('2021-07-28'),
+    GHL_PRIVATE_TOKEN: optionalText,
+    GHL_LOCATION_ID: optionalText,
+    GHL_CLIENT_ID: optionalText,
+    GHL_CLIENT_SECRET: optionalText,
+    GHL_OAUTH_REDIRECT_URI: optionalUrl,
+    GHL_WEBHOOK_PUBLIC_KEY: pem(GHL_RSA_PUBLIC_KEY_PEM),
+    GHL_WEBHOOK_ED25519_PUBLIC_KEY: pem(GHL_ED25519_PUBLIC_KEY_PEM),
+    GHL_WEBHOOK_SECRET: optionalText,
+
+    TRUSTPILOT_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.trustpilot.com'),
+    TRUSTPILOT_API_KEY: optionalText,
+    TRUSTPILOT_API_SECRET: optionalText,
+    TRUSTPILOT_USERNAME: optionalText,
+    TRUSTPILOT_PASSWORD: optionalText,
+    TRUSTPILOT_BUSINESS_UNIT_ID: optionalText,
+    TRUSTPILOT_WEBHOOK_SECRET: optionalText,
+    TRUSTPILOT_RATE_LIMIT: rateLimit.default({ max: 833, windowMs: 300_000 }),
+    TRUSTPILOT_CACHE_TTL: duration('6h').default(6 * 3_600_000),
+
+    OPINIONSTAGE_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.opinionstage.com/api/v2'),
+    OPINIONSTAGE_API_KEY: optionalText,
+    OPINIONSTAGE_WEBHOOK_SECRET: optionalText,
+    OPINIONSTAGE_POLL_INTERVAL: optionalText.pipe(duration('15m').optional()),
+    OPINIONSTAGE_ITEM_IDS: commaList,
+    OPINIONSTAGE_SURVEY_URL: optionalUrl,
+    OPINIONSTAGE_PUSH_URL: optionalUrl,
+    OPINIONSTAGE_PUSH_SECRET: optionalText,
+
+    ALERT_WEBHOOK_URL: optionalUrl,
+    ALERT_WEBHOOK_SECRET: optionalText,
+    ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    VIEWER_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    ENCRYPTION_KEY: encryptionKeys,
+    DRY_RUN: booleanText.default(false),
+    MAPPING_FILE: optionalText,
+    WEBHOOK_IP_ALLOWLIST: cidrList,
+    RECONCILE_INTERVAL: duration('15m').default(15 * 60_000),
+    GHL_RATE_LIMIT: rateLimit.default({ max: 100, windowMs: 10_000 }),
+    GHL_DAILY_LIMIT: z.coerce.number().int().positive().default(200_000),
+    COALESCE_WINDOW_MS: z.coerce.number().int().min(0).default(2000),
+
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
+    WORKER_LOCK_DURATION: duration('30s').pipe(z.number().min(1_000, 'must be at least 1s')).default(30_000),
+    SHUTDOWN_TIMEOUT: duration('30s').default(30_000),
+    UPSTREAM_TIMEOUT: duration('10s').default(10_000),
+    SANDBOX: z.enum(['auto', 'true', 'false']).default('auto'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.GHL_PRIVATE_TOKEN && !env.GHL_LOCATION_ID) {
+      ctx.addIssue({ code: 'custom', path: ['GHL_LOCATION_ID'], message: 'is required when GHL_PRIVATE_TOKEN is set' });
+    }
+    if (env.GHL_CLIENT_ID && !env.GHL_CLIENT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['GHL_CLIENT_SECRET'], message: 'is required when GHL_CLIENT_ID is set' });
+    }
+    if (env.GHL_CLIENT_ID && env.ENCRYPTION_KEY.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEY'], message: 'is required in OAuth mode (GHL_CLIENT_ID set)' });
+    }
+  });
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config extends Env {
+  /** No GHL credentials: run against the built-in simulators. */
+  sandbox: boolean;
+  /** Opinion Stage poll interval, falling back to RECONCILE_INTERVAL. */
+  opinionStagePollMs: number;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws ConfigError with one line per bad variable and never the value. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const relevant: Record<string, string | undefined> = {};
+  for (const key of Object.keys(EnvSchema.shape)) relevant[key] = source[key];
+  const parsed = EnvSchema.safeParse(relevant);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      return `${name}: ${describeIssue(issue)}`;
+    });
+    throw new ConfigError([...new Set(problems)]);
+  }
+  const env = parsed.data;
+  const hasCredentials = Boolean(env.GHL_PRIVATE_TOKEN || env.GHL_CLIENT_ID);
+  const sandbox = env.SANDBOX === 'true' || (env.SANDBOX === 'auto' && !hasCredentials);
+  return { ...env, sandbox, opinionStagePollMs: env.OPINIONSTAGE_POLL_INTERVAL ?? env.RECONCILE_INTERVAL };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  // zod's own messages for enums and numbers name the expectation, never the received value.
+  if (issue.code === 'invalid_value') return `must be one of ${issue.values.map(String).join(', ')}`;
+  if (issue.code === 'invalid_format' && issue.format === 'url') return 'must be a valid URL';
+  return issue.message;
+}
+
+/** Every configured secret value, so tests and the logger can prove none leaks. */
+export function secretValues(config: Config): string[] {
+  const values = [
+    config.GHL_PRIVATE_TOKEN,
+    config.GHL_CLIENT_SECRET,
+    config.GHL_WEBHOOK_SECRET,
+    config.TRUSTPILOT_API_KEY,
+    config.TRUSTPILOT_API_SECRET,
+    config.TRUSTPILOT_PASSWORD,
+    config.TRUSTPILOT_WEBHOOK_SECRET,
+    config.OPINIONSTAGE_API_KEY,
+    config.OPINIONSTAGE_WEBHOOK_SECRET,
+    config.OPINIONSTAGE_PUSH_SECRET,
+    config.ALERT_WEBHOOK_SECRET,
+    config.ADMIN_TOKEN,
+    config.VIEWER_TOKEN,
+    ...config.ENCRYPTION_KEY.map((key) => key.toString('base64')),
+  ];
+  return values.filter((value): value is string => typeof value === 'string' && value.length >= 6);
+}

@@ -1,0 +1,109 @@
+/**
+ * buildApp(deps): the Fastify application without `listen`, so tests and the OpenAPI generator can
+ * build it exactly as production does.
+ */
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Config } from '../config/env.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { errorReply } from './schemas/common.js';
+import { registerHealthRoutes, type ReadinessCheck } from './routes/health.js';
+import { registerMetricsRoute } from './routes/metrics.js';
+import { registerGhlWebhookRoutes, type GhlIngestDeps } from './routes/webhooks-ghl.js';
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  /** Present when this process serves webhooks (web and all modes). */
+  ghlIngest?: GhlIngestDeps;
+  readinessChecks: ReadinessCheck[];
+  /** Refreshes scrape-time gauges (queue depths, dead letters) before /metrics answers. */
+  collectMetrics?: () => Promise<void>;
+  version: string;
+}
+
+export type App = FastifyInstance;
+
+export async function buildApp(deps: AppDeps): Promise<App> {
+  // Widen pino's Logger to Fastify's logger interface so plugins type-check against the default instance.
+  const loggerInstance: FastifyBaseLogger = deps.logger;
+  const app = Fastify({
+    loggerInstance,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Per-request lines cost too much at webhook rates; routes log their own outcomes.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send(errorReply(404, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`));
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'ghl-bridge',
+        version: deps.version,
+        description:
+          'Self-hosted bridge between GoHighLevel contacts, Trustpilot and Opinion Stage. Webhooks are verified, durably queued, then answered.',
+      },
+      tags: [
+        { name: 'webhooks', description: 'Inbound events' },
+        { name: 'operations', description: 'Health, readiness and metrics' },
+      ],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  registerHealthRoutes(app, deps.readinessChecks);
+  registerMetricsRoute(app, deps.metrics, deps.collectMetrics);
+  if (deps.ghlIngest) await app.register(registerGhlWebhookRoutes, { deps: deps.ghlIngest, metrics: deps.metrics, logger: deps.logger });
+  return app;
+}
+
+/**
+ * Fastify's own errors keep their status (413, 415, 400); anything unexpected on a webhook route
+ * becomes 429 so GHL redelivers instead of dropping the event; elsewhere it is a plain 500.
+ */
+function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const fields = error.validation.map((issue) => ({
+      path: issue.instancePath.replace(/^\//, '').replace(/\//g, '.') || String(issue.params?.issue ?? ''),
+      message: issue.message ?? 'invalid',
+    }));
+    return reply.code(400).send(errorReply(400, 'VALIDATION_FAILED', 'the request does not match the schema', fields));
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const code = error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'UNSUPPORTED_MEDIA_TYPE' : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'BODY_TOO_LARGE' : (error.code ?? 'BAD_REQUEST');
+    return reply.code(status).send(errorReply(status, code, error.message));
+  }
+  request.log.error({ err: { name: error.name, message: error.message, code: error.code } }, 'unhandled route error');
+  if (request.url.startsWith('/webhooks/')) {
+    reply.header('retry-after', '5');
+    return reply.code(429).send(errorReply(429, 'TEMPORARILY_UNAVAILABLE', 'the event could not be processed right now; retry later'));
+  }
+  return reply.code(500).send(errorReply(500, 'INTERNAL', 'internal error'));
+}

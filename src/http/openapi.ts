@@ -1,0 +1,41 @@
+/**
+ * Builds the OpenAPI document from the route schemas, with inert dependencies: generating the spec
+ * needs no Redis and no upstream. `scripts/generate-openapi.ts` writes it to `openapi/openapi.json`.
+ */
+import { loadConfig } from '../config/env.js';
+import { createLogger } from '../observability/logger.js';
+import { createMetrics } from '../observability/metrics.js';
+import { QueueUnavailableError } from '../queue/webhook-producer.js';
+import { buildApp } from './app.js';
+
+export async function buildOpenApiDocument(version: string): Promise<unknown> {
+  const config = loadConfig({});
+  const app = await buildApp({
+    config,
+    logger: createLogger({ level: 'silent' }),
+    metrics: createMetrics(),
+    version,
+    readinessChecks: [],
+    ghlIngest: {
+      verifier: { verify: () => ({ ok: false, reason: 'missing' }) },
+      producer: {
+        enqueue: async () => {
+          throw new QueueUnavailableError('spec generation');
+        },
+      },
+      workflowSecret: undefined,
+      isServedLocation: async () => false,
+    },
+  });
+  try {
+    await app.ready();
+    return app.swagger();
+  } finally {
+    await app.close();
+  }
+}
+
+/** Stable text: the checked-in file must not change unless a schema did. */
+export function serializeOpenApi(document: unknown): string {
+  return `${JSON.stringify(document, null, 2)}\n`;
+}

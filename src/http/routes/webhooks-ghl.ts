@@ -1,0 +1,250 @@
+/**
+ * GHL webhooks in: verify the raw bytes, parse and validate, drop redeliveries, queue durably, and only
+ * then answer. Nothing is processed inline; a Redis outage is a fast 429 (GHL redelivers on 429),
+ * never a 5xx or a hang that would lose the event.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Logger } from '../../observability/logger.js';
+import type { Metrics } from '../../observability/metrics.js';
+import { QueueUnavailableError, type WebhookProducer } from '../../queue/webhook-producer.js';
+import { bodyHash } from '../../webhooks/body-hash.js';
+import { checkTimestamp, parseGhlEvent } from '../../webhooks/ghl-events.js';
+import type { GhlSignatureVerifier } from '../../webhooks/ghl-signature.js';
+import { parseGhlWorkflowPayload } from '../../webhooks/ghl-workflow.js';
+import { checkSharedSecret } from '../../webhooks/shared-secret.js';
+import { WEBHOOK_ERROR_REPLIES, WebhookReplySchema, errorReply, type WebhookReply } from '../schemas/common.js';
+
+export interface GhlIngestDeps {
+  verifier: GhlSignatureVerifier;
+  producer: WebhookProducer;
+  /** GHL_WEBHOOK_SECRET: authenticates the unsigned workflow webhook action. */
+  workflowSecret: string | undefined;
+  /** Whether the bridge serves this location (private-token location or an OAuth install). */
+  isServedLocation(locationId: string): Promise<boolean>;
+  now?: () => number;
+}
+
+/** GHL redelivers a marketplace webhook for hours; keep its id at least a day. */
+const MARKETPLACE_DEDUPE_TTL_SECONDS = 25 * 3_600;
+/** Workflow actions carry no delivery id: identical bodies within 10 minutes are one event. */
+const WORKFLOW_DEDUPE_TTL_SECONDS = 10 * 60;
+const RETRY_AFTER_SECONDS = '10';
+const LIFECYCLE_TYPES = new Set(['AppInstall', 'AppUninstall']);
+
+const GhlEventBodySchema = z
+  .looseObject({
+    type: z.string().describe('Event name, e.g. ContactCreate, ContactUpdate, NoteCreate, TaskComplete, INSTALL'),
+    locationId: z.string().optional(),
+    webhookId: z.string().optional(),
+    timestamp: z.string().optional(),
+  })
+  .describe('A GHL marketplace webhook event (flat JSON as GHL sends it); see GHL webhook events docs')
+  .meta({ id: 'GhlWebhookEvent' });
+
+const GhlWorkflowBodySchema = z
+  .looseObject({
+    contact_id: z.string().optional(),
+    email: z.string().optional(),
+    location: z.looseObject({ id: z.string() }),
+    customData: z.record(z.string(), z.unknown()).optional(),
+  })
+  .describe("What a GHL workflow's Webhook action sends: standard contact fields at the top level, `location.id`, optional `customData`")
+  .meta({ id: 'GhlWorkflowPayload' });
+
+const SignatureHeadersSchema = z.looseObject({
+  'x-ghl-signature': z.string().optional().describe('Ed25519 signature (base64) of the raw body; when present it alone decides'),
+  'x-wh-signature': z.string().optional().describe('Legacy RSA-SHA256 signature (base64) of the raw body'),
+});
+
+const TokenHeadersSchema = z.looseObject({
+  'x-webhook-token': z.string().optional().describe('Shared secret (or use the `token` query parameter)'),
+});
+
+export async function registerGhlWebhookRoutes(
+  app: FastifyInstance,
+  options: { deps: GhlIngestDeps; metrics: Metrics; logger: Logger },
+): Promise<void> {
+  const { deps, metrics } = options;
+  const now = deps.now ?? Date.now;
+
+  // Signatures cover the exact bytes GHL sent, so the body stays a Buffer until verified.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  // Validation happens by hand after the signature check; the schemas below document the bodies.
+  app.setValidatorCompiler(() => (value) => ({ value }));
+
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+
+  typed.post(
+    '/webhooks/ghl',
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: 'GHL marketplace webhooks (contact, note and task events; AppInstall/AppUninstall)',
+        description:
+          'Verifies `x-ghl-signature` (Ed25519) or, when absent, `x-wh-signature` (RSA-SHA256) over the raw body; validates the event; ' +
+          'drops redeliveries (same `webhookId`, or same body, within 24 h); queues durably; then answers.',
+        headers: SignatureHeadersSchema,
+        body: GhlEventBodySchema,
+        response: { 200: WebhookReplySchema, ...WEBHOOK_ERROR_REPLIES },
+      },
+    },
+    async (request, reply) => {
+      const raw = rawBody(request);
+      const signature = deps.verifier.verify(raw, request.headers);
+      if (!signature.ok) {
+        count('marketplace', 'unknown', 'rejected');
+        const code = signature.reason === 'missing' ? 'SIGNATURE_MISSING' : 'SIGNATURE_INVALID';
+        return reply.code(401).send(errorReply(401, code, signature.reason === 'missing' ? 'no webhook signature header' : 'the webhook signature does not verify'));
+      }
+      const json = parseJson(raw);
+      if (!json.ok) return badJson(reply, 'marketplace', json.message);
+
+      const parsed = parseGhlEvent(json.value);
+      if (parsed.kind === 'invalid') {
+        count('marketplace', typeOf(json.value), 'rejected');
+        return reply.code(400).send(errorReply(400, 'INVALID_PAYLOAD', 'the event does not match its schema', parsed.issues));
+      }
+      if (parsed.kind === 'unknown-type') {
+        count('marketplace', 'unknown', 'ignored');
+        request.log.info({ eventType: parsed.type.slice(0, 64) }, 'webhook of unknown type ignored');
+        return reply.code(200).send(ignored('unknown event type'));
+      }
+      const event = parsed.event;
+      const timestamp = checkTimestamp(event.timestamp, now());
+      if (timestamp === 'future') {
+        count('marketplace', event.type, 'rejected');
+        return reply.code(401).send(errorReply(401, 'TIMESTAMP_IN_FUTURE', 'the event timestamp is more than 5 minutes in the future'));
+      }
+      if (timestamp === 'unparseable') {
+        count('marketplace', event.type, 'rejected');
+        return reply.code(400).send(errorReply(400, 'INVALID_PAYLOAD', 'the event does not match its schema', [{ path: 'timestamp', message: 'must be an ISO 8601 date-time' }]));
+      }
+      const locationId = 'locationId' in event && typeof event.locationId === 'string' ? event.locationId : undefined;
+      const scope = locationId ?? ('companyId' in event && typeof event.companyId === 'string' ? event.companyId : 'unknown');
+      if (!LIFECYCLE_TYPES.has(event.type) && (locationId === undefined || !(await servesSafely(locationId)))) {
+        count('marketplace', event.type, 'ignored');
+        request.log.info({ eventType: event.type, locationId }, 'webhook for a location not served ignored');
+        return reply.code(200).send(ignored('location not served by this bridge'));
+      }
+      const dedupeKey = event.webhookId ? `id:${event.webhookId}` : `body:${bodyHash(raw)}`;
+      return enqueue(reply, 'marketplace', event.type, scope, dedupeKey, MARKETPLACE_DEDUPE_TTL_SECONDS, event);
+    },
+  );
+
+  typed.post(
+    '/webhooks/ghl/workflow',
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: "Events sent by a GHL workflow's Webhook action, authenticated by GHL_WEBHOOK_SECRET",
+        description: 'Send the secret as header `x-webhook-token` or query `token`. Identical bodies within 10 minutes count once.',
+        headers: TokenHeadersSchema,
+        querystring: z.object({ token: z.string().optional() }),
+        body: GhlWorkflowBodySchema,
+        response: { 200: WebhookReplySchema, ...WEBHOOK_ERROR_REPLIES },
+      },
+    },
+    async (request, reply) => {
+      const secret = checkSharedSecret(deps.workflowSecret, request.headers, request.query as Record<string, unknown>);
+      if (secret !== 'ok') {
+        count('workflow', 'unknown', 'rejected');
+        const message = secret === 'not-configured' ? 'workflow webhooks are disabled: set GHL_WEBHOOK_SECRET' : 'missing or wrong webhook token';
+        return reply.code(401).send(errorReply(401, secret === 'not-configured' ? 'NOT_CONFIGURED' : 'TOKEN_INVALID', message));
+      }
+      const raw = rawBody(request);
+      const json = parseJson(raw);
+      if (!json.ok) return badJson(reply, 'workflow', json.message);
+      const parsed = parseGhlWorkflowPayload(json.value);
+      if (parsed.kind === 'invalid') {
+        count('workflow', 'unknown', 'rejected');
+        return reply.code(400).send(errorReply(400, 'INVALID_PAYLOAD', 'the workflow payload does not match its schema', parsed.issues));
+      }
+      const event = parsed.event;
+      if (!(await servesSafely(event.locationId))) {
+        count('workflow', event.type, 'ignored');
+        return reply.code(200).send(ignored('location not served by this bridge'));
+      }
+      return enqueue(reply, 'workflow', event.type, event.locationId, `workflow:${bodyHash(raw)}`, WORKFLOW_DEDUPE_TTL_SECONDS, event);
+    },
+  );
+
+  async function enqueue(
+    reply: FastifyReply,
+    source: 'marketplace' | 'workflow',
+    type: string,
+    locationId: string,
+    dedupeKey: string,
+    ttlSeconds: number,
+    event: Record<string, unknown>,
+  ) {
+    try {
+      const result = await deps.producer.enqueue({
+        locationId,
+        dedupeKey,
+        ttlSeconds,
+        job: { source, receivedAt: now(), event },
+      });
+      count(source, type, result.status);
+      return reply.code(200).send({ status: result.status, id: result.id } satisfies WebhookReply);
+    } catch (error) {
+      if (!(error instanceof QueueUnavailableError)) throw error;
+      count(source, type, 'unavailable');
+      reply.log.warn({ eventType: type, reason: error.message }, 'webhook not queued, asked sender to retry');
+      return reply
+        .code(429)
+        .header('retry-after', RETRY_AFTER_SECONDS)
+        .send(errorReply(429, error.code, 'the event could not be queued right now; retry later'));
+    }
+  }
+
+  async function servesSafely(locationId: string): Promise<boolean> {
+    try {
+      return await deps.isServedLocation(locationId);
+    } catch {
+      // Unsure whether we serve it: queue it anyway, the worker decides. Losing it would be worse.
+      return true;
+    }
+  }
+
+  function badJson(reply: FastifyReply, source: 'marketplace' | 'workflow', message: string) {
+    count(source, 'unknown', 'rejected');
+    return reply.code(400).send(errorReply(400, 'INVALID_JSON', 'the body is not valid JSON', [{ path: '', message }]));
+  }
+
+  function count(source: string, type: string, outcome: string): void {
+    metrics.webhooks.inc({ source, type: metricType(type), outcome });
+  }
+}
+
+function rawBody(request: FastifyRequest): Buffer {
+  return Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+}
+
+function parseJson(raw: Buffer): { ok: true; value: unknown } | { ok: false; message: string } {
+  try {
+    return { ok: true, value: JSON.parse(raw.toString('utf8')) as unknown };
+  } catch (error) {
+    return { ok: false, message: error instanceof Error ? error.message.slice(0, 200) : 'invalid JSON' };
+  }
+}
+
+function ignored(reason: string): WebhookReply {
+  return { status: 'ignored', id: null, reason };
+}
+
+function typeOf(value: unknown): string {
+  return typeof value === 'object' && value !== null && 'type' in value && typeof value.type === 'string' ? value.type : 'unknown';
+}
+
+const KNOWN_METRIC_TYPES = new Set([
+  'ContactCreate', 'ContactUpdate', 'ContactDelete', 'ContactTagUpdate', 'ContactDndUpdate',
+  'NoteCreate', 'NoteUpdate', 'NoteDelete', 'TaskCreate', 'TaskComplete', 'TaskDelete', 'AppInstall', 'AppUninstall',
+]);
+
+/** Event types come from outside: keep the metric label set bounded. */
+function metricType(type: string): string {
+  return KNOWN_METRIC_TYPES.has(type) ? type : 'other';
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+/**
+ * CLI entry: `ghl-bridge <web|worker|all|sandbox|doctor|replay|backfill|setup-fields>`.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from './config/env.js';
+import { createContainer, type ProcessMode } from './lifecycle/container.js';
+import { connectSandbox, demoInstructions, startSandbox, type Sandbox } from './lifecycle/sandbox.js';
+import { installShutdown } from './lifecycle/shutdown.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { startGhlSimulator } from './sandbox/ghl/simulator.js';
+
+const USAGE = `usage: ghl-bridge <command>
+
+commands:
+  web            HTTP only: receive webhooks, serve health, metrics and docs
+  worker         workers only: process queued jobs
+  all            web and workers in one process (sandbox mode when no GHL credentials are set)
+  sandbox        the built-in GHL simulator only
+  doctor         check configuration, credentials and connectivity (not yet available)
+  replay         re-run dead-lettered jobs (not yet available)
+  backfill       queue a sync of every contact of a location (not yet available)
+  setup-fields   create the mapped custom fields that are missing (not yet available)`;
+
+const PLANNED_COMMANDS = new Set(['doctor', 'replay', 'backfill', 'setup-fields']);
+
+function packageVersion(): string {
+  try {
+    const text = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && 'version' in parsed && typeof parsed.version === 'string' ? parsed.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: false });
+  const command = positionals[0] ?? 'all';
+  if (command === 'help' || command === '--help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (PLANNED_COMMANDS.has(command)) {
+    process.stderr.write(`ghl-bridge ${command}: not available in this version yet\n`);
+    return 2;
+  }
+  if (!['web', 'worker', 'all', 'sandbox'].includes(command)) {
+    process.stderr.write(`ghl-bridge: unknown command "${command}"\n\n${USAGE}\n`);
+    return 2;
+  }
+
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`ghl-bridge: invalid configuration\n${error.problems.map((line) => `  ${line}`).join('\n')}\n`);
+    return 1;
+  }
+  const logger = createLogger({ level: config.LOG_LEVEL });
+
+  if (command === 'sandbox') return runSimulatorsOnly(config, logger);
+  return runService(command as ProcessMode, config, logger);
+}
+
+async function runService(mode: ProcessMode, initial: Config, logger: Logger): Promise<number> {
+  let sandbox: Sandbox | undefined;
+  let config = initial;
+  if (config.sandbox) {
+    if (mode !== 'all') {
+      process.stderr.write(`ghl-bridge ${mode}: no GHL credentials configured (GHL_PRIVATE_TOKEN + GHL_LOCATION_ID, or GHL_CLIENT_ID + GHL_CLIENT_SECRET); sandbox mode runs only with "all"\n`);
+      return 1;
+    }
+    sandbox = await startSandbox(config, logger);
+    config = sandbox.config;
+  }
+  const container = await createContainer({ mode, config, logger, version: packageVersion() });
+  const activeSandbox = sandbox;
+  installShutdown(logger, config.SHUTDOWN_TIMEOUT, async () => {
+    await container.close();
+    await activeSandbox?.close();
+  });
+  if (container.app) {
+    const address = await container.app.listen({ host: config.HOST, port: config.PORT });
+    const bridgeUrl = localUrl(address);
+    logger.info({ url: bridgeUrl, mode }, 'listening');
+    if (sandbox) {
+      connectSandbox(sandbox, bridgeUrl);
+      process.stdout.write(`\n${demoInstructions(sandbox, bridgeUrl)}\n\n`);
+    }
+  }
+  logger.info({ mode, workers: container.workers.map((worker) => worker.name), dryRun: config.DRY_RUN }, 'ghl-bridge started');
+  return -1;
+}
+
+async function runSimulatorsOnly(config: Config, logger: Logger): Promise<number> {
+  const ghl = await startGhlSimulator({ host: config.HOST, port: config.PORT === 0 ? 0 : config.PORT + 1 });
+  installShutdown(logger, config.SHUTDOWN_TIMEOUT, () => ghl.close());
+  process.stdout.write(`GHL simulator: ${ghl.url}\nEd25519 public key:\n${ghl.publicKeys.ed25519}\nRSA public key:\n${ghl.publicKeys.rsa}\n`);
+  return -1;
+}
+
+/** 0.0.0.0 is where we listen, not an address a user can open. */
+function localUrl(address: string): string {
+  return address.replace('://0.0.0.0', '://127.0.0.1').replace('://[::]', '://127.0.0.1');
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // -1: a long-running service; it ends through the shutdown handler.
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`ghl-bridge: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

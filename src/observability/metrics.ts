@@ -1,0 +1,73 @@
+/**
+ * One Prometheus registry for the process. Labels stay low-cardinality: no contact or location ids.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  webhooks: Counter<'source' | 'type' | 'outcome'>;
+  jobs: Gauge<'queue' | 'state'>;
+  jobDuration: Histogram<'queue' | 'outcome'>;
+  upstreamCalls: Counter<'system' | 'status'>;
+  upstreamDuration: Histogram<'system'>;
+  rateLimitWaits: Counter<'system' | 'scope'>;
+  deadLetters: Gauge;
+  skipped: Counter<'queue' | 'reason'>;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'ghl_bridge_' });
+  return {
+    registry,
+    webhooks: new Counter({
+      name: 'ghl_bridge_webhooks_total',
+      help: 'Inbound webhooks by source, event type and outcome (accepted, duplicate, ignored, rejected, unavailable)',
+      labelNames: ['source', 'type', 'outcome'],
+      registers: [registry],
+    }),
+    jobs: new Gauge({
+      name: 'ghl_bridge_jobs',
+      help: 'Jobs by queue and state, read from Redis at scrape time',
+      labelNames: ['queue', 'state'],
+      registers: [registry],
+    }),
+    jobDuration: new Histogram({
+      name: 'ghl_bridge_job_duration_seconds',
+      help: 'Processing time of jobs by queue and outcome',
+      labelNames: ['queue', 'outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    upstreamCalls: new Counter({
+      name: 'ghl_bridge_upstream_calls_total',
+      help: 'Calls to outside APIs by system and HTTP status (or timeout/network)',
+      labelNames: ['system', 'status'],
+      registers: [registry],
+    }),
+    upstreamDuration: new Histogram({
+      name: 'ghl_bridge_upstream_duration_seconds',
+      help: 'Duration of calls to outside APIs',
+      labelNames: ['system'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    rateLimitWaits: new Counter({
+      name: 'ghl_bridge_rate_limit_waits_total',
+      help: 'Times a job waited for a rate budget (scope: window, day, upstream-429)',
+      labelNames: ['system', 'scope'],
+      registers: [registry],
+    }),
+    deadLetters: new Gauge({
+      name: 'ghl_bridge_dead_letters',
+      help: 'Jobs in the dead-letter queue, read at scrape time',
+      registers: [registry],
+    }),
+    skipped: new Counter({
+      name: 'ghl_bridge_jobs_skipped_total',
+      help: 'Jobs completed without work, by queue and reason',
+      labelNames: ['queue', 'reason'],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * The one place that decides what a failure means (STYLE.md habit 6):
+ * - retry: network errors, timeouts, 5xx, 408, and anything unknown (BullMQ backs off with jitter);
+ * - give up: 400, 401 (after the client's one refresh), 403, 404, 422, and bad input;
+ * - wait: 429 waits for the upstream's reset and burns no attempt.
+ */
+import { ZodError } from 'zod';
+import { UpstreamError } from '../clients/http/upstream-error.js';
+
+export type FailureDecision =
+  | { action: 'retry'; cause: string }
+  | { action: 'give-up'; cause: string }
+  | { action: 'wait'; delayMs: number; cause: string };
+
+const PERMANENT_STATUSES = new Set([400, 401, 403, 404, 405, 409, 410, 413, 415, 422]);
+const DEFAULT_RATE_LIMIT_WAIT_MS = 10_000;
+const MAX_RATE_LIMIT_WAIT_MS = 24 * 3_600_000;
+
+/** Errors our own code raises when retrying cannot help (bad job data, unserved location...). */
+export class PermanentJobError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PermanentJobError';
+  }
+}
+
+export function classifyError(error: unknown): FailureDecision {
+  if (error instanceof UpstreamError) {
+    const cause = `${error.system}:${error.status ?? error.code}`;
+    if (error.code === 'UPSTREAM_TIMEOUT' || error.code === 'UPSTREAM_NETWORK') return { action: 'retry', cause };
+    // A 2xx with a body we cannot read will not read better next time: show it to a human.
+    if (error.code === 'UPSTREAM_BAD_RESPONSE') return { action: 'give-up', cause: `${error.system}:bad-response` };
+    const status = error.status ?? 0;
+    if (status === 429) {
+      const delayMs = Math.min(MAX_RATE_LIMIT_WAIT_MS, Math.max(250, error.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS));
+      return { action: 'wait', delayMs, cause };
+    }
+    if (PERMANENT_STATUSES.has(status)) return { action: 'give-up', cause };
+    return { action: 'retry', cause };
+  }
+  if (error instanceof PermanentJobError) return { action: 'give-up', cause: error.code };
+  if (error instanceof ZodError) return { action: 'give-up', cause: 'invalid-job-data' };
+  const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  if (code === 'GHL_LOCATION_NOT_SERVED') return { action: 'give-up', cause: code };
+  return { action: 'retry', cause: code ?? (error instanceof Error ? error.name : 'unknown') };
+}

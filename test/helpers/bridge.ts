@@ -1,0 +1,72 @@
+/**
+ * Starts the real bridge (the production container) in-process against a test Redis, with its log
+ * lines captured so tests can assert on them (and prove no secret leaks).
+ */
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { loadConfig, type Config } from '../../src/config/env.js';
+import { createContainer, type Container, type ProcessMode } from '../../src/lifecycle/container.js';
+import { createLogger } from '../../src/observability/logger.js';
+
+export interface TestBridge {
+  url: string;
+  config: Config;
+  container: Container;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export interface TestBridgeOptions {
+  mode?: ProcessMode;
+  redisUrl: string;
+  env?: Record<string, string>;
+  ingestTimeoutMs?: number;
+}
+
+/** A unique key prefix per bridge, so tests sharing a Redis never see each other's jobs. */
+export function testPrefix(): string {
+  return `t${randomBytes(4).toString('hex')}`;
+}
+
+export async function startTestBridge(options: TestBridgeOptions): Promise<TestBridge> {
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'debug',
+    REDIS_URL: options.redisUrl,
+    REDIS_PREFIX: testPrefix(),
+    SANDBOX: 'false',
+    COALESCE_WINDOW_MS: '0',
+    WORKER_CONCURRENCY: '4',
+    ...options.env,
+  });
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter((line) => line.length > 0));
+      done();
+    },
+  });
+  const logger = createLogger({ level: config.LOG_LEVEL, destination });
+  const container = await createContainer({
+    mode: options.mode ?? 'all',
+    config,
+    logger,
+    version: 'test',
+    ...(options.ingestTimeoutMs === undefined ? {} : { ingestTimeoutMs: options.ingestTimeoutMs }),
+  });
+  let url = '';
+  if (container.app) url = (await container.app.listen({ host: '127.0.0.1', port: 0 })).replace('localhost', '127.0.0.1');
+  return { url, config, container, logs, close: () => container.close() };
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
