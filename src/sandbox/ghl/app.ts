@@ -1,0 +1,92 @@
+/**
+ * The simulator's Fastify app (no listen): JSON parsing as GHL's NestJS gateway does it, GHL error
+ * bodies, the request pipeline, the API routes and the control routes.
+ */
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { registerControlRoutes, type ControlDeps } from './control-routes.js';
+import { GhlHttpError } from './errors.js';
+import type { Mutations } from './mutations.js';
+import { registerRequestPipeline, type PipelineDeps } from './request-pipeline.js';
+import { registerContactSearchRoutes } from './routes-contact-search.js';
+import { registerContactRoutes } from './routes-contacts.js';
+import { registerCustomFieldRoutes } from './routes-custom-fields.js';
+import { registerTaskNoteRoutes } from './routes-tasks-notes.js';
+import type { GhlStore } from './store.js';
+
+export interface SimulatorAppDeps {
+  logger: boolean;
+  store: GhlStore;
+  mutations: Mutations;
+  pipeline: PipelineDeps;
+  control: ControlDeps;
+  baseUrl(): string;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+function isFastifyError(error: unknown): error is FastifyError {
+  return error instanceof Error && 'statusCode' in error && typeof error.statusCode === 'number';
+}
+
+export function buildSimulatorApp(deps: SimulatorAppDeps): FastifyInstance {
+  // forceCloseConnections: close() must also end keep-alive sockets and requests held by a timeout fault.
+  const app = Fastify({ logger: deps.logger, forceCloseConnections: true });
+
+  // An empty JSON body (e.g. a DELETE sent with content-type but nothing else) is no body, not a 400.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : 'Invalid JSON';
+      done(new GhlHttpError(400, { statusCode: 400, message, error: 'Bad Request' }), undefined);
+    }
+  });
+
+  app.setErrorHandler((error: unknown, _request, reply) => {
+    if (error instanceof GhlHttpError) {
+      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+      return reply.code(error.statusCode).send(error.body);
+    }
+    if (isFastifyError(error) && error.statusCode !== undefined && error.statusCode < 500) {
+      const status = error.statusCode;
+      return reply.code(status).send({ statusCode: status, message: error.message, error: STATUS_TEXT[status] ?? 'Error' });
+    }
+    reply.log.error({ err: error }, 'simulator handler failed');
+    return reply.code(500).send({ statusCode: 500, message: 'Internal server error' });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({
+      statusCode: 404,
+      message: `Cannot ${request.method} ${request.url.split('?')[0] ?? request.url}`,
+      error: 'Not Found',
+    }),
+  );
+
+  registerRequestPipeline(app, deps.pipeline);
+  registerContactSearchRoutes(app, { store: deps.store, baseUrl: deps.baseUrl });
+  registerContactRoutes(app, { store: deps.store, mutations: deps.mutations });
+  registerTaskNoteRoutes(app, { store: deps.store, mutations: deps.mutations });
+  registerCustomFieldRoutes(app, { store: deps.store });
+  registerControlRoutes(app, deps.control);
+  return app;
+}

@@ -1,0 +1,40 @@
+/**
+ * GHL's error bodies (common-schemas.json and the messages measured against the live API, NOTES §7).
+ * Thrown from hooks and handlers; the app's error handler sends `body` with `statusCode`.
+ */
+export class GhlHttpError extends Error {
+  readonly code = 'GHL_SIM_HTTP_ERROR';
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    readonly statusCode: number,
+    readonly body: Record<string, unknown>,
+    options: { retryAfterSeconds?: number } = {},
+  ) {
+    super(typeof body.message === 'string' ? body.message : `HTTP ${statusCode}`);
+    this.name = 'GhlHttpError';
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+export const ghlErrors = {
+  invalidToken: () =>
+    new GhlHttpError(401, { statusCode: 401, message: 'Invalid token: access token is invalid', error: 'Unauthorized' }),
+  expiredToken: () => new GhlHttpError(401, { statusCode: 401, message: 'Invalid JWT', error: 'Unauthorized' }),
+  versionMissing: () => new GhlHttpError(401, { statusCode: 401, message: 'version header was not found.' }),
+  versionInvalid: (version: string) =>
+    new GhlHttpError(400, {
+      statusCode: 400,
+      message: `Invalid API version segment '${version}' at position 0`,
+      error: 'Bad Request',
+    }),
+  forbiddenLocation: () =>
+    new GhlHttpError(403, { statusCode: 403, message: 'The token does not have access to this location.' }),
+  notFound: (message: string) => new GhlHttpError(404, { statusCode: 404, message }),
+  badRequest: (message: string, extra: Record<string, unknown> = {}) =>
+    new GhlHttpError(400, { statusCode: 400, message, ...extra }),
+  unprocessable: (messages: string[]) =>
+    new GhlHttpError(422, { statusCode: 422, message: messages, error: 'Unprocessable Entity' }),
+  tooManyRequests: (retryAfterSeconds: number) =>
+    new GhlHttpError(429, { statusCode: 429, message: 'Too many requests' }, { retryAfterSeconds }),
+} as const;

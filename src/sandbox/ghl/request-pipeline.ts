@@ -1,0 +1,141 @@
+/**
+ * What every API call goes through before its handler, in GHL's order as far as it is observable:
+ * call log → Version header → bearer token → rate limit (headers on every answer) → injected faults.
+ * Control routes under /__sandbox skip all of it.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { checkVersion, type TokenRegistry } from './auth.js';
+import { ghlErrors, GhlHttpError } from './errors.js';
+import type { Fault, FaultRegistry } from './faults.js';
+import type { RateLimiter } from './rate-limit.js';
+
+export interface RecordedCall {
+  at: number;
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: unknown;
+  /** The status answered; 0 when the call was never answered (a `timeout` fault). */
+  status: number;
+  locationId?: string;
+}
+
+export interface PipelineDeps {
+  tokens: TokenRegistry;
+  limiter: RateLimiter;
+  faults: FaultRegistry;
+  calls: RecordedCall[];
+  /** Aborted on close: ends latency waits and held (timed-out) requests. */
+  shutdown: AbortSignal;
+}
+
+export const CONTROL_PREFIX = '/__sandbox';
+
+const callOf = new WeakMap<FastifyRequest, RecordedCall>();
+const locationOfRequest = new WeakMap<FastifyRequest, string>();
+
+export function isControlRequest(request: FastifyRequest): boolean {
+  const path = request.url.split('?')[0] ?? '';
+  return path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`);
+}
+
+/** The location of the token that authenticated this call (set by the pipeline). */
+export function tokenLocation(request: FastifyRequest): string {
+  const locationId = locationOfRequest.get(request);
+  if (locationId === undefined) throw ghlErrors.invalidToken();
+  return locationId;
+}
+
+function flatQuery(url: string): Record<string, string> {
+  const query: Record<string, string> = {};
+  const search = new URL(url, 'http://sandbox.invalid').searchParams;
+  for (const [key, value] of search) query[key] = value;
+  return query;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+// A `timeout` fault answers nothing: the socket stays open until the client gives up or we close.
+function hold(reply: FastifyReply, shutdown: AbortSignal): void {
+  reply.hijack();
+  const raw: ServerResponse = reply.raw;
+  const release = (): void => {
+    raw.socket?.destroy();
+  };
+  if (shutdown.aborted) release();
+  else shutdown.addEventListener('abort', release, { once: true });
+  raw.on('close', () => shutdown.removeEventListener('abort', release));
+}
+
+async function applyFault(fault: Fault, reply: FastifyReply, deps: PipelineDeps, locationId: string): Promise<void> {
+  switch (fault.kind) {
+    case 'status': {
+      const body =
+        fault.body !== null && typeof fault.body === 'object' && !Array.isArray(fault.body)
+          ? { ...fault.body }
+          : { statusCode: fault.status, message: fault.body === undefined ? 'Injected fault' : fault.body };
+      throw new GhlHttpError(fault.status, body);
+    }
+    case 'latency':
+      await sleep(fault.ms, undefined, { signal: deps.shutdown });
+      return;
+    case 'timeout':
+      hold(reply, deps.shutdown);
+      return;
+    case 'rate-limit':
+      reply.headers(deps.limiter.headers(locationId, Date.now(), true));
+      throw ghlErrors.tooManyRequests(fault.retryAfterSeconds ?? 1);
+    case 'token-expired':
+      throw ghlErrors.expiredToken();
+  }
+}
+
+export function registerRequestPipeline(app: FastifyInstance, deps: PipelineDeps): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (isControlRequest(request)) return;
+    const path = request.url.split('?')[0] ?? request.url;
+    const call: RecordedCall = { at: Date.now(), method: request.method, path, query: flatQuery(request.url), body: undefined, status: 0 };
+    deps.calls.push(call);
+    callOf.set(request, call);
+    reply.headers(deps.limiter.headers(undefined));
+
+    const versionError = checkVersion(headerValue(request.headers.version));
+    if (versionError) throw versionError;
+
+    const auth = deps.tokens.resolve(headerValue(request.headers.authorization));
+    if (auth instanceof GhlHttpError) throw auth;
+    call.locationId = auth.locationId;
+    locationOfRequest.set(request, auth.locationId);
+
+    const decision = deps.limiter.consume(auth.locationId);
+    reply.headers(decision.headers);
+    if (!decision.allowed) throw ghlErrors.tooManyRequests(decision.retryAfterSeconds);
+
+    const fault = deps.faults.take(request.method, path);
+    if (fault) await applyFault(fault, reply, deps, auth.locationId);
+  });
+
+  app.addHook('preValidation', async (request) => {
+    const call = callOf.get(request);
+    if (call) call.body = request.body;
+  });
+
+  // GHL returns a traceId with every response (docs/oauth/Overview.md).
+  app.addHook('preSerialization', async (request, _reply, payload: unknown) => {
+    if (isControlRequest(request) || payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+      return payload;
+    }
+    return 'traceId' in payload ? payload : { ...payload, traceId: randomUUID() };
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const call = callOf.get(request);
+    if (call) call.status = reply.statusCode;
+    return payload;
+  });
+}

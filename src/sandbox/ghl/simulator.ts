@@ -1,0 +1,178 @@
+/**
+ * A GoHighLevel API simulator on loopback: Contacts API 2021-07-28 (contacts, upsert, search, tags,
+ * tasks, notes), location custom fields, sub-account tokens, GHL's rate limits and headers, injected
+ * faults, and signed webhooks for every change, including the changes made through the API.
+ * Contract: notes/GHL-SIM-API.md. Built from the public specs, not from the bridge's client.
+ */
+import { buildSimulatorApp } from './app.js';
+import { createTokenRegistry } from './auth.js';
+import { contactWriteFromPatch } from './contact-input.js';
+import { ghlErrors } from './errors.js';
+import { createFaultRegistry, type FaultRule } from './faults.js';
+import type { Contact } from './model.js';
+import { createMutations } from './mutations.js';
+import { createRateLimiter } from './rate-limit.js';
+import type { RecordedCall } from './request-pipeline.js';
+import { createWebhookSigner, type SigningKeyPems, type WebhookSignatureMode } from './signing.js';
+import { createGhlStore, type GhlStore } from './store.js';
+import { createWebhookEmitter, type WebhookDelivery } from './webhook-emitter.js';
+
+export type { Contact, CustomField, CustomFieldValue, Note, Task } from './model.js';
+export type { Fault, FaultRule } from './faults.js';
+export type { RecordedCall } from './request-pipeline.js';
+export type { WebhookDelivery } from './webhook-emitter.js';
+export type { GhlStore } from './store.js';
+
+/** A sub-account (location) and its private integration token. */
+export interface GhlSimulatorLocation {
+  id: string;
+  token: string;
+}
+
+export interface GhlSimulatorOptions {
+  host?: string;
+  port?: number;
+  locations?: GhlSimulatorLocation[];
+  rateLimit?: { max: number; windowMs: number };
+  dailyLimit?: number;
+  webhookUrl?: string;
+  webhookSignatures?: WebhookSignatureMode;
+  webhookRetry?: { attempts: number; baseDelayMs: number };
+  appId?: string;
+  signingKeys?: SigningKeyPems;
+  /** Fastify's logger; off unless asked for. */
+  logger?: boolean;
+}
+
+export interface GhlSimulator {
+  readonly url: string;
+  readonly publicKeys: { ed25519: string; rsa: string };
+  readonly calls: RecordedCall[];
+  readonly deliveries: WebhookDelivery[];
+  store: GhlStore;
+  injectFault(rule: FaultRule): () => void;
+  clearFaults(): void;
+  setWebhookUrl(url: string | undefined): void;
+  userCreateContact(locationId: string, input: Partial<Contact>): Contact;
+  userUpdateContact(locationId: string, contactId: string, patch: Partial<Contact>): Contact;
+  userDeleteContact(locationId: string, contactId: string): void;
+  userCompleteTask(locationId: string, contactId: string, taskId: string): void;
+  userDeleteTask(locationId: string, contactId: string, taskId: string): void;
+  addLocation(location: GhlSimulatorLocation): void;
+  revokeToken(token: string): void;
+  /** Most calls (admitted or refused) any rate-limit window saw for the location: ≤ max means the client behaved. */
+  maxCallsInAnyWindow(locationId: string): number;
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_SIMULATOR_LOCATION: GhlSimulatorLocation = { id: 'loc_sandbox_1', token: 'pit-sandbox-1' };
+
+export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Promise<GhlSimulator> {
+  const rateLimit = options.rateLimit ?? { max: 100, windowMs: 10_000 };
+  const store = createGhlStore();
+  const tokens = createTokenRegistry();
+  const limiter = createRateLimiter({ ...rateLimit, daily: options.dailyLimit ?? 200_000 });
+  const faults = createFaultRegistry();
+  const calls: RecordedCall[] = [];
+  const shutdown = new AbortController();
+  const signer = await createWebhookSigner(options.signingKeys);
+  const emitter = createWebhookEmitter({
+    signer,
+    signatures: options.webhookSignatures ?? 'both',
+    retry: options.webhookRetry ?? { attempts: 3, baseDelayMs: 200 },
+    appId: options.appId ?? 'app_sandbox',
+    versionId: 'ver_sandbox',
+    url: options.webhookUrl,
+  });
+  const mutations = createMutations(store, (event) => emitter.emit(event));
+  let baseUrl = '';
+
+  const addLocation = (location: GhlSimulatorLocation): void => {
+    store.addLocation(location.id);
+    tokens.add(location.token, location.id);
+  };
+  for (const location of options.locations ?? [DEFAULT_SIMULATOR_LOCATION]) addLocation(location);
+
+  // The user* methods act inside one location: a contact of another location is "not found" there.
+  const contactIn = (locationId: string, contactId: string): Contact => {
+    if (!store.hasLocation(locationId)) throw ghlErrors.notFound('Location not found');
+    const contact = store.getContact(contactId);
+    if (!contact || contact.locationId !== locationId) throw ghlErrors.notFound('Contact not found');
+    return contact;
+  };
+
+  const user = {
+    userCreateContact(locationId: string, input: Partial<Contact>): Contact {
+      if (!store.hasLocation(locationId)) throw ghlErrors.notFound('Location not found');
+      return mutations.createContact(locationId, contactWriteFromPatch(input));
+    },
+    userUpdateContact(locationId: string, contactId: string, patch: Partial<Contact>): Contact {
+      return mutations.updateContact(contactIn(locationId, contactId).id, contactWriteFromPatch(patch));
+    },
+    userDeleteContact(locationId: string, contactId: string): void {
+      mutations.deleteContact(contactIn(locationId, contactId).id);
+    },
+  };
+
+  const app = buildSimulatorApp({
+    logger: options.logger ?? false,
+    store,
+    mutations,
+    pipeline: { tokens, limiter, faults, calls, shutdown: shutdown.signal },
+    control: {
+      store,
+      calls,
+      deliveries: emitter.deliveries,
+      faults,
+      setWebhookUrl: (url) => emitter.setUrl(url),
+      ...user,
+    },
+    baseUrl: () => baseUrl,
+  });
+
+  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('simulator is not listening on TCP');
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  baseUrl = `http://${host}:${address.port}`;
+
+  let closing: Promise<void> | undefined;
+
+  return {
+    url: baseUrl,
+    publicKeys: signer.publicKeys,
+    calls,
+    deliveries: emitter.deliveries,
+    store,
+    injectFault(rule) {
+      const id = faults.add(rule);
+      return () => {
+        faults.remove(id);
+      };
+    },
+    clearFaults: () => faults.clear(),
+    setWebhookUrl: (url) => emitter.setUrl(url),
+    ...user,
+    userCompleteTask(locationId, contactId, taskId) {
+      contactIn(locationId, contactId);
+      mutations.updateTask(contactId, taskId, { completed: true });
+    },
+    userDeleteTask(locationId, contactId, taskId) {
+      contactIn(locationId, contactId);
+      mutations.deleteTask(contactId, taskId);
+    },
+    addLocation,
+    revokeToken: (token) => tokens.revoke(token),
+    maxCallsInAnyWindow: (locationId) => limiter.maxCallsInAnyWindow(locationId),
+    idle: () => emitter.idle(),
+    close() {
+      closing ??= (async () => {
+        shutdown.abort();
+        await app.close();
+        await emitter.close();
+      })();
+      return closing;
+    },
+  };
+}
