@@ -51,6 +51,13 @@ export interface TransportOptions {
   dispatcher?: Dispatcher;
 }
 
+export interface ReadOptions {
+  /** How long the upstream asked us to wait, from its headers (default: Retry-After). */
+  retryAfterMs?: (headers: Record<string, string>) => number | undefined;
+  /** Values blanked out of error excerpts if the upstream echoes them (the tokens we sent). */
+  secrets?: string[];
+}
+
 export interface HttpTransport {
   readonly system: UpstreamSystem;
   readonly baseUrl: string;
@@ -58,6 +65,8 @@ export interface HttpTransport {
   send(req: HttpRequest): Promise<HttpResponse>;
   /** Performs the exchange and returns the body parsed by `schema`; throws UpstreamError otherwise. */
   json<T>(req: HttpRequest, schema: z.ZodType<T>): Promise<T>;
+  /** The checks of `json` for a response obtained with `send` (clients that need headers or a retry first). */
+  readJson<T>(req: HttpRequest, response: HttpResponse, schema: z.ZodType<T>, read?: ReadOptions): T;
   close(): Promise<void>;
 }
 
@@ -128,8 +137,7 @@ export function createHttpTransport(options: TransportOptions): HttpTransport {
     }
   }
 
-  async function json<T>(req: HttpRequest, schema: z.ZodType<T>): Promise<T> {
-    const response = await send(req);
+  function readJson<T>(req: HttpRequest, response: HttpResponse, schema: z.ZodType<T>, read: ReadOptions = {}): T {
     const requestId = options.requestIdOf?.(response.headers, response.body);
     if (response.status < 200 || response.status >= 300) {
       throw new UpstreamError({
@@ -138,9 +146,9 @@ export function createHttpTransport(options: TransportOptions): HttpTransport {
         method: req.method,
         path: req.path,
         status: response.status,
-        bodyExcerpt: excerpt(response.body),
+        bodyExcerpt: excerpt(response.body, read.secrets ?? []),
         requestId,
-        retryAfterMs: retryAfterMs(response.headers),
+        retryAfterMs: (read.retryAfterMs ?? retryAfterMs)(response.headers),
       });
     }
     const parsed = schema.safeParse(response.body ?? {});
@@ -165,7 +173,10 @@ export function createHttpTransport(options: TransportOptions): HttpTransport {
     system: options.system,
     baseUrl: options.baseUrl,
     send,
-    json,
+    readJson,
+    async json(req, schema) {
+      return readJson(req, await send(req), schema);
+    },
     async close() {
       if (ownsDispatcher) await dispatcher.close();
     },
@@ -193,9 +204,10 @@ function parseBody(text: string, headers: Record<string, string>): unknown {
   return text;
 }
 
-function excerpt(body: unknown): string | undefined {
+function excerpt(body: unknown, secrets: string[]): string | undefined {
   if (body === undefined) return undefined;
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  let text = typeof body === 'string' ? body : JSON.stringify(body);
+  for (const secret of secrets) if (secret.length > 0) text = text.split(secret).join('[Redacted]');
   return text.length > BODY_EXCERPT_CHARS ? `${text.slice(0, BODY_EXCERPT_CHARS)}…` : text;
 }
 
