@@ -42,7 +42,7 @@ const rateLimit = z.string().transform((text, ctx): RateLimit => {
 });
 
 const booleanText = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((text) => text === 'true' || text === '1' || text === 'yes');
 
 const optionalText = z
@@ -167,7 +167,11 @@ export class ConfigError extends Error {
 /** Parses the environment; throws ConfigError with one line per bad variable and never the value. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const relevant: Record<string, string | undefined> = {};
-  for (const key of Object.keys(EnvSchema.shape)) relevant[key] = source[key];
+  for (const key of Object.keys(EnvSchema.shape)) {
+    // `VAR=` (as compose's `${VAR}` produces) means "not set": the default applies.
+    const value = source[key];
+    relevant[key] = value === undefined || value.trim() === '' ? undefined : value;
+  }
   const parsed = EnvSchema.safeParse(relevant);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
@@ -185,6 +189,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
 function describeIssue(issue: z.core.$ZodIssue): string {
   // zod's own messages for enums and numbers name the expectation, never the received value.
   if (issue.code === 'invalid_value') return `must be one of ${issue.values.map(String).join(', ')}`;
+  if (issue.code === 'invalid_type' && issue.expected === 'number') return 'must be a number';
   if (issue.code === 'invalid_format' && issue.format === 'url') return 'must be a valid URL';
   return issue.message;
 }
