@@ -4,11 +4,11 @@
  * flows that follow them (Trustpilot follow-up tasks, Opinion Stage forwarding).
  */
 import type { Job } from 'bullmq';
-import { z } from 'zod';
 import type { Logger } from '../observability/logger.js';
 import { GhlWebhookJobSchema, type ContactSyncJob } from '../queue/catalog.js';
 import type { ContactFacts } from '../state/contact-facts.js';
-import { parseGhlEvent } from '../webhooks/ghl-events.js';
+import { eventContactId, eventLocationId, parseGhlEvent } from '../webhooks/ghl-events.js';
+import { GhlWorkflowEventSchema } from '../webhooks/ghl-workflow.js';
 import { PermanentJobError } from './classify-error.js';
 
 export interface GhlWebhookProcessorDeps {
@@ -20,9 +20,6 @@ export interface GhlWebhookProcessorDeps {
 export type RouteOutcome = { routed: 'contact-sync' | 'contact-deleted' | 'recorded' | 'ignored'; type: string };
 
 const SYNC_TRIGGERS = new Set(['ContactCreate', 'ContactUpdate', 'ContactTagUpdate', 'ContactDndUpdate']);
-
-/** Workflow events were normalised at ingest; re-check the fields routing relies on. */
-const WorkflowEventSchema = z.looseObject({ type: z.literal('ContactUpdate'), locationId: z.string().min(1).max(128), id: z.string().min(1).max(128) });
 
 export function createGhlWebhookProcessor(deps: GhlWebhookProcessorDeps) {
   return async (job: Job): Promise<RouteOutcome> => {
@@ -53,13 +50,14 @@ export function createGhlWebhookProcessor(deps: GhlWebhookProcessorDeps) {
 
 function readEvent(source: 'marketplace' | 'workflow', raw: Record<string, unknown>): { type: string; locationId?: string; contactId?: string } {
   if (source === 'workflow') {
-    const event = WorkflowEventSchema.parse(raw);
+    // Normalised at ingest; parsed again because job data comes back from Redis.
+    const event = GhlWorkflowEventSchema.parse(raw);
     return { type: event.type, locationId: event.locationId, contactId: event.id };
   }
   const parsed = parseGhlEvent(raw);
   if (parsed.kind !== 'event') throw new PermanentJobError('INVALID_EVENT', `stored event no longer validates (${parsed.kind})`);
   const event = parsed.event;
-  const locationId = 'locationId' in event && typeof event.locationId === 'string' ? event.locationId : undefined;
-  const contactId = event.type.startsWith('Contact') && 'id' in event ? String(event.id) : 'contactId' in event && typeof event.contactId === 'string' ? event.contactId : undefined;
+  const locationId = eventLocationId(event);
+  const contactId = eventContactId(event);
   return { type: event.type, ...(locationId ? { locationId } : {}), ...(contactId ? { contactId } : {}) };
 }

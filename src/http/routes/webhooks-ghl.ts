@@ -10,7 +10,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { QueueUnavailableError, type WebhookProducer } from '../../queue/webhook-producer.js';
 import { bodyHash } from '../../webhooks/body-hash.js';
-import { checkTimestamp, parseGhlEvent } from '../../webhooks/ghl-events.js';
+import { checkTimestamp, eventLocationId, parseGhlEvent } from '../../webhooks/ghl-events.js';
 import type { GhlSignatureVerifier } from '../../webhooks/ghl-signature.js';
 import { parseGhlWorkflowPayload } from '../../webhooks/ghl-workflow.js';
 import { checkSharedSecret } from '../../webhooks/shared-secret.js';
@@ -122,8 +122,9 @@ export async function registerGhlWebhookRoutes(
         count('marketplace', event.type, 'rejected');
         return reply.code(400).send(errorReply(400, 'INVALID_PAYLOAD', 'the event does not match its schema', [{ path: 'timestamp', message: 'must be an ISO 8601 date-time' }]));
       }
-      const locationId = 'locationId' in event && typeof event.locationId === 'string' ? event.locationId : undefined;
-      const scope = locationId ?? ('companyId' in event && typeof event.companyId === 'string' ? event.companyId : 'unknown');
+      const locationId = eventLocationId(event);
+      // Agency-level installs carry a company id instead of a location.
+      const scope = locationId ?? ('companyId' in event && typeof event.companyId === 'string' ? event.companyId : 'agency');
       if (!LIFECYCLE_TYPES.has(event.type) && (locationId === undefined || !(await servesSafely(locationId)))) {
         count('marketplace', event.type, 'ignored');
         request.log.info({ eventType: event.type, locationId }, 'webhook for a location not served ignored');

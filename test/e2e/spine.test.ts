@@ -1,0 +1,109 @@
+/**
+ * The spine end to end: a contact created in the GHL simulator produces a signed webhook; the bridge
+ * verifies it, queues it, and a worker reads the contact back through the GHL client. Runs with
+ * known secrets configured and checks that none of them reaches a log line.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { request } from 'undici';
+import { secretValues } from '../../src/config/env.js';
+import { QUEUE_NAMES } from '../../src/queue/catalog.js';
+import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
+import { startTestBridge, waitFor, type TestBridge } from '../helpers/bridge.js';
+import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
+
+const LOCATION_ID = 'locSpine0000000000001';
+const TOKEN = 'pit-spine-secret-token-7f3a9c';
+
+describe('spine: simulator → signed webhook → queue → worker → GHL read', () => {
+  let redis: RedisServerHandle;
+  let ghl: GhlSimulator;
+  let bridge: TestBridge;
+
+  before(async () => {
+    redis = await startRedisServer();
+    ghl = await startGhlSimulator({ locations: [{ id: LOCATION_ID, token: TOKEN }] });
+    bridge = await startTestBridge({
+      mode: 'all',
+      redisUrl: redis.url,
+      env: {
+        GHL_API_BASE_URL: ghl.url,
+        GHL_PRIVATE_TOKEN: TOKEN,
+        GHL_LOCATION_ID: LOCATION_ID,
+        GHL_WEBHOOK_ED25519_PUBLIC_KEY: ghl.publicKeys.ed25519,
+        GHL_WEBHOOK_PUBLIC_KEY: ghl.publicKeys.rsa,
+        GHL_WEBHOOK_SECRET: 'workflow-secret-spine-51c0ffee',
+        ADMIN_TOKEN: 'admin-token-spine-0123456789abcdef',
+        VIEWER_TOKEN: 'viewer-token-spine-0123456789abcdef',
+        TRUSTPILOT_API_KEY: 'tp-key-spine-secret-0001',
+        TRUSTPILOT_API_SECRET: 'tp-secret-spine-secret-0001',
+        TRUSTPILOT_PASSWORD: 'tp-password-spine-0001',
+        OPINIONSTAGE_API_KEY: 'os-key-spine-secret-0001',
+        ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+      },
+    });
+    ghl.setWebhookUrl(`${bridge.url}/webhooks/ghl`);
+  });
+
+  after(async () => {
+    await bridge.close();
+    await ghl.close();
+    await redis.close();
+  });
+
+  test('a contact created in GHL is read back by a worker', async () => {
+    const contact = ghl.userCreateContact(LOCATION_ID, { firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.com' });
+    const read = await waitFor(
+      () => ghl.calls.find((call) => call.method === 'GET' && call.path === `/contacts/${contact.id}`),
+      10_000,
+      'the worker to read the contact',
+    );
+    assert.equal(read.status, 200);
+    assert.equal(read.locationId, LOCATION_ID);
+    const delivery = ghl.deliveries.find((item) => item.type === 'ContactCreate');
+    assert.ok(delivery, 'the simulator delivered a ContactCreate');
+    assert.equal(delivery.status, 200, 'the bridge answered 200');
+    const synced = await waitFor(async () => {
+      const syncs = await bridge.container.queues[QUEUE_NAMES.contactSync].getJobCounts('completed');
+      return (syncs.completed ?? 0) > 0 ? syncs.completed : undefined;
+    });
+    assert.ok(synced >= 1);
+  });
+
+  test('a contact deleted in GHL is remembered and not read again', async () => {
+    const contact = ghl.userCreateContact(LOCATION_ID, { firstName: 'Grace', email: 'grace@example.com' });
+    await waitFor(() => ghl.calls.find((call) => call.path === `/contacts/${contact.id}`), 10_000, 'first read');
+    ghl.userDeleteContact(LOCATION_ID, contact.id);
+    await ghl.idle();
+    await waitFor(() => ghl.deliveries.find((item) => item.type === 'ContactDelete' && item.status === 200), 10_000, 'ContactDelete delivered');
+    const metrics = await request(`${bridge.url}/metrics`);
+    const text = await metrics.body.text();
+    assert.match(text, /ghl_bridge_webhooks_total\{source="marketplace",type="ContactDelete",outcome="accepted"\} 1/);
+  });
+
+  test('/health, /ready, /metrics and /openapi.json answer', async () => {
+    const health = await request(`${bridge.url}/health`);
+    assert.deepEqual(await health.body.json(), { status: 'ok' });
+    const ready = await request(`${bridge.url}/ready`);
+    assert.equal(ready.statusCode, 200);
+    const readyBody = (await ready.body.json()) as { checks: Record<string, { ok: boolean }> };
+    assert.equal(readyBody.checks.redis?.ok, true);
+    const metrics = await request(`${bridge.url}/metrics`);
+    const text = await metrics.body.text();
+    assert.match(text, /ghl_bridge_upstream_calls_total\{system="ghl",status="200"\} \d+/);
+    assert.match(text, /ghl_bridge_jobs\{queue="contact-sync",state="completed"\} \d+/);
+    assert.match(text, /ghl_bridge_job_duration_seconds_count\{queue="contact-sync",outcome="completed"\} \d+/);
+    const spec = await request(`${bridge.url}/openapi.json`);
+    const document = (await spec.body.json()) as { paths: Record<string, unknown> };
+    assert.ok(document.paths['/webhooks/ghl']);
+  });
+
+  test('no configured secret appears in any log line of the run', () => {
+    const secrets = secretValues(bridge.config);
+    assert.ok(secrets.length >= 8, 'the run had secrets configured');
+    assert.ok(bridge.logs.length > 0, 'logs were captured');
+    for (const line of bridge.logs) {
+      for (const secret of secrets) assert.ok(!line.includes(secret), `a log line leaks a secret: ${line.slice(0, 200)}`);
+    }
+  });
+});
