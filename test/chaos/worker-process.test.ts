@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
 import { createContactFacts } from '../../src/state/contact-facts.js';
-import { startTestBridge, waitFor, type TestBridge } from '../helpers/bridge.js';
+import { simulatorEnv, startTestBridge, waitFor, type TestBridge } from '../helpers/bridge.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 
 const LOCATION_ID = 'locChaos00000000000001';
@@ -28,13 +28,7 @@ describe('worker process lifecycle', () => {
     bridge = await startTestBridge({
       mode: 'web',
       redisUrl: redis.url,
-      env: {
-        GHL_API_BASE_URL: ghl.url,
-        GHL_PRIVATE_TOKEN: TOKEN,
-        GHL_LOCATION_ID: LOCATION_ID,
-        GHL_WEBHOOK_ED25519_PUBLIC_KEY: ghl.publicKeys.ed25519,
-        GHL_WEBHOOK_PUBLIC_KEY: ghl.publicKeys.rsa,
-      },
+      env: simulatorEnv(ghl, LOCATION_ID, TOKEN),
     });
     ghl.setWebhookUrl(`${bridge.url}/webhooks/ghl`);
     state = new Redis(redis.url);

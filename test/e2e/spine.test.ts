@@ -9,7 +9,7 @@ import { request } from 'undici';
 import { secretValues } from '../../src/config/env.js';
 import { QUEUE_NAMES } from '../../src/queue/catalog.js';
 import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
-import { startTestBridge, waitFor, type TestBridge } from '../helpers/bridge.js';
+import { simulatorEnv, startTestBridge, waitFor, type TestBridge } from '../helpers/bridge.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 
 const LOCATION_ID = 'locSpine0000000000001';
@@ -27,11 +27,7 @@ describe('spine: simulator → signed webhook → queue → worker → GHL read'
       mode: 'all',
       redisUrl: redis.url,
       env: {
-        GHL_API_BASE_URL: ghl.url,
-        GHL_PRIVATE_TOKEN: TOKEN,
-        GHL_LOCATION_ID: LOCATION_ID,
-        GHL_WEBHOOK_ED25519_PUBLIC_KEY: ghl.publicKeys.ed25519,
-        GHL_WEBHOOK_PUBLIC_KEY: ghl.publicKeys.rsa,
+        ...simulatorEnv(ghl, LOCATION_ID, TOKEN),
         GHL_WEBHOOK_SECRET: 'workflow-secret-spine-51c0ffee',
         ADMIN_TOKEN: 'admin-token-spine-0123456789abcdef',
         VIEWER_TOKEN: 'viewer-token-spine-0123456789abcdef',
@@ -81,7 +77,7 @@ describe('spine: simulator → signed webhook → queue → worker → GHL read'
     assert.match(text, /ghl_bridge_webhooks_total\{source="marketplace",type="ContactDelete",outcome="accepted"\} 1/);
   });
 
-  test('/health, /ready, /metrics and /openapi.json answer', async () => {
+  test('/health, /ready, /metrics, /docs and /openapi.json answer', async () => {
     const health = await request(`${bridge.url}/health`);
     assert.deepEqual(await health.body.json(), { status: 'ok' });
     const ready = await request(`${bridge.url}/ready`);
@@ -93,6 +89,9 @@ describe('spine: simulator → signed webhook → queue → worker → GHL read'
     assert.match(text, /ghl_bridge_upstream_calls_total\{system="ghl",status="200"\} \d+/);
     assert.match(text, /ghl_bridge_jobs\{queue="contact-sync",state="completed"\} \d+/);
     assert.match(text, /ghl_bridge_job_duration_seconds_count\{queue="contact-sync",outcome="completed"\} \d+/);
+    const docs = await request(`${bridge.url}/docs/`);
+    assert.equal(docs.statusCode, 200);
+    assert.match(await docs.body.text(), /swagger/i);
     const spec = await request(`${bridge.url}/openapi.json`);
     const document = (await spec.body.json()) as { paths: Record<string, unknown> };
     assert.ok(document.paths['/webhooks/ghl']);

@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config/env.js';
 import { createContainer, type Container, type ProcessMode } from '../../src/lifecycle/container.js';
 import { createLogger } from '../../src/observability/logger.js';
+import type { GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
 
 export interface TestBridge {
   url: string;
@@ -58,6 +59,17 @@ export async function startTestBridge(options: TestBridgeOptions): Promise<TestB
   let url = '';
   if (container.app) url = (await container.app.listen({ host: '127.0.0.1', port: 0 })).replace('localhost', '127.0.0.1');
   return { url, config, container, logs, close: () => container.close() };
+}
+
+/** Environment that points a bridge at a GHL simulator: its URL, one location's token, its webhook keys. */
+export function simulatorEnv(ghl: GhlSimulator, locationId: string, token: string): Record<string, string> {
+  return {
+    GHL_API_BASE_URL: ghl.url,
+    GHL_PRIVATE_TOKEN: token,
+    GHL_LOCATION_ID: locationId,
+    GHL_WEBHOOK_ED25519_PUBLIC_KEY: ghl.publicKeys.ed25519,
+    GHL_WEBHOOK_PUBLIC_KEY: ghl.publicKeys.rsa,
+  };
 }
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
