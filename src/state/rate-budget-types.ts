@@ -1,0 +1,44 @@
+/**
+ * The shared call budget contract: every outside call first takes a token from its budget, which is
+ * shared by every worker process through Redis. A spent budget never blocks a worker slot: the
+ * caller gets RateBudgetExceededError with the time to wait, and the job is delayed by that much.
+ */
+
+export interface BudgetLimit {
+  /** Calls allowed per window. */
+  max: number;
+  windowMs: number;
+  /** Optional second, longer limit (GHL's daily cap). */
+  daily?: number;
+}
+
+export interface BudgetDecision {
+  ok: boolean;
+  /** When !ok: how long until a call will be allowed. */
+  retryAfterMs: number;
+  /** Calls left in the current window after this one (for metrics and the dashboard). */
+  remaining: number;
+  /** Which limit refused the call. */
+  scope?: 'window' | 'day' | 'blocked';
+}
+
+export interface RateBudget {
+  /** Takes one call from `key`'s budget atomically (Lua), or says how long to wait. */
+  take(key: string, limit: BudgetLimit): Promise<BudgetDecision>;
+  /** The upstream said 429: no call for `key` until `untilMs` (epoch ms), whatever the counters say. */
+  block(key: string, untilMs: number): Promise<void>;
+  /** Current usage for dashboards: calls in the window and today. */
+  usage(key: string, limit: BudgetLimit): Promise<{ window: number; day: number; blockedUntil?: number }>;
+}
+
+export class RateBudgetExceededError extends Error {
+  readonly code = 'RATE_BUDGET_EXCEEDED';
+  constructor(
+    readonly system: string,
+    readonly retryAfterMs: number,
+    readonly scope: 'window' | 'day' | 'blocked',
+  ) {
+    super(`${system} call budget spent (${scope}); next call in ${retryAfterMs} ms`);
+    this.name = 'RateBudgetExceededError';
+  }
+}
