@@ -1,0 +1,89 @@
+/**
+ * The sandbox control API under /__sandbox (no auth; the simulator listens on loopback only) for
+ * out-of-process users such as the demo command and chaos tests. See notes/TP-SIM-API.md.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { FaultRuleInputSchema, type FaultRegistry } from '../ghl/faults.js';
+import { tpErrors } from './errors.js';
+import { BusinessUnitInputSchema, ReplyInputSchema, ReviewInputSchema, ReviewPatchSchema } from './inputs.js';
+import { parseInput } from './mutations.js';
+import type { BusinessUnit, PrivateReview } from './presenters.js';
+import { CONTROL_PREFIX, type RecordedCall } from './request-pipeline.js';
+import type { WebhookDelivery } from './webhook-emitter.js';
+
+export interface ControlDeps {
+  calls: RecordedCall[];
+  deliveries: WebhookDelivery[];
+  faults: FaultRegistry;
+  setWebhookUrl(url: string | undefined): void;
+  addBusinessUnit(input: z.infer<typeof BusinessUnitInputSchema>): BusinessUnit;
+  addReview(input: z.infer<typeof ReviewInputSchema>): PrivateReview;
+  updateReview(reviewId: string, patch: z.infer<typeof ReviewPatchSchema>): PrivateReview;
+  replyToReview(reviewId: string, text: string): PrivateReview;
+  deleteReview(reviewId: string): void;
+  expireAccessTokens(): void;
+}
+
+const WebhookUrlBodySchema = z.strictObject({ url: z.url().nullable().optional() });
+
+export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): void {
+  app.post(`${CONTROL_PREFIX}/business-units`, async (request, reply) =>
+    reply.code(201).send(deps.addBusinessUnit(parseInput(BusinessUnitInputSchema, request.body))),
+  );
+
+  app.post(`${CONTROL_PREFIX}/reviews`, async (request, reply) =>
+    reply.code(201).send(deps.addReview(parseInput(ReviewInputSchema, request.body))),
+  );
+
+  app.patch<{ Params: { id: string } }>(`${CONTROL_PREFIX}/reviews/:id`, async (request) =>
+    deps.updateReview(request.params.id, parseInput(ReviewPatchSchema, request.body)),
+  );
+
+  app.post<{ Params: { id: string } }>(`${CONTROL_PREFIX}/reviews/:id/reply`, async (request) =>
+    deps.replyToReview(request.params.id, parseInput(ReplyInputSchema, request.body).text),
+  );
+
+  app.delete<{ Params: { id: string } }>(`${CONTROL_PREFIX}/reviews/:id`, async (request) => {
+    deps.deleteReview(request.params.id);
+    return { deleted: true };
+  });
+
+  app.post(`${CONTROL_PREFIX}/expire-access-tokens`, async () => {
+    deps.expireAccessTokens();
+    return { expired: true };
+  });
+
+  app.get(`${CONTROL_PREFIX}/calls`, async () => ({ calls: deps.calls }));
+  app.delete(`${CONTROL_PREFIX}/calls`, async () => {
+    deps.calls.length = 0;
+    return { calls: [] };
+  });
+
+  app.get(`${CONTROL_PREFIX}/deliveries`, async () => ({ deliveries: deps.deliveries }));
+
+  app.post(`${CONTROL_PREFIX}/faults`, async (request, reply) => {
+    const input = parseInput(FaultRuleInputSchema, request.body);
+    let path: RegExp | undefined;
+    try {
+      path = input.path === undefined ? undefined : new RegExp(input.path);
+    } catch {
+      throw tpErrors.badRequest('path must be a valid regular expression');
+    }
+    return reply.code(201).send({ id: deps.faults.add({ ...input, path }) });
+  });
+  app.delete(`${CONTROL_PREFIX}/faults`, async () => {
+    deps.faults.clear();
+    return { cleared: true };
+  });
+  app.delete<{ Params: { id: string } }>(`${CONTROL_PREFIX}/faults/:id`, async (request) => {
+    if (!deps.faults.remove(request.params.id)) throw tpErrors.notFound('Fault not found');
+    return { removed: true };
+  });
+
+  app.put(`${CONTROL_PREFIX}/webhook-url`, async (request) => {
+    const { url } = parseInput(WebhookUrlBodySchema, request.body);
+    deps.setWebhookUrl(url ?? undefined);
+    return { url: url ?? null };
+  });
+}

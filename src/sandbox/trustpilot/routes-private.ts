@@ -1,0 +1,46 @@
+/**
+ * The Bearer-token endpoints the bridge reads (TP-bruno "Business unit private reviews", "Get private
+ * review"). The business user reaches only our business unit: another id, known or not, is a 403
+ * (TP-bruno README "Using the wrong Business Unit ID … may result in 403").
+ */
+import type { FastifyInstance } from 'fastify';
+import { tpErrors } from './errors.js';
+import type { Link, Presenters } from './presenters.js';
+import { parsePrivateReviewQuery, selectReviews } from './review-query.js';
+import type { TrustpilotStore } from './store.js';
+
+export interface PrivateRouteDeps {
+  store: TrustpilotStore;
+  presenters: Presenters;
+  ownBusinessUnitId: string;
+  baseUrl(): string;
+}
+
+export function registerPrivateRoutes(app: FastifyInstance, deps: PrivateRouteDeps): void {
+  const { store, presenters } = deps;
+
+  app.get<{ Params: { businessUnitId: string } }>('/v1/private/business-units/:businessUnitId/reviews', async (request) => {
+    const { businessUnitId } = request.params;
+    if (businessUnitId !== deps.ownBusinessUnitId) throw tpErrors.forbidden();
+    const url = new URL(request.url, deps.baseUrl());
+    const query = parsePrivateReviewQuery(url.searchParams);
+    const { page, hasNext } = selectReviews(store.reviewsOf(businessUnitId), query);
+    const pageLink = (number: number, rel: string): Link => {
+      const target = new URL(url.pathname, deps.baseUrl());
+      for (const [key, value] of url.searchParams) if (key !== 'page') target.searchParams.append(key, value);
+      target.searchParams.set('page', String(number));
+      return { href: target.toString(), method: 'GET', rel };
+    };
+    const links: Link[] = [];
+    if (query.page > 1) links.push(pageLink(query.page - 1, 'prev-page'));
+    if (hasNext) links.push(pageLink(query.page + 1, 'next-page'));
+    return { links, reviews: page.map((review) => presenters.privateReview(review)) };
+  });
+
+  app.get<{ Params: { reviewId: string } }>('/v1/private/reviews/:reviewId', async (request) => {
+    const review = store.getReview(request.params.reviewId);
+    if (!review) throw tpErrors.notFound('Review not found');
+    if (review.businessUnitId !== deps.ownBusinessUnitId) throw tpErrors.forbidden();
+    return presenters.privateReview(review);
+  });
+}
