@@ -1,0 +1,18 @@
+/** Errors the Trustpilot client and its token store raise themselves: bad input, missing credentials or keys, lock timeouts. */
+
+export type TrustpilotClientErrorCode =
+  | 'TRUSTPILOT_PRIVATE_NOT_CONFIGURED' // a private call without API secret + business-user username/password
+  | 'TRUSTPILOT_INVALID_ID' // an id that would change the request path ('', '.', '..')
+  | 'TRUSTPILOT_INVALID_REQUEST' // a filter that does not match the documented query parameters
+  | 'TRUSTPILOT_TOKEN_LOCK_TIMEOUT' // another worker held the token lock past our deadline
+  | 'TRUSTPILOT_TOKEN_STORE_KEY'; // the Redis token store was given no (or a malformed) encryption key
+
+export class TrustpilotClientError extends Error {
+  readonly code: TrustpilotClientErrorCode;
+
+  constructor(code: TrustpilotClientErrorCode, message: string) {
+    super(message);
+    this.name = 'TrustpilotClientError';
+    this.code = code;
+  }
+}
