@@ -1,0 +1,133 @@
+/**
+ * What every API call goes through before its handler: call log → HTTP Basic auth (username = the
+ * personal API key, empty password; NOTES §B2) → injected faults. Control routes under /__sandbox
+ * skip all of it.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { JsonApiError, osErrors } from './errors.js';
+import type { Fault, FaultRegistry } from './faults.js';
+
+export const JSON_API_MEDIA_TYPE = 'application/vnd.api+json';
+export const CONTROL_PREFIX = '/__sandbox';
+
+export interface RecordedCall {
+  at: number;
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  /** The scheme of the Authorization header; `basic` says nothing about whether the key was right. */
+  auth: 'basic' | 'bearer' | 'none' | 'other';
+  accept: string | undefined;
+  /** The status answered; 0 when the call was never answered (a `timeout` fault). */
+  status: number;
+}
+
+export interface PipelineDeps {
+  apiKey: string;
+  faults: FaultRegistry;
+  calls: RecordedCall[];
+  /** Aborted on close: ends latency waits and held (timed-out) requests. */
+  shutdown: AbortSignal;
+}
+
+const callOf = new WeakMap<FastifyRequest, RecordedCall>();
+
+export function isControlRequest(request: FastifyRequest): boolean {
+  const path = request.url.split('?')[0] ?? '';
+  return path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`);
+}
+
+function flatQuery(url: string): Record<string, string> {
+  const query: Record<string, string> = {};
+  for (const [key, value] of new URL(url, 'http://sandbox.invalid').searchParams) query[key] = value;
+  return query;
+}
+
+function authScheme(header: string | undefined): RecordedCall['auth'] {
+  if (header === undefined || header === '') return 'none';
+  const scheme = header.split(' ')[0]?.toLowerCase();
+  return scheme === 'basic' ? 'basic' : scheme === 'bearer' ? 'bearer' : 'other';
+}
+
+/** True when the header is `Basic base64("<apiKey>:")`. */
+export function isValidBasicAuth(header: string | undefined, apiKey: string): boolean {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (match?.[1] === undefined) return false;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  return decoded === `${apiKey}:`;
+}
+
+// A `timeout` fault answers nothing: the socket stays open until the client gives up or we close.
+function hold(reply: FastifyReply, shutdown: AbortSignal): void {
+  reply.hijack();
+  const raw: ServerResponse = reply.raw;
+  const release = (): void => {
+    raw.socket?.destroy();
+  };
+  if (shutdown.aborted) release();
+  else shutdown.addEventListener('abort', release, { once: true });
+  raw.on('close', () => shutdown.removeEventListener('abort', release));
+}
+
+/** Applies a fault; true when the reply has been taken over and the route must not run. */
+async function applyFault(fault: Fault, reply: FastifyReply, shutdown: AbortSignal): Promise<boolean> {
+  switch (fault.kind) {
+    case 'status':
+      // An object body is sent as given, so a test can serve any error document it needs.
+      if (fault.body !== null && typeof fault.body === 'object') {
+        await reply.code(fault.status).type(JSON_API_MEDIA_TYPE).send(fault.body);
+        return true;
+      }
+      throw new JsonApiError(fault.status, [{ detail: typeof fault.body === 'string' ? fault.body : 'Injected fault' }]);
+    case 'latency':
+      await sleep(fault.ms, undefined, { signal: shutdown });
+      return false;
+    case 'timeout':
+      hold(reply, shutdown);
+      return true;
+    case 'rate-limit':
+      throw osErrors.tooManyRequests(fault.retryAfterSeconds ?? 1);
+    case 'token-expired':
+      throw osErrors.revokedKey();
+    case 'malformed-body':
+      // A 200 whose body is cut short, as a proxy dropping the connection mid-document would leave it.
+      await reply.code(200).type(JSON_API_MEDIA_TYPE).send('{"data":[{"id":"1","type":');
+      return true;
+  }
+}
+
+export function registerRequestPipeline(app: FastifyInstance, deps: PipelineDeps): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (isControlRequest(request)) return;
+    const path = request.url.split('?')[0] ?? request.url;
+    const authorization = request.headers.authorization;
+    const call: RecordedCall = {
+      at: Date.now(),
+      method: request.method,
+      path,
+      query: flatQuery(request.url),
+      auth: authScheme(authorization),
+      accept: request.headers.accept,
+      status: 0,
+    };
+    deps.calls.push(call);
+    callOf.set(request, call);
+
+    if (!isValidBasicAuth(authorization, deps.apiKey)) {
+      reply.header('www-authenticate', 'Basic realm="Opinion Stage API"');
+      throw osErrors.unauthorized();
+    }
+
+    const fault = deps.faults.take(request.method, path);
+    if (fault && (await applyFault(fault, reply, deps.shutdown))) return reply;
+    return undefined;
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const call = callOf.get(request);
+    if (call) call.status = reply.statusCode;
+    return payload;
+  });
+}

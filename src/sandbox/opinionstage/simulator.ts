@@ -1,0 +1,140 @@
+/**
+ * An Opinion Stage Public Result API simulator on loopback: items, responses (newest first) and
+ * questions as paged JSON:API collections behind HTTP Basic auth, injected faults, and "new response"
+ * webhooks in the assumed shape of notes/OS-SIM-API.md. Built from NOTES §B and the Airbyte schemas,
+ * not from the bridge's client.
+ */
+import { buildSimulatorApp } from './app.js';
+import { osErrors } from './errors.js';
+import { createFaultRegistry, type FaultRule } from './faults.js';
+import type { Item, ItemInput, ItemResponse, ResponseInput } from './model.js';
+import { API_PREFIX } from './resources.js';
+import type { RecordedCall } from './request-pipeline.js';
+import { createOsStore } from './store.js';
+import { createWebhookEmitter, type WebhookDelivery } from './webhook-emitter.js';
+import { buildWebhookPayload, type WebhookShape } from './webhook-payload.js';
+
+export type { Answer, Item, ItemInput, ItemResponse, ItemType, Question, ResponseInput } from './model.js';
+export type { ItemResource, QuestionResource, ResponseResource } from './resources.js';
+export type { Fault, FaultRule } from './faults.js';
+export type { RecordedCall } from './request-pipeline.js';
+export type { WebhookDelivery } from './webhook-emitter.js';
+export type { WebhookShape } from './webhook-payload.js';
+export { JsonApiError } from './errors.js';
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination.js';
+/** The contract's name for a stored response. */
+export type Response = ItemResponse;
+
+export const DEFAULT_OPINIONSTAGE_API_KEY = 'os-sandbox-key';
+
+export interface OpinionStageSimulatorOptions {
+  host?: string;
+  port?: number;
+  /** HTTP Basic username; the password must be empty. */
+  apiKey?: string;
+  webhookUrl?: string;
+  /** Sent as `x-webhook-token` on every webhook. */
+  webhookToken?: string;
+  /** 'wrapped' = `{ data: <response>, ...flat }`; default 'wrapped'. */
+  webhookShape?: WebhookShape;
+  /** Total attempts per webhook and the first backoff; default 4 attempts from 100 ms, doubling. */
+  webhookRetry?: { attempts: number; baseDelayMs: number };
+  /** Fastify's logger; off unless asked for. */
+  logger?: boolean;
+}
+
+export interface OpinionStageSimulator {
+  /** Origin; the API is at `${url}/api/v2`. */
+  readonly url: string;
+  readonly apiBaseUrl: string;
+  readonly calls: RecordedCall[];
+  readonly deliveries: WebhookDelivery[];
+  injectFault(rule: FaultRule): () => void;
+  clearFaults(): void;
+  setWebhookUrl(url: string | undefined): void;
+  /** Seeds an item with its questions; lead-form questions default to `lead: true` for kinds email, name, phone, first_name, last_name, full_name. */
+  addItem(input: ItemInput): Item;
+  /** A respondent answers (answers keyed by question id or title); stored and, unless `sendWebhook: false`, POSTed to the webhook URL. */
+  addResponse(itemId: string, input: ResponseInput): ItemResponse;
+  /** Resolves when every webhook delivery has succeeded or used up its attempts. */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startOpinionStageSimulator(options: OpinionStageSimulatorOptions = {}): Promise<OpinionStageSimulator> {
+  let baseUrl = '';
+  let shape: WebhookShape = options.webhookShape ?? 'wrapped';
+  const store = createOsStore({ baseUrl: () => baseUrl });
+  const faults = createFaultRegistry();
+  const calls: RecordedCall[] = [];
+  const shutdown = new AbortController();
+  const emitter = createWebhookEmitter({
+    url: options.webhookUrl,
+    token: options.webhookToken,
+    retry: options.webhookRetry ?? { attempts: 4, baseDelayMs: 100 },
+  });
+
+  const addItem = (input: unknown): Item => store.addItem(input);
+  const addResponse = (itemId: string, input: unknown): ItemResponse => {
+    const { response, sendWebhook } = store.addResponse(itemId, input);
+    const item = store.getItem(itemId);
+    if (!item) throw osErrors.notFound(`Item ${itemId} not found`);
+    if (sendWebhook) {
+      emitter.emit({ responseId: response.id, itemId, payload: buildWebhookPayload(item, response, shape, baseUrl) });
+    }
+    return response;
+  };
+
+  const app = buildSimulatorApp({
+    logger: options.logger ?? false,
+    store,
+    pipeline: { apiKey: options.apiKey ?? DEFAULT_OPINIONSTAGE_API_KEY, faults, calls, shutdown: shutdown.signal },
+    control: {
+      calls,
+      deliveries: emitter.deliveries,
+      faults,
+      addItem,
+      addResponse,
+      setWebhook(settings) {
+        emitter.setUrl(settings.url);
+        if ('token' in settings) emitter.setToken(settings.token);
+        if (settings.shape !== undefined) shape = settings.shape;
+      },
+    },
+    baseUrl: () => baseUrl,
+  });
+
+  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('simulator is not listening on TCP');
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  baseUrl = `http://${host}:${address.port}`;
+
+  let closing: Promise<void> | undefined;
+
+  return {
+    url: baseUrl,
+    apiBaseUrl: `${baseUrl}${API_PREFIX}`,
+    calls,
+    deliveries: emitter.deliveries,
+    injectFault(rule) {
+      const id = faults.add(rule);
+      return () => {
+        faults.remove(id);
+      };
+    },
+    clearFaults: () => faults.clear(),
+    setWebhookUrl: (url) => emitter.setUrl(url),
+    addItem,
+    addResponse,
+    idle: () => emitter.idle(),
+    close() {
+      closing ??= (async () => {
+        shutdown.abort();
+        await app.close();
+        await emitter.close();
+      })();
+      return closing;
+    },
+  };
+}
