@@ -20,6 +20,7 @@ import { errorReply } from './schemas/common.js';
 import { registerHealthRoutes, type ReadinessCheck } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerGhlWebhookRoutes, type GhlIngestDeps } from './routes/webhooks-ghl.js';
+import { registerTrustpilotWebhookRoute, type TrustpilotIngestDeps } from './routes/webhooks-trustpilot.js';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -29,6 +30,7 @@ export interface AppDeps {
   metrics: Metrics;
   /** Present when this process serves webhooks (web and all modes). */
   ghlIngest?: GhlIngestDeps;
+  trustpilotIngest?: TrustpilotIngestDeps;
   readinessChecks: ReadinessCheck[];
   /** Refreshes scrape-time gauges (queue depths, dead letters) before /metrics answers. */
   collectMetrics?: () => Promise<void>;
@@ -80,6 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerHealthRoutes(app, deps.readinessChecks);
   registerMetricsRoute(app, deps.metrics, deps.collectMetrics);
   if (deps.ghlIngest) await app.register(registerGhlWebhookRoutes, { deps: deps.ghlIngest, metrics: deps.metrics, logger: deps.logger });
+  if (deps.trustpilotIngest) await registerTrustpilotWebhookRoute(app, { deps: deps.trustpilotIngest, metrics: deps.metrics });
   return app;
 }
 

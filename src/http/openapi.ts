@@ -10,6 +10,11 @@ import { buildApp } from './app.js';
 
 export async function buildOpenApiDocument(version: string): Promise<unknown> {
   const config = loadConfig({});
+  const producer = {
+    enqueue: async (): Promise<never> => {
+      throw new QueueUnavailableError('spec generation');
+    },
+  };
   const app = await buildApp({
     config,
     logger: createLogger({ level: 'silent' }),
@@ -18,14 +23,11 @@ export async function buildOpenApiDocument(version: string): Promise<unknown> {
     readinessChecks: [],
     ghlIngest: {
       verifier: { verify: () => ({ ok: false, reason: 'missing' }) },
-      producer: {
-        enqueue: async () => {
-          throw new QueueUnavailableError('spec generation');
-        },
-      },
+      producer,
       workflowSecret: undefined,
       isServedLocation: async () => false,
     },
+    trustpilotIngest: { producer, secret: undefined },
   });
   try {
     await app.ready();

@@ -6,8 +6,12 @@ import { Queue, Worker, type Job, type MinimalJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createGhlClient, type GhlClient } from '../clients/ghl/ghl-client.js';
 import { createStaticTokenProvider } from '../clients/ghl/token-provider.js';
+import { budgetFor } from '../clients/http/budgeted.js';
 import type { ResponseObserver } from '../clients/http/transport.js';
+import { createMemoryTokenStore } from '../clients/trustpilot/token-store.js';
+import { createTrustpilotClient, type TrustpilotClient } from '../clients/trustpilot/trustpilot-client.js';
 import type { Config } from '../config/env.js';
+import { loadMapping, type Mapping } from '../config/mapping.js';
 import { buildApp, type App } from '../http/app.js';
 import type { ReadinessCheck } from '../http/routes/health.js';
 import type { Logger } from '../observability/logger.js';
@@ -18,11 +22,20 @@ import { createRedisConnection } from '../queue/connections.js';
 import { createDeadLetters, type DeadLetters } from '../queue/dead-letters.js';
 import { createWebhookProducer } from '../queue/webhook-producer.js';
 import { createContactFacts } from '../state/contact-facts.js';
+import { createContactFingerprints } from '../state/contact-fingerprint.js';
+import { createCustomFieldIds } from '../state/custom-field-ids.js';
+import { createLookupCache } from '../state/lookup-cache.js';
+import { createPlannedWrites, type PlannedWrites } from '../state/planned-writes.js';
+import { createRateBudget } from '../state/rate-budget.js';
 import { createSeenWebhooks } from '../state/seen-webhooks.js';
+import { createRedisTokenStore } from '../state/trustpilot-token-store.js';
+import { createWriteLedger } from '../state/write-ledger.js';
 import { createGhlSignatureVerifier } from '../webhooks/ghl-signature.js';
-import { createContactSyncProcessor } from '../workers/contact-sync-processor.js';
+import { createContactSyncProcessor, type ContactSyncDeps } from '../workers/contact-sync-processor.js';
 import { createGhlWebhookProcessor } from '../workers/ghl-webhook-processor.js';
 import { withFailurePolicy } from '../workers/run-job.js';
+import { createTrustpilotEventProcessor } from '../workers/trustpilot-event-processor.js';
+import { createTrustpilotLookup } from '../workers/trustpilot-lookup.js';
 
 export type ProcessMode = 'web' | 'worker' | 'all';
 
@@ -43,7 +56,12 @@ export interface Container {
   workers: Worker[];
   queues: Record<QueueName, Queue>;
   ghl: GhlClient;
+  trustpilot: TrustpilotClient | undefined;
+  mapping: Mapping;
   deadLetters: DeadLetters;
+  planned: PlannedWrites;
+  /** Everything a contact sync needs, for the admin "sync one contact now" route. */
+  syncDeps: ContactSyncDeps;
   /** Closes everything in reverse order of creation; in-flight jobs finish first. */
   close(): Promise<void>;
 }
@@ -61,14 +79,22 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
     return redis;
   };
 
+  const mapping = loadMapping(config.MAPPING_FILE);
   const stateRedis = connection('state');
   const facts = createContactFacts(stateRedis, prefix);
+  const ledger = createWriteLedger(stateRedis, prefix);
+  const fingerprints = createContactFingerprints(stateRedis, prefix);
+  const cache = createLookupCache(stateRedis, prefix);
+  const planned = createPlannedWrites(stateRedis, prefix);
+  const budget = createRateBudget(stateRedis, prefix);
 
   // Producers fail fast (web answers 429 at once); workers' queues wait for Redis to come back.
   const queueRedis = connection(mode === 'worker' ? 'worker' : 'producer');
+  const flowRedis = mode === 'web' ? queueRedis : connection('worker');
   const queues = {
     [QUEUE_NAMES.ghlWebhooks]: new Queue(QUEUE_NAMES.ghlWebhooks, { connection: queueRedis, prefix }),
-    [QUEUE_NAMES.contactSync]: new Queue(QUEUE_NAMES.contactSync, { connection: mode === 'web' ? queueRedis : connection('worker'), prefix }),
+    [QUEUE_NAMES.contactSync]: new Queue(QUEUE_NAMES.contactSync, { connection: flowRedis, prefix }),
+    [QUEUE_NAMES.trustpilotEvents]: new Queue(QUEUE_NAMES.trustpilotEvents, { connection: queueRedis, prefix }),
     [QUEUE_NAMES.deadLetter]: new Queue(QUEUE_NAMES.deadLetter, { connection: queueRedis, prefix }),
   } satisfies Record<QueueName, Queue>;
   for (const queue of Object.values(queues)) {
@@ -89,28 +115,74 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
     observe,
   });
   closers.push({ name: 'ghl-client', close: () => ghl.close() });
+  const fieldIds = createCustomFieldIds(stateRedis, prefix, ghl);
+  const servedLocations = [config.GHL_LOCATION_ID].filter((id): id is string => id !== undefined);
+
+  // Trustpilot: public lookups need the API key; reviews of us also need the business user.
+  let trustpilot: TrustpilotClient | undefined;
+  if (config.TRUSTPILOT_API_KEY) {
+    trustpilot = createTrustpilotClient({
+      baseUrl: config.TRUSTPILOT_API_BASE_URL,
+      apiKey: config.TRUSTPILOT_API_KEY,
+      ...(config.TRUSTPILOT_API_SECRET ? { apiSecret: config.TRUSTPILOT_API_SECRET } : {}),
+      ...(config.TRUSTPILOT_USERNAME ? { username: config.TRUSTPILOT_USERNAME } : {}),
+      ...(config.TRUSTPILOT_PASSWORD ? { password: config.TRUSTPILOT_PASSWORD } : {}),
+      timeoutMs: config.UPSTREAM_TIMEOUT,
+      budget: budgetFor(budget, 'trustpilot', 'trustpilot:global', config.TRUSTPILOT_RATE_LIMIT),
+      // Shared and encrypted when a key is configured; otherwise each process keeps its own token.
+      tokenStore: config.ENCRYPTION_KEY.length > 0 ? createRedisTokenStore(stateRedis, prefix, config.ENCRYPTION_KEY) : createMemoryTokenStore(),
+      observe,
+    });
+    const client = trustpilot;
+    closers.push({ name: 'trustpilot-client', close: () => client.close() });
+  }
+  const lookup = trustpilot
+    ? createTrustpilotLookup({ client: trustpilot, cache, businessUnitId: config.TRUSTPILOT_BUSINESS_UNIT_ID, ttlMs: config.TRUSTPILOT_CACHE_TTL, mapping: mapping.trustpilot })
+    : undefined;
+  const syncDeps: ContactSyncDeps = {
+    ghl,
+    facts,
+    fieldIds,
+    ledger,
+    fingerprints,
+    trustpilot: lookup,
+    mapping,
+    apply: { planned, dryRun: config.DRY_RUN },
+    metrics,
+    logger,
+  };
 
   const workers: Worker[] = [];
   if (mode !== 'web') {
     const policy = { deadLetters, metrics, logger };
     const syncQueue = queues[QUEUE_NAMES.contactSync];
-    const router = createGhlWebhookProcessor({
-      facts,
-      logger,
-      scheduleContactSync: (job) => scheduleContactSync(syncQueue, job, config.COALESCE_WINDOW_MS),
-    });
-    const sync = createContactSyncProcessor({ ghl, facts, metrics, logger });
+    const schedule = (job: ContactSyncJob) => scheduleContactSync(syncQueue, job, config.COALESCE_WINDOW_MS);
+    const router = createGhlWebhookProcessor({ facts, ledger, fingerprints, fieldIds, mapping, metrics, logger, scheduleContactSync: schedule });
+    const sync = createContactSyncProcessor(syncDeps);
     workers.push(
       startWorker(QUEUE_NAMES.ghlWebhooks, withFailurePolicy(QUEUE_NAMES.ghlWebhooks, router, policy), config, connection('worker'), logger),
       startWorker(QUEUE_NAMES.contactSync, withFailurePolicy(QUEUE_NAMES.contactSync, sync, policy), config, connection('worker'), logger),
     );
+    if (trustpilot && lookup) {
+      const events = createTrustpilotEventProcessor({
+        trustpilot,
+        lookup,
+        ghl,
+        owners: cache,
+        servedLocations: async () => servedLocations,
+        scheduleContactSync: schedule,
+        metrics,
+        logger,
+      });
+      workers.push(startWorker(QUEUE_NAMES.trustpilotEvents, withFailurePolicy(QUEUE_NAMES.trustpilotEvents, events, policy), config, connection('worker'), logger));
+    }
     for (const worker of workers) closers.push({ name: `worker-${worker.name}`, close: () => worker.close() });
   }
 
   let app: App | undefined;
   if (mode !== 'worker') {
     const producer = createWebhookProducer({
-      queue: queues[QUEUE_NAMES.ghlWebhooks],
+      queues,
       seen: createSeenWebhooks(queueRedis, prefix),
       timeoutMs: options.ingestTimeoutMs ?? 800,
     });
@@ -118,7 +190,7 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
       ed25519PublicKeyPem: config.GHL_WEBHOOK_ED25519_PUBLIC_KEY,
       rsaPublicKeyPem: config.GHL_WEBHOOK_PUBLIC_KEY,
     });
-    const servedLocations = new Set([config.GHL_LOCATION_ID].filter((id): id is string => id !== undefined));
+    const served = new Set(servedLocations);
     const readinessChecks: ReadinessCheck[] = [
       {
         name: 'redis',
@@ -135,8 +207,9 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
         verifier,
         producer,
         workflowSecret: config.GHL_WEBHOOK_SECRET,
-        isServedLocation: async (locationId) => servedLocations.has(locationId),
+        isServedLocation: async (locationId) => served.has(locationId),
       },
+      trustpilotIngest: { producer, secret: config.TRUSTPILOT_WEBHOOK_SECRET },
       collectMetrics: () => collectQueueMetrics(queues, metrics),
     });
     const built = app;
@@ -151,7 +224,11 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
     workers,
     queues,
     ghl,
+    trustpilot,
+    mapping,
     deadLetters,
+    planned,
+    syncDeps,
     async close() {
       // Reverse order: stop taking requests, let workers finish in-flight jobs, then drop connections.
       for (const closer of closers.reverse()) {

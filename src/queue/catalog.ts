@@ -11,6 +11,8 @@ export const QUEUE_NAMES = {
   ghlWebhooks: 'ghl-webhooks',
   /** One coalesced sync run per contact: read GHL and the sources, plan, write. */
   contactSync: 'contact-sync',
+  /** Trustpilot review notifications: re-fetch the review, find the contact, sync it. */
+  trustpilotEvents: 'trustpilot-events',
   /** Jobs that failed for good, with their error history, kept for replay. */
   deadLetter: 'dead-letter',
 } as const;
@@ -30,12 +32,21 @@ export type GhlWebhookJob = z.infer<typeof GhlWebhookJobSchema>;
 export const ContactSyncJobSchema = z.object({
   locationId: id,
   contactId: id,
-  reason: z.enum(['webhook', 'reconcile', 'manual', 'backfill']),
+  reason: z.enum(['webhook', 'reconcile', 'manual', 'backfill', 'trustpilot', 'opinionstage']),
   /** When the triggering event was received, for end-to-end latency figures. */
   triggeredAt: z.number().int().nonnegative(),
   eventType: z.string().max(64).optional(),
 });
 export type ContactSyncJob = z.infer<typeof ContactSyncJobSchema>;
+
+export const TrustpilotEventJobSchema = z.object({
+  eventName: z.string().min(1).max(100),
+  reviewId: z.string().min(1).max(128),
+  receivedAt: z.number().int().nonnegative(),
+  /** The notification's review data: used as is when private reviews cannot be read. */
+  eventData: z.record(z.string(), z.unknown()),
+});
+export type TrustpilotEventJob = z.infer<typeof TrustpilotEventJobSchema>;
 
 export const DeadLetterJobSchema = z.object({
   queue: z.string().min(1),
@@ -60,6 +71,12 @@ export const DEFAULT_JOB_OPTIONS: Record<QueueName, JobsOptions> = {
     removeOnFail: { age: 7 * DAY_SECONDS },
   },
   [QUEUE_NAMES.contactSync]: {
+    attempts: 20,
+    backoff: { type: 'jitter-exponential', delay: 2_000 },
+    removeOnComplete: { age: 3_600, count: 10_000 },
+    removeOnFail: { age: 7 * DAY_SECONDS },
+  },
+  [QUEUE_NAMES.trustpilotEvents]: {
     attempts: 20,
     backoff: { type: 'jitter-exponential', delay: 2_000 },
     removeOnComplete: { age: 3_600, count: 10_000 },

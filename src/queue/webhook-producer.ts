@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import { DEFAULT_JOB_OPTIONS, GhlWebhookJobSchema, QUEUE_NAMES, type GhlWebhookJob } from './catalog.js';
+import { DEFAULT_JOB_OPTIONS, type QueueName } from './catalog.js';
 import type { SeenWebhooks } from '../state/seen-webhooks.js';
 
 export interface IngestResult {
@@ -22,16 +22,20 @@ export class QueueUnavailableError extends Error {
   }
 }
 
-export interface WebhookProducerOptions {
-  queue: Queue;
-  seen: SeenWebhooks;
-  /** Upper bound on the whole enqueue, so the webhook answer stays under a second. */
-  timeoutMs: number;
+export interface IngestRequest {
+  queue: QueueName;
+  jobName: string;
+  /** Already validated against the queue's schema in the catalog. */
+  data: unknown;
+  /** Whose delivery this is: a location, or `trustpilot` / `opinionstage` for account-wide sources. */
+  scope: string;
+  dedupeKey: string;
+  /** How long the delivery is remembered as seen. */
+  ttlSeconds: number;
 }
 
 export interface WebhookProducer {
-  /** `ttlSeconds`: how long the delivery is remembered as seen. */
-  enqueue(input: { locationId: string; dedupeKey: string; ttlSeconds: number; job: GhlWebhookJob }): Promise<IngestResult>;
+  enqueue(request: IngestRequest): Promise<IngestResult>;
 }
 
 /** BullMQ job ids may not contain `:`, and ids from outside must not be trusted as keys: hash them. */
@@ -39,31 +43,27 @@ export function jobIdFor(kind: string, dedupeKey: string): string {
   return `${kind}-${createHash('sha256').update(dedupeKey).digest('hex').slice(0, 40)}`;
 }
 
-export function createWebhookProducer(options: WebhookProducerOptions): WebhookProducer {
-  const jobOptions = DEFAULT_JOB_OPTIONS[QUEUE_NAMES.ghlWebhooks];
-
-  async function enqueueOnce(locationId: string, dedupeKey: string, ttlSeconds: number, job: GhlWebhookJob): Promise<IngestResult> {
-    const seenAs = await options.seen.lookup(locationId, dedupeKey);
+export function createWebhookProducer(options: { queues: Record<QueueName, Queue>; seen: SeenWebhooks; timeoutMs: number }): WebhookProducer {
+  async function enqueueOnce(request: IngestRequest): Promise<IngestResult> {
+    const seenAs = await options.seen.lookup(request.scope, request.dedupeKey);
     if (seenAs !== undefined) return { status: 'duplicate', id: seenAs };
-    const jobId = jobIdFor('wh', `${locationId}\n${dedupeKey}`);
-    await options.queue.add(String(job.event.type ?? 'event'), job, { ...jobOptions, jobId });
-    await options.seen.remember(locationId, dedupeKey, jobId, ttlSeconds);
+    const jobId = jobIdFor(request.queue, `${request.scope}\n${request.dedupeKey}`);
+    await options.queues[request.queue].add(request.jobName, request.data, { ...DEFAULT_JOB_OPTIONS[request.queue], jobId });
+    await options.seen.remember(request.scope, request.dedupeKey, jobId, request.ttlSeconds);
     return { status: 'accepted', id: jobId };
   }
 
   return {
-    async enqueue({ locationId, dedupeKey, ttlSeconds, job }) {
-      const data = GhlWebhookJobSchema.parse(job);
+    async enqueue(request) {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new QueueUnavailableError(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs);
       });
       try {
-        return await Promise.race([enqueueOnce(locationId, dedupeKey, ttlSeconds, data), deadline]);
+        return await Promise.race([enqueueOnce(request), deadline]);
       } catch (error) {
         if (error instanceof QueueUnavailableError) throw error;
-        const reason = error instanceof Error ? error.message : 'unknown error';
-        throw new QueueUnavailableError(reason);
+        throw new QueueUnavailableError(error instanceof Error ? error.message : 'unknown error');
       } finally {
         clearTimeout(timer);
       }

@@ -16,6 +16,7 @@ export interface SyncRecord {
   outcome: 'synced' | 'skipped' | 'failed';
   reason?: string;
   upstreamCalls: number;
+  writes?: number;
 }
 
 export interface ContactFacts {

@@ -6,6 +6,7 @@
  */
 import { ZodError } from 'zod';
 import { UpstreamError } from '../clients/http/upstream-error.js';
+import { RateBudgetExceededError } from '../state/rate-budget-types.js';
 
 export type FailureDecision =
   | { action: 'retry'; cause: string }
@@ -13,6 +14,19 @@ export type FailureDecision =
   | { action: 'wait'; delayMs: number; cause: string };
 
 const PERMANENT_STATUSES = new Set([400, 401, 403, 404, 405, 409, 410, 413, 415, 422]);
+/** Client-side refusals: the request was wrong before it was sent, so sending it again cannot help. */
+const PERMANENT_CODES = new Set([
+  'GHL_LOCATION_NOT_SERVED',
+  'GHL_INVALID_ID',
+  'GHL_INVALID_REQUEST',
+  'TRUSTPILOT_PRIVATE_NOT_CONFIGURED',
+  'TRUSTPILOT_INVALID_ID',
+  'TRUSTPILOT_INVALID_REQUEST',
+  'TRUSTPILOT_TOKEN_STORE_KEY',
+  'OPINIONSTAGE_INVALID_ID',
+  'OPINIONSTAGE_INVALID_REQUEST',
+  'MAPPING_INVALID',
+]);
 const DEFAULT_RATE_LIMIT_WAIT_MS = 10_000;
 const MAX_RATE_LIMIT_WAIT_MS = 24 * 3_600_000;
 
@@ -41,9 +55,13 @@ export function classifyError(error: unknown): FailureDecision {
     if (PERMANENT_STATUSES.has(status)) return { action: 'give-up', cause };
     return { action: 'retry', cause };
   }
+  if (error instanceof RateBudgetExceededError) {
+    // Our own budget is spent: wait for it like for an upstream 429.
+    return { action: 'wait', delayMs: Math.max(50, error.retryAfterMs), cause: `${error.system}:budget-${error.scope}` };
+  }
   if (error instanceof PermanentJobError) return { action: 'give-up', cause: error.code };
   if (error instanceof ZodError) return { action: 'give-up', cause: 'invalid-job-data' };
   const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-  if (code === 'GHL_LOCATION_NOT_SERVED') return { action: 'give-up', cause: code };
+  if (code !== undefined && PERMANENT_CODES.has(code)) return { action: 'give-up', cause: code };
   return { action: 'retry', cause: code ?? (error instanceof Error ? error.name : 'unknown') };
 }

@@ -1,53 +1,140 @@
 /**
- * One contact sync run: read the contact's latest state from GHL and record the run. The Trustpilot
- * and Opinion Stage flows plug their plan-and-write steps in here.
+ * One contact sync run: read the contact's latest state from GHL, look it up in Trustpilot (cache
+ * first), plan the writes, carry them out, and remember the contact's fingerprint so that GHL's echo
+ * of these writes costs nothing.
  */
 import type { Job } from 'bullmq';
+import type { Contact } from '../clients/ghl/schemas.js';
+import { UpstreamError } from '../clients/http/upstream-error.js';
+import type { Mapping } from '../config/mapping.js';
+import type { ContactSnapshot, Plan, PlannedWrite } from '../domain/plan.js';
+import { planTrustpilot } from '../domain/trustpilot-plan.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { ContactSyncJobSchema } from '../queue/catalog.js';
 import type { ContactFacts } from '../state/contact-facts.js';
-import { UpstreamError } from '../clients/http/upstream-error.js';
-
-export interface ContactReader {
-  getContact(locationId: string, contactId: string): Promise<{ id: string }>;
-}
+import { contactFingerprint, type ContactFingerprints, type FingerprintScope } from '../state/contact-fingerprint.js';
+import type { CustomFieldIds } from '../state/custom-field-ids.js';
+import type { WriteLedger } from '../state/write-ledger.js';
+import { applyPlan, type ApplyDeps, type GhlWriter } from './apply-plan.js';
+import type { TrustpilotLookup } from './trustpilot-lookup.js';
 
 export interface ContactSyncDeps {
-  ghl: ContactReader;
+  ghl: GhlWriter & { getContact(locationId: string, contactId: string): Promise<Contact> };
   facts: ContactFacts;
+  fieldIds: CustomFieldIds;
+  ledger: WriteLedger;
+  fingerprints: ContactFingerprints;
+  /** Absent when no Trustpilot credentials are configured. */
+  trustpilot: TrustpilotLookup | undefined;
+  mapping: Mapping;
+  apply: Omit<ApplyDeps, 'ghl' | 'ledger' | 'logger'>;
   metrics: Metrics;
   logger: Logger;
   now?: () => number;
 }
 
-export type ContactSyncOutcome = { outcome: 'synced' | 'skipped'; reason?: string };
+export type ContactSyncOutcome = { outcome: 'synced' | 'skipped'; reason?: string; writes: number; ghlCalls: number; plan?: PlannedWrite[] };
 
 export function createContactSyncProcessor(deps: ContactSyncDeps) {
   const now = deps.now ?? Date.now;
   return async (job: Job): Promise<ContactSyncOutcome> => {
     const data = ContactSyncJobSchema.parse(job.data);
-    const started = now();
-    if (await deps.facts.isDeleted(data.locationId, data.contactId)) {
-      return skip(data.locationId, data.contactId, started, 'contact-deleted');
-    }
-    try {
-      await deps.ghl.getContact(data.locationId, data.contactId);
-    } catch (error) {
-      // A contact deleted after the event was queued: expected, no alert (CONTRACT "Permanent failures").
-      if (error instanceof UpstreamError && error.status === 404 && (await deps.facts.isDeleted(data.locationId, data.contactId))) {
-        return skip(data.locationId, data.contactId, started, 'contact-deleted');
-      }
-      throw error;
-    }
-    await deps.facts.recordSync({ locationId: data.locationId, contactId: data.contactId, at: started, durationMs: now() - started, outcome: 'synced', upstreamCalls: 1 });
-    deps.logger.debug({ locationId: data.locationId, contactId: data.contactId, latencyMs: now() - data.triggeredAt }, 'contact synced');
-    return { outcome: 'synced' };
+    return syncContact(deps, data.locationId, data.contactId, now);
   };
+}
 
-  async function skip(locationId: string, contactId: string, started: number, reason: string): Promise<ContactSyncOutcome> {
-    deps.metrics.skipped.inc({ queue: 'contact-sync', reason });
-    await deps.facts.recordSync({ locationId, contactId, at: started, durationMs: now() - started, outcome: 'skipped', reason, upstreamCalls: 0 });
-    return { outcome: 'skipped', reason };
+/** The whole flow for one contact; also what `POST /admin/contacts/:id/sync` runs. */
+export async function syncContact(deps: ContactSyncDeps, locationId: string, contactId: string, now: () => number = Date.now): Promise<ContactSyncOutcome> {
+  const started = now();
+  if (await deps.facts.isDeleted(locationId, contactId)) return skip(deps, locationId, contactId, started, 'contact-deleted');
+  let contact: Contact;
+  try {
+    contact = await deps.ghl.getContact(locationId, contactId);
+  } catch (error) {
+    // Deleted after the event was queued: expected, no alert (CONTRACT "Permanent failures").
+    if (error instanceof UpstreamError && error.status === 404 && (await deps.facts.isDeleted(locationId, contactId))) {
+      return skip(deps, locationId, contactId, started, 'contact-deleted');
+    }
+    throw error;
   }
+  let ghlCalls = 1;
+  const cachedIds = await deps.fieldIds.cached(locationId);
+  const fieldIds = cachedIds ?? (await deps.fieldIds.resolve(locationId));
+  if (!cachedIds) ghlCalls += 1;
+
+  const snapshot = toSnapshot(contact, locationId);
+  const mapping = deps.mapping.trustpilot;
+  const reviewIdField = mapping.fields.reviewId ? fieldIds[mapping.fields.reviewId] : undefined;
+  const storedReviewId = stringValue(snapshot.customFields.find((field) => field.id === reviewIdField)?.value);
+  const [review, company] = deps.trustpilot
+    ? [await deps.trustpilot.review(snapshot, storedReviewId), await deps.trustpilot.company(snapshot)]
+    : [undefined, undefined];
+  const ledger = await deps.ledger.view(locationId, contactId);
+  const plan = planTrustpilot({ contact: snapshot, review, company, fieldIds, ledger, mapping });
+  for (const warning of new Set(plan.warnings)) deps.logger.warn({ locationId, contactId, warning }, 'sync warning');
+
+  const result = await applyPlan({ ...deps.apply, ghl: deps.ghl, ledger: deps.ledger, logger: deps.logger }, { locationId, contactId }, plan);
+  ghlCalls += result.calls;
+  if (!deps.apply.dryRun) {
+    const scope = fingerprintScope(deps.mapping, fieldIds);
+    const states = statesAfterEachWrite(snapshot, plan).map((state) => contactFingerprint(state, scope));
+    await deps.fingerprints.remember(locationId, contactId, states.at(-1) ?? contactFingerprint(snapshot, scope), states.slice(0, -1));
+  }
+  await deps.facts.recordSync({ locationId, contactId, at: started, durationMs: now() - started, outcome: 'synced', upstreamCalls: ghlCalls, writes: result.writes });
+  deps.logger.debug({ locationId, contactId, writes: result.writes, ghlCalls }, 'contact synced');
+  return { outcome: 'synced', writes: result.writes, ghlCalls, ...(deps.apply.dryRun ? { plan: plan.writes } : {}) };
+}
+
+/** What the sync depends on, so an event that changes none of it can be skipped. */
+export function fingerprintScope(mapping: Mapping, fieldIds: Record<string, string>): FingerprintScope {
+  const tp = mapping.trustpilot;
+  const keys = Object.values(tp.fields).filter((key): key is string => key !== null);
+  const tags = [tp.tags.reviewer, ...Object.values(tp.tags.byStars)].filter((tag): tag is string => tag !== null);
+  return {
+    fieldIds: keys.map((key) => fieldIds[key]).filter((id): id is string => id !== undefined),
+    managedTags: [...new Set(tags.map((tag) => tag.toLowerCase()))],
+  };
+}
+
+export function toSnapshot(contact: Contact, locationId: string): ContactSnapshot {
+  return {
+    id: contact.id,
+    locationId,
+    ...(contact.firstName ? { firstName: contact.firstName } : {}),
+    ...(contact.lastName ? { lastName: contact.lastName } : {}),
+    ...(contact.name ? { name: contact.name } : {}),
+    ...(contact.email ? { email: contact.email } : {}),
+    ...(contact.website ? { website: contact.website } : {}),
+    ...(contact.assignedTo ? { assignedTo: contact.assignedTo } : {}),
+    tags: contact.tags ?? [],
+    customFields: (contact.customFields ?? []).map((field) => ({ id: field.id, value: field.value })),
+  };
+}
+
+/** The contact as GHL holds it after each field or tag write of the plan, in order; the last is the final state. */
+function statesAfterEachWrite(contact: ContactSnapshot, plan: Plan): ContactSnapshot[] {
+  const fields = new Map(contact.customFields.map((field) => [field.id, field.value]));
+  let tags = [...contact.tags];
+  const states: ContactSnapshot[] = [];
+  for (const write of plan.writes) {
+    if (write.kind === 'set-fields') for (const field of write.fields) fields.set(field.id, field.value);
+    else if (write.kind === 'add-tags') tags = [...tags, ...write.tags];
+    else if (write.kind === 'remove-tags') {
+      const removed = new Set(write.tags.map((tag) => tag.toLowerCase()));
+      tags = tags.filter((tag) => !removed.has(tag.toLowerCase()));
+    } else continue;
+    states.push({ ...contact, tags, customFields: [...fields].map(([id, value]) => ({ id, value })) });
+  }
+  return states;
+}
+
+function stringValue(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+async function skip(deps: ContactSyncDeps, locationId: string, contactId: string, started: number, reason: string): Promise<ContactSyncOutcome> {
+  deps.metrics.skipped.inc({ queue: 'contact-sync', reason });
+  await deps.facts.recordSync({ locationId, contactId, at: started, durationMs: 0, outcome: 'skipped', reason, upstreamCalls: 0, writes: 0 });
+  return { outcome: 'skipped', reason, writes: 0, ghlCalls: 0 };
 }

@@ -1,25 +1,40 @@
 /**
- * Routes one accepted GHL event to its flows. Contact events become a coalesced contact sync;
- * deletions are remembered so a later 404 is expected; note and task events are recorded for the
- * flows that follow them (Trustpilot follow-up tasks, Opinion Stage forwarding).
+ * Routes one accepted GHL event to its flows. Contact events become a coalesced contact sync, unless
+ * the contact's fingerprint shows nothing the flows depend on changed (GHL echoing the bridge's own
+ * write, or an unchanged re-save); deletions are remembered so a later 404 is expected; completion
+ * or deletion of a task the bridge made is recorded so it is never reopened or recreated.
  */
 import type { Job } from 'bullmq';
+import { z } from 'zod';
 import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import { GhlWebhookJobSchema, type ContactSyncJob } from '../queue/catalog.js';
+import type { Mapping } from '../config/mapping.js';
 import type { ContactFacts } from '../state/contact-facts.js';
-import { eventContactId, eventLocationId, parseGhlEvent } from '../webhooks/ghl-events.js';
+import { contactFingerprint, type ContactFingerprints } from '../state/contact-fingerprint.js';
+import type { CustomFieldIds } from '../state/custom-field-ids.js';
+import type { WriteLedger } from '../state/write-ledger.js';
+import { fingerprintScope } from './contact-sync-processor.js';
+import { eventContactId, eventEntityId, eventLocationId, parseGhlEvent } from '../webhooks/ghl-events.js';
 import { GhlWorkflowEventSchema } from '../webhooks/ghl-workflow.js';
 import { PermanentJobError } from './classify-error.js';
 
 export interface GhlWebhookProcessorDeps {
   scheduleContactSync(job: ContactSyncJob): Promise<void>;
   facts: ContactFacts;
+  ledger: WriteLedger;
+  fingerprints: ContactFingerprints;
+  fieldIds: Pick<CustomFieldIds, 'cached'>;
+  mapping: Mapping;
+  metrics: Metrics;
   logger: Logger;
 }
 
-export type RouteOutcome = { routed: 'contact-sync' | 'contact-deleted' | 'recorded' | 'ignored'; type: string };
+export type RouteOutcome = { routed: 'contact-sync' | 'contact-deleted' | 'unchanged' | 'task-recorded' | 'recorded' | 'ignored'; type: string };
 
 const SYNC_TRIGGERS = new Set(['ContactCreate', 'ContactUpdate', 'ContactTagUpdate', 'ContactDndUpdate']);
+/** Events that carry the contact's full state, so they can be compared with the last synced state. */
+const SNAPSHOT_EVENTS = new Set(['ContactUpdate', 'ContactTagUpdate', 'ContactDndUpdate']);
 
 export function createGhlWebhookProcessor(deps: GhlWebhookProcessorDeps) {
   return async (job: Job): Promise<RouteOutcome> => {
@@ -27,6 +42,10 @@ export function createGhlWebhookProcessor(deps: GhlWebhookProcessorDeps) {
     const event = readEvent(data.source, data.event);
 
     if (SYNC_TRIGGERS.has(event.type) && event.locationId && event.contactId) {
+      if (SNAPSHOT_EVENTS.has(event.type) && (await unchangedSinceLastSync(event.locationId, event.contactId, data.event))) {
+        deps.metrics.skipped.inc({ queue: 'ghl-webhooks', reason: 'unchanged' });
+        return { routed: 'unchanged', type: event.type };
+      }
       await deps.scheduleContactSync({
         locationId: event.locationId,
         contactId: event.contactId,
@@ -40,15 +59,35 @@ export function createGhlWebhookProcessor(deps: GhlWebhookProcessorDeps) {
       await deps.facts.markDeleted(event.locationId, event.contactId);
       return { routed: 'contact-deleted', type: event.type };
     }
+    if ((event.type === 'TaskComplete' || event.type === 'TaskDelete') && event.locationId && event.entityId) {
+      const ours = await deps.ledger.taskChanged(event.locationId, event.entityId, event.type === 'TaskComplete' ? 'completed' : 'deleted');
+      return { routed: ours ? 'task-recorded' : 'recorded', type: event.type };
+    }
     if (event.type.startsWith('Note') || event.type.startsWith('Task') || event.type.startsWith('App')) {
       deps.logger.debug({ eventType: event.type, locationId: event.locationId }, 'event recorded');
       return { routed: 'recorded', type: event.type };
     }
     return { routed: 'ignored', type: event.type };
   };
+
+  async function unchangedSinceLastSync(locationId: string, contactId: string, payload: Record<string, unknown>): Promise<boolean> {
+    const fieldIds = await deps.fieldIds.cached(locationId);
+    if (fieldIds === undefined) return false;
+    const snapshot = SnapshotSchema.safeParse(payload);
+    if (!snapshot.success) return false;
+    return deps.fingerprints.isKnown(locationId, contactId, contactFingerprint(snapshot.data, fingerprintScope(deps.mapping, fieldIds)));
+  }
 }
 
-function readEvent(source: 'marketplace' | 'workflow', raw: Record<string, unknown>): { type: string; locationId?: string; contactId?: string } {
+/** The parts of a contact event payload the fingerprint reads. */
+const SnapshotSchema = z.looseObject({
+  email: z.string().nullish(),
+  website: z.string().nullish(),
+  tags: z.array(z.string()).nullish(),
+  customFields: z.array(z.looseObject({ id: z.string(), value: z.unknown() })).nullish(),
+});
+
+function readEvent(source: 'marketplace' | 'workflow', raw: Record<string, unknown>): { type: string; locationId?: string; contactId?: string; entityId?: string } {
   if (source === 'workflow') {
     // Normalised at ingest; parsed again because job data comes back from Redis.
     const event = GhlWorkflowEventSchema.parse(raw);
@@ -59,5 +98,5 @@ function readEvent(source: 'marketplace' | 'workflow', raw: Record<string, unkno
   const event = parsed.event;
   const locationId = eventLocationId(event);
   const contactId = eventContactId(event);
-  return { type: event.type, ...(locationId ? { locationId } : {}), ...(contactId ? { contactId } : {}) };
+  return { type: event.type, entityId: eventEntityId(event), ...(locationId ? { locationId } : {}), ...(contactId ? { contactId } : {}) };
 }

@@ -29,7 +29,8 @@ export function withFailurePolicy<R>(queueName: string, processor: Processor<R>,
       const log = { queue: queueName, jobId: job.id, attempt: job.attemptsMade + 1, cause: decision.cause };
       if (decision.action === 'wait' && token !== undefined) {
         deps.metrics.jobDuration.observe({ queue: queueName, outcome: 'waiting' }, seconds);
-        deps.metrics.rateLimitWaits.inc({ system: decision.cause.split(':')[0] ?? 'unknown', scope: 'upstream-429' });
+        const [system = 'unknown', detail = ''] = decision.cause.split(':');
+        deps.metrics.rateLimitWaits.inc({ system, scope: detail.startsWith('budget-') ? detail.slice('budget-'.length) : 'upstream-429' });
         deps.logger.info({ ...log, delayMs: decision.delayMs }, 'job waits for an upstream rate limit');
         await job.moveToDelayed(Date.now() + decision.delayMs, token);
         throw new DelayedError();

@@ -9,6 +9,7 @@ import { request } from 'undici';
 import { secretValues } from '../../src/config/env.js';
 import { QUEUE_NAMES } from '../../src/queue/catalog.js';
 import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
+import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
 import { simulatorEnv, startTestBridge, waitFor, type TestBridge } from '../helpers/bridge.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 
@@ -18,11 +19,17 @@ const TOKEN = 'pit-spine-secret-token-7f3a9c';
 describe('spine: simulator → signed webhook → queue → worker → GHL read', () => {
   let redis: RedisServerHandle;
   let ghl: GhlSimulator;
+  let trustpilot: TrustpilotSimulator;
   let bridge: TestBridge;
 
   before(async () => {
     redis = await startRedisServer();
     ghl = await startGhlSimulator({ locations: [{ id: LOCATION_ID, token: TOKEN }] });
+    trustpilot = await startTrustpilotSimulator({
+      apiKey: 'tp-key-spine-secret-0001',
+      apiSecret: 'tp-secret-spine-secret-0001',
+      users: [{ username: 'owner@spine.test', password: 'tp-password-spine-0001' }],
+    });
     bridge = await startTestBridge({
       mode: 'all',
       redisUrl: redis.url,
@@ -31,7 +38,10 @@ describe('spine: simulator → signed webhook → queue → worker → GHL read'
         GHL_WEBHOOK_SECRET: 'workflow-secret-spine-51c0ffee',
         ADMIN_TOKEN: 'admin-token-spine-0123456789abcdef',
         VIEWER_TOKEN: 'viewer-token-spine-0123456789abcdef',
+        TRUSTPILOT_API_BASE_URL: trustpilot.url,
         TRUSTPILOT_API_KEY: 'tp-key-spine-secret-0001',
+        TRUSTPILOT_USERNAME: 'owner@spine.test',
+        TRUSTPILOT_BUSINESS_UNIT_ID: 'bu_sandbox_own',
         TRUSTPILOT_API_SECRET: 'tp-secret-spine-secret-0001',
         TRUSTPILOT_PASSWORD: 'tp-password-spine-0001',
         OPINIONSTAGE_API_KEY: 'os-key-spine-secret-0001',
@@ -43,6 +53,7 @@ describe('spine: simulator → signed webhook → queue → worker → GHL read'
 
   after(async () => {
     await bridge.close();
+    await trustpilot.close();
     await ghl.close();
     await redis.close();
   });

@@ -8,6 +8,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
+import { GhlWebhookJobSchema, QUEUE_NAMES } from '../../queue/catalog.js';
 import { QueueUnavailableError, type WebhookProducer } from '../../queue/webhook-producer.js';
 import { bodyHash } from '../../webhooks/body-hash.js';
 import { checkTimestamp, eventLocationId, parseGhlEvent } from '../../webhooks/ghl-events.js';
@@ -183,10 +184,12 @@ export async function registerGhlWebhookRoutes(
   ) {
     try {
       const result = await deps.producer.enqueue({
-        locationId,
+        queue: QUEUE_NAMES.ghlWebhooks,
+        jobName: type,
+        data: GhlWebhookJobSchema.parse({ source, receivedAt: now(), event }),
+        scope: locationId,
         dedupeKey,
         ttlSeconds,
-        job: { source, receivedAt: now(), event },
       });
       count(source, type, result.status);
       return reply.code(200).send({ status: result.status, id: result.id } satisfies WebhookReply);

@@ -10,7 +10,9 @@ export type Fault =
   | { kind: 'latency'; ms: number }
   | { kind: 'timeout' }
   | { kind: 'rate-limit'; retryAfterSeconds?: number }
-  | { kind: 'token-expired' };
+  | { kind: 'token-expired' }
+  /** The request is carried out, then the connection drops before the answer: the client cannot know it succeeded. */
+  | { kind: 'lost-response' };
 
 export interface FaultRule {
   fault: Fault;
@@ -26,6 +28,7 @@ export const FaultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('timeout') }),
   z.strictObject({ kind: z.literal('rate-limit'), retryAfterSeconds: z.number().int().min(0).optional() }),
   z.strictObject({ kind: z.literal('token-expired') }),
+  z.strictObject({ kind: z.literal('lost-response') }),
 ]);
 
 /** The control API's form of a rule: `path` is a regular expression source string. */

@@ -92,8 +92,14 @@ async function applyFault(fault: Fault, reply: FastifyReply, deps: PipelineDeps,
       throw ghlErrors.tooManyRequests(fault.retryAfterSeconds ?? 1);
     case 'token-expired':
       throw ghlErrors.expiredToken();
+    case 'lost-response':
+      // Handled in onSend: the route must run first.
+      return;
   }
 }
+
+/** Requests whose answer is to be dropped after the route ran (`lost-response` fault). */
+const lostResponses = new WeakSet<object>();
 
 export function registerRequestPipeline(app: FastifyInstance, deps: PipelineDeps): void {
   app.addHook('onRequest', async (request, reply) => {
@@ -117,7 +123,16 @@ export function registerRequestPipeline(app: FastifyInstance, deps: PipelineDeps
     if (!decision.allowed) throw ghlErrors.tooManyRequests(decision.retryAfterSeconds);
 
     const fault = deps.faults.take(request.method, path);
-    if (fault) await applyFault(fault, reply, deps, auth.locationId);
+    if (fault?.kind === 'lost-response') lostResponses.add(request);
+    else if (fault) await applyFault(fault, reply, deps, auth.locationId);
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (!lostResponses.has(request)) return payload;
+    const call = callOf.get(request);
+    if (call) call.status = 0;
+    reply.raw.socket?.destroy();
+    return payload;
   });
 
   app.addHook('preValidation', async (request) => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { z } from 'zod';
 import { UpstreamError } from '../../../src/clients/http/upstream-error.js';
+import { RateBudgetExceededError } from '../../../src/state/rate-budget-types.js';
 import { classifyError, PermanentJobError } from '../../../src/workers/classify-error.js';
 
 function http(status: number, retryAfterMs?: number): UpstreamError {
@@ -26,6 +27,8 @@ describe('classifyError', () => {
     ['invalid job data gives up', z.object({ a: z.string() }).safeParse({}).error, 'give-up'],
     ['our own permanent errors give up', new PermanentJobError('X', 'no'), 'give-up'],
     ['429 waits', http(429, 3_000), 'wait'],
+    ['a spent call budget waits', new RateBudgetExceededError('trustpilot', 1_500, 'window'), 'wait'],
+    ['a request refused before sending gives up', Object.assign(new Error('bad id'), { code: 'GHL_INVALID_ID' }), 'give-up'],
   ];
   for (const [name, error, action] of cases) {
     test(name, () => assert.equal(classifyError(error).action, action));

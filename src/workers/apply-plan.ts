@@ -1,0 +1,169 @@
+/**
+ * Carries out a plan against GHL, keeping the write ledger in step, or in dry run records each write
+ * instead. Creates are crash-safe: a pending mark goes to the ledger first, and a run that finds one
+ * looks for the note or task by the reference line in its body before creating it again.
+ */
+import type { GhlClient } from '../clients/ghl/ghl-client.js';
+import { UpstreamError } from '../clients/http/upstream-error.js';
+import { bodyHash, type Plan, type PlannedWrite } from '../domain/plan.js';
+import type { Logger } from '../observability/logger.js';
+import type { PlannedWriteRecord, PlannedWrites } from '../state/planned-writes.js';
+import type { WriteLedger } from '../state/write-ledger.js';
+
+export type GhlWriter = Pick<
+  GhlClient,
+  'updateContactFields' | 'createNote' | 'updateNote' | 'listNotes' | 'addTags' | 'removeTags' | 'createTask' | 'updateTask' | 'completeTask' | 'listTasks'
+>;
+
+export interface ApplyDeps {
+  ghl: GhlWriter;
+  ledger: WriteLedger;
+  planned: PlannedWrites;
+  dryRun: boolean;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface ApplyResult {
+  /** Writes made (or, in dry run, recorded). */
+  writes: number;
+  /** GHL calls spent, lookups for crash recovery included. */
+  calls: number;
+}
+
+/** The line that ties a note or task in GHL to the outside item it came from. */
+export function referenceLine(sourceKey: string): string {
+  return `— ghl-bridge ref: ${sourceKey}`;
+}
+
+const withReference = (body: string, sourceKey: string) => `${body}\n\n${referenceLine(sourceKey)}`;
+
+export async function applyPlan(deps: ApplyDeps, target: { locationId: string; contactId: string }, plan: Plan): Promise<ApplyResult> {
+  const { locationId, contactId } = target;
+  if (deps.dryRun) {
+    const at = new Date(deps.now?.() ?? Date.now()).toISOString();
+    await deps.planned.record(plan.writes.map((write) => describe(write, locationId, contactId, at)));
+    return { writes: plan.writes.length, calls: 0 };
+  }
+  let calls = 0;
+  for (const write of plan.writes) calls += await applyOne(deps, locationId, contactId, write);
+  return { writes: plan.writes.length, calls };
+}
+
+async function applyOne(deps: ApplyDeps, locationId: string, contactId: string, write: PlannedWrite): Promise<number> {
+  const { ghl, ledger } = deps;
+  switch (write.kind) {
+    case 'set-fields':
+      await ghl.updateContactFields(locationId, contactId, write.fields.map(({ id, value }) => ({ id, value })));
+      return 1;
+    case 'add-tags':
+      await ghl.addTags(locationId, contactId, write.tags);
+      return 1;
+    case 'remove-tags':
+      await ghl.removeTags(locationId, contactId, write.tags);
+      return 1;
+    case 'create-note': {
+      let calls = 0;
+      if (await ledger.markPending(locationId, contactId, write.sourceKey)) {
+        calls += 1;
+        const existing = (await ghl.listNotes(locationId, contactId)).items.find((note) => note.body?.includes(referenceLine(write.sourceKey)));
+        if (existing) {
+          deps.logger.info({ locationId, contactId, sourceKey: write.sourceKey }, 'note from an interrupted run found, not created again');
+          await ledger.recordNote(locationId, contactId, write.sourceKey, existing.id, bodyHash(stripReference(existing.body ?? '')));
+          return calls;
+        }
+      }
+      const note = await ghl.createNote(locationId, contactId, { body: withReference(write.body, write.sourceKey) });
+      await ledger.recordNote(locationId, contactId, write.sourceKey, note.id, bodyHash(write.body));
+      return calls + 1;
+    }
+    case 'update-note':
+      try {
+        await ghl.updateNote(locationId, contactId, write.noteId, { body: withReference(write.body, write.sourceKey) });
+      } catch (error) {
+        // Deleted by a user: respected, never recreated.
+        if (!isNotFound(error)) throw error;
+      }
+      await ledger.recordNote(locationId, contactId, write.sourceKey, write.noteId, bodyHash(write.body));
+      return 1;
+    case 'create-task': {
+      let calls = 0;
+      if (await ledger.markPending(locationId, contactId, write.sourceKey)) {
+        calls += 1;
+        const existing = (await ghl.listTasks(locationId, contactId)).items.find((task) => task.body?.includes(referenceLine(write.sourceKey)));
+        if (existing) {
+          deps.logger.info({ locationId, contactId, sourceKey: write.sourceKey }, 'task from an interrupted run found, not created again');
+          await ledger.recordTask(locationId, contactId, write.sourceKey, existing.id, existing.completed ? 'completed' : 'open', existing.dueDate ?? write.dueDate);
+          return calls;
+        }
+      }
+      const task = await ghl.createTask(locationId, contactId, {
+        title: write.title,
+        body: withReference(write.body, write.sourceKey),
+        dueDate: write.dueDate,
+        completed: false,
+        ...(write.assignedTo ? { assignedTo: write.assignedTo } : {}),
+      });
+      await ledger.recordTask(locationId, contactId, write.sourceKey, task.id, 'open', write.dueDate);
+      return calls + 1;
+    }
+    case 'update-task':
+      try {
+        await ghl.updateTask(locationId, contactId, write.taskId, { dueDate: write.dueDate });
+        await ledger.recordTask(locationId, contactId, write.sourceKey, write.taskId, 'open', write.dueDate);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        await ledger.recordTask(locationId, contactId, write.sourceKey, write.taskId, 'deleted', write.dueDate);
+      }
+      return 1;
+    case 'complete-task': {
+      const known = (await ledger.view(locationId, contactId)).tasks[write.sourceKey];
+      const dueDate = known?.dueDate ?? '';
+      try {
+        await ghl.completeTask(locationId, contactId, write.taskId, true);
+        await ledger.recordTask(locationId, contactId, write.sourceKey, write.taskId, 'completed', dueDate);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        await ledger.recordTask(locationId, contactId, write.sourceKey, write.taskId, 'deleted', dueDate);
+      }
+      return 1;
+    }
+  }
+}
+
+function stripReference(body: string): string {
+  return body.replace(/\n\n— ghl-bridge ref: .*$/s, '');
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof UpstreamError && error.status === 404;
+}
+
+/** The request a write would send, for the dry-run record. */
+function describe(write: PlannedWrite, locationId: string, contactId: string, at: string): PlannedWriteRecord {
+  const base = { at, locationId, contactId, system: 'ghl' as const, reason: write.reason };
+  const contactPath = `/contacts/${contactId}`;
+  switch (write.kind) {
+    case 'set-fields':
+      return { ...base, method: 'PUT', path: contactPath, body: { customFields: write.fields.map(({ id, key, value }) => ({ id, key, field_value: value })) } };
+    case 'add-tags':
+      return { ...base, method: 'POST', path: `${contactPath}/tags`, body: { tags: write.tags } };
+    case 'remove-tags':
+      return { ...base, method: 'DELETE', path: `${contactPath}/tags`, body: { tags: write.tags } };
+    case 'create-note':
+      return { ...base, method: 'POST', path: `${contactPath}/notes`, body: { body: withReference(write.body, write.sourceKey) } };
+    case 'update-note':
+      return { ...base, method: 'PUT', path: `${contactPath}/notes/${write.noteId}`, body: { body: withReference(write.body, write.sourceKey) } };
+    case 'create-task':
+      return {
+        ...base,
+        method: 'POST',
+        path: `${contactPath}/tasks`,
+        body: { title: write.title, body: withReference(write.body, write.sourceKey), dueDate: write.dueDate, completed: false, assignedTo: write.assignedTo },
+      };
+    case 'update-task':
+      return { ...base, method: 'PUT', path: `${contactPath}/tasks/${write.taskId}`, body: { dueDate: write.dueDate } };
+    case 'complete-task':
+      return { ...base, method: 'PUT', path: `${contactPath}/tasks/${write.taskId}/completed`, body: { completed: true } };
+  }
+}

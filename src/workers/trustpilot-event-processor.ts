@@ -1,0 +1,122 @@
+/**
+ * A Trustpilot review notification: re-fetch the review (the notification is only a hint), find the
+ * GHL contact it belongs to (referenceId = GHL contact id first, else the review's referral email
+ * through a contact search), refresh the cached review for that contact and schedule its sync.
+ */
+import type { Job } from 'bullmq';
+import type { GhlClient } from '../clients/ghl/ghl-client.js';
+import type { TrustpilotClient } from '../clients/trustpilot/trustpilot-client.js';
+import { UpstreamError } from '../clients/http/upstream-error.js';
+import type { ReviewFacts } from '../domain/trustpilot-plan.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { TrustpilotEventJobSchema, type ContactSyncJob } from '../queue/catalog.js';
+import type { LookupCache } from '../state/lookup-cache.js';
+import { reviewFacts, type TrustpilotLookup } from './trustpilot-lookup.js';
+import { z } from 'zod';
+
+export interface TrustpilotEventDeps {
+  trustpilot: TrustpilotClient;
+  lookup: TrustpilotLookup;
+  ghl: Pick<GhlClient, 'getContact' | 'searchContacts'>;
+  /** Remembers which contact a review belongs to, so a deletion finds it again. */
+  owners: LookupCache;
+  servedLocations(): Promise<string[]>;
+  scheduleContactSync(job: ContactSyncJob): Promise<void>;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+export type TrustpilotEventOutcome = { outcome: 'synced' | 'skipped'; reason?: string; contactId?: string };
+
+const OwnerSchema = z.object({ locationId: z.string(), contactId: z.string() });
+const OWNER_TTL_MS = 400 * 86_400_000;
+
+/** The notification's own data, when private reviews cannot be read (no business-user credentials). */
+const NotificationReviewSchema = z.looseObject({
+  id: z.string(),
+  stars: z.number().int().min(1).max(5),
+  title: z.string().nullish(),
+  text: z.string().nullish(),
+  createdAt: z.string().nullish(),
+  updatedAt: z.string().nullish(),
+  referenceId: z.string().nullish(),
+  consumer: z.looseObject({ id: z.string().nullish(), name: z.string().nullish() }).nullish(),
+});
+
+export function createTrustpilotEventProcessor(deps: TrustpilotEventDeps) {
+  return async (job: Job): Promise<TrustpilotEventOutcome> => {
+    const data = TrustpilotEventJobSchema.parse(job.data);
+    if (data.eventName === 'service-review-deleted') return reviewDeleted(data.reviewId);
+
+    let review: ReviewFacts;
+    let referenceId: string | undefined;
+    let referralEmail: string | undefined;
+    if (deps.trustpilot.canReadPrivateReviews) {
+      const fresh = await deps.trustpilot.getPrivateReview(data.reviewId);
+      if (!fresh) return skipped('review-not-found');
+      review = reviewFacts(fresh);
+      referenceId = fresh.referenceId ?? undefined;
+      referralEmail = fresh.referralEmail ?? undefined;
+    } else {
+      const hinted = NotificationReviewSchema.safeParse(data.eventData);
+      if (!hinted.success) return skipped('notification-without-review-data');
+      review = {
+        id: hinted.data.id,
+        stars: hinted.data.stars,
+        title: hinted.data.title ?? '',
+        text: hinted.data.text ?? '',
+        createdAt: hinted.data.createdAt ?? new Date(data.receivedAt).toISOString(),
+        ...(hinted.data.updatedAt ? { updatedAt: hinted.data.updatedAt } : {}),
+        ...(hinted.data.consumer?.id ? { consumerId: hinted.data.consumer.id } : {}),
+        ...(hinted.data.consumer?.name ? { consumerName: hinted.data.consumer.name } : {}),
+        url: `https://www.trustpilot.com/reviews/${hinted.data.id}`,
+      };
+      referenceId = hinted.data.referenceId ?? undefined;
+    }
+
+    const owner = await findContact(referenceId, referralEmail);
+    if (!owner) return skipped('no-matching-contact');
+    await deps.lookup.remember(owner.locationId, owner.contactId, review);
+    await deps.owners.set('tp-review-owner', review.id, owner, OWNER_TTL_MS);
+    await deps.scheduleContactSync({ ...owner, reason: 'trustpilot', triggeredAt: data.receivedAt, eventType: data.eventName });
+    return { outcome: 'synced', contactId: owner.contactId };
+  };
+
+  async function reviewDeleted(reviewId: string): Promise<TrustpilotEventOutcome> {
+    const owner = await deps.owners.get('tp-review-owner', reviewId, OwnerSchema);
+    if (!owner.hit || !owner.value) return skipped('unknown-review');
+    // The review is gone: forget it for this contact; the note stays as the record of what was said.
+    await deps.lookup.remember(owner.value.locationId, owner.value.contactId, null);
+    return { outcome: 'synced', contactId: owner.value.contactId };
+  }
+
+  async function findContact(referenceId: string | undefined, email: string | undefined): Promise<{ locationId: string; contactId: string } | undefined> {
+    const locations = await deps.servedLocations();
+    if (referenceId && /^[A-Za-z0-9_-]{1,128}$/.test(referenceId)) {
+      for (const locationId of locations) {
+        try {
+          const contact = await deps.ghl.getContact(locationId, referenceId);
+          return { locationId, contactId: contact.id };
+        } catch (error) {
+          // A referenceId that is not a contact of this location: try the next way.
+          if (!(error instanceof UpstreamError && (error.status === 404 || error.status === 403 || error.status === 400))) throw error;
+        }
+      }
+    }
+    if (email) {
+      for (const locationId of locations) {
+        const found = await deps.ghl.searchContacts(locationId, { pageLimit: 1, filters: [{ field: 'email', operator: 'eq', value: email.toLowerCase() }] });
+        const contact = found.items[0];
+        if (contact) return { locationId, contactId: contact.id };
+      }
+    }
+    return undefined;
+  }
+
+  function skipped(reason: string): TrustpilotEventOutcome {
+    deps.metrics.skipped.inc({ queue: 'trustpilot-events', reason });
+    deps.logger.info({ reason }, 'trustpilot event skipped');
+    return { outcome: 'skipped', reason };
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Trustpilot lookups for one contact, cache first: a hit costs no call, and "nothing found" is cached
+ * too, because a Trustpilot plan's yearly allowance is small. Review events refresh the cache for
+ * the contact they concern.
+ */
+import { z } from 'zod';
+import type { PrivateReview, BusinessUnit } from '../clients/trustpilot/schemas.js';
+import type { TrustpilotClient } from '../clients/trustpilot/trustpilot-client.js';
+import type { TrustpilotMapping } from '../config/mapping.js';
+import { companyDomain } from '../domain/company-domain.js';
+import type { ContactSnapshot } from '../domain/plan.js';
+import type { CompanyFacts, ReviewFacts } from '../domain/trustpilot-plan.js';
+import type { LookupCache } from '../state/lookup-cache.js';
+
+const ReviewFactsSchema = z.object({
+  id: z.string(),
+  stars: z.number(),
+  title: z.string(),
+  text: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string().optional(),
+  consumerId: z.string().optional(),
+  consumerName: z.string().optional(),
+  consumerReviewCount: z.number().optional(),
+  companyReply: z.string().optional(),
+  url: z.string(),
+});
+const CompanyFactsSchema = z.object({ businessUnitId: z.string(), trustScore: z.number(), stars: z.number(), totalReviews: z.number() });
+
+export interface TrustpilotLookupDeps {
+  client: TrustpilotClient;
+  cache: LookupCache;
+  /** Our own business unit: reviews of us. */
+  businessUnitId: string | undefined;
+  ttlMs: number;
+  mapping: TrustpilotMapping;
+}
+
+export interface TrustpilotLookup {
+  /** The contact's newest review of us; null when none; undefined when private reviews cannot be read. */
+  review(contact: ContactSnapshot, storedReviewId: string | undefined): Promise<ReviewFacts | null | undefined>;
+  /** The TrustScore of the contact's company; null when not on Trustpilot; undefined when no domain. */
+  company(contact: ContactSnapshot): Promise<CompanyFacts | null | undefined>;
+  /** A review event: the fresh review replaces whatever was cached for that contact. */
+  remember(locationId: string, contactId: string, review: ReviewFacts | null): Promise<void>;
+}
+
+const reviewCacheKey = (locationId: string, contactId: string) => `${locationId}:${contactId}`;
+
+export function createTrustpilotLookup(deps: TrustpilotLookupDeps): TrustpilotLookup {
+  const { client, cache, mapping } = deps;
+  return {
+    async review(contact, storedReviewId) {
+      const businessUnitId = deps.businessUnitId;
+      if (!mapping.ownReview.enabled || !businessUnitId || !client.canReadPrivateReviews) return undefined;
+      const key = reviewCacheKey(contact.locationId, contact.id);
+      const cached = await cache.get('tp-review', key, ReviewFactsSchema);
+      if (cached.hit) return cached.value;
+      let found: PrivateReview | undefined;
+      for (const method of mapping.ownReview.matchBy) {
+        if (method === 'reviewId' && storedReviewId) found = await client.getPrivateReview(storedReviewId);
+        if (method === 'referenceId') found = (await client.listPrivateReviews(businessUnitId, { referenceId: contact.id, perPage: 20, orderBy: 'createdat.desc' })).reviews[0];
+        if (method === 'email' && contact.email) found = (await client.listPrivateReviews(businessUnitId, { referralEmail: contact.email, perPage: 20, orderBy: 'createdat.desc' })).reviews[0];
+        if (found) break;
+      }
+      const facts = found ? reviewFacts(found) : null;
+      await cache.set('tp-review', key, facts, deps.ttlMs);
+      return facts;
+    },
+    async company(contact) {
+      if (!mapping.companyScore.enabled) return undefined;
+      const domain = companyDomain(contact, mapping.companyScore.skipDomains);
+      if (!domain) return undefined;
+      const cached = await cache.get('tp-business-unit', domain, CompanyFactsSchema);
+      if (cached.hit) return cached.value;
+      const unit = await client.findBusinessUnit(domain);
+      const facts = unit ? companyFacts(unit) : null;
+      await cache.set('tp-business-unit', domain, facts, deps.ttlMs);
+      return facts;
+    },
+    async remember(locationId, contactId, review) {
+      await cache.set('tp-review', reviewCacheKey(locationId, contactId), review, deps.ttlMs);
+    },
+  };
+}
+
+export function reviewFacts(review: PrivateReview): ReviewFacts {
+  const createdAt = review.createdAt ?? new Date(0).toISOString();
+  return {
+    id: review.id,
+    stars: review.stars ?? 0,
+    title: review.title ?? '',
+    text: review.text ?? '',
+    createdAt,
+    ...(review.updatedAt ? { updatedAt: review.updatedAt } : {}),
+    ...(review.consumer?.id ? { consumerId: review.consumer.id } : {}),
+    ...(review.consumer?.displayName ? { consumerName: review.consumer.displayName } : {}),
+    ...(typeof review.consumer?.numberOfReviews === 'number' ? { consumerReviewCount: review.consumer.numberOfReviews } : {}),
+    ...(review.companyReply?.text ? { companyReply: review.companyReply.text } : {}),
+    // The public page of a review; the API's own links point at the API, not at the page.
+    url: `https://www.trustpilot.com/reviews/${review.id}`,
+  };
+}
+
+function companyFacts(unit: BusinessUnit): CompanyFacts {
+  return {
+    businessUnitId: unit.id,
+    trustScore: unit.score?.trustScore ?? 0,
+    stars: unit.score?.stars ?? 0,
+    totalReviews: unit.numberOfReviews?.total ?? 0,
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * Trustpilot → GHL end to end, over real HTTP and Redis against both simulators: fields, note, tags
+ * and follow-up task from a review; the review edited; redeliveries and lost responses; echoes of the
+ * bridge's own writes; bursts; the company TrustScore; the lookup cache.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { request } from 'undici';
+import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
+import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
+import { setupFields } from '../../src/workers/setup-fields.js';
+import { simulatorEnv, startTestBridge, waitFor, type TestBridge } from '../helpers/bridge.js';
+import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
+
+const LOCATION_ID = 'locTrustpilot00000001';
+const TOKEN = 'pit-trustpilot-flow-0001';
+const TP_SECRET = 'tp-webhook-secret-0001';
+
+describe('Trustpilot → GHL', () => {
+  let redis: RedisServerHandle;
+  let ghl: GhlSimulator;
+  let tp: TrustpilotSimulator;
+  let bridge: TestBridge;
+
+  before(async () => {
+    redis = await startRedisServer();
+    ghl = await startGhlSimulator({ locations: [{ id: LOCATION_ID, token: TOKEN }] });
+    tp = await startTrustpilotSimulator();
+    tp.addBusinessUnit({ domain: 'acme-widgets.com', displayName: 'Acme Widgets', trustScore: 4.2, stars: 4, totalReviews: 321 });
+    bridge = await startTestBridge({
+      mode: 'all',
+      redisUrl: redis.url,
+      env: {
+        ...simulatorEnv(ghl, LOCATION_ID, TOKEN),
+        TRUSTPILOT_API_BASE_URL: tp.url,
+        TRUSTPILOT_API_KEY: 'tp-sandbox-key',
+        TRUSTPILOT_API_SECRET: 'tp-sandbox-secret',
+        TRUSTPILOT_USERNAME: 'owner@sandbox.test',
+        TRUSTPILOT_PASSWORD: 'sandbox-password',
+        TRUSTPILOT_BUSINESS_UNIT_ID: 'bu_sandbox_own',
+        TRUSTPILOT_WEBHOOK_SECRET: TP_SECRET,
+        ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'),
+        COALESCE_WINDOW_MS: '300',
+        LOG_LEVEL: 'info',
+      },
+    });
+    await setupFields(bridge.container.ghl, LOCATION_ID, bridge.container.mapping);
+    ghl.setWebhookUrl(`${bridge.url}/webhooks/ghl`);
+    tp.setWebhookUrl(`${bridge.url}/webhooks/trustpilot?token=${TP_SECRET}`);
+  });
+
+  after(async () => {
+    await bridge.close();
+    await tp.close();
+    await ghl.close();
+    await redis.close();
+  });
+
+  /** A custom field value of a contact, by mapping key, as the GHL simulator holds it. */
+  function field(contactId: string, key: string): unknown {
+    const definition = ghl.store.findCustomField(LOCATION_ID, key);
+    assert.ok(definition, `field ${key} exists`);
+    return ghl.store.getContact(contactId)?.customFields?.find((item) => item.id === definition.id)?.value;
+  }
+
+  const notes = (contactId: string) => ghl.store.listNotes(contactId);
+  const tasks = (contactId: string) => ghl.store.listTasks(contactId);
+  const tags = (contactId: string) => ghl.store.getContact(contactId)?.tags ?? [];
+  const contactReads = (contactId: string) => ghl.calls.filter((call) => call.method === 'GET' && call.path === `/contacts/${contactId}`).length;
+
+  /** Waits until every delivery in flight is done and the bridge's queues are empty. */
+  async function settle(): Promise<void> {
+    for (let round = 0; round < 3; round++) {
+      await ghl.idle();
+      await tp.idle();
+      await waitFor(async () => {
+        const counts = await Promise.all(
+          Object.values(bridge.container.queues).map((queue) => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')),
+        );
+        const busy = counts.reduce((sum, count) => sum + (count.waiting ?? 0) + (count.active ?? 0) + (count.delayed ?? 0) + (count.prioritized ?? 0), 0);
+        const deadLetters = await bridge.container.queues['dead-letter'].getJobCounts('waiting');
+        return busy - (deadLetters.waiting ?? 0) === 0 ? true : undefined;
+      }, 15_000, 'queues to drain');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  let contactId = '';
+  let reviewId = '';
+
+  test('a contact with a 1★ review: fields written, one note, detractor tag, one follow-up task', async () => {
+    reviewId = tp.addReview({ stars: 1, title: 'Never arrived', text: 'Ordered three weeks ago, still waiting and nobody answers.', referralEmail: 'grace@acme-widgets.com', consumerName: 'Grace H.' }).id;
+    const contact = ghl.userCreateContact(LOCATION_ID, { firstName: 'Grace', lastName: 'Hopper', email: 'grace@acme-widgets.com', assignedTo: 'user_owner_1' });
+    contactId = contact.id;
+    await waitFor(() => (tasks(contactId).length > 0 ? true : undefined), 15_000, 'the follow-up task');
+    await settle();
+
+    assert.equal(Number(field(contactId, 'contact.trustpilot_review_stars')), 1);
+    assert.equal(field(contactId, 'contact.trustpilot_review_title'), 'Never arrived');
+    assert.equal(Number(field(contactId, 'contact.trustpilot_trustscore')), 4.2, 'company TrustScore by email domain');
+    assert.equal(notes(contactId).length, 1);
+    assert.match(notes(contactId)[0]?.body ?? '', /1★ "Never arrived"/);
+    assert.ok(tags(contactId).includes('trustpilot-detractor'));
+    assert.ok(tags(contactId).includes('trustpilot-reviewer'));
+    const [task] = tasks(contactId);
+    assert.equal(tasks(contactId).length, 1);
+    assert.equal(task?.title, 'Call back about a 1★ Trustpilot review');
+    assert.equal(task?.assignedTo, 'user_owner_1');
+    assert.equal(task?.completed, false);
+  });
+
+  test("the bridge's own writes echoed back by GHL cause no further calls", async () => {
+    await settle();
+    const before = ghl.calls.length;
+    const tpBefore = tp.calls.length;
+    // A re-save in GHL that changes nothing the flow depends on.
+    ghl.userUpdateContact(LOCATION_ID, contactId, { phone: '+14155550100' });
+    await settle();
+    assert.equal(ghl.calls.length, before, `GHL calls after the echo: ${ghl.calls.slice(before).map((call) => `${call.method} ${call.path}`).join(', ')}`);
+    assert.equal(tp.calls.length, tpBefore);
+  });
+
+  test('the review edited to 5★: note updated in place, task completed, tags swapped', async () => {
+    tp.updateReview(reviewId, { stars: 5, title: 'Sorted out', text: 'They called me and fixed it the same day.' });
+    await waitFor(() => (tasks(contactId)[0]?.completed ? true : undefined), 15_000, 'the task to be completed');
+    await settle();
+    assert.equal(notes(contactId).length, 1, 'still one note');
+    assert.match(notes(contactId)[0]?.body ?? '', /5★ "Sorted out"/);
+    assert.equal(tasks(contactId).length, 1, 'still one task');
+    assert.ok(!tags(contactId).includes('trustpilot-detractor'));
+    assert.ok(tags(contactId).includes('trustpilot-promoter'));
+    assert.equal(Number(field(contactId, 'contact.trustpilot_review_stars')), 5);
+  });
+
+  test('a redelivered Trustpilot notification is a duplicate; a resync changes nothing', async () => {
+    await settle();
+    const body = JSON.stringify({ events: [{ eventName: 'service-review-updated', version: '1', eventData: { id: reviewId, stars: 5 } }] });
+    const send = async () => {
+      const response = await request(`${bridge.url}/webhooks/trustpilot`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-webhook-token': TP_SECRET } });
+      return (await response.body.json()) as { status: string };
+    };
+    assert.equal((await send()).status, 'accepted');
+    assert.equal((await send()).status, 'duplicate');
+    await settle();
+    const writes = ghl.calls.filter((call) => call.method !== 'GET');
+    await bridge.container.queues['contact-sync'].add('sync', { locationId: LOCATION_ID, contactId, reason: 'manual', triggeredAt: Date.now() });
+    await settle();
+    assert.deepEqual(ghl.calls.filter((call) => call.method !== 'GET'), writes, 'a resync of an unchanged contact writes nothing');
+    assert.equal(notes(contactId).length, 1);
+    assert.equal(tasks(contactId).length, 1);
+  });
+
+  test('a create whose answer was lost is not made twice when the job is retried', async () => {
+    ghl.injectFault({ fault: { kind: 'lost-response' }, method: 'POST', path: /^\/contacts\/[^/]+\/notes$/, times: 1 });
+    ghl.injectFault({ fault: { kind: 'lost-response' }, method: 'POST', path: /^\/contacts\/[^/]+\/tasks$/, times: 1 });
+    tp.addReview({ stars: 2, title: 'Meh', text: 'Broke after a week.', referralEmail: 'alan@example.org', consumerName: 'Alan T.' });
+    const contact = ghl.userCreateContact(LOCATION_ID, { firstName: 'Alan', email: 'alan@example.org' });
+    await waitFor(() => (tasks(contact.id).length > 0 && notes(contact.id).length > 0 ? true : undefined), 30_000, 'note and task');
+    await settle();
+    assert.equal(notes(contact.id).length, 1, 'one note despite the lost answer');
+    assert.equal(tasks(contact.id).length, 1, 'one task despite the lost answer');
+    assert.ok(bridge.logs.some((line) => line.includes('note from an interrupted run found')), 'the retry found the note instead of creating it');
+    assert.ok(bridge.logs.some((line) => line.includes('task from an interrupted run found')), 'the retry found the task instead of creating it');
+  });
+
+  test('ten updates in one second run the sync once', async () => {
+    const contact = ghl.userCreateContact(LOCATION_ID, { firstName: 'Burst', email: 'burst@acme-widgets.com' });
+    await settle();
+    const readsBefore = contactReads(contact.id);
+    for (let i = 0; i < 10; i++) ghl.userUpdateContact(LOCATION_ID, contact.id, { website: `https://acme-widgets.com/p/${i}` });
+    await settle();
+    assert.equal(contactReads(contact.id) - readsBefore, 1, 'one run for the burst');
+  });
+
+  test('company TrustScore by website domain, and a second lookup within the TTL costs no Trustpilot call', async () => {
+    const contact = ghl.userCreateContact(LOCATION_ID, { firstName: 'Web', email: 'web@gmail.com', website: 'https://www.acme-widgets.com/about' });
+    await waitFor(() => (field(contact.id, 'contact.trustpilot_business_unit_id') ? true : undefined), 15_000, 'the company fields');
+    await settle();
+    assert.equal(Number(field(contact.id, 'contact.trustpilot_company_reviews')), 321);
+    const findCalls = () => tp.calls.filter((call) => call.path === '/v1/business-units/find').length;
+    const before = findCalls();
+    const other = ghl.userCreateContact(LOCATION_ID, { firstName: 'Same', email: 'same@gmail.com', website: 'acme-widgets.com' });
+    await waitFor(() => (field(other.id, 'contact.trustpilot_business_unit_id') ? true : undefined), 15_000, 'the second contact');
+    await settle();
+    assert.equal(findCalls(), before, 'the business unit came from the cache');
+  });
+});
