@@ -129,11 +129,76 @@ export const TrustpilotMappingSchema = z.strictObject({
 });
 export type TrustpilotMapping = z.infer<typeof TrustpilotMappingSchema>;
 
+/** Conditions on a response; every condition given must hold. */
+export const ResponseConditionSchema = z
+  .strictObject({
+    itemIds: z.array(z.string()).optional().describe('Only responses to these items'),
+    minScore: z.number().optional(),
+    maxScore: z.number().optional(),
+    answered: z
+      .strictObject({ question: z.string().min(1).describe('Question title or id'), answer: z.string().min(1).describe('One of the selected answers (case-insensitive)') })
+      .optional(),
+  })
+  .default({});
+export type ResponseCondition = z.infer<typeof ResponseConditionSchema>;
+
+const ResponseFollowUpSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9-]{1,40}$/).describe('Stable id: one task per response and rule'),
+  when: ResponseConditionSchema,
+  title: z.string().min(1).max(200).describe('Template: {{itemTitle}}, {{result}}, {{score}}, {{contactName}}'),
+  body: z.string().max(5_000).default('{{answers}}'),
+  dueInBusinessDays: z.number().int().min(0).max(60).default(1).describe('Counted from the response date'),
+  assignTo: z.union([z.literal('contact-owner'), z.literal('nobody'), z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)]).default('contact-owner'),
+});
+export type ResponseFollowUp = z.infer<typeof ResponseFollowUpSchema>;
+
+const OS_FIELDS_DEFAULT = {
+  lastItemTitle: 'contact.opinionstage_last_item',
+  lastResult: 'contact.opinionstage_last_result',
+  lastScore: 'contact.opinionstage_last_score',
+  lastResponseDate: 'contact.opinionstage_last_response_date',
+  surveyLink: 'contact.opinionstage_survey_link',
+};
+const OS_NOTE_TEMPLATE = 'Opinion Stage response to "{{itemTitle}}" on {{date}}\nResult: {{result}}{{scoreLine}}\n\n{{answers}}';
+
+export const OpinionStageMappingSchema = z.strictObject({
+  fields: z
+    .strictObject({
+      lastItemTitle: FieldKey.default(OS_FIELDS_DEFAULT.lastItemTitle),
+      lastResult: FieldKey.default(OS_FIELDS_DEFAULT.lastResult),
+      lastScore: FieldKey.default(OS_FIELDS_DEFAULT.lastScore),
+      lastResponseDate: FieldKey.default(OS_FIELDS_DEFAULT.lastResponseDate),
+      surveyLink: FieldKey.default(OS_FIELDS_DEFAULT.surveyLink).describe('Receives the personal survey link built from OPINIONSTAGE_SURVEY_URL'),
+    })
+    .default(OS_FIELDS_DEFAULT),
+  note: z
+    .strictObject({ enabled: z.boolean().default(true), template: z.string().min(1).max(10_000).default(OS_NOTE_TEMPLATE) })
+    .default({ enabled: true, template: OS_NOTE_TEMPLATE }),
+  tags: z
+    .array(z.strictObject({ when: ResponseConditionSchema, add: z.array(Tag).min(1) }))
+    .default([{ when: {}, add: ['opinionstage-respondent'] }])
+    .describe('Tags added when a response matches'),
+  followUps: z
+    .array(ResponseFollowUpSchema)
+    .default([
+      {
+        id: 'low-score',
+        when: { maxScore: 4 },
+        title: 'Follow up: score {{score}} in "{{itemTitle}}"',
+        body: '{{answers}}',
+        dueInBusinessDays: 1,
+        assignTo: 'contact-owner',
+      },
+    ]),
+});
+export type OpinionStageMapping = z.infer<typeof OpinionStageMappingSchema>;
+
 export const MappingSchema = z
   .strictObject({
     $schema: z.string().optional(),
     version: z.literal(1).default(1),
     trustpilot: TrustpilotMappingSchema.default(TrustpilotMappingSchema.parse({})),
+    opinionStage: OpinionStageMappingSchema.default(OpinionStageMappingSchema.parse({})),
   })
   .meta({ id: 'Mapping', title: 'ghl-bridge mapping file', description: 'Field mapping and rules (MAPPING_FILE)' });
 export type Mapping = z.infer<typeof MappingSchema>;
@@ -176,7 +241,7 @@ export function loadMapping(path: string | undefined): Mapping {
 
 /** Every custom field key the mapping writes to, for setup-fields and doctor. */
 export function mappedFieldKeys(mapping: Mapping): string[] {
-  return Object.values(mapping.trustpilot.fields).filter((key): key is string => key !== null);
+  return [...Object.values(mapping.trustpilot.fields), ...Object.values(mapping.opinionStage.fields)].filter((key): key is string => key !== null);
 }
 
 /** The JSON Schema of the mapping file, checked in under openapi/. */

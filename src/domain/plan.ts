@@ -68,3 +68,20 @@ export function sameFieldValue(current: unknown, wanted: FieldValue): boolean {
 export function bodyHash(body: string): string {
   return createHash('sha256').update(body).digest('hex').slice(0, 32);
 }
+
+/** Several flows' plans as one: all field writes in a single contact update, first. */
+export function mergePlans(...plans: Plan[]): Plan {
+  const fields: PlannedField[] = [];
+  const reasons: string[] = [];
+  const rest: PlannedWrite[] = [];
+  for (const plan of plans) {
+    for (const write of plan.writes) {
+      if (write.kind === 'set-fields') {
+        fields.push(...write.fields);
+        reasons.push(write.reason);
+      } else rest.push(write);
+    }
+  }
+  const writes: PlannedWrite[] = fields.length > 0 ? [{ kind: 'set-fields', fields, reason: reasons.join('; ') }, ...rest] : rest;
+  return { writes, warnings: plans.flatMap((plan) => plan.warnings) };
+}

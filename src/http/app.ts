@@ -17,9 +17,11 @@ import type { Config } from '../config/env.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { errorReply } from './schemas/common.js';
+import { registerAdminRoutes, type AdminDeps } from './routes/admin.js';
 import { registerHealthRoutes, type ReadinessCheck } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerGhlWebhookRoutes, type GhlIngestDeps } from './routes/webhooks-ghl.js';
+import { registerOpinionStageWebhookRoute, type OpinionStageIngestDeps } from './routes/webhooks-opinionstage.js';
 import { registerTrustpilotWebhookRoute, type TrustpilotIngestDeps } from './routes/webhooks-trustpilot.js';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -31,6 +33,8 @@ export interface AppDeps {
   /** Present when this process serves webhooks (web and all modes). */
   ghlIngest?: GhlIngestDeps;
   trustpilotIngest?: TrustpilotIngestDeps;
+  opinionStageIngest?: OpinionStageIngestDeps;
+  admin?: AdminDeps;
   readinessChecks: ReadinessCheck[];
   /** Refreshes scrape-time gauges (queue depths, dead letters) before /metrics answers. */
   collectMetrics?: () => Promise<void>;
@@ -83,6 +87,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerMetricsRoute(app, deps.metrics, deps.collectMetrics);
   if (deps.ghlIngest) await app.register(registerGhlWebhookRoutes, { deps: deps.ghlIngest, metrics: deps.metrics, logger: deps.logger });
   if (deps.trustpilotIngest) await registerTrustpilotWebhookRoute(app, { deps: deps.trustpilotIngest, metrics: deps.metrics });
+  if (deps.opinionStageIngest) await app.register(registerOpinionStageWebhookRoute, { deps: deps.opinionStageIngest, metrics: deps.metrics });
+  if (deps.admin) await app.register(registerAdminRoutes, { deps: deps.admin });
   return app;
 }
 

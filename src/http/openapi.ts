@@ -28,6 +28,7 @@ export async function buildOpenApiDocument(version: string): Promise<unknown> {
       isServedLocation: async () => false,
     },
     trustpilotIngest: { producer, secret: undefined },
+    opinionStageIngest: { producer, secret: undefined },
   });
   try {
     await app.ready();

@@ -8,6 +8,8 @@ import { createGhlClient, type GhlClient } from '../clients/ghl/ghl-client.js';
 import { createStaticTokenProvider } from '../clients/ghl/token-provider.js';
 import { budgetFor } from '../clients/http/budgeted.js';
 import type { ResponseObserver } from '../clients/http/transport.js';
+import { createOpinionStageClient, type OpinionStageClient } from '../clients/opinionstage/opinionstage-client.js';
+import { createPushClient, type PushClient } from '../clients/push/push-client.js';
 import { createMemoryTokenStore } from '../clients/trustpilot/token-store.js';
 import { createTrustpilotClient, type TrustpilotClient } from '../clients/trustpilot/trustpilot-client.js';
 import type { Config } from '../config/env.js';
@@ -17,10 +19,10 @@ import type { ReadinessCheck } from '../http/routes/health.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { fullJitterBackoff, JITTER_BACKOFF } from '../queue/backoff.js';
-import { DEFAULT_JOB_OPTIONS, QUEUE_NAMES, type ContactSyncJob, type QueueName } from '../queue/catalog.js';
+import { DEFAULT_JOB_OPTIONS, QUEUE_NAMES, type ContactSyncJob, type PushEvent, type QueueName } from '../queue/catalog.js';
 import { createRedisConnection } from '../queue/connections.js';
 import { createDeadLetters, type DeadLetters } from '../queue/dead-letters.js';
-import { createWebhookProducer } from '../queue/webhook-producer.js';
+import { createWebhookProducer, jobIdFor } from '../queue/webhook-producer.js';
 import { createContactFacts } from '../state/contact-facts.js';
 import { createContactFingerprints } from '../state/contact-fingerprint.js';
 import { createCustomFieldIds } from '../state/custom-field-ids.js';
@@ -31,8 +33,11 @@ import { createSeenWebhooks } from '../state/seen-webhooks.js';
 import { createRedisTokenStore } from '../state/trustpilot-token-store.js';
 import { createWriteLedger } from '../state/write-ledger.js';
 import { createGhlSignatureVerifier } from '../webhooks/ghl-signature.js';
-import { createContactSyncProcessor, type ContactSyncDeps } from '../workers/contact-sync-processor.js';
+import { createContactSyncProcessor, syncContact, type ContactSyncDeps } from '../workers/contact-sync-processor.js';
 import { createGhlWebhookProcessor } from '../workers/ghl-webhook-processor.js';
+import { createOpinionStagePollProcessor } from '../workers/opinionstage-poll-processor.js';
+import { createOpinionStagePushProcessor } from '../workers/opinionstage-push-processor.js';
+import { createOpinionStageResponseProcessor } from '../workers/opinionstage-response-processor.js';
 import { withFailurePolicy } from '../workers/run-job.js';
 import { createTrustpilotEventProcessor } from '../workers/trustpilot-event-processor.js';
 import { createTrustpilotLookup } from '../workers/trustpilot-lookup.js';
@@ -91,17 +96,24 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
   // Producers fail fast (web answers 429 at once); workers' queues wait for Redis to come back.
   const queueRedis = connection(mode === 'worker' ? 'worker' : 'producer');
   const flowRedis = mode === 'web' ? queueRedis : connection('worker');
-  const queues = {
-    [QUEUE_NAMES.ghlWebhooks]: new Queue(QUEUE_NAMES.ghlWebhooks, { connection: queueRedis, prefix }),
-    [QUEUE_NAMES.contactSync]: new Queue(QUEUE_NAMES.contactSync, { connection: flowRedis, prefix }),
-    [QUEUE_NAMES.trustpilotEvents]: new Queue(QUEUE_NAMES.trustpilotEvents, { connection: queueRedis, prefix }),
-    [QUEUE_NAMES.deadLetter]: new Queue(QUEUE_NAMES.deadLetter, { connection: queueRedis, prefix }),
-  } satisfies Record<QueueName, Queue>;
+  // Queues that webhooks feed use the fail-fast connection; the rest are fed by workers.
+  const ingestQueues = new Set<QueueName>([QUEUE_NAMES.ghlWebhooks, QUEUE_NAMES.trustpilotEvents, QUEUE_NAMES.opinionStageResponses, QUEUE_NAMES.deadLetter]);
+  const makeQueue = (name: QueueName) => new Queue(name, { connection: ingestQueues.has(name) ? queueRedis : flowRedis, prefix });
+  const queues: Record<QueueName, Queue> = {
+    [QUEUE_NAMES.ghlWebhooks]: makeQueue(QUEUE_NAMES.ghlWebhooks),
+    [QUEUE_NAMES.contactSync]: makeQueue(QUEUE_NAMES.contactSync),
+    [QUEUE_NAMES.trustpilotEvents]: makeQueue(QUEUE_NAMES.trustpilotEvents),
+    [QUEUE_NAMES.opinionStageResponses]: makeQueue(QUEUE_NAMES.opinionStageResponses),
+    [QUEUE_NAMES.opinionStagePoll]: makeQueue(QUEUE_NAMES.opinionStagePoll),
+    [QUEUE_NAMES.opinionStagePush]: makeQueue(QUEUE_NAMES.opinionStagePush),
+    [QUEUE_NAMES.deadLetter]: makeQueue(QUEUE_NAMES.deadLetter),
+  };
   for (const queue of Object.values(queues)) {
     queue.on('error', (error) => logger.warn({ queue: queue.name, err: { message: error.message } }, 'queue error'));
     closers.push({ name: `queue-${queue.name}`, close: () => queue.close() });
   }
   const deadLetters = createDeadLetters(queues[QUEUE_NAMES.deadLetter]);
+  const producer = createWebhookProducer({ queues, seen: createSeenWebhooks(queueRedis, prefix), timeoutMs: options.ingestTimeoutMs ?? 800 });
 
   const observe: ResponseObserver = (info) => {
     metrics.upstreamCalls.inc({ system: info.system, status: String(info.status) });
@@ -147,22 +159,70 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
     fingerprints,
     trustpilot: lookup,
     mapping,
+    surveyUrl: config.OPINIONSTAGE_SURVEY_URL,
     apply: { planned, dryRun: config.DRY_RUN },
     metrics,
     logger,
   };
+
+  let opinionStage: OpinionStageClient | undefined;
+  if (config.OPINIONSTAGE_API_KEY) {
+    opinionStage = createOpinionStageClient({ baseUrl: config.OPINIONSTAGE_API_BASE_URL, apiKey: config.OPINIONSTAGE_API_KEY, timeoutMs: config.UPSTREAM_TIMEOUT, observe });
+    const client = opinionStage;
+    closers.push({ name: 'opinionstage-client', close: () => client.close() });
+  }
+  let push: PushClient | undefined;
+  if (config.OPINIONSTAGE_PUSH_URL) {
+    push = createPushClient({ url: config.OPINIONSTAGE_PUSH_URL, secret: config.OPINIONSTAGE_PUSH_SECRET, timeoutMs: config.UPSTREAM_TIMEOUT, observe });
+    const client = push;
+    closers.push({ name: 'push-client', close: () => client.close() });
+  }
 
   const workers: Worker[] = [];
   if (mode !== 'web') {
     const policy = { deadLetters, metrics, logger };
     const syncQueue = queues[QUEUE_NAMES.contactSync];
     const schedule = (job: ContactSyncJob) => scheduleContactSync(syncQueue, job, config.COALESCE_WINDOW_MS);
-    const router = createGhlWebhookProcessor({ facts, ledger, fingerprints, fieldIds, mapping, metrics, logger, scheduleContactSync: schedule });
+    const pushQueue = queues[QUEUE_NAMES.opinionStagePush];
+    const router = createGhlWebhookProcessor({
+      facts,
+      ledger,
+      fingerprints,
+      fieldIds,
+      mapping,
+      metrics,
+      logger,
+      scheduleContactSync: schedule,
+      ...(push ? { forward: async (event: PushEvent) => void (await pushQueue.add(event.type, event, { ...DEFAULT_JOB_OPTIONS[QUEUE_NAMES.opinionStagePush], jobId: jobIdFor('push', event.id) })) } : {}),
+    });
     const sync = createContactSyncProcessor(syncDeps);
-    workers.push(
-      startWorker(QUEUE_NAMES.ghlWebhooks, withFailurePolicy(QUEUE_NAMES.ghlWebhooks, router, policy), config, connection('worker'), logger),
-      startWorker(QUEUE_NAMES.contactSync, withFailurePolicy(QUEUE_NAMES.contactSync, sync, policy), config, connection('worker'), logger),
+    const run = (name: QueueName, processor: (job: Job) => Promise<unknown>) =>
+      workers.push(startWorker(name, withFailurePolicy(name, processor, policy), config, connection('worker'), logger));
+    run(QUEUE_NAMES.ghlWebhooks, router);
+    run(QUEUE_NAMES.contactSync, sync);
+    run(
+      QUEUE_NAMES.opinionStageResponses,
+      createOpinionStageResponseProcessor({
+        client: opinionStage,
+        ghl,
+        cache,
+        fieldIds,
+        ledger,
+        mapping,
+        locationId: async () => servedLocations[0],
+        apply: { planned, dryRun: config.DRY_RUN },
+        metrics,
+        logger,
+      }),
     );
+    if (push) run(QUEUE_NAMES.opinionStagePush, createOpinionStagePushProcessor({ push, metrics, logger }));
+    if (opinionStage && config.opinionStagePollMs > 0) {
+      run(
+        QUEUE_NAMES.opinionStagePoll,
+        createOpinionStagePollProcessor({ client: opinionStage, producer, redis: stateRedis, prefix, itemIds: config.OPINIONSTAGE_ITEM_IDS, logger }),
+      );
+      await queues[QUEUE_NAMES.opinionStagePoll].upsertJobScheduler('opinionstage-poll', { every: config.opinionStagePollMs }, { name: 'poll', data: {}, opts: DEFAULT_JOB_OPTIONS[QUEUE_NAMES.opinionStagePoll] });
+    }
     if (trustpilot && lookup) {
       const events = createTrustpilotEventProcessor({
         trustpilot,
@@ -174,18 +234,13 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
         metrics,
         logger,
       });
-      workers.push(startWorker(QUEUE_NAMES.trustpilotEvents, withFailurePolicy(QUEUE_NAMES.trustpilotEvents, events, policy), config, connection('worker'), logger));
+      run(QUEUE_NAMES.trustpilotEvents, events);
     }
     for (const worker of workers) closers.push({ name: `worker-${worker.name}`, close: () => worker.close() });
   }
 
   let app: App | undefined;
   if (mode !== 'worker') {
-    const producer = createWebhookProducer({
-      queues,
-      seen: createSeenWebhooks(queueRedis, prefix),
-      timeoutMs: options.ingestTimeoutMs ?? 800,
-    });
     const verifier = createGhlSignatureVerifier({
       ed25519PublicKeyPem: config.GHL_WEBHOOK_ED25519_PUBLIC_KEY,
       rsaPublicKeyPem: config.GHL_WEBHOOK_PUBLIC_KEY,
@@ -210,6 +265,17 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
         isServedLocation: async (locationId) => served.has(locationId),
       },
       trustpilotIngest: { producer, secret: config.TRUSTPILOT_WEBHOOK_SECRET },
+      opinionStageIngest: { producer, secret: config.OPINIONSTAGE_WEBHOOK_SECRET },
+      admin: {
+        adminToken: config.ADMIN_TOKEN,
+        viewerToken: config.VIEWER_TOKEN,
+        mapping,
+        planned,
+        queues,
+        deadLetters,
+        isServedLocation: async (locationId) => served.has(locationId),
+        syncContact: (locationId, contactId, dryRun) => syncContact({ ...syncDeps, apply: { ...syncDeps.apply, dryRun: dryRun || config.DRY_RUN } }, locationId, contactId),
+      },
       collectMetrics: () => collectQueueMetrics(queues, metrics),
     });
     const built = app;

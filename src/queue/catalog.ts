@@ -13,6 +13,12 @@ export const QUEUE_NAMES = {
   contactSync: 'contact-sync',
   /** Trustpilot review notifications: re-fetch the review, find the contact, sync it. */
   trustpilotEvents: 'trustpilot-events',
+  /** Opinion Stage responses (webhook or poll): upsert the contact, note, fields, tags, tasks. */
+  opinionStageResponses: 'opinionstage-responses',
+  /** The scheduled poll of Opinion Stage items for responses webhooks missed. */
+  opinionStagePoll: 'opinionstage-poll',
+  /** GHL contact, task and note changes forwarded as signed JSON to OPINIONSTAGE_PUSH_URL. */
+  opinionStagePush: 'opinionstage-push',
   /** Jobs that failed for good, with their error history, kept for replay. */
   deadLetter: 'dead-letter',
 } as const;
@@ -48,6 +54,35 @@ export const TrustpilotEventJobSchema = z.object({
 });
 export type TrustpilotEventJob = z.infer<typeof TrustpilotEventJobSchema>;
 
+export const OpinionStageResponseJobSchema = z.object({
+  source: z.enum(['webhook', 'poll']),
+  receivedAt: z.number().int().nonnegative(),
+  itemId: z.string().max(256).optional(),
+  /** The response object as Opinion Stage returns it; re-validated by the processor. */
+  response: z.record(z.string(), z.unknown()),
+  /** Flat identity fields a webhook may carry beside the response. */
+  flat: z.object({ email: z.string().optional(), name: z.string().optional(), phone: z.string().optional(), contactId: z.string().optional() }).default({}),
+});
+export type OpinionStageResponseJob = z.infer<typeof OpinionStageResponseJobSchema>;
+
+/** Webhook and poll share it: one response id is one job, whichever path brings it first. */
+export const opinionStageDedupeKey = (responseId: string) => `response:${responseId}`;
+export const OPINIONSTAGE_DEDUPE_TTL_SECONDS = 30 * 86_400;
+
+export const OpinionStagePollJobSchema = z.object({}).loose();
+
+/** The forwarded event, exactly as POSTed to OPINIONSTAGE_PUSH_URL. */
+export const PushEventSchema = z
+  .object({
+    id: z.string().min(1).describe('Stable event id: the same event retried keeps it (dedupe on it)'),
+    type: z.string().describe('GHL event type: ContactCreate, ContactUpdate, TaskCreate, TaskComplete, TaskDelete, NoteCreate, NoteUpdate'),
+    occurredAt: z.string().describe('ISO time of the change (GHL timestamp, else when the bridge received it)'),
+    locationId: z.string(),
+    data: z.record(z.string(), z.unknown()).describe('The GHL event payload'),
+  })
+  .meta({ id: 'ForwardedEvent' });
+export type PushEvent = z.infer<typeof PushEventSchema>;
+
 export const DeadLetterJobSchema = z.object({
   queue: z.string().min(1),
   jobId: z.string().min(1),
@@ -78,6 +113,25 @@ export const DEFAULT_JOB_OPTIONS: Record<QueueName, JobsOptions> = {
   },
   [QUEUE_NAMES.trustpilotEvents]: {
     attempts: 20,
+    backoff: { type: 'jitter-exponential', delay: 2_000 },
+    removeOnComplete: { age: 3_600, count: 10_000 },
+    removeOnFail: { age: 7 * DAY_SECONDS },
+  },
+  [QUEUE_NAMES.opinionStageResponses]: {
+    attempts: 20,
+    backoff: { type: 'jitter-exponential', delay: 2_000 },
+    removeOnComplete: { age: 3_600, count: 10_000 },
+    removeOnFail: { age: 7 * DAY_SECONDS },
+  },
+  [QUEUE_NAMES.opinionStagePoll]: {
+    attempts: 3,
+    backoff: { type: 'jitter-exponential', delay: 5_000 },
+    removeOnComplete: { count: 100 },
+    removeOnFail: { count: 100 },
+  },
+  // A collector that is down for a while must not lose events: about a day of retries.
+  [QUEUE_NAMES.opinionStagePush]: {
+    attempts: 25,
     backoff: { type: 'jitter-exponential', delay: 2_000 },
     removeOnComplete: { age: 3_600, count: 10_000 },
     removeOnFail: { age: 7 * DAY_SECONDS },

@@ -1,6 +1,6 @@
 /**
  * Echo and no-op detection. After a sync, the bridge remembers a fingerprint of the contact inputs
- * its flows depend on (email, website, the mapped fields it writes, its managed tags) as they stand
+ * its flows depend on (email, names, website, the mapped fields it writes, its managed tags) as they stand
  * after its own writes. A ContactUpdate whose payload has the same fingerprint is either GHL echoing
  * the bridge's write or a save that changed nothing relevant: it costs no call at all.
  */
@@ -12,6 +12,9 @@ const FINGERPRINT_TTL_SECONDS = 30 * 86_400;
 
 export interface FingerprintInput {
   email?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+  name?: string | null;
   website?: string | null;
   tags?: readonly string[] | null;
   customFields?: readonly { id: string; value?: unknown }[] | null;
@@ -29,6 +32,8 @@ export function contactFingerprint(contact: FingerprintInput, scope: Fingerprint
   const tags = new Set((contact.tags ?? []).map((tag) => tag.toLowerCase()));
   const material = {
     email: (contact.email ?? '').trim().toLowerCase(),
+    // Names go into the personal survey link.
+    name: [contact.firstName, contact.lastName, contact.name].map((part) => (part ?? '').trim()).join('\u0000'),
     website: (contact.website ?? '').trim().toLowerCase(),
     fields: [...scope.fieldIds].sort().map((id) => [id, fields.get(id) ?? '']),
     tags: [...scope.managedTags].sort().filter((tag) => tags.has(tag)),

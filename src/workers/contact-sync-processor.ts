@@ -7,7 +7,8 @@ import type { Job } from 'bullmq';
 import type { Contact } from '../clients/ghl/schemas.js';
 import { UpstreamError } from '../clients/http/upstream-error.js';
 import type { Mapping } from '../config/mapping.js';
-import type { ContactSnapshot, Plan, PlannedWrite } from '../domain/plan.js';
+import { mergePlans, type ContactSnapshot, type Plan, type PlannedWrite } from '../domain/plan.js';
+import { planSurveyLink } from '../domain/survey-link.js';
 import { planTrustpilot } from '../domain/trustpilot-plan.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -28,6 +29,8 @@ export interface ContactSyncDeps {
   /** Absent when no Trustpilot credentials are configured. */
   trustpilot: TrustpilotLookup | undefined;
   mapping: Mapping;
+  /** OPINIONSTAGE_SURVEY_URL: when set, every synced contact gets its personal survey link. */
+  surveyUrl: string | undefined;
   apply: Omit<ApplyDeps, 'ghl' | 'ledger' | 'logger'>;
   metrics: Metrics;
   logger: Logger;
@@ -71,7 +74,10 @@ export async function syncContact(deps: ContactSyncDeps, locationId: string, con
     ? [await deps.trustpilot.review(snapshot, storedReviewId), await deps.trustpilot.company(snapshot)]
     : [undefined, undefined];
   const ledger = await deps.ledger.view(locationId, contactId);
-  const plan = planTrustpilot({ contact: snapshot, review, company, fieldIds, ledger, mapping });
+  const plan = mergePlans(
+    planTrustpilot({ contact: snapshot, review, company, fieldIds, ledger, mapping }),
+    planSurveyLink(snapshot, fieldIds, deps.mapping.opinionStage, deps.surveyUrl),
+  );
   for (const warning of new Set(plan.warnings)) deps.logger.warn({ locationId, contactId, warning }, 'sync warning');
 
   const result = await applyPlan({ ...deps.apply, ghl: deps.ghl, ledger: deps.ledger, logger: deps.logger }, { locationId, contactId }, plan);
@@ -89,7 +95,7 @@ export async function syncContact(deps: ContactSyncDeps, locationId: string, con
 /** What the sync depends on, so an event that changes none of it can be skipped. */
 export function fingerprintScope(mapping: Mapping, fieldIds: Record<string, string>): FingerprintScope {
   const tp = mapping.trustpilot;
-  const keys = Object.values(tp.fields).filter((key): key is string => key !== null);
+  const keys = [...Object.values(tp.fields), mapping.opinionStage.fields.surveyLink].filter((key): key is string => key !== null);
   const tags = [tp.tags.reviewer, ...Object.values(tp.tags.byStars)].filter((tag): tag is string => tag !== null);
   return {
     fieldIds: keys.map((key) => fieldIds[key]).filter((id): id is string => id !== undefined),

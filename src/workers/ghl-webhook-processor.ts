@@ -8,7 +8,7 @@ import type { Job } from 'bullmq';
 import { z } from 'zod';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { GhlWebhookJobSchema, type ContactSyncJob } from '../queue/catalog.js';
+import { GhlWebhookJobSchema, type ContactSyncJob, type PushEvent } from '../queue/catalog.js';
 import type { Mapping } from '../config/mapping.js';
 import type { ContactFacts } from '../state/contact-facts.js';
 import { contactFingerprint, type ContactFingerprints } from '../state/contact-fingerprint.js';
@@ -26,9 +26,14 @@ export interface GhlWebhookProcessorDeps {
   fingerprints: ContactFingerprints;
   fieldIds: Pick<CustomFieldIds, 'cached'>;
   mapping: Mapping;
+  /** Present when OPINIONSTAGE_PUSH_URL is set: queues the change for forwarding. */
+  forward?: (event: PushEvent) => Promise<void>;
   metrics: Metrics;
   logger: Logger;
 }
+
+/** The changes forwarded to OPINIONSTAGE_PUSH_URL. */
+const FORWARDED = new Set(['ContactCreate', 'ContactUpdate', 'TaskCreate', 'TaskComplete', 'TaskDelete', 'NoteCreate', 'NoteUpdate']);
 
 export type RouteOutcome = { routed: 'contact-sync' | 'contact-deleted' | 'unchanged' | 'task-recorded' | 'recorded' | 'ignored'; type: string };
 
@@ -40,6 +45,12 @@ export function createGhlWebhookProcessor(deps: GhlWebhookProcessorDeps) {
   return async (job: Job): Promise<RouteOutcome> => {
     const data = GhlWebhookJobSchema.parse(job.data);
     const event = readEvent(data.source, data.event);
+    if (deps.forward && FORWARDED.has(event.type) && event.locationId) {
+      const timestamp = typeof data.event.timestamp === 'string' ? data.event.timestamp : new Date(data.receivedAt).toISOString();
+      const webhookId = typeof data.event.webhookId === 'string' ? data.event.webhookId : undefined;
+      // Forwarded before routing, so an echo skipped below is still a change the collector hears about.
+      await deps.forward({ id: webhookId ?? String(job.id), type: event.type, occurredAt: timestamp, locationId: event.locationId, data: data.event });
+    }
 
     if (SYNC_TRIGGERS.has(event.type) && event.locationId && event.contactId) {
       if (SNAPSHOT_EVENTS.has(event.type) && (await unchangedSinceLastSync(event.locationId, event.contactId, data.event))) {
@@ -82,6 +93,9 @@ export function createGhlWebhookProcessor(deps: GhlWebhookProcessorDeps) {
 /** The parts of a contact event payload the fingerprint reads. */
 const SnapshotSchema = z.looseObject({
   email: z.string().nullish(),
+  firstName: z.string().nullish(),
+  lastName: z.string().nullish(),
+  name: z.string().nullish(),
   website: z.string().nullish(),
   tags: z.array(z.string()).nullish(),
   customFields: z.array(z.looseObject({ id: z.string(), value: z.unknown() })).nullish(),

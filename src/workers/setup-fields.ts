@@ -14,6 +14,7 @@ const DATA_TYPES: Record<string, CreateCustomFieldInput['dataType']> = {
   companyStars: 'NUMERICAL',
   companyReviewCount: 'NUMERICAL',
   reviewExcerpt: 'LARGE_TEXT',
+  lastScore: 'NUMERICAL',
 };
 
 export interface FieldSetupResult {
@@ -24,7 +25,7 @@ export interface FieldSetupResult {
 export async function setupFields(ghl: Pick<GhlClient, 'listCustomFields' | 'createCustomField'>, locationId: string, mapping: Mapping): Promise<FieldSetupResult> {
   const existing = new Set((await ghl.listCustomFields(locationId, 'contact')).items.map((field) => field.fieldKey));
   const result: FieldSetupResult = { created: [], existing: [] };
-  for (const [name, key] of Object.entries(mapping.trustpilot.fields)) {
+  for (const [name, key] of [...Object.entries(mapping.trustpilot.fields), ...Object.entries(mapping.opinionStage.fields)]) {
     if (key === null) continue;
     if (existing.has(key)) {
       result.existing.push(key);

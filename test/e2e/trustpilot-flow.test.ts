@@ -9,7 +9,7 @@ import { request } from 'undici';
 import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
 import { setupFields } from '../../src/workers/setup-fields.js';
-import { simulatorEnv, startTestBridge, waitFor, type TestBridge } from '../helpers/bridge.js';
+import { settle as settleBridge, simulatorEnv, startTestBridge, waitFor, type TestBridge } from '../helpers/bridge.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 
 const LOCATION_ID = 'locTrustpilot00000001';
@@ -68,22 +68,8 @@ describe('Trustpilot → GHL', () => {
   const tags = (contactId: string) => ghl.store.getContact(contactId)?.tags ?? [];
   const contactReads = (contactId: string) => ghl.calls.filter((call) => call.method === 'GET' && call.path === `/contacts/${contactId}`).length;
 
-  /** Waits until every delivery in flight is done and the bridge's queues are empty. */
-  async function settle(): Promise<void> {
-    for (let round = 0; round < 3; round++) {
-      await ghl.idle();
-      await tp.idle();
-      await waitFor(async () => {
-        const counts = await Promise.all(
-          Object.values(bridge.container.queues).map((queue) => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')),
-        );
-        const busy = counts.reduce((sum, count) => sum + (count.waiting ?? 0) + (count.active ?? 0) + (count.delayed ?? 0) + (count.prioritized ?? 0), 0);
-        const deadLetters = await bridge.container.queues['dead-letter'].getJobCounts('waiting');
-        return busy - (deadLetters.waiting ?? 0) === 0 ? true : undefined;
-      }, 15_000, 'queues to drain');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  const settle = () => settleBridge(bridge, [ghl, tp]);
+
 
   let contactId = '';
   let reviewId = '';

@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config/env.js';
 import { createContainer, type Container, type ProcessMode } from '../../src/lifecycle/container.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { QUEUE_NAMES } from '../../src/queue/catalog.js';
 import type { GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
 
 export interface TestBridge {
@@ -80,5 +81,31 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/**
+ * Waits until the simulators have delivered everything and the bridge has nothing waiting, active or
+ * delayed, a few rounds over, since work makes work. Dead letters stay where they are, and the poll
+ * queue always holds its next scheduled run, so only a running poll counts there.
+ */
+export async function settle(bridge: TestBridge, simulators: { idle(): Promise<void> }[], rounds = 3): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
+    for (const simulator of simulators) await simulator.idle();
+    await waitFor(
+      async () => {
+        let busy = 0;
+        for (const [name, queue] of Object.entries(bridge.container.queues)) {
+          if (name === QUEUE_NAMES.deadLetter) continue;
+          const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+          busy += (counts.waiting ?? 0) + (counts.active ?? 0);
+          if (name !== QUEUE_NAMES.opinionStagePoll) busy += (counts.delayed ?? 0) + (counts.prioritized ?? 0);
+        }
+        return busy === 0 ? true : undefined;
+      },
+      20_000,
+      'the bridge queues to drain',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -20,6 +20,8 @@ export interface HttpRequest {
   json?: unknown;
   /** Sent as application/x-www-form-urlencoded. */
   form?: Record<string, string>;
+  /** Sent byte for byte (when the exact bytes were signed); set content-type in `headers`. */
+  rawBody?: string;
   timeoutMs?: number;
 }
 
@@ -107,6 +109,8 @@ export function createHttpTransport(options: TransportOptions): HttpTransport {
     } else if (req.form !== undefined) {
       body = new URLSearchParams(req.form).toString();
       headers['content-type'] = 'application/x-www-form-urlencoded';
+    } else if (req.rawBody !== undefined) {
+      body = req.rawBody;
     }
     const started = performance.now();
     const timeoutMs = req.timeoutMs ?? options.timeoutMs;

@@ -1,0 +1,78 @@
+/**
+ * Opinion Stage responses in, authenticated by OPINIONSTAGE_WEBHOOK_SECRET (Opinion Stage's webhook
+ * signing is undocumented). Validated, deduplicated by response id (the poll path uses the same key,
+ * so a response arriving both ways is processed once), queued, then answered.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { OsWebhookBodySchema, parseOsWebhookBody } from '../../domain/opinionstage-response.js';
+import type { Metrics } from '../../observability/metrics.js';
+import { OPINIONSTAGE_DEDUPE_TTL_SECONDS, OpinionStageResponseJobSchema, opinionStageDedupeKey, QUEUE_NAMES } from '../../queue/catalog.js';
+import { QueueUnavailableError, type WebhookProducer } from '../../queue/webhook-producer.js';
+import { checkSharedSecret } from '../../webhooks/shared-secret.js';
+import { WEBHOOK_ERROR_REPLIES, WebhookReplySchema, errorReply } from '../schemas/common.js';
+
+export interface OpinionStageIngestDeps {
+  producer: WebhookProducer;
+  secret: string | undefined;
+  now?: () => number;
+}
+
+export async function registerOpinionStageWebhookRoute(app: FastifyInstance, options: { deps: OpinionStageIngestDeps; metrics: Metrics }): Promise<void> {
+  const { deps, metrics } = options;
+  const now = deps.now ?? Date.now;
+  // The union of bare and wrapped bodies is validated by hand, for exact field paths in 400 answers.
+  app.setValidatorCompiler(() => (value) => ({ value }));
+  app.withTypeProvider<ZodTypeProvider>().post(
+    '/webhooks/opinionstage',
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Opinion Stage responses, authenticated by OPINIONSTAGE_WEBHOOK_SECRET',
+        description:
+          'The body is an Opinion Stage response object as its API returns it, bare or wrapped in `data`, optionally with flat `item_id`, `email`, `name`, `phone` and `contactId`. ' +
+          'Send the secret as header `x-webhook-token` or query `token`.',
+        headers: z.looseObject({ 'x-webhook-token': z.string().optional() }),
+        querystring: z.object({ token: z.string().optional() }),
+        body: OsWebhookBodySchema,
+        response: { 200: WebhookReplySchema, ...WEBHOOK_ERROR_REPLIES },
+      },
+    },
+    async (request, reply) => {
+      const secret = checkSharedSecret(deps.secret, request.headers, request.query);
+      if (secret !== 'ok') {
+        metrics.webhooks.inc({ source: 'opinionstage', type: 'response', outcome: 'rejected' });
+        const message = secret === 'not-configured' ? 'Opinion Stage webhooks are disabled: set OPINIONSTAGE_WEBHOOK_SECRET' : 'missing or wrong webhook token';
+        return reply.code(401).send(errorReply(401, secret === 'not-configured' ? 'NOT_CONFIGURED' : 'TOKEN_INVALID', message));
+      }
+      const parsed = parseOsWebhookBody(request.body);
+      if (parsed.kind === 'invalid') {
+        metrics.webhooks.inc({ source: 'opinionstage', type: 'response', outcome: 'rejected' });
+        return reply.code(400).send(errorReply(400, 'INVALID_PAYLOAD', 'the body is not an Opinion Stage response', parsed.issues));
+      }
+      try {
+        const result = await deps.producer.enqueue({
+          queue: QUEUE_NAMES.opinionStageResponses,
+          jobName: 'response',
+          data: OpinionStageResponseJobSchema.parse({
+            source: 'webhook',
+            receivedAt: now(),
+            ...(parsed.itemId ? { itemId: parsed.itemId } : {}),
+            response: parsed.response,
+            flat: parsed.flat,
+          }),
+          scope: 'opinionstage',
+          dedupeKey: opinionStageDedupeKey(parsed.response.id),
+          ttlSeconds: OPINIONSTAGE_DEDUPE_TTL_SECONDS,
+        });
+        metrics.webhooks.inc({ source: 'opinionstage', type: 'response', outcome: result.status });
+        return reply.code(200).send({ status: result.status, id: result.id });
+      } catch (error) {
+        if (!(error instanceof QueueUnavailableError)) throw error;
+        metrics.webhooks.inc({ source: 'opinionstage', type: 'response', outcome: 'unavailable' });
+        return reply.code(429).header('retry-after', '10').send(errorReply(429, error.code, 'the response could not be queued right now; retry later'));
+      }
+    },
+  );
+}
