@@ -5,11 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config/env.js';
+import { runReplay } from './lifecycle/commands/replay.js';
+import { runSetupFields } from './lifecycle/commands/setup-fields.js';
 import { createContainer, type ProcessMode } from './lifecycle/container.js';
-import { connectSandbox, demoInstructions, startSandbox, type Sandbox } from './lifecycle/sandbox.js';
+import { connectSandbox, demoInstructions, startSandbox, startSimulators, type Sandbox } from './lifecycle/sandbox.js';
+import { loadMapping, MappingError } from './config/mapping.js';
 import { installShutdown } from './lifecycle/shutdown.js';
 import { createLogger, type Logger } from './observability/logger.js';
-import { startGhlSimulator } from './sandbox/ghl/simulator.js';
 
 const USAGE = `usage: ghl-bridge <command>
 
@@ -19,11 +21,13 @@ commands:
   all            web and workers in one process (sandbox mode when no GHL credentials are set)
   sandbox        the built-in GHL simulator only
   doctor         check configuration, credentials and connectivity (not yet available)
-  replay         re-run dead-lettered jobs (not yet available)
+  replay         re-run dead-lettered jobs: --all | --id ID [--id ...] | --queue NAME
   backfill       queue a sync of every contact of a location (not yet available)
-  setup-fields   create the mapped custom fields that are missing (not yet available)`;
+  setup-fields   create the mapped custom fields that are missing: --location ID`;
 
-const PLANNED_COMMANDS = new Set(['doctor', 'replay', 'backfill', 'setup-fields']);
+const PLANNED_COMMANDS = new Set(['doctor', 'backfill']);
+/** One-shot commands: they run, print, close what they opened and return an exit code. */
+const TASK_COMMANDS = new Set(['replay', 'setup-fields']);
 
 function packageVersion(): string {
   try {
@@ -46,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`ghl-bridge ${command}: not available in this version yet\n`);
     return 2;
   }
-  if (!['web', 'worker', 'all', 'sandbox'].includes(command)) {
+  if (!['web', 'worker', 'all', 'sandbox', ...TASK_COMMANDS].includes(command)) {
     process.stderr.write(`ghl-bridge: unknown command "${command}"\n\n${USAGE}\n`);
     return 2;
   }
@@ -59,10 +63,25 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`ghl-bridge: invalid configuration\n${error.problems.map((line) => `  ${line}`).join('\n')}\n`);
     return 1;
   }
+  try {
+    loadMapping(config.MAPPING_FILE);
+  } catch (error) {
+    if (!(error instanceof MappingError)) throw error;
+    process.stderr.write(`ghl-bridge: invalid mapping file\n${error.problems.map((line) => `  ${line}`).join('\n')}\n`);
+    return 1;
+  }
+  if (TASK_COMMANDS.has(command)) return runTask(command, argv.slice(argv.indexOf(command) + 1), config);
   const logger = createLogger({ level: config.LOG_LEVEL });
 
   if (command === 'sandbox') return runSimulatorsOnly(config, logger);
   return runService(command as ProcessMode, config, logger);
+}
+
+async function runTask(command: string, args: string[], config: Config): Promise<number> {
+  // stdout carries the command's result lines; log lines go to stderr.
+  const logger = createLogger({ level: config.LOG_LEVEL, destination: process.stderr });
+  const io = { out: (line: string) => process.stdout.write(`${line}\n`), err: (line: string) => process.stderr.write(`${line}\n`) };
+  return command === 'replay' ? runReplay(args, config, logger, io) : runSetupFields(args, config, io);
 }
 
 async function runService(mode: ProcessMode, initial: Config, logger: Logger): Promise<number> {
@@ -73,7 +92,7 @@ async function runService(mode: ProcessMode, initial: Config, logger: Logger): P
       process.stderr.write(`ghl-bridge ${mode}: no GHL credentials configured (GHL_PRIVATE_TOKEN + GHL_LOCATION_ID, or GHL_CLIENT_ID + GHL_CLIENT_SECRET); sandbox mode runs only with "all"\n`);
       return 1;
     }
-    sandbox = await startSandbox(config, logger);
+    sandbox = await startSandbox(config, loadMapping(config.MAPPING_FILE), logger);
     config = sandbox.config;
   }
   const container = await createContainer({ mode, config, logger, version: packageVersion() });
@@ -96,9 +115,19 @@ async function runService(mode: ProcessMode, initial: Config, logger: Logger): P
 }
 
 async function runSimulatorsOnly(config: Config, logger: Logger): Promise<number> {
-  const ghl = await startGhlSimulator({ host: config.HOST, port: config.PORT === 0 ? 0 : config.PORT + 1 });
-  installShutdown(logger, config.SHUTDOWN_TIMEOUT, () => ghl.close());
-  process.stdout.write(`GHL simulator: ${ghl.url}\nEd25519 public key:\n${ghl.publicKeys.ed25519}\nRSA public key:\n${ghl.publicKeys.rsa}\n`);
+  const simulators = await startSimulators(config.HOST, config.PORT);
+  installShutdown(logger, config.SHUTDOWN_TIMEOUT, () => simulators.close());
+  process.stdout.write(
+    [
+      `GHL simulator:           ${simulators.ghl.url}`,
+      `Trustpilot simulator:    ${simulators.trustpilot.url}`,
+      `Opinion Stage simulator: ${simulators.opinionStage.apiBaseUrl}`,
+      'GHL webhook keys (Ed25519, then RSA):',
+      simulators.ghl.publicKeys.ed25519.trim(),
+      simulators.ghl.publicKeys.rsa.trim(),
+      '',
+    ].join('\n'),
+  );
   return -1;
 }
 

@@ -1,0 +1,407 @@
+/**
+ * The admin API over real HTTP against the production container, a real Redis and the GHL and
+ * Trustpilot simulators: roles, the mapping, dry-run plans, failed jobs and dead letters, retry,
+ * replay, and the one-contact sync.
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { request } from 'undici';
+import { DEFAULT_JOB_OPTIONS, QUEUE_NAMES } from '../../../src/queue/catalog.js';
+import { startGhlSimulator, type GhlSimulator } from '../../../src/sandbox/ghl/simulator.js';
+import { TRUSTPILOT_SANDBOX_DEFAULTS, startTrustpilotSimulator, type TrustpilotSimulator } from '../../../src/sandbox/trustpilot/simulator.js';
+import { setupFields } from '../../../src/workers/setup-fields.js';
+import { simulatorEnv, startTestBridge, waitFor, type TestBridge } from '../../helpers/bridge.js';
+import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
+
+const LOCATION_ID = 'locAdminApi0000000001';
+const TOKEN = 'pit-admin-api-token-0001';
+const ADMIN_TOKEN = 'admin-token-for-tests-0001';
+const VIEWER_TOKEN = 'viewer-token-for-tests-0001';
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+  text: string;
+}
+
+/** A JSON object out of a reply, for reading fields in assertions. */
+function obj(value: unknown): Record<string, unknown> {
+  assert.ok(typeof value === 'object' && value !== null && !Array.isArray(value), `expected an object, got ${JSON.stringify(value)}`);
+  return Object.fromEntries(Object.entries(value));
+}
+
+function list(value: unknown): Record<string, unknown>[] {
+  assert.ok(Array.isArray(value), `expected an array, got ${JSON.stringify(value)}`);
+  return value.map(obj);
+}
+
+async function call(base: string, method: 'GET' | 'POST' | 'HEAD', path: string, options: { token?: string; body?: unknown } = {}): Promise<Reply> {
+  const headers: Record<string, string> = {};
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const response = await request(`${base}${path}`, { method, headers, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) });
+  const text = await response.body.text();
+  return { status: response.statusCode, headers: response.headers, body: text ? (JSON.parse(text) as unknown) : undefined, text };
+}
+
+describe('admin API', () => {
+  let redis: RedisServerHandle;
+  let ghl: GhlSimulator;
+  let tp: TrustpilotSimulator;
+  let bridge: TestBridge;
+  let disabled: TestBridge;
+
+  before(async () => {
+    redis = await startRedisServer();
+    ghl = await startGhlSimulator({ locations: [{ id: LOCATION_ID, token: TOKEN }] });
+    tp = await startTrustpilotSimulator();
+    tp.addBusinessUnit({ domain: 'admin-widgets.com', displayName: 'Admin Widgets', trustScore: 3.9, stars: 4, totalReviews: 87 });
+    bridge = await startTestBridge({
+      mode: 'all',
+      redisUrl: redis.url,
+      env: {
+        ...simulatorEnv(ghl, LOCATION_ID, TOKEN),
+        TRUSTPILOT_API_BASE_URL: tp.url,
+        TRUSTPILOT_API_KEY: TRUSTPILOT_SANDBOX_DEFAULTS.apiKey,
+        TRUSTPILOT_API_SECRET: TRUSTPILOT_SANDBOX_DEFAULTS.apiSecret,
+        TRUSTPILOT_USERNAME: TRUSTPILOT_SANDBOX_DEFAULTS.username,
+        TRUSTPILOT_PASSWORD: TRUSTPILOT_SANDBOX_DEFAULTS.password,
+        TRUSTPILOT_BUSINESS_UNIT_ID: TRUSTPILOT_SANDBOX_DEFAULTS.businessUnitId,
+        ADMIN_TOKEN,
+        VIEWER_TOKEN,
+        LOG_LEVEL: 'info',
+      },
+    });
+    disabled = await startTestBridge({ mode: 'web', redisUrl: redis.url, env: { ...simulatorEnv(ghl, LOCATION_ID, TOKEN), VIEWER_TOKEN } });
+    await setupFields(bridge.container.ghl, LOCATION_ID, bridge.container.mapping, bridge.container.syncDeps.fieldIds);
+    // No GHL webhook URL: contacts created here are synced only when a test asks for it.
+  });
+
+  afterEach(() => ghl.clearFaults());
+
+  after(async () => {
+    await disabled.close();
+    await bridge.close();
+    await tp.close();
+    await ghl.close();
+    await redis.close();
+  });
+
+  const admin = (method: 'GET' | 'POST', path: string, body?: unknown) => call(bridge.url, method, path, { token: ADMIN_TOKEN, ...(body === undefined ? {} : { body }) });
+  const ghlWrites = (from: number) =>
+    ghl.calls.slice(from).filter((item) => item.method !== 'GET' && !item.path.endsWith('/search')).map((item) => `${item.method} ${item.path}`);
+
+  /** Every admin route the app documents, as [method, path with sample values]. */
+  function adminRoutes(): [string, string][] {
+    const app = bridge.container.app;
+    assert.ok(app);
+    const document = obj(app.swagger());
+    const routes: [string, string][] = [];
+    for (const [path, methods] of Object.entries(obj(document.paths))) {
+      if (!path.startsWith('/admin')) continue;
+      for (const method of Object.keys(obj(methods))) {
+        const concrete = path.replace('{id}', 'some-job').replace('{contactId}', 'someContact');
+        routes.push([method.toUpperCase(), concrete.includes('/sync') ? `${concrete}?locationId=${LOCATION_ID}` : concrete]);
+      }
+    }
+    return routes;
+  }
+
+  async function newContact(name: string): Promise<string> {
+    return ghl.userCreateContact(LOCATION_ID, { firstName: name, email: `${name.toLowerCase()}@example.com` }).id;
+  }
+
+  async function queueSync(contactId: string): Promise<void> {
+    await bridge.container.queues[QUEUE_NAMES.contactSync].add(
+      'sync',
+      { locationId: LOCATION_ID, contactId, reason: 'manual', triggeredAt: Date.now() },
+      DEFAULT_JOB_OPTIONS[QUEUE_NAMES.contactSync],
+    );
+  }
+
+  /** Makes the contact's read fail with 404 (a permanent error) until the faults are cleared. */
+  function contactGone(contactId: string): void {
+    ghl.injectFault({ fault: { kind: 'status', status: 404, body: { statusCode: 404, message: 'Contact not found' } }, method: 'GET', path: new RegExp(`^/contacts/${contactId}$`) });
+  }
+
+  async function deadLetters(): Promise<Record<string, unknown>[]> {
+    const reply = await admin('GET', '/admin/dead-letter');
+    assert.equal(reply.status, 200);
+    return list(reply.body);
+  }
+
+  async function deadLetterOf(contactId: string): Promise<Record<string, unknown>> {
+    return waitFor(async () => (await deadLetters()).find((entry) => JSON.stringify(entry.data).includes(contactId)), 20_000, `a dead letter for ${contactId}`);
+  }
+
+  async function completedSyncOf(contactId: string, jobId?: string) {
+    return waitFor(
+      async () =>
+        (await bridge.container.queues[QUEUE_NAMES.contactSync].getJobs(['completed'])).find(
+          (job) => job.data.contactId === contactId && (jobId === undefined || job.id === jobId),
+        ),
+      20_000,
+      `a completed sync of ${contactId}`,
+    );
+  }
+
+  describe('roles', () => {
+    test('the app documents the admin routes, each with its auth replies', () => {
+      const routes = adminRoutes();
+      for (const expected of ['GET /admin/mapping', 'GET /admin/planned', 'GET /admin/jobs', 'GET /admin/dead-letter', 'POST /admin/dead-letter/replay']) {
+        assert.ok(routes.some(([method, path]) => `${method} ${path}` === expected), `${expected} documented`);
+      }
+      assert.ok(routes.some(([method, path]) => method === 'POST' && path.startsWith('/admin/jobs/some-job/retry')));
+      assert.ok(routes.some(([method, path]) => method === 'POST' && path.startsWith('/admin/contacts/someContact/sync')));
+
+      const app = bridge.container.app;
+      assert.ok(app);
+      const document = obj(app.swagger());
+      assert.deepEqual(obj(obj(obj(document.components).securitySchemes).bearerAuth), {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'ADMIN_TOKEN (every method) or VIEWER_TOKEN (GET only)',
+      });
+      for (const [path, methods] of Object.entries(obj(document.paths))) {
+        if (!path.startsWith('/admin')) continue;
+        for (const [method, operation] of Object.entries(obj(methods))) {
+          const op = obj(operation);
+          assert.deepEqual(op.tags, ['admin'], `${method} ${path}`);
+          assert.deepEqual(op.security, [{ bearerAuth: [] }], `${method} ${path}`);
+          for (const status of ['200', '401', '403', '404']) assert.ok(obj(op.responses)[status], `${method} ${path} documents ${status}`);
+        }
+      }
+    });
+
+    test('no token: 401 with a Bearer challenge on every route', async () => {
+      for (const [method, path] of adminRoutes()) {
+        const reply = await call(bridge.url, method === 'POST' ? 'POST' : 'GET', path, method === 'POST' ? { body: { all: true } } : {});
+        assert.equal(reply.status, 401, `${method} ${path}`);
+        assert.match(String(reply.headers['www-authenticate']), /^Bearer /);
+        assert.equal(obj(reply.body).code, 'UNAUTHORIZED');
+      }
+    });
+
+    test('a wrong token: 401', async () => {
+      const reply = await call(bridge.url, 'GET', '/admin/mapping', { token: 'wrong-token-0000000000000' });
+      assert.equal(reply.status, 401);
+      assert.ok(!reply.text.includes(ADMIN_TOKEN) && !reply.text.includes(VIEWER_TOKEN));
+    });
+
+    test('the viewer token reads every GET route (and HEAD)', async () => {
+      const reads = adminRoutes().filter(([method]) => method === 'GET');
+      assert.ok(reads.length >= 4);
+      for (const [, path] of reads) {
+        const reply = await call(bridge.url, 'GET', path, { token: VIEWER_TOKEN });
+        assert.equal(reply.status, 200, `GET ${path}: ${reply.text}`);
+      }
+      const head = await call(bridge.url, 'HEAD', '/admin/mapping', { token: VIEWER_TOKEN });
+      assert.equal(head.status, 200);
+    });
+
+    test('the viewer token gets 403 on every action route, and nothing happens', async () => {
+      const actions = adminRoutes().filter(([method]) => method !== 'GET');
+      assert.ok(actions.length >= 3, `action routes: ${JSON.stringify(actions)}`);
+      const callsBefore = ghl.calls.length;
+      for (const [method, path] of actions) {
+        assert.equal(method, 'POST', 'all admin actions are POSTs today; extend this test for other methods');
+        const reply = await call(bridge.url, 'POST', path, { token: VIEWER_TOKEN, body: { all: true } });
+        assert.equal(reply.status, 403, `${method} ${path}: ${reply.text}`);
+        assert.equal(obj(reply.body).code, 'FORBIDDEN');
+      }
+      assert.equal(ghl.calls.length, callsBefore, 'a refused sync reached no upstream');
+    });
+
+    test('without ADMIN_TOKEN the admin API answers 404 ADMIN_DISABLED, even to the viewer token', async () => {
+      for (const [method, path] of adminRoutes()) {
+        const reply = await call(disabled.url, method === 'POST' ? 'POST' : 'GET', path, { token: VIEWER_TOKEN, ...(method === 'POST' ? { body: { all: true } } : {}) });
+        assert.equal(reply.status, 404, `${method} ${path}`);
+        assert.equal(obj(reply.body).code, 'ADMIN_DISABLED');
+      }
+      assert.equal((await call(disabled.url, 'GET', '/health')).status, 200, 'the rest of the app is unaffected');
+    });
+  });
+
+  test('GET /admin/mapping: the active mapping', async () => {
+    const reply = await call(bridge.url, 'GET', '/admin/mapping', { token: VIEWER_TOKEN });
+    assert.equal(reply.status, 200);
+    assert.deepEqual(reply.body, JSON.parse(JSON.stringify(bridge.container.mapping)));
+  });
+
+  describe('one-contact sync', () => {
+    let contactId = '';
+
+    before(() => {
+      tp.addReview({ stars: 2, title: 'Slow support', text: 'Took a week to answer my mail.', referralEmail: 'ada@admin-widgets.com', consumerName: 'Ada L.' });
+      contactId = ghl.userCreateContact(LOCATION_ID, { firstName: 'Ada', lastName: 'Lovelace', email: 'ada@admin-widgets.com', assignedTo: 'user_owner_7' }).id;
+    });
+
+    test('dry run: returns the plan, records it in /admin/planned, writes nothing to GHL', async () => {
+      const from = ghl.calls.length;
+      const reply = await admin('POST', `/admin/contacts/${contactId}/sync?locationId=${LOCATION_ID}&dryRun=true`);
+      assert.equal(reply.status, 200, reply.text);
+      const body = obj(reply.body);
+      assert.equal(body.outcome, 'synced');
+      const plan = list(body.plan);
+      const kinds = plan.map((step) => step.kind);
+      for (const kind of ['set-fields', 'create-note', 'add-tags', 'create-task']) assert.ok(kinds.includes(kind), `plan has ${kind}: ${kinds.join(', ')}`);
+      assert.equal(body.writes, plan.length);
+      assert.deepEqual(ghlWrites(from), [], 'GHL saw no write');
+      assert.ok(ghl.calls.slice(from).some((item) => item.method === 'GET' && item.path === `/contacts/${contactId}`), 'the contact was read');
+      assert.equal(ghl.store.listNotes(contactId).length, 0);
+
+      const planned = await call(bridge.url, 'GET', '/admin/planned?limit=50', { token: VIEWER_TOKEN });
+      assert.equal(planned.status, 200);
+      const mine = list(planned.body).filter((entry) => entry.contactId === contactId);
+      assert.equal(mine.length, plan.length);
+      for (const entry of mine) {
+        assert.deepEqual(Object.keys(entry).sort(), ['at', 'body', 'contactId', 'locationId', 'method', 'path', 'reason', 'system']);
+        assert.equal(entry.locationId, LOCATION_ID);
+        assert.equal(entry.system, 'ghl');
+      }
+      assert.ok(mine.some((entry) => entry.method === 'POST' && entry.path === `/contacts/${contactId}/notes`));
+      const times = list(planned.body).map((entry) => String(entry.at));
+      assert.deepEqual(times, [...times].sort().reverse(), 'newest first');
+      const one = await call(bridge.url, 'GET', '/admin/planned?limit=1', { token: VIEWER_TOKEN });
+      assert.equal(list(one.body).length, 1);
+    });
+
+    test('without dryRun the same sync writes to GHL', async () => {
+      const from = ghl.calls.length;
+      const reply = await admin('POST', `/admin/contacts/${contactId}/sync?locationId=${LOCATION_ID}`);
+      assert.equal(reply.status, 200, reply.text);
+      const body = obj(reply.body);
+      assert.equal(body.outcome, 'synced');
+      assert.equal(body.plan, undefined);
+      assert.ok(Number(body.writes) >= 4);
+      const writes = ghlWrites(from);
+      assert.ok(writes.includes(`POST /contacts/${contactId}/notes`), writes.join(', '));
+      assert.equal(ghl.store.listNotes(contactId).length, 1);
+      assert.equal(ghl.store.listTasks(contactId).length, 1);
+    });
+
+    test('a location the bridge does not serve: 404', async () => {
+      const reply = await admin('POST', `/admin/contacts/${contactId}/sync?locationId=locSomebodyElse000001&dryRun=true`);
+      assert.equal(reply.status, 404);
+      assert.equal(obj(reply.body).code, 'LOCATION_NOT_SERVED');
+    });
+
+    test('an upstream refusal: 502 naming the call, never a token', async () => {
+      ghl.injectFault({ fault: { kind: 'status', status: 403, body: { statusCode: 403, message: 'The token does not have access to this location.' } }, method: 'GET', path: new RegExp(`^/contacts/${contactId}$`), times: 1 });
+      const reply = await admin('POST', `/admin/contacts/${contactId}/sync?locationId=${LOCATION_ID}&dryRun=true`);
+      assert.equal(reply.status, 502, reply.text);
+      const body = obj(reply.body);
+      assert.equal(body.code, 'UPSTREAM_ERROR');
+      assert.deepEqual({ ...obj(body.upstream), requestId: undefined }, { system: 'ghl', code: 'UPSTREAM_HTTP', status: 403, requestId: undefined });
+      assert.ok(!reply.text.includes(TOKEN));
+    });
+
+    test('bad ids or a missing locationId: 400 with the field', async () => {
+      const missing = await admin('POST', `/admin/contacts/${contactId}/sync`);
+      assert.equal(missing.status, 400);
+      assert.equal(obj(missing.body).code, 'VALIDATION_FAILED');
+      const bad = await admin('POST', `/admin/contacts/bad%20id/sync?locationId=${LOCATION_ID}`);
+      assert.equal(bad.status, 400);
+      const limit = await admin('GET', '/admin/planned?limit=0');
+      assert.equal(limit.status, 400);
+    });
+  });
+
+  describe('failed jobs and dead letters', () => {
+    test('GET /admin/jobs?state=failed lists the failed job and its dead letter', async () => {
+      const contactId = await newContact('Failing');
+      contactGone(contactId);
+      await queueSync(contactId);
+      const letter = await deadLetterOf(contactId);
+      assert.equal(letter.queue, QUEUE_NAMES.contactSync);
+      assert.match(String(letter.failedReason), /^ghl:404/);
+      assert.equal(letter.id, `dl-${QUEUE_NAMES.contactSync}-${String(letter.jobId)}`);
+
+      const failed = await waitFor(async () => {
+        const reply = await call(bridge.url, 'GET', '/admin/jobs?state=failed', { token: VIEWER_TOKEN });
+        assert.equal(reply.status, 200);
+        const jobs = list(reply.body).filter((job) => obj(job.data).contactId === contactId);
+        return jobs.length === 2 ? jobs : undefined;
+      }, 10_000, 'the failed job and its dead letter');
+      const source = failed.find((job) => job.queue === QUEUE_NAMES.contactSync);
+      const dead = failed.find((job) => job.queue === QUEUE_NAMES.deadLetter);
+      assert.ok(source && dead, JSON.stringify(failed));
+      assert.equal(source.state, 'failed');
+      assert.equal(source.id, letter.jobId);
+      assert.match(String(source.failedReason), /ghl:404/);
+      assert.equal(obj(source.data).locationId, LOCATION_ID);
+      assert.deepEqual(dead.deadLetter, { queue: QUEUE_NAMES.contactSync, jobId: letter.jobId });
+      assert.equal(dead.id, letter.id);
+
+      const bySource = list((await admin('GET', `/admin/jobs?state=failed&queue=${QUEUE_NAMES.contactSync}`)).body);
+      assert.ok(bySource.some((job) => job.id === letter.id), 'dead letters of the source queue included');
+      const onlyDead = list((await admin('GET', `/admin/jobs?state=failed&queue=${QUEUE_NAMES.deadLetter}`)).body);
+      assert.ok(onlyDead.length > 0 && onlyDead.every((job) => job.queue === QUEUE_NAMES.deadLetter));
+      const completed = list((await admin('GET', '/admin/jobs?state=completed')).body);
+      assert.ok(!completed.some((job) => job.queue === QUEUE_NAMES.deadLetter), 'dead letters are failures only');
+      assert.equal((await admin('GET', '/admin/jobs?state=exploded')).status, 400);
+    });
+
+    test('POST /admin/jobs/:id/retry re-runs a failed job and drops its dead letter', async () => {
+      const contactId = await newContact('Retried');
+      contactGone(contactId);
+      await queueSync(contactId);
+      const letter = await deadLetterOf(contactId);
+      const jobId = String(letter.jobId);
+      ghl.clearFaults();
+
+      const reply = await admin('POST', `/admin/jobs/${jobId}/retry?queue=${QUEUE_NAMES.contactSync}`);
+      assert.equal(reply.status, 200, reply.text);
+      assert.deepEqual(reply.body, { id: jobId, queue: QUEUE_NAMES.contactSync, state: 'waiting', deadLetterRemoved: true });
+      const job = await completedSyncOf(contactId, jobId);
+      assert.equal(job.returnvalue?.outcome, 'synced');
+      assert.ok(!(await deadLetters()).some((entry) => entry.id === letter.id), 'its dead letter is gone');
+
+      const again = await admin('POST', `/admin/jobs/${jobId}/retry`);
+      assert.equal(again.status, 409);
+      assert.equal(obj(again.body).code, 'JOB_NOT_FAILED');
+      const unknown = await admin('POST', `/admin/jobs/no-such-job/retry?queue=${QUEUE_NAMES.contactSync}`);
+      assert.equal(unknown.status, 404);
+      assert.equal(obj(unknown.body).code, 'JOB_NOT_FOUND');
+    });
+
+    test('POST /admin/dead-letter/replay re-runs dead letters as new jobs, then removes them', async () => {
+      const first = await newContact('ReplayOne');
+      const second = await newContact('ReplayTwo');
+      contactGone(first);
+      contactGone(second);
+      await queueSync(first);
+      await queueSync(second);
+      const letterOne = await deadLetterOf(first);
+      const letterTwo = await deadLetterOf(second);
+      ghl.clearFaults();
+
+      const nothing = await admin('POST', '/admin/dead-letter/replay', {});
+      assert.equal(nothing.status, 400);
+      assert.equal(obj(nothing.body).code, 'NOTHING_SELECTED');
+      const strict = await admin('POST', '/admin/dead-letter/replay', { all: true, extra: 1 });
+      assert.equal(strict.status, 400, 'unknown body fields are refused');
+
+      const one = obj((await admin('POST', '/admin/dead-letter/replay', { ids: [String(letterOne.id), 'dl-contact-sync-nope'] })).body);
+      assert.equal(one.replayed, 1);
+      assert.deepEqual(one.ids, [letterOne.id]);
+      assert.deepEqual(one.missing, ['dl-contact-sync-nope']);
+      const [replayedJob] = list(one.jobs);
+      assert.equal(replayedJob?.queue, QUEUE_NAMES.contactSync);
+      assert.notEqual(replayedJob?.jobId, letterOne.jobId, 'a new job id, not swallowed by the old failed job');
+      const job = await completedSyncOf(first, String(replayedJob?.jobId));
+      assert.equal(job.returnvalue?.outcome, 'synced');
+      assert.equal(job.attemptsMade, 1, 'fresh attempts');
+
+      const rest = obj((await admin('POST', '/admin/dead-letter/replay', { all: true, queue: QUEUE_NAMES.contactSync })).body);
+      assert.ok(list(rest.jobs).some((item) => item.deadLetterId === letterTwo.id));
+      await completedSyncOf(second);
+      assert.deepEqual(await deadLetters(), [], 'the dead-letter list is empty');
+      assert.equal(await bridge.container.deadLetters.count(), 0);
+
+      const empty = obj((await admin('POST', '/admin/dead-letter/replay', { all: true })).body);
+      assert.equal(empty.replayed, 0);
+    });
+  });
+});
