@@ -20,11 +20,18 @@ export interface BudgetDecision {
   remaining: number;
   /** Which limit refused the call. */
   scope?: 'window' | 'day' | 'blocked';
+  /** When ok: names the granted slot, for `settle`. */
+  grant?: string;
 }
 
 export interface RateBudget {
   /** Takes one call from `key`'s budget atomically (Lua), or says how long to wait. */
   take(key: string, limit: BudgetLimit): Promise<BudgetDecision>;
+  /**
+   * Moves a granted slot to now (the response time). The upstream counts a call when it arrives,
+   * which is after the slot was taken; counting it at the response keeps our window behind theirs.
+   */
+  settle?(key: string, grant: string, windowMs: number): Promise<void>;
   /** The upstream said 429: no call for `key` until `untilMs` (epoch ms), whatever the counters say. */
   block(key: string, untilMs: number): Promise<void>;
   /** Current usage for dashboards: calls in the window and today. */

@@ -90,6 +90,15 @@ end
 return { 1, 0, max - inWindow - 1, '', nowUs, serverDay }
 `;
 
+// KEYS: window. ARGV: grant, windowMs. Moves a granted slot to the server's now, if it is still there.
+const SETTLE_SCRIPT = `
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+local t = redis.call('TIME')
+redis.call('ZADD', KEYS[1], 'XX', tonumber(t[1]) * 1000000 + tonumber(t[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+return 1
+`;
+
 // KEYS: blocked. ARGV: untilMs. Never shortens a later block.
 const BLOCK_SCRIPT = `
 local t = redis.call('TIME')
@@ -126,6 +135,7 @@ export class RateBudgetScriptError extends Error {
 export function createRateBudget(redis: Redis, prefix: string, now: () => number = Date.now): SharedRateBudget {
   const take = loadScript(redis, TAKE_SCRIPT);
   const setBlock = loadScript(redis, BLOCK_SCRIPT);
+  const settleSlot = loadScript(redis, SETTLE_SCRIPT);
   const key = (budgetKey: string, part: string) => stateKey(prefix, 'rate-budget', budgetKey, part);
   const dayKey = (budgetKey: string, day: number) => key(budgetKey, `day:${yyyymmdd(day)}`);
   // Server clock minus ours, learned from each reply, so the day guess is right from the second call.
@@ -136,9 +146,10 @@ export function createRateBudget(redis: Redis, prefix: string, now: () => number
       checkLimit(limit);
       let day = Math.floor((now() + skewMs) / DAY_MS);
       for (let attempt = 0; attempt < 3; attempt += 1) {
+        const grant = randomUUID();
         const raw = await take(
           [key(budgetKey, 'window'), key(budgetKey, 'blocked'), dayKey(budgetKey, day)],
-          [limit.max, limit.windowMs, limit.daily ?? 0, day, randomUUID()],
+          [limit.max, limit.windowMs, limit.daily ?? 0, day, grant],
         );
         const parsed = TakeReplySchema.safeParse(raw);
         if (!parsed.success) throw new RateBudgetScriptError('unexpected rate-budget script reply');
@@ -148,11 +159,15 @@ export function createRateBudget(redis: Redis, prefix: string, now: () => number
           day = serverDay;
           continue;
         }
-        if (status === 1) return { ok: true, retryAfterMs: 0, remaining, serverTimeUs };
+        if (status === 1) return { ok: true, retryAfterMs: 0, remaining, serverTimeUs, grant };
         return { ok: false, retryAfterMs: waitMs, remaining, scope: scope === '' ? 'window' : scope, serverTimeUs };
       }
       // Only reachable if the UTC day changes under us twice in a row.
       throw new RateBudgetScriptError('rate-budget day key did not settle');
+    },
+
+    async settle(budgetKey, grant, windowMs) {
+      await settleSlot([key(budgetKey, 'window')], [grant, windowMs]);
     },
 
     async block(budgetKey, untilMs) {

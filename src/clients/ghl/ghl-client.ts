@@ -66,6 +66,25 @@ export interface GhlClientOptions {
   observe?: ResponseObserver;
   /** Called after each response that carries X-RateLimit-* headers (errors included). Must not throw. */
   onRateLimitHeaders?: (locationId: string, info: GhlRateLimitHeaders) => void;
+  /** The per-location call budget shared by every worker (ghl-budget.ts); none: calls are not limited here. */
+  budget?: GhlCallBudget;
+}
+
+/** What the client asks of a call budget; ghl-budget.ts builds the shared Redis one. */
+export interface GhlCallBudget {
+  /**
+   * Before every request, the retry after a token refresh included: resolves when a call is granted,
+   * possibly with a function to call once the answer is in (or the call failed); throws
+   * RateBudgetExceededError when the location's budget is spent (passed on unchanged).
+   */
+  take(locationId: string): Promise<(() => Promise<void>) | void>;
+  /** After every other response that carries X-RateLimit-* headers. Must not reject. */
+  onHeaders(locationId: string, info: GhlRateLimitHeaders): Promise<void>;
+  /**
+   * After a 429, with or without headers (GHL does not document them): no call for the location for
+   * `waitMs` (Retry-After, else GHL's interval header; undefined when GHL sent neither). Must not reject.
+   */
+  onRateLimited(locationId: string, waitMs: number | undefined, info: GhlRateLimitHeaders | undefined): Promise<void>;
 }
 
 /** A plain list answer (tasks, notes, appointments, custom fields): GHL does not page these. */
@@ -177,13 +196,26 @@ export function createGhlClient(options: GhlClientOptions): GhlClient {
     dispatcher: options.dispatcher,
   });
 
+  const budget = options.budget;
+
   async function exchange(locationId: string, req: HttpRequest, token: string): Promise<HttpResponse> {
-    const response = await transport.send({
-      ...req,
-      headers: { authorization: `Bearer ${token}`, version: options.version },
-    });
+    // A refusal throws before anything is sent; the job waits for the budget, no attempt burnt.
+    const settle = await budget?.take(locationId);
+    let response: HttpResponse;
+    try {
+      response = await transport.send({
+        ...req,
+        headers: { authorization: `Bearer ${token}`, version: options.version },
+      });
+    } finally {
+      await settle?.();
+    }
     const rateLimit = readRateLimitHeaders(response.headers);
     if (rateLimit !== undefined) options.onRateLimitHeaders?.(locationId, rateLimit);
+    // Awaited, so a block is in Redis before this job's own wait starts; advisory, so a failure here
+    // never turns a done write into a retried one.
+    if (response.status === 429) await budget?.onRateLimited(locationId, waitAfter429(response.headers), rateLimit).catch(() => undefined);
+    else if (rateLimit !== undefined) await budget?.onHeaders(locationId, rateLimit).catch(() => undefined);
     return response;
   }
 

@@ -1,0 +1,163 @@
+/**
+ * GHL's per-location call budget (CONTRACT "Within the limits", NOTES §5). Every GHL request first
+ * takes one call from `ghl:<locationId>` in the shared Redis budget, so all worker processes together
+ * stay within GHL_RATE_LIMIT and GHL_DAILY_LIMIT. GHL's X-RateLimit-* headers can only tighten that
+ * limit, and a location GHL calls spent (remaining 0 that our own count does not explain, a spent
+ * day, a 429) is blocked for every process, not only the one that saw it.
+ */
+import { correctGhlLimit, observeGhlHeaders } from '../../state/rate-budget.js';
+import { RateBudgetExceededError, type BudgetLimit, type RateBudget } from '../../state/rate-budget-types.js';
+import type { CallBudget } from '../http/budgeted.js';
+import type { GhlCallBudget } from './ghl-client.js';
+import type { GhlRateLimitHeaders } from './rate-limit-headers.js';
+
+/**
+ * GHL counts a request when it arrives, after it took its slot here. Each slot is therefore moved to
+ * the response time once the answer is in (`settle`), which keeps our window behind GHL's; the margin
+ * covers the requests still in flight.
+ */
+export const DEFAULT_GHL_BUDGET_MARGIN_MS = 100;
+
+export interface GhlBudgetOptions {
+  budget: RateBudget;
+  /** GHL_RATE_LIMIT, with GHL_DAILY_LIMIT as `daily`. */
+  limit: BudgetLimit;
+  /** Added to the window (and to blocks derived from it); see DEFAULT_GHL_BUDGET_MARGIN_MS. */
+  marginMs?: number;
+  /**
+   * Share (0..1) of the location's daily allowance used, from GHL's daily headers after each response
+   * that carries them, and 1 when our own daily count refuses a call. For the 90 % alert; the callee
+   * dedupes. Must not throw (it is guarded anyway).
+   */
+  onDailyUsage?: (locationId: string, usedFraction: number) => void;
+  now?: () => number;
+}
+
+export interface GhlBudgetUsage {
+  window: number;
+  day: number;
+  blockedUntil?: number;
+  /** The limit as enforced: configured, tightened by GHL's last headers, window plus margin. */
+  limit: BudgetLimit;
+}
+
+export interface GhlBudget extends GhlCallBudget {
+  /** One location's budget in the shape the other clients take (`CallBudget`). */
+  forLocation(locationId: string): CallBudget;
+  /** The limit currently enforced for the location (see GhlBudgetUsage.limit). */
+  limitFor(locationId: string): BudgetLimit;
+  /** Calls in the window and today, and any block, for the dashboard. */
+  usage(locationId: string): Promise<GhlBudgetUsage>;
+}
+
+export function createGhlBudget(options: GhlBudgetOptions): GhlBudget {
+  const { budget, limit: configured } = options;
+  const marginMs = options.marginMs ?? DEFAULT_GHL_BUDGET_MARGIN_MS;
+  if (!Number.isInteger(marginMs) || marginMs < 0) throw new RangeError(`marginMs must be a non-negative integer, got ${marginMs}`);
+  const now = options.now ?? Date.now;
+  // What GHL last said about each location. Per process: every process sees headers on its first call.
+  const reported = new Map<string, BudgetLimit>();
+  const keyOf = (locationId: string) => `ghl:${locationId}`;
+
+  function limitFor(locationId: string): BudgetLimit {
+    const limit = reported.get(locationId) ?? configured;
+    return { ...limit, windowMs: limit.windowMs + marginMs };
+  }
+
+  function reportDaily(locationId: string, usedFraction: number): void {
+    if (!options.onDailyUsage || !Number.isFinite(usedFraction)) return;
+    try {
+      options.onDailyUsage(locationId, Math.min(1, Math.max(0, usedFraction)));
+    } catch {
+      // Advisory: an alerting bug must not fail a GHL call.
+    }
+  }
+
+  /** Tightens the location's limit from GHL's headers and reports the day's use. */
+  function learn(locationId: string, info: GhlRateLimitHeaders): void {
+    const limit = tighten(configured, correctGhlLimit(configured, info));
+    reported.set(locationId, limit);
+    const dailyUsed = dailyFraction(info, limit);
+    if (dailyUsed !== undefined) reportDaily(locationId, dailyUsed);
+  }
+
+  async function take(locationId: string): Promise<() => Promise<void>> {
+    const limit = limitFor(locationId);
+    const decision = await budget.take(keyOf(locationId), limit);
+    if (decision.ok) {
+      const grant = decision.grant;
+      return async () => {
+        if (grant !== undefined) await budget.settle?.(keyOf(locationId), grant, limit.windowMs).catch(() => undefined);
+      };
+    }
+    if (decision.scope === 'day') reportDaily(locationId, 1);
+    throw new RateBudgetExceededError('ghl', decision.retryAfterMs, decision.scope ?? 'window');
+  }
+
+  return {
+    take,
+
+    forLocation(locationId) {
+      return {
+        take: async () => {
+          await take(locationId);
+        },
+      };
+    },
+
+    async onHeaders(locationId, info) {
+      try {
+        learn(locationId, info);
+        const enforced = limitFor(locationId);
+        // GHL at 0 while our own log is full is our own burst: the log already holds the next call
+        // until its oldest grant leaves, so a whole-interval block would only cost throughput.
+        // Otherwise someone else spends this location's budget, and every process must stop.
+        const spentElsewhere =
+          info.remaining === 0 && info.dailyRemaining !== 0 && (await budget.usage(keyOf(locationId), enforced)).window < enforced.max;
+        if (info.dailyRemaining === 0 || spentElsewhere) {
+          await observeGhlHeaders(budget, keyOf(locationId), { remaining: info.remaining, dailyRemaining: info.dailyRemaining, intervalMs: enforced.windowMs }, now());
+        }
+      } catch {
+        // Advisory: our own count still holds the limit when Redis hiccups here.
+      }
+    },
+
+    async onRateLimited(locationId, waitMs, info) {
+      try {
+        if (info !== undefined) learn(locationId, info);
+        // GHL's Retry-After says when; the headers' remaining 0 would only say "a whole interval".
+        await budget.block(keyOf(locationId), now() + (waitMs ?? limitFor(locationId).windowMs));
+        if (info?.dailyRemaining === 0) await observeGhlHeaders(budget, keyOf(locationId), { dailyRemaining: 0 }, now());
+      } catch {
+        // Advisory: the job that met the 429 waits anyway; other workers would meet it themselves.
+      }
+    },
+
+    limitFor,
+
+    async usage(locationId) {
+      const limit = limitFor(locationId);
+      return { ...(await budget.usage(keyOf(locationId), limit)), limit };
+    },
+  };
+}
+
+/**
+ * The stricter of what we were told and what GHL reports: fewer calls over a longer window keeps
+ * both promises, so GHL_RATE_LIMIT set below GHL's own limit (to leave room for other apps) holds.
+ */
+function tighten(configured: BudgetLimit, reported: BudgetLimit): BudgetLimit {
+  const dailies = [configured.daily, reported.daily].filter((value): value is number => value !== undefined);
+  return {
+    max: Math.min(configured.max, reported.max),
+    windowMs: Math.max(configured.windowMs, reported.windowMs),
+    ...(dailies.length > 0 ? { daily: Math.min(...dailies) } : {}),
+  };
+}
+
+/** GHL's own count of today's calls (other apps' included) against the daily allowance we enforce. */
+function dailyFraction(info: GhlRateLimitHeaders, limit: BudgetLimit): number | undefined {
+  const allowance = info.dailyLimit ?? limit.daily;
+  if (info.dailyRemaining === undefined || allowance === undefined || limit.daily === undefined) return undefined;
+  return (allowance - info.dailyRemaining) / limit.daily;
+}
