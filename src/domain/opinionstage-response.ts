@@ -122,7 +122,14 @@ export function parseOsWebhookBody(body: unknown): OsWebhookParseResult {
 /** Inferred, not documented: a response's `links.self` reads like `…/items/{itemId}/responses/{id}`. */
 function itemIdFromLink(link: string | null | undefined): string | undefined {
   const match = link?.match(/\/items\/([^/?#]+)\/responses(?:[/?#]|$)/);
-  return match?.[1] === undefined ? undefined : decodeURIComponent(match[1]);
+  if (match?.[1] === undefined) return undefined;
+  try {
+    const id = decodeURIComponent(match[1]);
+    // Same bound as the job schema's itemId: a link is a hint, not a reason to refuse the response.
+    return id.length <= 256 ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
