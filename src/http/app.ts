@@ -16,6 +16,7 @@ import {
 import type { Config } from '../config/env.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { parseJsonBody } from './json-body.js';
 import { errorReply } from './schemas/common.js';
 import { registerAdminRoutes, type AdminDeps } from './routes/admin.js';
 import { registerHealthRoutes, type ReadinessCheck } from './routes/health.js';
@@ -56,6 +57,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>();
 
+  // Webhook bodies are decoded strictly (valid UTF-8, bounded nesting); see json-body.ts.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+    const parsed = parseJsonBody(Buffer.isBuffer(body) ? body : Buffer.from(body));
+    if (parsed.ok) done(null, parsed.value);
+    else done(Object.assign(new Error(parsed.message), { statusCode: 400, code: 'INVALID_JSON' }), undefined);
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
@@ -75,6 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       tags: [
         { name: 'webhooks', description: 'Inbound events' },
         { name: 'operations', description: 'Health, readiness and metrics' },
+        { name: 'admin', description: 'Inspect and replay jobs, the mapping, dry-run plans (bearer token)' },
       ],
     },
     transform: jsonSchemaTransform,
@@ -107,7 +116,9 @@ function errorHandler(error: FastifyError, request: FastifyRequest, reply: Fasti
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     const code = error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'UNSUPPORTED_MEDIA_TYPE' : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'BODY_TOO_LARGE' : (error.code ?? 'BAD_REQUEST');
-    return reply.code(status).send(errorReply(status, code, error.message));
+    // A body that cannot be read at all is named as a whole, at path ''.
+    const fields = status === 400 && /JSON|BODY/.test(code) ? [{ path: '', message: error.message }] : undefined;
+    return reply.code(status).send(errorReply(status, code, error.message, fields));
   }
   request.log.error({ err: { name: error.name, message: error.message, code: error.code } }, 'unhandled route error');
   if (request.url.startsWith('/webhooks/')) {

@@ -7,6 +7,7 @@ import { createLogger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { QueueUnavailableError } from '../queue/webhook-producer.js';
 import { buildApp } from './app.js';
+import { describeOnlyAdminDeps } from './routes/admin.js';
 
 export async function buildOpenApiDocument(version: string): Promise<unknown> {
   const config = loadConfig({});
@@ -29,6 +30,7 @@ export async function buildOpenApiDocument(version: string): Promise<unknown> {
     },
     trustpilotIngest: { producer, secret: undefined },
     opinionStageIngest: { producer, secret: undefined },
+    admin: describeOnlyAdminDeps(),
   });
   try {
     await app.ready();

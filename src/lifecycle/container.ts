@@ -4,11 +4,13 @@
  */
 import { Queue, Worker, type Job, type MinimalJob } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { createGhlBudget } from '../clients/ghl/ghl-budget.js';
 import { createGhlClient, type GhlClient } from '../clients/ghl/ghl-client.js';
 import { createStaticTokenProvider } from '../clients/ghl/token-provider.js';
 import { budgetFor } from '../clients/http/budgeted.js';
 import type { ResponseObserver } from '../clients/http/transport.js';
 import { createOpinionStageClient, type OpinionStageClient } from '../clients/opinionstage/opinionstage-client.js';
+import { createAlertClient } from '../clients/alert-webhook/alert-client.js';
 import { createPushClient, type PushClient } from '../clients/push/push-client.js';
 import { createMemoryTokenStore } from '../clients/trustpilot/token-store.js';
 import { createTrustpilotClient, type TrustpilotClient } from '../clients/trustpilot/trustpilot-client.js';
@@ -21,6 +23,7 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { fullJitterBackoff, JITTER_BACKOFF } from '../queue/backoff.js';
 import { DEFAULT_JOB_OPTIONS, QUEUE_NAMES, type ContactSyncJob, type PushEvent, type QueueName } from '../queue/catalog.js';
 import { createRedisConnection } from '../queue/connections.js';
+import { createAlerts, jobFailedAlert, type Alerts } from '../queue/alerts.js';
 import { createDeadLetters, type DeadLetters } from '../queue/dead-letters.js';
 import { createWebhookProducer, jobIdFor } from '../queue/webhook-producer.js';
 import { createContactFacts } from '../state/contact-facts.js';
@@ -29,20 +32,28 @@ import { createCustomFieldIds } from '../state/custom-field-ids.js';
 import { createLookupCache } from '../state/lookup-cache.js';
 import { createPlannedWrites, type PlannedWrites } from '../state/planned-writes.js';
 import { createRateBudget } from '../state/rate-budget.js';
+import { circuitGuard, circuitReadinessChecks, createCircuitBreaker } from '../state/circuit-breaker.js';
 import { createSeenWebhooks } from '../state/seen-webhooks.js';
 import { createRedisTokenStore } from '../state/trustpilot-token-store.js';
 import { createWriteLedger } from '../state/write-ledger.js';
 import { createGhlSignatureVerifier } from '../webhooks/ghl-signature.js';
 import { createContactSyncProcessor, syncContact, type ContactSyncDeps } from '../workers/contact-sync-processor.js';
+import { createAlertProcessor } from '../workers/alert-processor.js';
 import { createGhlWebhookProcessor } from '../workers/ghl-webhook-processor.js';
 import { createOpinionStagePollProcessor } from '../workers/opinionstage-poll-processor.js';
 import { createOpinionStagePushProcessor } from '../workers/opinionstage-push-processor.js';
 import { createOpinionStageResponseProcessor } from '../workers/opinionstage-response-processor.js';
+import { createReconcileProcessor, reconcilePageBudget, scheduleReconcile } from '../workers/reconcile-processor.js';
 import { withFailurePolicy } from '../workers/run-job.js';
+import { refuseUnsafeRedis, waitForRedis } from './redis-policy.js';
 import { createTrustpilotEventProcessor } from '../workers/trustpilot-event-processor.js';
 import { createTrustpilotLookup } from '../workers/trustpilot-lookup.js';
 
 export type ProcessMode = 'web' | 'worker' | 'all';
+
+const HTTP_DRAIN_MS = 3_000;
+/** BullMQ's reason for a job whose worker died more than maxStalledCount times while running it. */
+const STALLED_TOO_OFTEN = /stalled more than allowable limit/;
 
 export interface ContainerOptions {
   mode: ProcessMode;
@@ -71,9 +82,34 @@ export interface Container {
   close(): Promise<void>;
 }
 
+type Closer = { name: string; close: () => Promise<unknown> };
+
 export async function createContainer(options: ContainerOptions): Promise<Container> {
+  const closers: Closer[] = [];
+  try {
+    return await assemble(options, closers);
+  } catch (error) {
+    // Half-built: release what was opened (Redis reconnects forever otherwise), then report.
+    await closeAll(closers, options.logger);
+    throw error;
+  }
+}
+
+async function closeAll(closers: Closer[], logger: Logger): Promise<void> {
+  // Reverse order: stop taking requests, let workers finish in-flight jobs, then drop connections.
+  for (const closer of [...closers].reverse()) {
+    try {
+      const started = performance.now();
+      await closer.close();
+      logger.debug({ resource: closer.name, ms: Math.round(performance.now() - started) }, 'closed');
+    } catch (error) {
+      logger.warn({ resource: closer.name, err: { message: error instanceof Error ? error.message : String(error) } }, 'close failed');
+    }
+  }
+}
+
+async function assemble(options: ContainerOptions, closers: Closer[]): Promise<Container> {
   const { config, logger, mode } = options;
-  const closers: { name: string; close: () => Promise<unknown> }[] = [];
   const metrics = createMetrics();
   const redisUrl = config.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const prefix = config.REDIS_PREFIX;
@@ -86,15 +122,30 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
 
   const mapping = loadMapping(config.MAPPING_FILE);
   const stateRedis = connection('state');
+  await refuseUnsafeRedis(stateRedis, logger);
+  const breaker = createCircuitBreaker({
+    redis: stateRedis,
+    prefix,
+    probeLeaseMs: config.UPSTREAM_TIMEOUT * 2 + 5_000,
+    onStateChange: (change) => {
+      logger.warn(change, 'circuit state changed');
+      if (change.to === 'open') void alerts.raise({ kind: 'circuit-open', system: change.system, message: `calls to ${change.system} paused after repeated failures` });
+    },
+    onError: (error) => logger.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, 'circuit breaker error'),
+  });
+  closers.push({ name: 'circuit-breaker', close: () => breaker.flush() });
   const facts = createContactFacts(stateRedis, prefix);
   const ledger = createWriteLedger(stateRedis, prefix);
   const fingerprints = createContactFingerprints(stateRedis, prefix);
   const cache = createLookupCache(stateRedis, prefix);
   const planned = createPlannedWrites(stateRedis, prefix);
   const budget = createRateBudget(stateRedis, prefix);
+  const ghlBudget = createGhlBudget({ budget, limit: { ...config.GHL_RATE_LIMIT, daily: config.GHL_DAILY_LIMIT } });
 
   // Producers fail fast (web answers 429 at once); workers' queues wait for Redis to come back.
   const queueRedis = connection(mode === 'worker' ? 'worker' : 'producer');
+  // The producer connection refuses commands until connected; queues start using it right away.
+  await waitForRedis(queueRedis);
   const flowRedis = mode === 'web' ? queueRedis : connection('worker');
   // Queues that webhooks feed use the fail-fast connection; the rest are fed by workers.
   const ingestQueues = new Set<QueueName>([QUEUE_NAMES.ghlWebhooks, QUEUE_NAMES.trustpilotEvents, QUEUE_NAMES.opinionStageResponses, QUEUE_NAMES.deadLetter]);
@@ -106,6 +157,8 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
     [QUEUE_NAMES.opinionStageResponses]: makeQueue(QUEUE_NAMES.opinionStageResponses),
     [QUEUE_NAMES.opinionStagePoll]: makeQueue(QUEUE_NAMES.opinionStagePoll),
     [QUEUE_NAMES.opinionStagePush]: makeQueue(QUEUE_NAMES.opinionStagePush),
+    [QUEUE_NAMES.reconcile]: makeQueue(QUEUE_NAMES.reconcile),
+    [QUEUE_NAMES.alerts]: makeQueue(QUEUE_NAMES.alerts),
     [QUEUE_NAMES.deadLetter]: makeQueue(QUEUE_NAMES.deadLetter),
   };
   for (const queue of Object.values(queues)) {
@@ -116,6 +169,7 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
   const producer = createWebhookProducer({ queues, seen: createSeenWebhooks(queueRedis, prefix), timeoutMs: options.ingestTimeoutMs ?? 800 });
 
   const observe: ResponseObserver = (info) => {
+    breaker.recordExchange(info.system, info.status);
     metrics.upstreamCalls.inc({ system: info.system, status: String(info.status) });
     metrics.upstreamDuration.observe({ system: info.system }, info.durationMs / 1000);
   };
@@ -124,6 +178,8 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
     version: config.GHL_API_VERSION,
     timeoutMs: config.UPSTREAM_TIMEOUT,
     tokens: createStaticTokenProvider(config.GHL_LOCATION_ID ?? '', config.GHL_PRIVATE_TOKEN ?? ''),
+    // An open circuit sends nothing and spends no budget.
+    budget: { ...ghlBudget, take: async (locationId: string) => { await breaker.check('ghl'); return ghlBudget.take(locationId); } },
     observe,
   });
   closers.push({ name: 'ghl-client', close: () => ghl.close() });
@@ -140,7 +196,7 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
       ...(config.TRUSTPILOT_USERNAME ? { username: config.TRUSTPILOT_USERNAME } : {}),
       ...(config.TRUSTPILOT_PASSWORD ? { password: config.TRUSTPILOT_PASSWORD } : {}),
       timeoutMs: config.UPSTREAM_TIMEOUT,
-      budget: budgetFor(budget, 'trustpilot', 'trustpilot:global', config.TRUSTPILOT_RATE_LIMIT),
+      budget: circuitGuard(breaker, 'trustpilot', budgetFor(budget, 'trustpilot', 'trustpilot:global', config.TRUSTPILOT_RATE_LIMIT)),
       // Shared and encrypted when a key is configured; otherwise each process keeps its own token.
       tokenStore: config.ENCRYPTION_KEY.length > 0 ? createRedisTokenStore(stateRedis, prefix, config.ENCRYPTION_KEY) : createMemoryTokenStore(),
       observe,
@@ -167,10 +223,23 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
 
   let opinionStage: OpinionStageClient | undefined;
   if (config.OPINIONSTAGE_API_KEY) {
-    opinionStage = createOpinionStageClient({ baseUrl: config.OPINIONSTAGE_API_BASE_URL, apiKey: config.OPINIONSTAGE_API_KEY, timeoutMs: config.UPSTREAM_TIMEOUT, observe });
+    opinionStage = createOpinionStageClient({
+      baseUrl: config.OPINIONSTAGE_API_BASE_URL,
+      apiKey: config.OPINIONSTAGE_API_KEY,
+      timeoutMs: config.UPSTREAM_TIMEOUT,
+      budget: circuitGuard(breaker, 'opinionstage'),
+      observe,
+    });
     const client = opinionStage;
     closers.push({ name: 'opinionstage-client', close: () => client.close() });
   }
+  // Built in every mode, so a bad ALERT_WEBHOOK_URL stops start-up.
+  const alertClient = config.ALERT_WEBHOOK_URL
+    ? createAlertClient({ url: config.ALERT_WEBHOOK_URL, ...(config.ALERT_WEBHOOK_SECRET ? { secret: config.ALERT_WEBHOOK_SECRET } : {}), timeoutMs: config.UPSTREAM_TIMEOUT, observe })
+    : undefined;
+  if (alertClient) closers.push({ name: 'alert-client', close: () => alertClient.close() });
+  const alerts = createAlerts({ queue: queues[QUEUE_NAMES.alerts], redis: stateRedis, prefix, logger });
+
   let push: PushClient | undefined;
   if (config.OPINIONSTAGE_PUSH_URL) {
     push = createPushClient({ url: config.OPINIONSTAGE_PUSH_URL, secret: config.OPINIONSTAGE_PUSH_SECRET, timeoutMs: config.UPSTREAM_TIMEOUT, observe });
@@ -180,7 +249,7 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
 
   const workers: Worker[] = [];
   if (mode !== 'web') {
-    const policy = { deadLetters, metrics, logger };
+    const policy = { deadLetters, alerts, metrics, logger };
     const syncQueue = queues[QUEUE_NAMES.contactSync];
     const schedule = (job: ContactSyncJob) => scheduleContactSync(syncQueue, job, config.COALESCE_WINDOW_MS);
     const pushQueue = queues[QUEUE_NAMES.opinionStagePush];
@@ -197,7 +266,7 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
     });
     const sync = createContactSyncProcessor(syncDeps);
     const run = (name: QueueName, processor: (job: Job) => Promise<unknown>) =>
-      workers.push(startWorker(name, withFailurePolicy(name, processor, policy), config, connection('worker'), logger));
+      workers.push(startWorker(name, withFailurePolicy(name, processor, policy), config, connection('worker'), logger, policy));
     run(QUEUE_NAMES.ghlWebhooks, router);
     run(QUEUE_NAMES.contactSync, sync);
     run(
@@ -216,6 +285,25 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
       }),
     );
     if (push) run(QUEUE_NAMES.opinionStagePush, createOpinionStagePushProcessor({ push, metrics, logger }));
+    run(QUEUE_NAMES.alerts, createAlertProcessor({ client: alertClient, logger, redis: stateRedis, prefix }));
+    if (config.RECONCILE_INTERVAL > 0) {
+      run(
+        QUEUE_NAMES.reconcile,
+        createReconcileProcessor({
+          ghl,
+          fieldIds,
+          fingerprints,
+          mapping,
+          scheduleContactSync: schedule,
+          redis: stateRedis,
+          prefix,
+          maxPages: reconcilePageBudget({ rateLimit: config.GHL_RATE_LIMIT, dailyLimit: config.GHL_DAILY_LIMIT, intervalMs: config.RECONCILE_INTERVAL }),
+          logger,
+        }),
+      );
+    }
+    // An interval of 0 removes the schedules.
+    await scheduleReconcile(queues[QUEUE_NAMES.reconcile], servedLocations, config.RECONCILE_INTERVAL);
     if (opinionStage && config.opinionStagePollMs > 0) {
       run(
         QUEUE_NAMES.opinionStagePoll,
@@ -246,11 +334,15 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
       rsaPublicKeyPem: config.GHL_WEBHOOK_PUBLIC_KEY,
     });
     const served = new Set(servedLocations);
+    const systems = (['ghl', 'trustpilot', 'opinionstage', 'push', 'alert-webhook'] as const).filter((system) =>
+      system === 'ghl' ? true : system === 'trustpilot' ? trustpilot !== undefined : system === 'opinionstage' ? opinionStage !== undefined : system === 'push' ? push !== undefined : alertClient !== undefined,
+    );
     const readinessChecks: ReadinessCheck[] = [
       {
         name: 'redis',
         check: async () => ({ ok: (await stateRedis.ping()) === 'PONG' }),
       },
+      ...circuitReadinessChecks(breaker, systems),
     ];
     app = await buildApp({
       config,
@@ -279,7 +371,18 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
       collectMetrics: () => collectQueueMetrics(queues, metrics),
     });
     const built = app;
-    closers.push({ name: 'http', close: () => built.close() });
+    closers.push({
+      name: 'http',
+      close: async () => {
+        // Requests in flight finish; a keep-alive peer that keeps the server open is cut after a grace period.
+        const cut = setTimeout(() => built.server.closeAllConnections(), HTTP_DRAIN_MS);
+        try {
+          await built.close();
+        } finally {
+          clearTimeout(cut);
+        }
+      },
+    });
   }
 
   return {
@@ -295,16 +398,7 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
     deadLetters,
     planned,
     syncDeps,
-    async close() {
-      // Reverse order: stop taking requests, let workers finish in-flight jobs, then drop connections.
-      for (const closer of closers.reverse()) {
-        try {
-          await closer.close();
-        } catch (error) {
-          logger.warn({ resource: closer.name, err: { message: error instanceof Error ? error.message : String(error) } }, 'close failed');
-        }
-      }
-    },
+    close: () => closeAll(closers, logger),
   };
 }
 
@@ -327,6 +421,7 @@ function startWorker(
   config: Config,
   connection: Redis,
   logger: Logger,
+  failures: { deadLetters: DeadLetters; alerts: Alerts },
 ): Worker {
   const worker = new Worker(name, processor, {
     connection,
@@ -342,6 +437,15 @@ function startWorker(
     },
   });
   worker.on('error', (error) => logger.warn({ queue: name, err: { message: error.message } }, 'worker error'));
+  // A job that crashed its worker too often is failed by BullMQ before our processor runs, so the
+  // failure policy never sees it: record and alert it here (recording is keyed by job id, so once).
+  worker.on('failed', (job, error) => {
+    if (!job || !STALLED_TOO_OFTEN.test(error.message)) return;
+    void (async () => {
+      await failures.deadLetters.record(name, job, `stalled: ${error.message}`);
+      if (name !== QUEUE_NAMES.alerts) await failures.alerts.raise(jobFailedAlert(name, job, error));
+    })().catch((cause: unknown) => logger.error({ queue: name, jobId: job.id, err: { message: cause instanceof Error ? cause.message : String(cause) } }, 'could not dead-letter a stalled job'));
+  });
   return worker;
 }
 

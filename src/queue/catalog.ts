@@ -19,6 +19,10 @@ export const QUEUE_NAMES = {
   opinionStagePoll: 'opinionstage-poll',
   /** GHL contact, task and note changes forwarded as signed JSON to OPINIONSTAGE_PUSH_URL. */
   opinionStagePush: 'opinionstage-push',
+  /** The scheduled poll of each location for contact changes webhooks missed. */
+  reconcile: 'reconcile',
+  /** Failure alerts on their way to ALERT_WEBHOOK_URL (throttled per cause). */
+  alerts: 'alerts',
   /** Jobs that failed for good, with their error history, kept for replay. */
   deadLetter: 'dead-letter',
 } as const;
@@ -134,6 +138,18 @@ export const DEFAULT_JOB_OPTIONS: Record<QueueName, JobsOptions> = {
     attempts: 25,
     backoff: { type: 'jitter-exponential', delay: 2_000 },
     removeOnComplete: { age: 3_600, count: 10_000 },
+    removeOnFail: { age: 7 * DAY_SECONDS },
+  },
+  [QUEUE_NAMES.reconcile]: {
+    attempts: 3,
+    backoff: { type: 'jitter-exponential', delay: 5_000 },
+    removeOnComplete: { count: 100 },
+    removeOnFail: { count: 100 },
+  },
+  [QUEUE_NAMES.alerts]: {
+    attempts: 12,
+    backoff: { type: 'jitter-exponential', delay: 5_000 },
+    removeOnComplete: { age: 7 * DAY_SECONDS, count: 1_000 },
     removeOnFail: { age: 7 * DAY_SECONDS },
   },
   [QUEUE_NAMES.deadLetter]: {

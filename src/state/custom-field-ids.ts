@@ -1,6 +1,7 @@
 /**
  * Custom field keys (`contact.trustpilot_score`) resolved to the location's field ids, cached in Redis:
- * GHL reads return custom fields by id only, and writes are safest by id.
+ * GHL reads return custom fields by id only, and writes are safest by id. A field created after the
+ * map was cached (setup-fields run while the bridge runs) is picked up once the map is a little old.
  */
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -8,34 +9,39 @@ import type { GhlClient } from '../clients/ghl/ghl-client.js';
 import { stateKey } from './keys.js';
 
 const CACHE_TTL_SECONDS = 600;
-const FieldMapSchema = z.record(z.string(), z.string());
+/** A map missing a wanted field is read again from GHL when it is older than this. */
+const REFRESH_MISSING_AFTER_MS = 30_000;
+const CachedMapSchema = z.object({ at: z.number(), fields: z.record(z.string(), z.string()) });
 
 export interface CustomFieldIds {
-  /** fieldKey → id for every contact field of the location. */
-  resolve(locationId: string): Promise<Record<string, string>>;
+  /** fieldKey → id for every contact field of the location; `wanted` keys missing from an older cache trigger a refresh. */
+  resolve(locationId: string, wanted?: readonly string[]): Promise<Record<string, string>>;
   /** Cached map only (no GHL call); undefined when not cached. */
   cached(locationId: string): Promise<Record<string, string> | undefined>;
   forget(locationId: string): Promise<void>;
 }
 
-export function createCustomFieldIds(redis: Redis, prefix: string, ghl: Pick<GhlClient, 'listCustomFields'>): CustomFieldIds {
+export function createCustomFieldIds(redis: Redis, prefix: string, ghl: Pick<GhlClient, 'listCustomFields'>, now: () => number = Date.now): CustomFieldIds {
   const key = (locationId: string) => stateKey(prefix, 'custom-field-ids', locationId, 'contact');
-  async function cached(locationId: string) {
+  async function read(locationId: string) {
     const raw = await redis.get(key(locationId));
     if (raw === null) return undefined;
-    const parsed = FieldMapSchema.safeParse(JSON.parse(raw));
+    const parsed = CachedMapSchema.safeParse(JSON.parse(raw));
     return parsed.success ? parsed.data : undefined;
   }
   return {
-    cached,
-    async resolve(locationId) {
-      const hit = await cached(locationId);
-      if (hit) return hit;
+    async cached(locationId) {
+      return (await read(locationId))?.fields;
+    },
+    async resolve(locationId, wanted = []) {
+      const hit = await read(locationId);
+      const complete = hit && wanted.every((field) => hit.fields[field] !== undefined);
+      if (hit && (complete || now() - hit.at < REFRESH_MISSING_AFTER_MS)) return hit.fields;
       const { items } = await ghl.listCustomFields(locationId, 'contact');
-      const map: Record<string, string> = {};
-      for (const field of items) if (field.fieldKey) map[field.fieldKey] = field.id;
-      await redis.set(key(locationId), JSON.stringify(map), 'EX', CACHE_TTL_SECONDS);
-      return map;
+      const fields: Record<string, string> = {};
+      for (const field of items) if (field.fieldKey) fields[field.fieldKey] = field.id;
+      await redis.set(key(locationId), JSON.stringify({ at: now(), fields }), 'EX', CACHE_TTL_SECONDS);
+      return fields;
     },
     async forget(locationId) {
       await redis.del(key(locationId));

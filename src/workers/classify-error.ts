@@ -6,6 +6,7 @@
  */
 import { ZodError } from 'zod';
 import { UpstreamError } from '../clients/http/upstream-error.js';
+import { CircuitOpenError } from '../state/circuit-breaker.js';
 import { RateBudgetExceededError } from '../state/rate-budget-types.js';
 
 export type FailureDecision =
@@ -56,9 +57,12 @@ export function classifyError(error: unknown): FailureDecision {
     return { action: 'retry', cause };
   }
   if (error instanceof RateBudgetExceededError) {
-    // Our own budget is spent: wait for it like for an upstream 429.
-    return { action: 'wait', delayMs: Math.max(50, error.retryAfterMs), cause: `${error.system}:budget-${error.scope}` };
+    // Our own budget is spent: wait for it like for an upstream 429. Jitter spreads the jobs refused
+    // together, so they do not all wake at the same moment to be refused again.
+    const jitter = Math.floor(Math.random() * Math.min(1_000, error.retryAfterMs / 2 + 50));
+    return { action: 'wait', delayMs: Math.max(50, error.retryAfterMs) + jitter, cause: `${error.system}:budget-${error.scope}` };
   }
+  if (error instanceof CircuitOpenError) return { action: 'wait', delayMs: Math.max(250, error.retryAfterMs), cause: `${error.system}:circuit-open` };
   if (error instanceof PermanentJobError) return { action: 'give-up', cause: error.code };
   if (error instanceof ZodError) return { action: 'give-up', cause: 'invalid-job-data' };
   const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;

@@ -6,7 +6,7 @@
 import type { Job } from 'bullmq';
 import type { Contact } from '../clients/ghl/schemas.js';
 import { UpstreamError } from '../clients/http/upstream-error.js';
-import type { Mapping } from '../config/mapping.js';
+import { mappedFieldKeys, type Mapping } from '../config/mapping.js';
 import { mergePlans, type ContactSnapshot, type Plan, type PlannedWrite } from '../domain/plan.js';
 import { planSurveyLink } from '../domain/survey-link.js';
 import { planTrustpilot } from '../domain/trustpilot-plan.js';
@@ -62,9 +62,11 @@ export async function syncContact(deps: ContactSyncDeps, locationId: string, con
     throw error;
   }
   let ghlCalls = 1;
-  const cachedIds = await deps.fieldIds.cached(locationId);
-  const fieldIds = cachedIds ?? (await deps.fieldIds.resolve(locationId));
-  if (!cachedIds) ghlCalls += 1;
+  const wanted = mappedFieldKeys(deps.mapping);
+  const before = await deps.fieldIds.cached(locationId);
+  const fieldIds = await deps.fieldIds.resolve(locationId, wanted);
+  // Reporting only: a cache without every mapped field may have been read again from GHL.
+  if (before === undefined || wanted.some((key) => before[key] === undefined)) ghlCalls += 1;
 
   const snapshot = toSnapshot(contact, locationId);
   const mapping = deps.mapping.trustpilot;

@@ -10,7 +10,7 @@ import type { GhlClient } from '../clients/ghl/ghl-client.js';
 import type { Contact } from '../clients/ghl/schemas.js';
 import { UpstreamError } from '../clients/http/upstream-error.js';
 import type { OpinionStageClient } from '../clients/opinionstage/opinionstage-client.js';
-import type { Mapping } from '../config/mapping.js';
+import { mappedFieldKeys, type Mapping } from '../config/mapping.js';
 import { planOpinionStage } from '../domain/opinionstage-plan.js';
 import { findRespondent, OsQuestionSchema, OsResponseSchema, type OsQuestion, type Respondent } from '../domain/opinionstage-response.js';
 import type { Logger } from '../observability/logger.js';
@@ -59,7 +59,7 @@ export function createOpinionStageResponseProcessor(deps: OpinionStageResponseDe
     const found = await contactFor(locationId, respondent);
     if (!found) return skipped('the response carries no email, phone or contact id to match a contact');
 
-    const fieldIds = await deps.fieldIds.resolve(locationId);
+    const fieldIds = await deps.fieldIds.resolve(locationId, mappedFieldKeys(deps.mapping));
     const plan = planOpinionStage({
       contact: toSnapshot(found.contact, locationId),
       response,

@@ -5,6 +5,8 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { jobFailedAlert, type Alerts } from '../queue/alerts.js';
+import { QUEUE_NAMES } from '../queue/catalog.js';
 import type { DeadLetters } from '../queue/dead-letters.js';
 import { classifyError } from './classify-error.js';
 
@@ -12,6 +14,7 @@ export type Processor<R> = (job: Job) => Promise<R>;
 
 export interface RunJobDeps {
   deadLetters: DeadLetters;
+  alerts?: Alerts;
   metrics: Metrics;
   logger: Logger;
 }
@@ -30,7 +33,7 @@ export function withFailurePolicy<R>(queueName: string, processor: Processor<R>,
       if (decision.action === 'wait' && token !== undefined) {
         deps.metrics.jobDuration.observe({ queue: queueName, outcome: 'waiting' }, seconds);
         const [system = 'unknown', detail = ''] = decision.cause.split(':');
-        deps.metrics.rateLimitWaits.inc({ system, scope: detail.startsWith('budget-') ? detail.slice('budget-'.length) : 'upstream-429' });
+        deps.metrics.rateLimitWaits.inc({ system, scope: detail.startsWith('budget-') ? detail.slice('budget-'.length) : detail === 'circuit-open' ? 'circuit-open' : 'upstream-429' });
         deps.logger.info({ ...log, delayMs: decision.delayMs }, 'job waits for an upstream rate limit');
         await job.moveToDelayed(Date.now() + decision.delayMs, token);
         throw new DelayedError();
@@ -41,6 +44,8 @@ export function withFailurePolicy<R>(queueName: string, processor: Processor<R>,
         deps.metrics.jobDuration.observe({ queue: queueName, outcome: 'failed' }, seconds);
         const reason = `${decision.cause}: ${errorMessage(error)}`;
         await deps.deadLetters.record(queueName, job, reason);
+        // An alert that fails for good must not raise another alert.
+        if (queueName !== QUEUE_NAMES.alerts) await deps.alerts?.raise(jobFailedAlert(queueName, job, error));
         deps.logger.error({ ...log, err: describe(error) }, 'job failed for good');
         throw new UnrecoverableError(reason);
       }

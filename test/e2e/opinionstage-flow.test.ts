@@ -88,7 +88,7 @@ describe('Opinion Stage ⇄ GHL', () => {
         COALESCE_WINDOW_MS: '200',
       },
     });
-    await setupFields(bridge.container.ghl, LOCATION_ID, bridge.container.mapping);
+    await setupFields(bridge.container.ghl, LOCATION_ID, bridge.container.mapping, bridge.container.syncDeps.fieldIds);
     ghl.setWebhookUrl(`${bridge.url}/webhooks/ghl`);
     os.setWebhookUrl(`${bridge.url}/webhooks/opinionstage`);
   });

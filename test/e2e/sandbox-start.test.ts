@@ -19,7 +19,7 @@ after(async () => {
   await redis.close();
 });
 
-test('sandbox mode starts, explains itself, and runs the demo contact through the flow', async () => {
+test('sandbox mode starts, explains itself, and both demo commands run through their flows', async () => {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'all'], {
     env: { PATH: process.env.PATH, REDIS_URL: redis.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', COALESCE_WINDOW_MS: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -32,26 +32,35 @@ test('sandbox mode starts, explains itself, and runs the demo contact through th
   try {
     const bridgeUrl = await waitFor(() => /bridge:\s+(http:\/\/\S+)/.exec(stdout)?.[1], 20_000, `the sandbox banner (stderr: ${stderr})`);
     assert.match(stdout, /sandbox mode/);
-    const demo = /curl -s -X POST (\S+) -H 'content-type: application\/json' -d '(\{.*\})'/.exec(stdout);
-    assert.ok(demo?.[1] && demo[2], `a demo command is printed:\n${stdout}`);
+    const demos = [...stdout.matchAll(/curl -s -X POST (\S+) -H 'content-type: application\/json' -d '(\{.*\})'/g)];
+    assert.equal(demos.length, 2, `two demo commands are printed:\n${stdout}`);
 
     const health = await request(`${bridgeUrl}/health`);
     assert.deepEqual(await health.body.json(), { status: 'ok' });
 
-    const created = await request(demo[1], { method: 'POST', headers: { 'content-type': 'application/json' }, body: demo[2] });
-    assert.equal(created.statusCode, 201);
-    const { contact } = (await created.body.json()) as { contact: { id: string } };
-    const simulatorUrl = new URL(demo[1]).origin;
-    await waitFor(
+    for (const [, url, body] of demos) {
+      const created = await request(String(url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: String(body) });
+      assert.equal(created.statusCode, 201, `demo command ${url}`);
+      await created.body.dump();
+    }
+    const ghlUrl = /GHL:\s+(http:\/\/\S+)/.exec(stdout)?.[1];
+    assert.ok(ghlUrl);
+    type State = { locations: { contacts: { id: string; email?: string; tags?: string[] }[]; notes: { contactId: string }[]; tasks: { contactId: string }[] }[] };
+    const done = await waitFor(
       async () => {
-        const calls = (await (await request(`${simulatorUrl}/__sandbox/calls`)).body.json()) as { calls: { method: string; path: string }[] };
-        return calls.calls.find((call) => call.method === 'GET' && call.path === `/contacts/${contact.id}`);
+        const state = (await (await request(`${ghlUrl}/__sandbox/state`)).body.json()) as State;
+        const location = state.locations[0];
+        const ada = location?.contacts.find((contact) => contact.email === 'ada@example.com');
+        const lin = location?.contacts.find((contact) => contact.email === 'lin@example.com');
+        const complete = (id: string | undefined) => id && location?.notes.some((note) => note.contactId === id) && location.tasks.some((task) => task.contactId === id);
+        return complete(ada?.id) && complete(lin?.id) && ada?.tags?.includes('trustpilot-detractor') ? { ada, lin } : undefined;
       },
-      15_000,
-      'the bridge to read the demo contact back',
+      20_000,
+      'both demo flows to write their notes, tags and tasks',
     );
+    assert.ok(done.lin?.tags?.includes('opinionstage-respondent'));
   } finally {
     child.kill('SIGTERM');
   }
-  assert.equal(await exited, 0, `clean exit (stderr: ${stderr.slice(-500)})`);
+  assert.equal(await exited, 0, `clean exit (stderr: ${stderr.slice(-500)}) (stdout: ${stdout.slice(-3000)})`);
 });

@@ -44,7 +44,7 @@ describe('Trustpilot → GHL', () => {
         LOG_LEVEL: 'info',
       },
     });
-    await setupFields(bridge.container.ghl, LOCATION_ID, bridge.container.mapping);
+    await setupFields(bridge.container.ghl, LOCATION_ID, bridge.container.mapping, bridge.container.syncDeps.fieldIds);
     ghl.setWebhookUrl(`${bridge.url}/webhooks/ghl`);
     tp.setWebhookUrl(`${bridge.url}/webhooks/trustpilot?token=${TP_SECRET}`);
   });

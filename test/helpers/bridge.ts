@@ -39,6 +39,8 @@ export async function startTestBridge(options: TestBridgeOptions): Promise<TestB
     REDIS_PREFIX: testPrefix(),
     SANDBOX: 'false',
     COALESCE_WINDOW_MS: '0',
+    // Tests count calls and jobs: the reconcile poll runs only where a test asks for it.
+    RECONCILE_INTERVAL: '0',
     WORKER_CONCURRENCY: '4',
     ...options.env,
   });
@@ -86,9 +88,11 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
 
 /**
  * Waits until the simulators have delivered everything and the bridge has nothing waiting, active or
- * delayed, a few rounds over, since work makes work. Dead letters stay where they are, and the poll
- * queue always holds its next scheduled run, so only a running poll counts there.
+ * delayed, a few rounds over, since work makes work. Dead letters stay where they are, and the
+ * scheduled queues always hold their next run, so only a running poll or reconcile counts there.
  */
+const SCHEDULED_QUEUES = new Set<string>([QUEUE_NAMES.opinionStagePoll, QUEUE_NAMES.reconcile]);
+
 export async function settle(bridge: TestBridge, simulators: { idle(): Promise<void> }[], rounds = 3): Promise<void> {
   for (let round = 0; round < rounds; round++) {
     for (const simulator of simulators) await simulator.idle();
@@ -99,7 +103,7 @@ export async function settle(bridge: TestBridge, simulators: { idle(): Promise<v
           if (name === QUEUE_NAMES.deadLetter) continue;
           const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
           busy += (counts.waiting ?? 0) + (counts.active ?? 0);
-          if (name !== QUEUE_NAMES.opinionStagePoll) busy += (counts.delayed ?? 0) + (counts.prioritized ?? 0);
+          if (!SCHEDULED_QUEUES.has(name)) busy += (counts.delayed ?? 0) + (counts.prioritized ?? 0);
         }
         return busy === 0 ? true : undefined;
       },

@@ -11,10 +11,11 @@ import type { Metrics } from '../../observability/metrics.js';
 import { GhlWebhookJobSchema, QUEUE_NAMES } from '../../queue/catalog.js';
 import { QueueUnavailableError, type WebhookProducer } from '../../queue/webhook-producer.js';
 import { bodyHash } from '../../webhooks/body-hash.js';
+import { parseJsonBody } from '../json-body.js';
+import { requireSharedSecret } from '../plugins/shared-secret-auth.js';
 import { checkTimestamp, eventLocationId, parseGhlEvent } from '../../webhooks/ghl-events.js';
 import type { GhlSignatureVerifier } from '../../webhooks/ghl-signature.js';
 import { parseGhlWorkflowPayload } from '../../webhooks/ghl-workflow.js';
-import { checkSharedSecret } from '../../webhooks/shared-secret.js';
 import { WEBHOOK_ERROR_REPLIES, WebhookReplySchema, errorReply, type WebhookReply } from '../schemas/common.js';
 
 export interface GhlIngestDeps {
@@ -100,7 +101,7 @@ export async function registerGhlWebhookRoutes(
         const code = signature.reason === 'missing' ? 'SIGNATURE_MISSING' : 'SIGNATURE_INVALID';
         return reply.code(401).send(errorReply(401, code, signature.reason === 'missing' ? 'no webhook signature header' : 'the webhook signature does not verify'));
       }
-      const json = parseJson(raw);
+      const json = parseJsonBody(raw);
       if (!json.ok) return badJson(reply, 'marketplace', json.message);
 
       const parsed = parseGhlEvent(json.value);
@@ -148,16 +149,11 @@ export async function registerGhlWebhookRoutes(
         body: GhlWorkflowBodySchema,
         response: { 200: WebhookReplySchema, ...WEBHOOK_ERROR_REPLIES },
       },
+      onRequest: requireSharedSecret({ secret: deps.workflowSecret, variable: 'GHL_WEBHOOK_SECRET', source: 'workflow', metrics }),
     },
     async (request, reply) => {
-      const secret = checkSharedSecret(deps.workflowSecret, request.headers, request.query as Record<string, unknown>);
-      if (secret !== 'ok') {
-        count('workflow', 'unknown', 'rejected');
-        const message = secret === 'not-configured' ? 'workflow webhooks are disabled: set GHL_WEBHOOK_SECRET' : 'missing or wrong webhook token';
-        return reply.code(401).send(errorReply(401, secret === 'not-configured' ? 'NOT_CONFIGURED' : 'TOKEN_INVALID', message));
-      }
       const raw = rawBody(request);
-      const json = parseJson(raw);
+      const json = parseJsonBody(raw);
       if (!json.ok) return badJson(reply, 'workflow', json.message);
       const parsed = parseGhlWorkflowPayload(json.value);
       if (parsed.kind === 'invalid') {
@@ -227,13 +223,6 @@ function rawBody(request: FastifyRequest): Buffer {
   return Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
 }
 
-function parseJson(raw: Buffer): { ok: true; value: unknown } | { ok: false; message: string } {
-  try {
-    return { ok: true, value: JSON.parse(raw.toString('utf8')) as unknown };
-  } catch (error) {
-    return { ok: false, message: error instanceof Error ? error.message.slice(0, 200) : 'invalid JSON' };
-  }
-}
 
 function ignored(reason: string): WebhookReply {
   return { status: 'ignored', id: null, reason };

@@ -10,7 +10,7 @@ import { OsWebhookBodySchema, parseOsWebhookBody } from '../../domain/opinionsta
 import type { Metrics } from '../../observability/metrics.js';
 import { OPINIONSTAGE_DEDUPE_TTL_SECONDS, OpinionStageResponseJobSchema, opinionStageDedupeKey, QUEUE_NAMES } from '../../queue/catalog.js';
 import { QueueUnavailableError, type WebhookProducer } from '../../queue/webhook-producer.js';
-import { checkSharedSecret } from '../../webhooks/shared-secret.js';
+import { requireSharedSecret } from '../plugins/shared-secret-auth.js';
 import { WEBHOOK_ERROR_REPLIES, WebhookReplySchema, errorReply } from '../schemas/common.js';
 
 export interface OpinionStageIngestDeps {
@@ -38,14 +38,9 @@ export async function registerOpinionStageWebhookRoute(app: FastifyInstance, opt
         body: OsWebhookBodySchema,
         response: { 200: WebhookReplySchema, ...WEBHOOK_ERROR_REPLIES },
       },
+      onRequest: requireSharedSecret({ secret: deps.secret, variable: 'OPINIONSTAGE_WEBHOOK_SECRET', source: 'opinionstage', metrics }),
     },
     async (request, reply) => {
-      const secret = checkSharedSecret(deps.secret, request.headers, request.query);
-      if (secret !== 'ok') {
-        metrics.webhooks.inc({ source: 'opinionstage', type: 'response', outcome: 'rejected' });
-        const message = secret === 'not-configured' ? 'Opinion Stage webhooks are disabled: set OPINIONSTAGE_WEBHOOK_SECRET' : 'missing or wrong webhook token';
-        return reply.code(401).send(errorReply(401, secret === 'not-configured' ? 'NOT_CONFIGURED' : 'TOKEN_INVALID', message));
-      }
       const parsed = parseOsWebhookBody(request.body);
       if (parsed.kind === 'invalid') {
         metrics.webhooks.inc({ source: 'opinionstage', type: 'response', outcome: 'rejected' });

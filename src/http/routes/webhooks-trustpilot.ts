@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { Metrics } from '../../observability/metrics.js';
 import { QUEUE_NAMES, TrustpilotEventJobSchema } from '../../queue/catalog.js';
 import { QueueUnavailableError, type WebhookProducer } from '../../queue/webhook-producer.js';
-import { checkSharedSecret } from '../../webhooks/shared-secret.js';
+import { requireSharedSecret } from '../plugins/shared-secret-auth.js';
 import { WEBHOOK_ERROR_REPLIES, WebhookReplySchema, errorReply } from '../schemas/common.js';
 
 export interface TrustpilotIngestDeps {
@@ -66,14 +66,9 @@ export async function registerTrustpilotWebhookRoute(app: FastifyInstance, optio
         body: TrustpilotNotificationSchema,
         response: { 200: ReplySchema, ...WEBHOOK_ERROR_REPLIES },
       },
+      onRequest: requireSharedSecret({ secret: deps.secret, variable: 'TRUSTPILOT_WEBHOOK_SECRET', source: 'trustpilot', metrics }),
     },
     async (request, reply) => {
-      const secret = checkSharedSecret(deps.secret, request.headers, request.query);
-      if (secret !== 'ok') {
-        metrics.webhooks.inc({ source: 'trustpilot', type: 'unknown', outcome: 'rejected' });
-        const message = secret === 'not-configured' ? 'Trustpilot webhooks are disabled: set TRUSTPILOT_WEBHOOK_SECRET' : 'missing or wrong webhook token';
-        return reply.code(401).send(errorReply(401, secret === 'not-configured' ? 'NOT_CONFIGURED' : 'TOKEN_INVALID', message));
-      }
       const results = [];
       try {
         for (const event of request.body.events) {
