@@ -132,6 +132,7 @@ export const EnvSchema = z
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
     WORKER_LOCK_DURATION: duration('30s').pipe(z.number().min(1_000, 'must be at least 1s')).default(30_000),
     SHUTDOWN_TIMEOUT: duration('30s').default(30_000),
+    RETRY_HORIZON: duration('24h').pipe(z.number().min(60_000, 'must be at least 1m')).default(86_400_000),
     UPSTREAM_TIMEOUT: duration('10s').default(10_000),
     SANDBOX: z.enum(['auto', 'true', 'false']).default('auto'),
   })

@@ -40,7 +40,20 @@ export async function buildOpenApiDocument(version: string): Promise<unknown> {
   }
 }
 
-/** Stable text: the checked-in file must not change unless a schema did. */
+/**
+ * Stable text: the checked-in file must not change unless a schema did. Named schemas are listed in
+ * the order their modules were imported, which differs between entry points, so keys are sorted.
+ */
 export function serializeOpenApi(document: unknown): string {
-  return `${JSON.stringify(document, null, 2)}\n`;
+  return `${JSON.stringify(sortSchemaKeys(document), null, 2)}\n`;
+}
+
+function sortSchemaKeys(document: unknown): unknown {
+  if (typeof document !== 'object' || document === null || !('components' in document)) return document;
+  const components = document.components;
+  if (typeof components !== 'object' || components === null || !('schemas' in components)) return document;
+  const schemas = components.schemas;
+  if (typeof schemas !== 'object' || schemas === null) return document;
+  const sorted = Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b)));
+  return { ...document, components: { ...components, schemas: sorted } };
 }

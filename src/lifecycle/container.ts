@@ -21,7 +21,7 @@ import type { ReadinessCheck } from '../http/routes/health.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { fullJitterBackoff, JITTER_BACKOFF } from '../queue/backoff.js';
-import { DEFAULT_JOB_OPTIONS, QUEUE_NAMES, type ContactSyncJob, type PushEvent, type QueueName } from '../queue/catalog.js';
+import { DEFAULT_JOB_OPTIONS, DEFAULT_RETRY_HORIZON_MS, jobOptionsFor, QUEUE_NAMES, type ContactSyncJob, type PushEvent, type QueueName } from '../queue/catalog.js';
 import { createRedisConnection } from '../queue/connections.js';
 import { createAlerts, jobFailedAlert, type Alerts } from '../queue/alerts.js';
 import { createDeadLetters, type DeadLetters } from '../queue/dead-letters.js';
@@ -32,7 +32,7 @@ import { createCustomFieldIds } from '../state/custom-field-ids.js';
 import { createLookupCache } from '../state/lookup-cache.js';
 import { createPlannedWrites, type PlannedWrites } from '../state/planned-writes.js';
 import { createRateBudget } from '../state/rate-budget.js';
-import { circuitGuard, circuitReadinessChecks, createCircuitBreaker } from '../state/circuit-breaker.js';
+import { CIRCUIT_STATE_VALUE, circuitGuard, circuitReadinessChecks, createCircuitBreaker } from '../state/circuit-breaker.js';
 import { createSeenWebhooks } from '../state/seen-webhooks.js';
 import { createRedisTokenStore } from '../state/trustpilot-token-store.js';
 import { createWriteLedger } from '../state/write-ledger.js';
@@ -52,6 +52,16 @@ import { createTrustpilotLookup } from '../workers/trustpilot-lookup.js';
 export type ProcessMode = 'web' | 'worker' | 'all';
 
 const HTTP_DRAIN_MS = 3_000;
+/** One alert per location and UTC day when this share of GHL's daily allowance is used. */
+const DAILY_BUDGET_ALERT_SHARE = 0.9;
+
+async function alertDailyBudgetOnce(redis: Redis, prefix: string, locationId: string, used: number, alerts: Alerts): Promise<void> {
+  const day = new Date().toISOString().slice(0, 10);
+  const first = await redis.set(`${prefix}:daily-budget-alerted:${locationId}:${day}`, '1', 'EX', 2 * 86_400, 'NX').catch(() => null);
+  if (first !== 'OK') return;
+  await alerts.raise({ kind: 'daily-budget', system: 'ghl', locationId, message: `${Math.round(used * 100)} % of the daily GHL budget used; jobs wait for the next day once it is spent` });
+}
+
 /** BullMQ's reason for a job whose worker died more than maxStalledCount times while running it. */
 const STALLED_TOO_OFTEN = /stalled more than allowable limit/;
 
@@ -140,7 +150,13 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
   const cache = createLookupCache(stateRedis, prefix);
   const planned = createPlannedWrites(stateRedis, prefix);
   const budget = createRateBudget(stateRedis, prefix);
-  const ghlBudget = createGhlBudget({ budget, limit: { ...config.GHL_RATE_LIMIT, daily: config.GHL_DAILY_LIMIT } });
+  const ghlBudget = createGhlBudget({
+    budget,
+    limit: { ...config.GHL_RATE_LIMIT, daily: config.GHL_DAILY_LIMIT },
+    onDailyUsage: (locationId, used) => {
+      if (used >= DAILY_BUDGET_ALERT_SHARE) void alertDailyBudgetOnce(stateRedis, prefix, locationId, used, alerts);
+    },
+  });
 
   // Producers fail fast (web answers 429 at once); workers' queues wait for Redis to come back.
   const queueRedis = connection(mode === 'worker' ? 'worker' : 'producer');
@@ -166,7 +182,12 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
     closers.push({ name: `queue-${queue.name}`, close: () => queue.close() });
   }
   const deadLetters = createDeadLetters(queues[QUEUE_NAMES.deadLetter]);
-  const producer = createWebhookProducer({ queues, seen: createSeenWebhooks(queueRedis, prefix), timeoutMs: options.ingestTimeoutMs ?? 800 });
+  const producer = createWebhookProducer({
+    queues,
+    seen: createSeenWebhooks(queueRedis, prefix),
+    timeoutMs: options.ingestTimeoutMs ?? 800,
+    retryHorizonMs: config.RETRY_HORIZON,
+  });
 
   const observe: ResponseObserver = (info) => {
     breaker.recordExchange(info.system, info.status);
@@ -251,7 +272,7 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
   if (mode !== 'web') {
     const policy = { deadLetters, alerts, metrics, logger };
     const syncQueue = queues[QUEUE_NAMES.contactSync];
-    const schedule = (job: ContactSyncJob) => scheduleContactSync(syncQueue, job, config.COALESCE_WINDOW_MS);
+    const schedule = (job: ContactSyncJob) => scheduleContactSync(syncQueue, job, config.COALESCE_WINDOW_MS, config.RETRY_HORIZON);
     const pushQueue = queues[QUEUE_NAMES.opinionStagePush];
     const router = createGhlWebhookProcessor({
       facts,
@@ -262,7 +283,7 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
       metrics,
       logger,
       scheduleContactSync: schedule,
-      ...(push ? { forward: async (event: PushEvent) => void (await pushQueue.add(event.type, event, { ...DEFAULT_JOB_OPTIONS[QUEUE_NAMES.opinionStagePush], jobId: jobIdFor('push', event.id) })) } : {}),
+      ...(push ? { forward: async (event: PushEvent) => void (await pushQueue.add(event.type, event, { ...jobOptionsFor(QUEUE_NAMES.opinionStagePush, config.RETRY_HORIZON), jobId: jobIdFor('push', event.id) })) } : {}),
     });
     const sync = createContactSyncProcessor(syncDeps);
     const run = (name: QueueName, processor: (job: Job) => Promise<unknown>) =>
@@ -368,7 +389,10 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
         isServedLocation: async (locationId) => served.has(locationId),
         syncContact: (locationId, contactId, dryRun) => syncContact({ ...syncDeps, apply: { ...syncDeps.apply, dryRun: dryRun || config.DRY_RUN } }, locationId, contactId),
       },
-      collectMetrics: () => collectQueueMetrics(queues, metrics),
+      collectMetrics: async () => {
+        await collectQueueMetrics(queues, metrics);
+        for (const system of systems) metrics.circuitState.set({ system }, CIRCUIT_STATE_VALUE[(await breaker.state(system)).state]);
+      },
     });
     const built = app;
     closers.push({
@@ -407,9 +431,9 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
  * BullMQ's deduplication keeps at most one run in flight plus one waiting per contact, the waiting
  * one reading the latest state when it starts.
  */
-export async function scheduleContactSync(queue: Queue, job: ContactSyncJob, windowMs: number): Promise<void> {
+export async function scheduleContactSync(queue: Queue, job: ContactSyncJob, windowMs: number, retryHorizonMs = DEFAULT_RETRY_HORIZON_MS): Promise<void> {
   await queue.add('sync', job, {
-    ...DEFAULT_JOB_OPTIONS[QUEUE_NAMES.contactSync],
+    ...jobOptionsFor(QUEUE_NAMES.contactSync, retryHorizonMs),
     delay: windowMs,
     deduplication: { id: `${job.locationId}-${job.contactId}`, keepLastIfActive: true },
   });

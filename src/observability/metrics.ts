@@ -13,6 +13,7 @@ export interface Metrics {
   rateLimitWaits: Counter<'system' | 'scope'>;
   deadLetters: Gauge;
   skipped: Counter<'queue' | 'reason'>;
+  circuitState: Gauge<'system'>;
 }
 
 export function createMetrics(): Metrics {
@@ -61,6 +62,12 @@ export function createMetrics(): Metrics {
     deadLetters: new Gauge({
       name: 'ghl_bridge_dead_letters',
       help: 'Jobs in the dead-letter queue, read at scrape time',
+      registers: [registry],
+    }),
+    circuitState: new Gauge({
+      name: 'ghl_bridge_circuit_state',
+      help: 'Circuit breaker per upstream: 0 closed, 1 half-open, 2 open',
+      labelNames: ['system'],
       registers: [registry],
     }),
     skipped: new Counter({

@@ -4,6 +4,7 @@
  * Job data holds ids and facts, never tokens: BullMQ stores it in clear.
  */
 import type { JobsOptions } from 'bullmq';
+import { attemptsForHorizon, JITTER_BACKOFF } from './backoff.js';
 import { z } from 'zod';
 
 export const QUEUE_NAMES = {
@@ -101,60 +102,59 @@ export type DeadLetterJob = z.infer<typeof DeadLetterJobSchema>;
 
 const DAY_SECONDS = 86_400;
 
+/** How long retryable failures keep retrying before the dead-letter queue (RETRY_HORIZON). */
+export const DEFAULT_RETRY_HORIZON_MS = DAY_SECONDS * 1000;
+
+/** First backoff of the queues whose failures retry for the whole horizon. */
+const RETRY_BASE_DELAY_MS: Partial<Record<QueueName, number>> = {
+  [QUEUE_NAMES.ghlWebhooks]: 1_000,
+  [QUEUE_NAMES.contactSync]: 2_000,
+  [QUEUE_NAMES.trustpilotEvents]: 2_000,
+  [QUEUE_NAMES.opinionStageResponses]: 2_000,
+  [QUEUE_NAMES.opinionStagePush]: 2_000,
+  [QUEUE_NAMES.alerts]: 5_000,
+};
+
+function retrying(queue: QueueName, horizonMs: number): JobsOptions {
+  const base = RETRY_BASE_DELAY_MS[queue] ?? 1_000;
+  return {
+    attempts: attemptsForHorizon(base, horizonMs),
+    backoff: { type: JITTER_BACKOFF, delay: base },
+    removeOnComplete: { age: 3_600, count: 10_000 },
+    removeOnFail: { age: 7 * DAY_SECONDS },
+  };
+}
+
 /** Defaults per queue. Completed jobs are dropped quickly; failures are kept for a week. */
 export const DEFAULT_JOB_OPTIONS: Record<QueueName, JobsOptions> = {
-  [QUEUE_NAMES.ghlWebhooks]: {
-    attempts: 10,
-    backoff: { type: 'jitter-exponential', delay: 1_000 },
-    removeOnComplete: { age: 3_600, count: 10_000 },
-    removeOnFail: { age: 7 * DAY_SECONDS },
-  },
-  [QUEUE_NAMES.contactSync]: {
-    attempts: 20,
-    backoff: { type: 'jitter-exponential', delay: 2_000 },
-    removeOnComplete: { age: 3_600, count: 10_000 },
-    removeOnFail: { age: 7 * DAY_SECONDS },
-  },
-  [QUEUE_NAMES.trustpilotEvents]: {
-    attempts: 20,
-    backoff: { type: 'jitter-exponential', delay: 2_000 },
-    removeOnComplete: { age: 3_600, count: 10_000 },
-    removeOnFail: { age: 7 * DAY_SECONDS },
-  },
-  [QUEUE_NAMES.opinionStageResponses]: {
-    attempts: 20,
-    backoff: { type: 'jitter-exponential', delay: 2_000 },
-    removeOnComplete: { age: 3_600, count: 10_000 },
-    removeOnFail: { age: 7 * DAY_SECONDS },
-  },
+  [QUEUE_NAMES.ghlWebhooks]: retrying(QUEUE_NAMES.ghlWebhooks, DEFAULT_RETRY_HORIZON_MS),
+  [QUEUE_NAMES.contactSync]: retrying(QUEUE_NAMES.contactSync, DEFAULT_RETRY_HORIZON_MS),
+  [QUEUE_NAMES.trustpilotEvents]: retrying(QUEUE_NAMES.trustpilotEvents, DEFAULT_RETRY_HORIZON_MS),
+  [QUEUE_NAMES.opinionStageResponses]: retrying(QUEUE_NAMES.opinionStageResponses, DEFAULT_RETRY_HORIZON_MS),
   [QUEUE_NAMES.opinionStagePoll]: {
     attempts: 3,
     backoff: { type: 'jitter-exponential', delay: 5_000 },
     removeOnComplete: { count: 100 },
     removeOnFail: { count: 100 },
   },
-  // A collector that is down for a while must not lose events: about a day of retries.
-  [QUEUE_NAMES.opinionStagePush]: {
-    attempts: 25,
-    backoff: { type: 'jitter-exponential', delay: 2_000 },
-    removeOnComplete: { age: 3_600, count: 10_000 },
-    removeOnFail: { age: 7 * DAY_SECONDS },
-  },
+  [QUEUE_NAMES.opinionStagePush]: retrying(QUEUE_NAMES.opinionStagePush, DEFAULT_RETRY_HORIZON_MS),
   [QUEUE_NAMES.reconcile]: {
     attempts: 3,
     backoff: { type: 'jitter-exponential', delay: 5_000 },
     removeOnComplete: { count: 100 },
     removeOnFail: { count: 100 },
   },
-  [QUEUE_NAMES.alerts]: {
-    attempts: 12,
-    backoff: { type: 'jitter-exponential', delay: 5_000 },
-    removeOnComplete: { age: 7 * DAY_SECONDS, count: 1_000 },
-    removeOnFail: { age: 7 * DAY_SECONDS },
-  },
+  [QUEUE_NAMES.alerts]: { ...retrying(QUEUE_NAMES.alerts, DEFAULT_RETRY_HORIZON_MS), removeOnComplete: { age: 7 * DAY_SECONDS, count: 1_000 } },
   [QUEUE_NAMES.deadLetter]: {
     attempts: 1,
     removeOnComplete: false,
     removeOnFail: false,
   },
 };
+
+/** A queue's job options with its retries spread over `retryHorizonMs` instead of the default day. */
+export function jobOptionsFor(queue: QueueName, retryHorizonMs: number): JobsOptions {
+  const defaults = DEFAULT_JOB_OPTIONS[queue];
+  const base = RETRY_BASE_DELAY_MS[queue];
+  return base === undefined ? defaults : { ...defaults, attempts: attemptsForHorizon(base, retryHorizonMs) };
+}

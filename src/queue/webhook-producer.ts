@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import { DEFAULT_JOB_OPTIONS, type QueueName } from './catalog.js';
+import { DEFAULT_RETRY_HORIZON_MS, jobOptionsFor, type QueueName } from './catalog.js';
 import type { SeenWebhooks } from '../state/seen-webhooks.js';
 
 export interface IngestResult {
@@ -43,12 +43,13 @@ export function jobIdFor(kind: string, dedupeKey: string): string {
   return `${kind}-${createHash('sha256').update(dedupeKey).digest('hex').slice(0, 40)}`;
 }
 
-export function createWebhookProducer(options: { queues: Record<QueueName, Queue>; seen: SeenWebhooks; timeoutMs: number }): WebhookProducer {
+export function createWebhookProducer(options: { queues: Record<QueueName, Queue>; seen: SeenWebhooks; timeoutMs: number; retryHorizonMs?: number }): WebhookProducer {
   async function enqueueOnce(request: IngestRequest): Promise<IngestResult> {
     const seenAs = await options.seen.lookup(request.scope, request.dedupeKey);
     if (seenAs !== undefined) return { status: 'duplicate', id: seenAs };
     const jobId = jobIdFor(request.queue, `${request.scope}\n${request.dedupeKey}`);
-    await options.queues[request.queue].add(request.jobName, request.data, { ...DEFAULT_JOB_OPTIONS[request.queue], jobId });
+    const jobOptions = jobOptionsFor(request.queue, options.retryHorizonMs ?? DEFAULT_RETRY_HORIZON_MS);
+    await options.queues[request.queue].add(request.jobName, request.data, { ...jobOptions, jobId });
     await options.seen.remember(request.scope, request.dedupeKey, jobId, request.ttlSeconds);
     return { status: 'accepted', id: jobId };
   }

@@ -45,7 +45,10 @@ export function withFailurePolicy<R>(queueName: string, processor: Processor<R>,
         const reason = `${decision.cause}: ${errorMessage(error)}`;
         await deps.deadLetters.record(queueName, job, reason);
         // An alert that fails for good must not raise another alert.
-        if (queueName !== QUEUE_NAMES.alerts) await deps.alerts?.raise(jobFailedAlert(queueName, job, error));
+        if (queueName !== QUEUE_NAMES.alerts) {
+          await deps.alerts?.raise(jobFailedAlert(queueName, job, error));
+          await alertDeadLetterGrowth(deps);
+        }
         deps.logger.error({ ...log, err: describe(error) }, 'job failed for good');
         throw new UnrecoverableError(reason);
       }
@@ -65,4 +68,13 @@ function describe(error: unknown): Record<string, unknown> {
   if (error instanceof Error && 'toJSON' in error && typeof error.toJSON === 'function') return error.toJSON() as Record<string, unknown>;
   if (error instanceof Error) return { name: error.name, message: error.message };
   return { message: String(error) };
+}
+
+/** Dead letters piling up is its own alert, at 10, 100, 1000... entries. */
+async function alertDeadLetterGrowth(deps: RunJobDeps): Promise<void> {
+  if (!deps.alerts) return;
+  const size = await deps.deadLetters.count().catch(() => 0);
+  if (size >= 10 && Number.isInteger(Math.log10(size))) {
+    await deps.alerts.raise({ kind: 'dead-letter-growth', queue: QUEUE_NAMES.deadLetter, message: `${size} jobs are waiting in the dead-letter queue for a replay` });
+  }
 }

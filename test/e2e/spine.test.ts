@@ -95,10 +95,13 @@ describe('spine: simulator → signed webhook → queue → worker → GHL read'
     assert.equal(ready.statusCode, 200);
     const readyBody = (await ready.body.json()) as { checks: Record<string, { ok: boolean }> };
     assert.equal(readyBody.checks.redis?.ok, true);
+    assert.equal(readyBody.checks['circuit-ghl']?.ok, true, 'each upstream circuit is reported');
+    assert.ok(readyBody.checks['circuit-trustpilot'], 'the Trustpilot circuit is reported when Trustpilot is configured');
     const metrics = await request(`${bridge.url}/metrics`);
     const text = await metrics.body.text();
     assert.match(text, /ghl_bridge_upstream_calls_total\{system="ghl",status="200"\} \d+/);
     assert.match(text, /ghl_bridge_jobs\{queue="contact-sync",state="completed"\} \d+/);
+    assert.match(text, /ghl_bridge_circuit_state\{system="ghl"\} 0/);
     assert.match(text, /ghl_bridge_job_duration_seconds_count\{queue="contact-sync",outcome="completed"\} \d+/);
     const docs = await request(`${bridge.url}/docs/`);
     assert.equal(docs.statusCode, 200);

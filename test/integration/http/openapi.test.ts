@@ -14,3 +14,11 @@ test('openapi/openapi.json matches the route schemas (run `npm run openapi` when
   const ingest = document.paths['/webhooks/ghl']?.post;
   assert.deepEqual(Object.keys(ingest?.responses ?? {}).sort(), ['200', '400', '401', '403', '413', '415', '429']);
 });
+
+test('openapi/mapping.schema.json matches the mapping schema, and the defaults validate against it', async () => {
+  const { mappingJsonSchema, DEFAULT_MAPPING, parseMapping } = await import('../../../src/config/mapping.js');
+  const checkedIn = await readFile(new URL('../../../openapi/mapping.schema.json', import.meta.url), 'utf8');
+  assert.equal(checkedIn, serializeOpenApi(mappingJsonSchema()));
+  assert.deepEqual(parseMapping(JSON.parse(JSON.stringify(DEFAULT_MAPPING))), DEFAULT_MAPPING);
+  assert.throws(() => parseMapping({ trustpilot: { fields: { reviewStars: 'not a key' } } }), /trustpilot\.fields\.reviewStars/);
+});
