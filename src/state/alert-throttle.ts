@@ -9,8 +9,9 @@
  *   fields live on after the window closes, until its summary was delivered (or a day has passed).
  * Also kept here: the most recent alerts, for the dashboard.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { loadScript } from './redis-script.js';
 import { z } from 'zod';
 import { AlertPayloadSchema, type AlertPayload } from '../clients/alert-webhook/alert-client.js';
 import { stateKey } from './keys.js';
@@ -166,17 +167,4 @@ function safeJson(text: string): unknown {
   }
 }
 
-type ScriptRunner = (keys: string[], args: (string | number)[]) => Promise<unknown>;
 
-/** EVALSHA with an EVAL fallback the first time a server (or a restarted one) lacks the script. */
-function loadScript(redis: Redis, source: string): ScriptRunner {
-  const sha = createHash('sha1').update(source).digest('hex');
-  return async (keys, args) => {
-    try {
-      return await redis.evalsha(sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return redis.eval(source, keys.length, ...keys, ...args);
-    }
-  };
-}

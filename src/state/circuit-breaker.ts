@@ -17,8 +17,9 @@
  * reads Redis at most every `cacheMs` per system and process; successes while closed are summed
  * locally and written at most every `flushMs`; failures are written at once.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { loadScript } from './redis-script.js';
 import { z } from 'zod';
 import { UPSTREAM_SYSTEMS, type UpstreamSystem } from '../clients/http/upstream-error.js';
 import { stateKey } from './keys.js';
@@ -392,16 +393,4 @@ function positiveInt(value: number, name: string): number {
   return value;
 }
 
-type ScriptRunner = (keys: string[], args: (string | number)[]) => Promise<unknown>;
 
-function loadScript(redis: Redis, source: string): ScriptRunner {
-  const sha = createHash('sha1').update(source).digest('hex');
-  return async (keys, args) => {
-    try {
-      return await redis.evalsha(sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return redis.eval(source, keys.length, ...keys, ...args);
-    }
-  };
-}

@@ -9,8 +9,9 @@
  * Day: a counter per UTC day (`day:<yyyymmdd>`), expiring when the day ends.
  * Blocked: an epoch-ms deadline set after an upstream 429 or exhausted headers.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { loadScript } from './redis-script.js';
 import { z } from 'zod';
 import { stateKey } from './keys.js';
 import type { BudgetDecision, BudgetLimit, RateBudget } from './rate-budget-types.js';
@@ -259,17 +260,4 @@ function yyyymmdd(day: number): string {
   return new Date(day * DAY_MS).toISOString().slice(0, 10).replaceAll('-', '');
 }
 
-type ScriptRunner = (keys: string[], args: (string | number)[]) => Promise<unknown>;
 
-/** EVALSHA, falling back to EVAL once when the server does not know the script (restart, SCRIPT FLUSH). */
-function loadScript(redis: Redis, source: string): ScriptRunner {
-  const sha = createHash('sha1').update(source).digest('hex');
-  return async (keys, args) => {
-    try {
-      return await redis.evalsha(sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return redis.eval(source, keys.length, ...keys, ...args);
-    }
-  };
-}

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { resolveCustomFieldWrites } from './contact-input.js';
 import { ghlErrors } from './errors.js';
-import { FaultRuleInputSchema, type FaultRegistry } from './faults.js';
+import { FaultRuleInputSchema, type FaultRegistry } from '../shared/faults.js';
 import type { Contact } from './model.js';
 import { CONTROL_PREFIX, type RecordedCall } from './request-pipeline.js';
 import { CustomFieldWriteSchema } from './schemas.js';

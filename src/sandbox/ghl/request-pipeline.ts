@@ -9,7 +9,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkVersion, type TokenRegistry } from './auth.js';
 import { ghlErrors, GhlHttpError } from './errors.js';
-import type { Fault, FaultRegistry } from './faults.js';
+import type { Fault, FaultRegistry } from '../shared/faults.js';
 import type { RateLimiter } from './rate-limit.js';
 
 export interface RecordedCall {

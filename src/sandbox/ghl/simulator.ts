@@ -8,7 +8,7 @@ import { buildSimulatorApp } from './app.js';
 import { createTokenRegistry } from './auth.js';
 import { contactWriteFromPatch } from './contact-input.js';
 import { ghlErrors } from './errors.js';
-import { createFaultRegistry, type FaultRule } from './faults.js';
+import { createFaultRegistry, type FaultRule } from '../shared/faults.js';
 import type { Contact } from './model.js';
 import { createMutations } from './mutations.js';
 import { createRateLimiter } from './rate-limit.js';
@@ -18,7 +18,7 @@ import { createGhlStore, type GhlStore } from './store.js';
 import { createWebhookEmitter, type WebhookDelivery } from './webhook-emitter.js';
 
 export type { Contact, CustomField, CustomFieldValue, Note, Task } from './model.js';
-export type { Fault, FaultRule } from './faults.js';
+export type { Fault, FaultRule } from '../shared/faults.js';
 export type { RecordedCall } from './request-pipeline.js';
 export type { WebhookDelivery } from './webhook-emitter.js';
 export type { GhlStore } from './store.js';
@@ -73,7 +73,7 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
   const store = createGhlStore();
   const tokens = createTokenRegistry();
   const limiter = createRateLimiter({ ...rateLimit, daily: options.dailyLimit ?? 200_000 });
-  const faults = createFaultRegistry();
+  const faults = createFaultRegistry(['status', 'latency', 'timeout', 'rate-limit', 'token-expired', 'lost-response']);
   const calls: RecordedCall[] = [];
   const shutdown = new AbortController();
   const signer = await createWebhookSigner(options.signingKeys);

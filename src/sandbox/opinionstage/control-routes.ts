@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { osErrors } from './errors.js';
-import { FaultRuleInputSchema, type FaultRegistry } from './faults.js';
+import { FaultRuleInputSchema, type FaultRegistry } from '../shared/faults.js';
 import type { Item, ItemResponse } from './model.js';
 import { CONTROL_PREFIX, type RecordedCall } from './request-pipeline.js';
 import { parseOrThrow } from './validation.js';

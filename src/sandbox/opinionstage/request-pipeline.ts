@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { JsonApiError, osErrors } from './errors.js';
-import type { Fault, FaultRegistry } from './faults.js';
+import type { Fault, FaultRegistry } from '../shared/faults.js';
 
 export const JSON_API_MEDIA_TYPE = 'application/vnd.api+json';
 export const CONTROL_PREFIX = '/__sandbox';
@@ -95,6 +95,9 @@ async function applyFault(fault: Fault, reply: FastifyReply, shutdown: AbortSign
       // A 200 whose body is cut short, as a proxy dropping the connection mid-document would leave it.
       await reply.code(200).type(JSON_API_MEDIA_TYPE).send('{"data":[{"id":"1","type":');
       return true;
+    case 'lost-response':
+      // Not supported here: the registry refuses such rules when they are added.
+      return false;
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { buildSimulatorApp } from './app.js';
 import { osErrors } from './errors.js';
-import { createFaultRegistry, type FaultRule } from './faults.js';
+import { createFaultRegistry, type FaultRule } from '../shared/faults.js';
 import type { Item, ItemInput, ItemResponse, ResponseInput } from './model.js';
 import { API_PREFIX } from './resources.js';
 import type { RecordedCall } from './request-pipeline.js';
@@ -16,7 +16,7 @@ import { buildWebhookPayload, type WebhookShape } from './webhook-payload.js';
 
 export type { Answer, Item, ItemInput, ItemResponse, ItemType, Question, ResponseInput } from './model.js';
 export type { ItemResource, QuestionResource, ResponseResource } from './resources.js';
-export type { Fault, FaultRule } from './faults.js';
+export type { Fault, FaultRule } from '../shared/faults.js';
 export type { RecordedCall } from './request-pipeline.js';
 export type { WebhookDelivery } from './webhook-emitter.js';
 export type { WebhookShape } from './webhook-payload.js';
@@ -65,7 +65,7 @@ export async function startOpinionStageSimulator(options: OpinionStageSimulatorO
   let baseUrl = '';
   let shape: WebhookShape = options.webhookShape ?? 'wrapped';
   const store = createOsStore({ baseUrl: () => baseUrl });
-  const faults = createFaultRegistry();
+  const faults = createFaultRegistry(['status', 'latency', 'timeout', 'rate-limit', 'token-expired', 'malformed-body']);
   const calls: RecordedCall[] = [];
   const shutdown = new AbortController();
   const emitter = createWebhookEmitter({

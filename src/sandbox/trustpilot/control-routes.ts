@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { FaultRuleInputSchema, type FaultRegistry } from '../ghl/faults.js';
+import { FaultRuleInputSchema, type FaultRegistry } from '../shared/faults.js';
 import { tpErrors } from './errors.js';
 import { BusinessUnitInputSchema, ReplyInputSchema, ReviewInputSchema, ReviewPatchSchema } from './inputs.js';
 import { parseInput } from './mutations.js';

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Fault, FaultRegistry } from '../ghl/faults.js';
+import type { Fault, FaultRegistry } from '../shared/faults.js';
 import { tpErrors, TrustpilotHttpError } from './errors.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { TokenRegistry } from './tokens.js';

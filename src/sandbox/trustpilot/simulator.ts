@@ -5,7 +5,7 @@
  * paging, the per-key rate limit, injected faults, and unsigned review-event webhooks.
  * Contract: notes/TP-SIM-API.md. Built from shared/specs/trustpilot, not from the bridge's client.
  */
-import { createFaultRegistry, type FaultRule } from '../ghl/faults.js';
+import { createFaultRegistry, type FaultRule } from '../shared/faults.js';
 import { buildTrustpilotApp } from './app.js';
 import { newTrustpilotId } from './ids.js';
 import type { ReviewInput } from './inputs.js';
@@ -17,7 +17,7 @@ import { createTrustpilotStore } from './store.js';
 import { createTokenRegistry } from './tokens.js';
 import { createWebhookEmitter, type WebhookDelivery } from './webhook-emitter.js';
 
-export type { Fault, FaultRule } from '../ghl/faults.js';
+export type { Fault, FaultRule } from '../shared/faults.js';
 export type { BusinessUnit, ConsumerProfile, PrivateReview, PublicReview } from './presenters.js';
 export type { CallAuth, RecordedCall } from './request-pipeline.js';
 export type { ReviewEventName, WebhookDelivery } from './webhook-emitter.js';
@@ -98,7 +98,7 @@ export async function startTrustpilotSimulator(options: TrustpilotSimulatorOptio
   const store = createTrustpilotStore();
   const tokens = createTokenRegistry(options.accessTokenTtlSeconds ?? 359_999);
   const limiter = createRateLimiter(rateLimit);
-  const faults = createFaultRegistry();
+  const faults = createFaultRegistry(['status', 'latency', 'timeout', 'rate-limit', 'token-expired']);
   const calls: RecordedCall[] = [];
   const shutdown = new AbortController();
   const emitter = createWebhookEmitter({

@@ -1,5 +1,5 @@
 /**
- * Injected failures for the API (not the control routes). A rule matches on method and on a regular
+ * Injected failures for the simulators' APIs (not the control routes), shared by all three. A rule matches on method and on a regular
  * expression tested against the request path without its query string; the first matching rule whose
  * dice roll succeeds fires, and `times` counts how often it may still fire.
  */
@@ -12,7 +12,9 @@ export type Fault =
   | { kind: 'rate-limit'; retryAfterSeconds?: number }
   | { kind: 'token-expired' }
   /** The request is carried out, then the connection drops before the answer: the client cannot know it succeeded. */
-  | { kind: 'lost-response' };
+  | { kind: 'lost-response' }
+  /** A 200 whose body is not valid JSON. */
+  | { kind: 'malformed-body' };
 
 export interface FaultRule {
   fault: Fault;
@@ -29,6 +31,7 @@ export const FaultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('rate-limit'), retryAfterSeconds: z.number().int().min(0).optional() }),
   z.strictObject({ kind: z.literal('token-expired') }),
   z.strictObject({ kind: z.literal('lost-response') }),
+  z.strictObject({ kind: z.literal('malformed-body') }),
 ]);
 
 /** The control API's form of a rule: `path` is a regular expression source string. */
@@ -55,11 +58,21 @@ interface ActiveRule {
   remaining: number;
 }
 
-export function createFaultRegistry(random: () => number = Math.random): FaultRegistry {
+export type FaultKind = Fault['kind'];
+
+export class UnsupportedFaultError extends Error {
+  readonly code = 'SANDBOX_FAULT_UNSUPPORTED';
+  // Fastify answers the control API's caller with this status.
+  readonly statusCode = 422;
+}
+
+/** `supported`: the kinds this simulator can act out; adding another is refused, never silently ignored. */
+export function createFaultRegistry(supported: readonly FaultKind[], random: () => number = Math.random): FaultRegistry {
   let rules: ActiveRule[] = [];
   let counter = 0;
   return {
     add(rule) {
+      if (!supported.includes(rule.fault.kind)) throw new UnsupportedFaultError(`this simulator does not act out '${rule.fault.kind}' faults`);
       counter += 1;
       const id = `fault_${counter}`;
       rules.push({ id, rule, remaining: rule.times ?? Number.POSITIVE_INFINITY });
