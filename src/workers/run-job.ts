@@ -65,7 +65,10 @@ function errorMessage(error: unknown): string {
 
 /** Error objects can carry request options; log only what identifies the failure. */
 function describe(error: unknown): Record<string, unknown> {
-  if (error instanceof Error && 'toJSON' in error && typeof error.toJSON === 'function') return error.toJSON() as Record<string, unknown>;
+  if (error instanceof Error && 'toJSON' in error && typeof error.toJSON === 'function') {
+    const json: unknown = error.toJSON();
+    if (typeof json === 'object' && json !== null) return { ...json };
+  }
   if (error instanceof Error) return { name: error.name, message: error.message };
   return { message: String(error) };
 }

@@ -149,6 +149,30 @@ describe('Trustpilot → GHL', () => {
     assert.ok(bridge.logs.some((line) => line.includes('task from an interrupted run found')), 'the retry found the task instead of creating it');
   });
 
+  test('a follow-up task completed or deleted in GHL is never reopened or recreated', async () => {
+    const completedReview = tp.addReview({ stars: 1, title: 'Broken', text: 'Arrived broken.', referralEmail: 'done@example.org' });
+    const deletedReview = tp.addReview({ stars: 2, title: 'Late', text: 'Arrived late.', referralEmail: 'gone@example.org' });
+    const done = ghl.userCreateContact(LOCATION_ID, { firstName: 'Done', email: 'done@example.org' });
+    const gone = ghl.userCreateContact(LOCATION_ID, { firstName: 'Gone', email: 'gone@example.org' });
+    await waitFor(() => (tasks(done.id).length > 0 && tasks(gone.id).length > 0 ? true : undefined), 15_000, 'both follow-up tasks');
+    await settle();
+    const doneTask = tasks(done.id)[0];
+    const goneTask = tasks(gone.id)[0];
+    assert.ok(doneTask && goneTask);
+    // A user closes one task and deletes the other in GHL; the webhooks tell the bridge.
+    ghl.userCompleteTask(LOCATION_ID, done.id, doneTask.id);
+    ghl.userDeleteTask(LOCATION_ID, gone.id, goneTask.id);
+    await settle();
+    // Both reviews are edited, still low: the flow runs again for both contacts.
+    tp.updateReview(completedReview.id, { text: 'Arrived broken, and the replacement too.' });
+    tp.updateReview(deletedReview.id, { text: 'Arrived late, twice.' });
+    await waitFor(() => (notes(done.id)[0]?.body?.includes('replacement') && notes(gone.id)[0]?.body?.includes('twice') ? true : undefined), 15_000, 'the notes to follow the edits');
+    await settle();
+    assert.equal(tasks(done.id).length, 1, 'no second task for the completed one');
+    assert.equal(tasks(done.id)[0]?.completed, true, 'not reopened');
+    assert.equal(tasks(gone.id).length, 0, 'the deleted task is not recreated');
+  });
+
   test('ten updates in one second run the sync once', async () => {
     const contact = ghl.userCreateContact(LOCATION_ID, { firstName: 'Burst', email: 'burst@acme-widgets.com' });
     await settle();
