@@ -2,6 +2,7 @@
  * The environment, as one zod schema, loaded once at start-up (CONTRACT.md "Configuration").
  * Nothing else in the project reads `process.env`.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { GHL_ED25519_PUBLIC_KEY_PEM, GHL_RSA_PUBLIC_KEY_PEM } from './ghl-published-keys.js';
 
@@ -74,8 +75,16 @@ const encryptionKeys = commaList.pipe(
   ),
 );
 
-const cidrList = commaList.pipe(
-  z.array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'each entry must be an IP address or CIDR, e.g. 10.0.0.0/8')),
+/** `10.0.0.0/8`, `2001:db8::/32` or a bare address: checked exactly, since a typo in a trust list must stop the start. */
+function isIpRange(text: string): boolean {
+  const [address = '', prefix, ...rest] = text.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+const ipRangeList = commaList.pipe(
+  z.array(z.string().refine(isIpRange, 'each entry must be an IP address or CIDR, e.g. 10.0.0.1 or 10.0.0.0/8 or 2001:db8::/32')),
 );
 
 export const EnvSchema = z
@@ -123,7 +132,9 @@ export const EnvSchema = z
     ENCRYPTION_KEY: encryptionKeys,
     DRY_RUN: booleanText.default(false),
     MAPPING_FILE: optionalText,
-    WEBHOOK_IP_ALLOWLIST: cidrList,
+    WEBHOOK_IP_ALLOWLIST: ipRangeList,
+    TRUSTED_PROXIES: ipRangeList,
+    PUBLIC_RATE_LIMIT: rateLimit.default({ max: 600, windowMs: 60_000 }),
     RECONCILE_INTERVAL: duration('15m').default(15 * 60_000),
     GHL_RATE_LIMIT: rateLimit.default({ max: 100, windowMs: 10_000 }),
     GHL_DAILY_LIMIT: z.coerce.number().int().positive().default(200_000),

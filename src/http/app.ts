@@ -17,6 +17,9 @@ import type { Config } from '../config/env.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { parseJsonBody } from './json-body.js';
+import { createClientAddressResolver, registerIpAllowlist } from './plugins/ip-allowlist.js';
+import { registerPublicRateLimit } from './plugins/public-rate-limit.js';
+import { registerSecurityHeaders } from './plugins/security-headers.js';
 import { errorReply } from './schemas/common.js';
 import { registerAdminRoutes, type AdminDeps } from './routes/admin.js';
 import { registerHealthRoutes, type ReadinessCheck } from './routes/health.js';
@@ -70,6 +73,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send(errorReply(404, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`));
   });
+
+  // Root hooks, added before any route so each route (and the 404 handler) carries them: headers on
+  // every answer, the webhook IP allowlist, then the public rate limit (webhooks exempt).
+  const clientAddress = createClientAddressResolver(deps.config.TRUSTED_PROXIES);
+  registerSecurityHeaders(app, { clientAddress });
+  registerIpAllowlist(app, { allowlist: deps.config.WEBHOOK_IP_ALLOWLIST, clientAddress, metrics: deps.metrics });
+  await registerPublicRateLimit(app, { limit: deps.config.PUBLIC_RATE_LIMIT, clientAddress });
 
   await app.register(fastifySwagger, {
     openapi: {

@@ -1,0 +1,58 @@
+/**
+ * Security headers on every answer, errors and 404s included (an `onSend` hook runs for all of
+ * them). A route that sets one of these headers itself keeps its own value: an HTML page such as a
+ * dashboard knows its CSP better than this default.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ClientAddressResolver } from './ip-allowlist.js';
+
+/** JSON and text answers load nothing and may not be framed. */
+export const STRICT_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/**
+ * Swagger UI at /docs: its scripts, styles and the spec all come from /docs itself; icons and the
+ * logo are data: URIs. No inline script, no third-party origin (the online validator is off).
+ */
+export const DOCS_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "script-src-attr 'none'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** One year; no includeSubDomains, since the bridge does not own its parent domain's other hosts. */
+export const HSTS = 'max-age=31536000';
+
+const FIXED_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+} as const;
+
+export interface SecurityHeadersOptions {
+  clientAddress: ClientAddressResolver;
+}
+
+/** Register before the routes, so every route (and the 404 handler) carries the hook. */
+export function registerSecurityHeaders(app: FastifyInstance, options: SecurityHeadersOptions): void {
+  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    for (const [name, value] of Object.entries(FIXED_HEADERS)) setDefault(reply, name, value);
+    const path = request.url.split('?')[0] ?? '';
+    setDefault(reply, 'content-security-policy', path === '/docs' || path.startsWith('/docs/') ? DOCS_CSP : STRICT_CSP);
+    // Browsers ignore HSTS over plain http; sending it only over https keeps local http setups usable.
+    if (options.clientAddress.isHttps(request)) setDefault(reply, 'strict-transport-security', HSTS);
+    return payload;
+  });
+}
+
+function setDefault(reply: FastifyReply, name: string, value: string): void {
+  if (!reply.hasHeader(name)) reply.header(name, value);
+}
