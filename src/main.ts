@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config/env.js';
+import { runBackfill } from './lifecycle/commands/backfill.js';
+import { runDoctor } from './lifecycle/commands/doctor.js';
 import { runReplay } from './lifecycle/commands/replay.js';
 import { runSetupFields } from './lifecycle/commands/setup-fields.js';
 import { createContainer, type ProcessMode } from './lifecycle/container.js';
@@ -20,14 +22,13 @@ commands:
   worker         workers only: process queued jobs
   all            web and workers in one process (sandbox mode when no GHL credentials are set)
   sandbox        the built-in GHL simulator only
-  doctor         check configuration, credentials and connectivity (not yet available)
+  doctor         check configuration, credentials, scopes, custom fields and connectivity, one line each
   replay         re-run dead-lettered jobs: --all | --id ID [--id ...] | --queue NAME
-  backfill       queue a sync of every contact of a location (not yet available)
+  backfill       queue a sync of every contact of a location: --location ID [--restart]
   setup-fields   create the mapped custom fields that are missing: --location ID`;
 
-const PLANNED_COMMANDS = new Set(['doctor', 'backfill']);
 /** One-shot commands: they run, print, close what they opened and return an exit code. */
-const TASK_COMMANDS = new Set(['replay', 'setup-fields']);
+const TASK_COMMANDS = new Set(['replay', 'setup-fields', 'doctor', 'backfill']);
 
 function packageVersion(): string {
   try {
@@ -45,10 +46,6 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'help' || command === '--help') {
     process.stdout.write(`${USAGE}\n`);
     return 0;
-  }
-  if (PLANNED_COMMANDS.has(command)) {
-    process.stderr.write(`ghl-bridge ${command}: not available in this version yet\n`);
-    return 2;
   }
   if (!['web', 'worker', 'all', 'sandbox', ...TASK_COMMANDS].includes(command)) {
     process.stderr.write(`ghl-bridge: unknown command "${command}"\n\n${USAGE}\n`);
@@ -81,7 +78,17 @@ async function runTask(command: string, args: string[], config: Config): Promise
   // stdout carries the command's result lines; log lines go to stderr.
   const logger = createLogger({ level: config.LOG_LEVEL, destination: process.stderr });
   const io = { out: (line: string) => process.stdout.write(`${line}\n`), err: (line: string) => process.stderr.write(`${line}\n`) };
-  return command === 'replay' ? runReplay(args, config, logger, io) : runSetupFields(args, config, io);
+  const tty = process.stdout.isTTY === true;
+  switch (command) {
+    case 'replay':
+      return runReplay(args, config, logger, io);
+    case 'doctor':
+      return runDoctor(args, config, logger, { ...io, tty });
+    case 'backfill':
+      return runBackfill(args, config, logger, { ...io, tty, write: (text: string) => process.stdout.write(text) });
+    default:
+      return runSetupFields(args, config, io);
+  }
 }
 
 async function runService(mode: ProcessMode, initial: Config, logger: Logger): Promise<number> {
