@@ -22,6 +22,7 @@ import { registerPublicRateLimit } from './plugins/public-rate-limit.js';
 import { registerSecurityHeaders } from './plugins/security-headers.js';
 import { errorReply } from './schemas/common.js';
 import { registerAdminRoutes, type AdminDeps } from './routes/admin.js';
+import { registerDashboardRoutes, type DashboardDeps } from './routes/dashboard.js';
 import { registerHealthRoutes, type ReadinessCheck } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerGhlWebhookRoutes, type GhlIngestDeps } from './routes/webhooks-ghl.js';
@@ -39,6 +40,8 @@ export interface AppDeps {
   trustpilotIngest?: TrustpilotIngestDeps;
   opinionStageIngest?: OpinionStageIngestDeps;
   admin?: AdminDeps;
+  /** The operator page at /dashboard (needs the admin routes for its retry button). */
+  dashboard?: DashboardDeps;
   readinessChecks: ReadinessCheck[];
   /** Refreshes scrape-time gauges (queue depths, dead letters) before /metrics answers. */
   collectMetrics?: () => Promise<void>;
@@ -108,6 +111,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   if (deps.trustpilotIngest) await registerTrustpilotWebhookRoute(app, { deps: deps.trustpilotIngest, metrics: deps.metrics });
   if (deps.opinionStageIngest) await app.register(registerOpinionStageWebhookRoute, { deps: deps.opinionStageIngest, metrics: deps.metrics });
   if (deps.admin) await app.register(registerAdminRoutes, { deps: deps.admin });
+  if (deps.dashboard) await app.register(registerDashboardRoutes, { deps: deps.dashboard });
   return app;
 }
 

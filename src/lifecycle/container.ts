@@ -31,6 +31,7 @@ import { createContactFingerprints } from '../state/contact-fingerprint.js';
 import { createCustomFieldIds } from '../state/custom-field-ids.js';
 import { createLookupCache } from '../state/lookup-cache.js';
 import { createPlannedWrites, type PlannedWrites } from '../state/planned-writes.js';
+import { createRecentAlerts } from '../state/alert-throttle.js';
 import { createRateBudget } from '../state/rate-budget.js';
 import { CIRCUIT_STATE_VALUE, circuitGuard, circuitReadinessChecks, createCircuitBreaker } from '../state/circuit-breaker.js';
 import { createSeenWebhooks } from '../state/seen-webhooks.js';
@@ -388,6 +389,19 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
         deadLetters,
         isServedLocation: async (locationId) => served.has(locationId),
         syncContact: (locationId, contactId, dryRun) => syncContact({ ...syncDeps, apply: { ...syncDeps.apply, dryRun: dryRun || config.DRY_RUN } }, locationId, contactId),
+      },
+      dashboard: {
+        adminToken: config.ADMIN_TOKEN,
+        viewerToken: config.VIEWER_TOKEN,
+        queues,
+        deadLetters,
+        planned,
+        recentSyncs: (limit) => facts.recentSyncs(limit),
+        locations: servedLocations,
+        budgetUsage: (locationId) => ghlBudget.usage(locationId),
+        circuitSystems: systems,
+        circuitState: (system) => breaker.state(system),
+        recentAlerts: (limit) => createRecentAlerts(stateRedis, prefix).list(limit),
       },
       collectMetrics: async () => {
         await collectQueueMetrics(queues, metrics);

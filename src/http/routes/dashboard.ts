@@ -1,0 +1,283 @@
+/**
+ * GET /dashboard: one server-rendered page (no front-end build, no script) for operators: queue
+ * depths and throughput, recent syncs, failures with a retry button, dead letters, rate budgets,
+ * circuits, recent alerts and dry-run plans.
+ *
+ * Sign-in: a browser cannot send a bearer token, so the admin or viewer token is exchanged once (the
+ * sign-in form, or `?token=`) for an HttpOnly, SameSite=Strict session cookie holding an HMAC of the
+ * token (not the token: the cookie is no bearer token for /admin). `Authorization: Bearer` works too.
+ * Roles as in plugins/admin-auth.ts: the viewer reads, only the admin sees and may press "Retry".
+ *
+ * CSRF: every POST here needs the session cookie, which SameSite=Strict keeps off cross-site
+ * requests, and an Origin (or `Sec-Fetch-Site: same-origin`) showing the form came from this host.
+ * The retry form is handled here and forwarded to the existing POST /admin/jobs/:id/retry with the
+ * admin token, so there is one retry implementation.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Job, Queue } from 'bullmq';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { GhlBudgetUsage } from '../../clients/ghl/ghl-budget.js';
+import { QUEUE_NAMES, type QueueName } from '../../queue/catalog.js';
+import type { DeadLetters } from '../../queue/dead-letters.js';
+import type { RecentAlert } from '../../state/alert-throttle.js';
+import type { CircuitStatus, CircuitSystem } from '../../state/circuit-breaker.js';
+import type { SyncRecord } from '../../state/contact-facts.js';
+import type { PlannedWrites } from '../../state/planned-writes.js';
+import { decideAdminAccess, type AdminRole } from '../plugins/admin-auth.js';
+import { DASHBOARD_CSS, renderDashboard, renderLogin, renderMessage, type DashboardView, type FailedJobRow, type QueueRow } from '../views/dashboard-page.js';
+
+/** What the dashboard reads of a BullMQ queue. */
+export type DashboardQueue = Pick<Queue, 'name' | 'getJobCounts' | 'getJobs'>;
+
+export interface DashboardDeps {
+  adminToken: string | undefined;
+  viewerToken: string | undefined;
+  queues: Record<QueueName, DashboardQueue>;
+  deadLetters: Pick<DeadLetters, 'count' | 'list'>;
+  planned: Pick<PlannedWrites, 'list'>;
+  recentSyncs(limit: number): Promise<SyncRecord[]>;
+  /** The locations this bridge serves, for their rate budgets. */
+  locations: readonly string[];
+  budgetUsage(locationId: string): Promise<GhlBudgetUsage>;
+  /** The upstreams configured, for their circuit states. */
+  circuitSystems: readonly CircuitSystem[];
+  circuitState(system: CircuitSystem): Promise<CircuitStatus>;
+  recentAlerts(limit: number): Promise<RecentAlert[]>;
+  /** Seconds between automatic reloads (0: off). Default 30. */
+  refreshSeconds?: number;
+  now?: () => number;
+}
+
+export const DASHBOARD_COOKIE = 'ghl_bridge_dashboard';
+const SESSION_MAX_AGE_SECONDS = 12 * 3_600;
+const RECENT_SYNCS = 200;
+const LIST_LIMIT = 50;
+const THROUGHPUT_SAMPLE = 500;
+const MINUTE_MS = 60_000;
+
+/** Only styles from this origin, forms only to this origin, no script, no framing. */
+export const DASHBOARD_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+const SOURCE_QUEUES = Object.values(QUEUE_NAMES).filter((name) => name !== QUEUE_NAMES.deadLetter);
+const RetryFormSchema = z.object({ id: z.string().min(1).max(300), queue: z.enum(SOURCE_QUEUES) });
+const LoginFormSchema = z.object({ token: z.string().min(1).max(1_000) });
+const RetryReplySchema = z.looseObject({ message: z.string().optional(), deadLetterRemoved: z.boolean().optional() });
+const NoticeQuerySchema = z.object({ retried: z.string().max(300).optional(), error: z.string().max(300).optional(), token: z.string().max(1_000).optional() });
+
+/** The session cookie's value for a token: an HMAC, so the cookie is not the token itself. */
+function sessionValue(token: string): Buffer {
+  return createHmac('sha256', token).update('ghl-bridge dashboard session v1').digest();
+}
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const index = part.indexOf('=');
+    if (index > 0 && part.slice(0, index).trim() === name) return part.slice(index + 1).trim();
+  }
+  return undefined;
+}
+
+/** The role a session cookie stands for, comparing against both tokens every time. */
+export function roleOfSession(options: Pick<DashboardDeps, 'adminToken' | 'viewerToken'>, cookie: string | undefined): AdminRole | undefined {
+  if (!options.adminToken || cookie === undefined) return undefined;
+  const presented = Buffer.from(cookie, 'base64url');
+  if (presented.length !== 32) return undefined;
+  const isAdmin = timingSafeEqual(presented, sessionValue(options.adminToken));
+  const isViewer = options.viewerToken ? timingSafeEqual(presented, sessionValue(options.viewerToken)) : false;
+  return isAdmin ? 'admin' : isViewer ? 'viewer' : undefined;
+}
+
+/** The role a token grants for reading (the admin or the viewer token), else undefined. */
+function roleOfToken(options: Pick<DashboardDeps, 'adminToken' | 'viewerToken'>, authorization: string | undefined): AdminRole | undefined {
+  const decision = decideAdminAccess(options, 'GET', authorization);
+  return decision.outcome === 'allowed' ? decision.role : undefined;
+}
+
+/**
+ * The form came from a page of this host: its Origin names this host, or (a browser that sends no
+ * Origin) Fetch Metadata says same-origin. Host, not scheme: behind a TLS proxy the scheme differs.
+ */
+export function isSameOrigin(headers: FastifyRequest['headers']): boolean {
+  const origin = headers.origin;
+  const host = headers.host;
+  if (typeof origin === 'string' && origin !== 'null') {
+    try {
+      return host !== undefined && new URL(origin).host === host;
+    } catch {
+      return false;
+    }
+  }
+  return headers['sec-fetch-site'] === 'same-origin';
+}
+
+function sendHtml(reply: FastifyReply, status: number, html: string): FastifyReply {
+  return reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('content-security-policy', DASHBOARD_CSP)
+    .header('cache-control', 'no-store')
+    .send(html);
+}
+
+function sessionCookie(request: FastifyRequest, value: string, maxAge: number): string {
+  // Browsers drop Secure cookies over plain http (except on localhost); set it whenever we know it is https.
+  const secure = request.protocol === 'https' ? '; Secure' : '';
+  return `${DASHBOARD_COOKIE}=${value}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure}`;
+}
+
+export async function registerDashboardRoutes(app: FastifyInstance, options: { deps: DashboardDeps }): Promise<void> {
+  const { deps } = options;
+  const now = deps.now ?? Date.now;
+  const auth = { adminToken: deps.adminToken, viewerToken: deps.viewerToken };
+
+  // Forms post urlencoded bodies; only this scope reads them.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4_096 }, (_request, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(typeof body === 'string' ? body : body.toString('utf8'))));
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!deps.adminToken) return sendHtml(reply, 404, renderMessage('Dashboard disabled', 'Set ADMIN_TOKEN (and optionally VIEWER_TOKEN) to enable the dashboard.'));
+    if (request.method === 'POST' && !isSameOrigin(request.headers)) {
+      return sendHtml(reply, 403, renderMessage('Forbidden', 'This form must be sent from the dashboard page itself.'));
+    }
+    return undefined;
+  });
+
+  const roleOf = (request: FastifyRequest) => roleOfSession(auth, readCookie(request.headers.cookie, DASHBOARD_COOKIE)) ?? roleOfToken(auth, request.headers.authorization);
+
+  /** Exchanges a valid token for the session cookie and sends the browser to the page. */
+  const signIn = (request: FastifyRequest, reply: FastifyReply, token: string) => {
+    if (roleOfToken(auth, `Bearer ${token}`) === undefined) return sendHtml(reply, 401, renderLogin('That token is not valid.'));
+    request.log.info('dashboard sign-in');
+    return reply.code(303).header('set-cookie', sessionCookie(request, sessionValue(token).toString('base64url'), SESSION_MAX_AGE_SECONDS)).header('location', '/dashboard').send();
+  };
+
+  app.get('/dashboard/style.css', { schema: { hide: true } }, async (_request, reply) =>
+    reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(DASHBOARD_CSS),
+  );
+
+  app.get('/dashboard', { schema: { hide: true } }, async (request, reply) => {
+    const query = NoticeQuerySchema.safeParse(request.query);
+    const params = query.success ? query.data : {};
+    if (params.token !== undefined) return signIn(request, reply, params.token);
+    const role = roleOf(request);
+    if (role === undefined) return sendHtml(reply, 401, renderLogin(undefined));
+    const view = await collectView(deps, role, now());
+    if (params.retried !== undefined) view.notice = { kind: 'ok', text: `Job ${params.retried} is queued again.` };
+    else if (params.error !== undefined) view.notice = { kind: 'error', text: params.error };
+    return sendHtml(reply, 200, renderDashboard(view));
+  });
+
+  app.post('/dashboard/login', { schema: { hide: true } }, async (request, reply) => {
+    const form = LoginFormSchema.safeParse(request.body);
+    if (!form.success) return sendHtml(reply, 400, renderLogin('Enter a token.'));
+    return signIn(request, reply, form.data.token);
+  });
+
+  app.post('/dashboard/logout', { schema: { hide: true } }, async (request, reply) =>
+    reply.code(303).header('set-cookie', sessionCookie(request, '', 0)).header('location', '/dashboard').send(),
+  );
+
+  app.post('/dashboard/retry', { schema: { hide: true } }, async (request, reply) => {
+    const role = roleOfSession(auth, readCookie(request.headers.cookie, DASHBOARD_COOKIE));
+    if (role === undefined) return sendHtml(reply, 401, renderLogin('Sign in again.'));
+    if (role !== 'admin' || !deps.adminToken) return sendHtml(reply, 403, renderMessage('Forbidden', 'Only the admin token may retry jobs.'));
+    const form = RetryFormSchema.safeParse(request.body);
+    if (!form.success) return sendHtml(reply, 400, renderMessage('Bad request', 'The retry form names no known queue and job.'));
+    const { id, queue } = form.data;
+    const answer = await app.inject({
+      method: 'POST',
+      url: `/admin/jobs/${encodeURIComponent(id)}/retry?queue=${encodeURIComponent(queue)}`,
+      headers: { authorization: `Bearer ${deps.adminToken}` },
+    });
+    const location =
+      answer.statusCode === 200
+        ? `/dashboard?retried=${encodeURIComponent(id)}`
+        : `/dashboard?error=${encodeURIComponent(`Retry of job ${id} failed: ${retryError(answer.body, answer.statusCode)}`.slice(0, 300))}`;
+    request.log.info({ queue, jobId: id, status: answer.statusCode }, 'dashboard retry');
+    return reply.code(303).header('location', location).send();
+  });
+}
+
+function retryError(body: string, status: number): string {
+  try {
+    const parsed = RetryReplySchema.safeParse(JSON.parse(body));
+    if (parsed.success && parsed.data.message) return parsed.data.message;
+  } catch {
+    // Not JSON: say the status only.
+  }
+  return `HTTP ${status}`;
+}
+
+/** Reads everything the page shows, in parallel. */
+export async function collectView(deps: DashboardDeps, role: AdminRole, at: number): Promise<DashboardView> {
+  const queueNames = Object.keys(deps.queues).filter((name): name is QueueName => name in deps.queues);
+  const [queues, failed, deadLetterTotal, deadLetterEntries, syncs, budgets, circuits, alerts, planned] = await Promise.all([
+    Promise.all(queueNames.map((name) => queueRow(deps.queues[name], at))),
+    Promise.all(SOURCE_QUEUES.map(async (name) => (await deps.queues[name].getJobs(['failed'], 0, LIST_LIMIT - 1, false)).map((job) => failedRow(name, job)))),
+    deps.deadLetters.count(),
+    deps.deadLetters.list(LIST_LIMIT),
+    deps.recentSyncs(RECENT_SYNCS),
+    Promise.all(deps.locations.map(async (locationId) => ({ locationId, ...(await deps.budgetUsage(locationId)) }))),
+    Promise.all(deps.circuitSystems.map(async (system) => ({ system, status: await deps.circuitState(system) }))),
+    deps.recentAlerts(LIST_LIMIT),
+    deps.planned.list(LIST_LIMIT),
+  ]);
+  return {
+    role,
+    generatedAt: at,
+    refreshSeconds: deps.refreshSeconds ?? 30,
+    queues,
+    syncs,
+    failed: failed.flat().sort((a, b) => (b.failedAt ?? 0) - (a.failedAt ?? 0)).slice(0, LIST_LIMIT),
+    deadLetters: {
+      total: deadLetterTotal,
+      entries: deadLetterEntries.map((entry) => ({
+        id: entry.id,
+        queue: entry.queue,
+        jobId: entry.jobId,
+        name: entry.name,
+        failedReason: entry.failedReason,
+        attemptsMade: entry.attemptsMade,
+        failedAt: entry.failedAt,
+      })),
+    },
+    budgets,
+    circuits,
+    alerts,
+    planned,
+  };
+}
+
+async function queueRow(queue: DashboardQueue, at: number): Promise<QueueRow> {
+  const [counts, completed] = await Promise.all([
+    queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized', 'paused'),
+    // Newest first; metrics would need every worker to enable them, the kept jobs are enough.
+    queue.getJobs(['completed'], 0, THROUGHPUT_SAMPLE - 1, false),
+  ]);
+  return {
+    name: queue.name,
+    waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.paused ?? 0),
+    active: counts.active ?? 0,
+    delayed: counts.delayed ?? 0,
+    failed: counts.failed ?? 0,
+    completedLastMinute: completed.filter((job) => job.finishedOn !== undefined && job.finishedOn >= at - MINUTE_MS).length,
+  };
+}
+
+const ContactRefSchema = z.looseObject({ contactId: z.string() });
+
+function failedRow(queue: QueueName, job: Job): FailedJobRow {
+  const ref = ContactRefSchema.safeParse(job.data);
+  return {
+    queue,
+    id: String(job.id ?? ''),
+    name: job.name,
+    contactId: ref.success ? ref.data.contactId : null,
+    attemptsMade: job.attemptsMade,
+    failedReason: job.failedReason ?? '',
+    failedAt: job.finishedOn ?? null,
+  };
+}
