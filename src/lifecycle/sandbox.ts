@@ -98,6 +98,8 @@ export async function startSandbox(config: Config, mapping: Mapping, logger: Log
       OPINIONSTAGE_WEBHOOK_SECRET: opinionStageSecret,
       OPINIONSTAGE_ITEM_IDS: [survey.id],
       OPINIONSTAGE_SURVEY_URL: config.OPINIONSTAGE_SURVEY_URL ?? survey.landingUrl,
+      // The sandbox's own admin token, printed with the dashboard link (sandbox only).
+      ADMIN_TOKEN: config.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
     },
     close: () => simulators.close(),
   };
@@ -121,6 +123,7 @@ export function demoInstructions(sandbox: Sandbox, bridgeUrl: string): string {
   return [
     'sandbox mode: no GHL credentials configured, so the bridge runs against its built-in simulators',
     `  bridge:        ${bridgeUrl}  (health ${bridgeUrl}/health, API docs ${bridgeUrl}/docs, metrics ${bridgeUrl}/metrics)`,
+    `  dashboard:     ${bridgeUrl}/dashboard?token=${encodeURIComponent(sandbox.config.ADMIN_TOKEN ?? '')}`,
     `  GHL:           ${sandbox.ghl.url}  (what the bridge wrote: ${sandbox.ghl.url}/__sandbox/state)`,
     `  Trustpilot:    ${sandbox.trustpilot.url}`,
     `  Opinion Stage: ${sandbox.opinionStage.url}`,

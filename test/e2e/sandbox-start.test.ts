@@ -35,6 +35,16 @@ test('sandbox mode starts, explains itself, and both demo commands run through t
     const demos = [...stdout.matchAll(/curl -s -X POST (\S+) -H 'content-type: application\/json' -d '(\{.*\})'/g)];
     assert.equal(demos.length, 2, `two demo commands are printed:\n${stdout}`);
 
+    const dashboard = /dashboard:\s+(http:\/\/\S+)/.exec(stdout)?.[1];
+    assert.ok(dashboard, 'the dashboard link is printed');
+    const login = await request(dashboard);
+    await login.body.dump();
+    const cookie = String(login.headers['set-cookie'] ?? '').split(';')[0] ?? '';
+    assert.equal(login.statusCode, 303, 'the link signs in');
+    const page = await request(`${bridgeUrl}/dashboard`, { headers: { cookie } });
+    assert.equal(page.statusCode, 200, 'the printed dashboard link opens the dashboard');
+    assert.match(await page.body.text(), /Dead letters/i);
+
     const health = await request(`${bridgeUrl}/health`);
     assert.deepEqual(await health.body.json(), { status: 'ok' });
 
