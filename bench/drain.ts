@@ -1,0 +1,126 @@
+/**
+ * Benchmark 3, drain under the rate limit: 1,000 contact events over 10 locations, the GHL simulator
+ * enforcing 100 requests / 10 s per location. Private-token mode serves one location per bridge, so
+ * this runs 10 bridges (one per location, `all`, distinct key prefixes) sharing one Redis. They run
+ * in this process (startTestBridge): the drain is bound by the limit, not by CPU, and 10 child
+ * processes would cost ~1 GB and many seconds of start-up on 2 cores.
+ * Lower bound = calls needed ÷ allowed rate, per location; the slowest location decides.
+ */
+import { request } from 'undici';
+import { QUEUE_NAMES } from '../src/queue/catalog.js';
+import { startGhlSimulator, type GhlSimulatorLocation } from '../src/sandbox/ghl/simulator.js';
+import { startTestBridge, waitFor, type TestBridge } from '../test/helpers/bridge.js';
+import { createTestSigner } from '../test/helpers/ghl-signing.js';
+import { startRedisServer } from '../test/helpers/redis-server.js';
+import { signedContactEvents } from './lib/events.js';
+import { detail, emit, log, marginOf } from './lib/report.js';
+
+const BENCH = 'drain';
+const LOCATION_COUNT = 10;
+const EVENTS = Number(process.env.BENCH_DRAIN_EVENTS ?? 1_000);
+const LIMIT = { max: 100, windowMs: 10_000 };
+const locations: GhlSimulatorLocation[] = Array.from({ length: LOCATION_COUNT }, (_, i) => ({ id: `locDrain${String(i).padStart(13, '0')}`, token: `pit-drain-${i}` }));
+
+const redis = await startRedisServer();
+const ghl = await startGhlSimulator({ locations, rateLimit: LIMIT });
+const signer = createTestSigner();
+const bridges: TestBridge[] = [];
+
+try {
+  for (const location of locations) {
+    bridges.push(
+      await startTestBridge({
+        mode: 'all',
+        redisUrl: redis.url,
+        env: {
+          GHL_API_BASE_URL: ghl.url,
+          GHL_PRIVATE_TOKEN: location.token,
+          GHL_LOCATION_ID: location.id,
+          GHL_WEBHOOK_ED25519_PUBLIC_KEY: signer.ed25519PublicKeyPem,
+          GHL_WEBHOOK_PUBLIC_KEY: signer.rsaPublicKeyPem,
+          GHL_RATE_LIMIT: `${LIMIT.max}/${LIMIT.windowMs / 1000}`,
+          WORKER_CONCURRENCY: '10',
+          LOG_LEVEL: 'warn',
+        },
+      }),
+    );
+  }
+  // Contacts exist in GHL (no webhook URL: the simulator sends nothing); the events are posted signed.
+  const perLocation = Math.ceil(EVENTS / LOCATION_COUNT);
+  const events = locations.flatMap((location, index) =>
+    Array.from({ length: perLocation }, (_, i) => {
+      const contact = ghl.userCreateContact(location.id, { firstName: `Drain${i}`, email: `drain${i}@${location.id.toLowerCase()}.example.com` });
+      const [event] = signedContactEvents(1, 'ed25519', { locationId: location.id, id: contact.id, email: contact.email, firstName: contact.firstName }, 'ContactCreate');
+      return { bridge: bridges[index], event };
+    }),
+  ).slice(0, EVENTS);
+
+  const started = performance.now();
+  const statuses: Record<string, number> = {};
+  await Promise.all(
+    events.map(async ({ bridge, event }) => {
+      if (!bridge || !event) return;
+      const response = await request(`${bridge.url}/webhooks/ghl`, { method: 'POST', headers: event.headers, body: event.body });
+      await response.body.dump();
+      statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1;
+    }),
+  );
+  const postedMs = performance.now() - started;
+  log(BENCH, `posted ${events.length} events in ${Math.round(postedMs)} ms: ${JSON.stringify(statuses)}`);
+
+  const finishedAt = new Map<string, number>();
+  await waitFor(
+    async () => {
+      for (const [index, bridge] of bridges.entries()) {
+        const id = locations[index]?.id ?? '';
+        if (finishedAt.has(id)) continue;
+        const counts = await bridge.container.queues[QUEUE_NAMES.contactSync].getJobCounts('completed', 'failed');
+        if ((counts.completed ?? 0) + (counts.failed ?? 0) >= perLocation) finishedAt.set(id, performance.now() - started);
+      }
+      return finishedAt.size === bridges.length ? true : undefined;
+    },
+    Math.max(120_000, EVENTS * 200),
+    'every contact sync to finish',
+  );
+  const elapsedMs = Math.max(...finishedAt.values());
+
+  let failed = 0;
+  for (const bridge of bridges) {
+    for (const queue of [QUEUE_NAMES.contactSync, QUEUE_NAMES.ghlWebhooks] as const) failed += (await bridge.container.queues[queue].getJobCounts('failed')).failed ?? 0;
+    failed += (await bridge.container.queues[QUEUE_NAMES.deadLetter].getJobCounts('waiting')).waiting ?? 0;
+  }
+  const rows: string[] = [];
+  let worstBoundMs = 0;
+  let worstSlidingMs = 0;
+  let refused = 0;
+  for (const location of locations) {
+    const calls = ghl.calls.filter((call) => call.locationId === location.id);
+    const admitted = calls.filter((call) => call.status !== 429).length;
+    refused += calls.length - admitted;
+    const boundMs = (admitted / LIMIT.max) * LIMIT.windowMs;
+    const slidingMs = (Math.ceil(admitted / LIMIT.max) - 1) * LIMIT.windowMs;
+    worstBoundMs = Math.max(worstBoundMs, boundMs);
+    worstSlidingMs = Math.max(worstSlidingMs, slidingMs);
+    rows.push(`| ${location.id} | ${admitted} | ${calls.length - admitted} | ${ghl.maxCallsInAnyWindow(location.id)} | ${(boundMs / 1000).toFixed(1)} s | ${((finishedAt.get(location.id) ?? 0) / 1000).toFixed(1)} s |`);
+  }
+  const ratio = elapsedMs / worstBoundMs;
+  emit({ bench: BENCH, figure: `time to drain ${events.length} events over ${LOCATION_COUNT} locations`, value: elapsedMs / 1000, unit: 's', baseline: worstBoundMs / 1000, ratio, target: '≤ 1.15× bound', ...marginOf(ratio, 1.15, 'lower') });
+  emit({ bench: BENCH, figure: 'same, against the sliding-window bound ((⌈calls/100⌉−1) × 10 s)', value: elapsedMs / 1000, unit: 's', baseline: worstSlidingMs / 1000, ...(worstSlidingMs > 0 ? { ratio: elapsedMs / worstSlidingMs } : {}) });
+  emit({ bench: BENCH, figure: 'jobs failed (429 or otherwise) + dead letters', value: failed, unit: 'jobs', target: '= 0', met: failed === 0 });
+  emit({ bench: BENCH, figure: 'GHL answers 429', value: refused, unit: 'calls' });
+  detail(
+    BENCH,
+    [
+      `10 bridges (\`all\`, one per location, WORKER_CONCURRENCY 10, COALESCE_WINDOW_MS 0, GHL_RATE_LIMIT 100/10) in one process with the simulator, sharing one Redis with distinct prefixes. ` +
+        `Events are signed ContactCreate webhooks for contacts that exist in the simulator, all posted at once (${Math.round(postedMs)} ms). Time runs from the first post to the last completed sync of each location.`,
+      '',
+      '| location | calls admitted | 429s | most in any 10 s window | bound (calls ÷ 10/s) | drained after |',
+      '|---|---:|---:|---:|---:|---:|',
+      ...rows,
+    ].join('\n'),
+  );
+} finally {
+  for (const bridge of bridges) await bridge.close();
+  await ghl.close();
+  await redis.close();
+}

@@ -1,0 +1,113 @@
+/**
+ * The bridge as production runs it: `node --import tsx src/main.ts <mode>` in its own process, so
+ * the load generator and the bridge never share an event loop. Also the bare Fastify baseline.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { freePort } from '../../test/helpers/redis-server.js';
+
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface ChildServer {
+  url: string;
+  pid: number;
+  /** From spawn until /health answered (module loading, Redis connections). */
+  startupMs: number;
+  /** Resident set size in MB, from /proc (Linux). */
+  rssMb(): number;
+  /** SIGTERM, wait for a clean exit (a CPU profile is written then). */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** `src/main.ts` with args, or another script. */
+  script: string;
+  args?: string[];
+  env: Record<string, string>;
+  /** Extra node flags, e.g. `--cpu-prof`. */
+  nodeFlags?: string[];
+  readyPath?: string;
+}
+
+export async function startChild(options: StartOptions): Promise<ChildServer> {
+  const port = await freePort();
+  const spawnedAt = performance.now();
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', 'tsx', options.script, ...(options.args ?? [])], {
+    cwd: PROJECT_ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env, PORT: String(port), HOST: '127.0.0.1' },
+    // The bridge logs one line per request at info (production default): written, then dropped.
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-4_000);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${options.script} ${options.args?.join(' ') ?? ''} exited (${child.exitCode}): ${stderr.trim()}`);
+    try {
+      const response = await request(`${url}${options.readyPath ?? '/health'}`);
+      await response.body.dump();
+      if (response.statusCode === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${options.script} did not answer within 60 s: ${stderr.trim()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const pid = child.pid ?? 0;
+  return {
+    url,
+    pid,
+    startupMs: performance.now() - spawnedAt,
+    rssMb: () => rssMbOf(pid),
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export function rssMbOf(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Environment for a private-token bridge serving one location, with quiet defaults for benchmarks. */
+export function bridgeEnv(input: {
+  redisUrl: string;
+  prefix: string;
+  ghlUrl: string;
+  locationId: string;
+  token: string;
+  ed25519Pem: string;
+  rsaPem: string;
+  extra?: Record<string, string>;
+}): Record<string, string> {
+  return {
+    REDIS_URL: input.redisUrl,
+    REDIS_PREFIX: input.prefix,
+    SANDBOX: 'false',
+    GHL_API_BASE_URL: input.ghlUrl,
+    GHL_PRIVATE_TOKEN: input.token,
+    GHL_LOCATION_ID: input.locationId,
+    GHL_WEBHOOK_ED25519_PUBLIC_KEY: input.ed25519Pem,
+    GHL_WEBHOOK_PUBLIC_KEY: input.rsaPem,
+    RECONCILE_INTERVAL: '0',
+    ...input.extra,
+  };
+}

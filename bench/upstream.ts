@@ -1,0 +1,189 @@
+/**
+ * Benchmark 2, upstream efficiency: a scripted day against the GHL and Trustpilot simulators
+ * (creates, bursts of updates, echoes of our own writes, unchanged re-saves, reviews arriving and
+ * changing), counting every GHL and Trustpilot call. Baseline: the naive per-event flow a
+ * Zapier-style integration runs (read contact, look up Trustpilot, write fields, add note: 3 GHL
+ * calls and 1 Trustpilot call for every event it receives, before its own echoes loop back).
+ * Calls are counted, not timed, so the bridge runs in-process (startTestBridge).
+ */
+import { startGhlSimulator } from '../src/sandbox/ghl/simulator.js';
+import { startTrustpilotSimulator } from '../src/sandbox/trustpilot/simulator.js';
+import { setupFields } from '../src/workers/setup-fields.js';
+import { settle, simulatorEnv, startTestBridge } from '../test/helpers/bridge.js';
+import { startRedisServer } from '../test/helpers/redis-server.js';
+import { detail, emit, log, marginOf } from './lib/report.js';
+
+const BENCH = 'upstream';
+const LOCATION_ID = 'locBenchDay0000000001';
+const TOKEN = 'pit-bench-day-0001';
+const TP_SECRET = 'tp-bench-webhook-secret';
+const CREATES = 20;
+const BURSTS = 5;
+const BURST_SIZE = 10;
+const RESAVES = 10;
+const IRRELEVANT_EDITS = 10;
+const REVIEWS = 10;
+const REVIEW_EDITS = 5;
+const STARS = [1, 2, 3, 4, 5] as const;
+
+const redis = await startRedisServer();
+const ghl = await startGhlSimulator({ locations: [{ id: LOCATION_ID, token: TOKEN }] });
+const tp = await startTrustpilotSimulator();
+tp.addBusinessUnit({ domain: 'acme-widgets.com', displayName: 'Acme Widgets', trustScore: 4.2, stars: 4, totalReviews: 321 });
+const bridge = await startTestBridge({
+  mode: 'all',
+  redisUrl: redis.url,
+  env: {
+    ...simulatorEnv(ghl, LOCATION_ID, TOKEN),
+    TRUSTPILOT_API_BASE_URL: tp.url,
+    TRUSTPILOT_API_KEY: 'tp-sandbox-key',
+    TRUSTPILOT_API_SECRET: 'tp-sandbox-secret',
+    TRUSTPILOT_USERNAME: 'owner@sandbox.test',
+    TRUSTPILOT_PASSWORD: 'sandbox-password',
+    TRUSTPILOT_BUSINESS_UNIT_ID: 'bu_sandbox_own',
+    TRUSTPILOT_WEBHOOK_SECRET: TP_SECRET,
+    ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    // Shorter than the 2 s default so the day runs in seconds; a burst lands well within it.
+    COALESCE_WINDOW_MS: '500',
+    LOG_LEVEL: 'warn',
+  },
+});
+
+interface Phase {
+  name: string;
+  /** Events users caused (GHL webhooks and Trustpilot notifications), echoes not included. */
+  userEvents: number;
+  /** Changes the flow should act on. */
+  realChanges: number;
+  ghlCalls: number;
+  tpCalls: number;
+  deliveries: number;
+}
+
+const phases: Phase[] = [];
+const calm = () => settle(bridge, [ghl, tp]);
+
+async function phase(name: string, realChanges: number, act: () => number | Promise<number>): Promise<Phase> {
+  await calm();
+  const ghlBefore = ghl.calls.length;
+  const tpBefore = tp.calls.length;
+  const deliveriesBefore = ghl.deliveries.length + tp.deliveries.length;
+  const userEvents = await act();
+  await calm();
+  const result = {
+    name,
+    userEvents,
+    realChanges,
+    ghlCalls: ghl.calls.length - ghlBefore,
+    tpCalls: tp.calls.length - tpBefore,
+    deliveries: ghl.deliveries.length + tp.deliveries.length - deliveriesBefore,
+  };
+  log(BENCH, `${name}: ${JSON.stringify(result)}`);
+  phases.push(result);
+  return result;
+}
+
+try {
+  await setupFields(bridge.container.ghl, LOCATION_ID, bridge.container.mapping, bridge.container.syncDeps.fieldIds);
+  ghl.setWebhookUrl(`${bridge.url}/webhooks/ghl`);
+  tp.setWebhookUrl(`${bridge.url}/webhooks/trustpilot?token=${TP_SECRET}`);
+  await calm();
+  const dayStart = { ghl: ghl.calls.length, tp: tp.calls.length };
+  const contactIds: string[] = [];
+
+  await phase('creates', CREATES, () => {
+    for (let i = 0; i < CREATES; i++) {
+      contactIds.push(ghl.userCreateContact(LOCATION_ID, { firstName: `Day${i}`, email: `day${i}@acme-widgets.com`, assignedTo: 'user_owner_1' }).id);
+    }
+    return CREATES;
+  });
+
+  const burstIds = contactIds.slice(0, BURSTS);
+  const readsOf = (id: string) => ghl.calls.filter((call) => call.method === 'GET' && call.path === `/contacts/${id}`).length;
+  const readsBefore = burstIds.map(readsOf);
+  await phase('bursts of updates', BURSTS, () => {
+    for (const id of burstIds) for (let i = 0; i < BURST_SIZE; i++) ghl.userUpdateContact(LOCATION_ID, id, { website: `https://acme-widgets.com/p/${i}` });
+    return BURSTS * BURST_SIZE;
+  });
+  const runsPerBurst = burstIds.map((id, index) => readsOf(id) - (readsBefore[index] ?? 0));
+
+  const resaves = await phase('unchanged re-saves and irrelevant edits', 0, () => {
+    for (let i = 0; i < RESAVES; i++) {
+      const id = contactIds[(i + BURSTS) % contactIds.length] ?? '';
+      ghl.userUpdateContact(LOCATION_ID, id, { firstName: `Day${(i + BURSTS) % contactIds.length}` });
+    }
+    for (let i = 0; i < IRRELEVANT_EDITS; i++) ghl.userUpdateContact(LOCATION_ID, contactIds[i] ?? '', { phone: `+1415555${String(1000 + i)}` });
+    return RESAVES + IRRELEVANT_EDITS;
+  });
+
+  const reviewIds: string[] = [];
+  await phase('reviews arriving', REVIEWS, () => {
+    for (let i = 0; i < REVIEWS; i++) {
+      reviewIds.push(tp.addReview({ stars: STARS[i % STARS.length] ?? 5, title: `Review ${i}`, text: `Review text number ${i}.`, referralEmail: `day${i}@acme-widgets.com`, consumerName: `Day ${i}` }).id);
+    }
+    return REVIEWS;
+  });
+
+  await phase('reviews changing', REVIEW_EDITS, () => {
+    for (let i = 0; i < REVIEW_EDITS; i++) tp.updateReview(reviewIds[i] ?? '', { stars: 5, title: `Review ${i} (edited)`, text: 'Sorted out, thanks.' });
+    return REVIEW_EDITS;
+  });
+
+  const total = phases.reduce(
+    (sum, item) => ({
+      userEvents: sum.userEvents + item.userEvents,
+      realChanges: sum.realChanges + item.realChanges,
+      ghlCalls: sum.ghlCalls + item.ghlCalls,
+      tpCalls: sum.tpCalls + item.tpCalls,
+      deliveries: sum.deliveries + item.deliveries,
+    }),
+    { userEvents: 0, realChanges: 0, ghlCalls: 0, tpCalls: 0, deliveries: 0 },
+  );
+  const echoes = total.deliveries - total.userEvents;
+  const baselineGhl = 3 * total.userEvents;
+  const baselineTp = total.userEvents;
+  const ghlPerChange = total.ghlCalls / total.realChanges;
+  const tpPerEvent = total.tpCalls / total.deliveries;
+
+  emit({ bench: BENCH, figure: 'GHL calls, whole day (bridge vs naive per-event flow)', value: total.ghlCalls, unit: 'calls', baseline: baselineGhl, ratio: total.ghlCalls / baselineGhl });
+  emit({ bench: BENCH, figure: 'Trustpilot calls, whole day (bridge vs naive)', value: total.tpCalls, unit: 'calls', baseline: baselineTp, ratio: total.tpCalls / baselineTp });
+  emit({ bench: BENCH, figure: 'GHL calls per real change', value: ghlPerChange, unit: 'calls', baseline: baselineGhl / total.realChanges, ratio: ghlPerChange / (baselineGhl / total.realChanges), target: '≤ 1.5', ...marginOf(ghlPerChange, 1.5, 'lower') });
+  const echoAndResaveCalls = resaves.ghlCalls + resaves.tpCalls;
+  emit({ bench: BENCH, figure: 'calls for unchanged re-saves and irrelevant edits', value: echoAndResaveCalls, unit: 'calls', baseline: 4 * resaves.userEvents, target: '= 0', met: echoAndResaveCalls === 0 });
+  emit({ bench: BENCH, figure: 'Trustpilot calls per inbound event (echoes included)', value: tpPerEvent, unit: 'calls', baseline: 1, ratio: tpPerEvent, target: '≤ 0.2', ...marginOf(tpPerEvent, 0.2, 'lower') });
+  const worstBurst = Math.max(...runsPerBurst);
+  emit({ bench: BENCH, figure: `runs per burst of ${BURST_SIZE} updates to one contact (worst of ${BURSTS})`, value: worstBurst, unit: 'runs', baseline: BURST_SIZE, ratio: worstBurst / BURST_SIZE, target: '= 1', met: worstBurst === 1 });
+  const table = [
+    '| phase | user events | real changes | webhook deliveries (echoes incl.) | GHL calls | Trustpilot calls |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...phases.map((item) => `| ${item.name} | ${item.userEvents} | ${item.realChanges} | ${item.deliveries} | ${item.ghlCalls} | ${item.tpCalls} |`),
+    `| **day** | ${total.userEvents} | ${total.realChanges} | ${total.deliveries} | ${total.ghlCalls} | ${total.tpCalls} |`,
+  ];
+  const endpoints = [
+    ...countByEndpoint('GHL', ghl.calls.slice(dayStart.ghl)),
+    ...countByEndpoint('Trustpilot', tp.calls.slice(dayStart.tp)),
+  ];
+  table.push('', '| system | endpoint | calls in the day |', '|---|---|---:|', ...endpoints.map(([system, endpoint, count]) => `| ${system} | \`${endpoint}\` | ${count} |`));
+  detail(
+    BENCH,
+    `${table.join('\n')}\n\nEchoes of the bridge's own writes in the day: ${echoes} deliveries (counted in the phase that caused them; they cost the calls shown there, none of their own). ` +
+      `Runs per burst contact: ${runsPerBurst.join(', ')}. Baseline = 3 GHL + 1 Trustpilot call per user event (echoes not even counted: a naive flow would loop on them). ` +
+      'The "echo" phase is folded into every phase: each write the bridge makes comes back as a signed webhook from the simulator. COALESCE_WINDOW_MS=500 (default 2000), setup-fields run first, Trustpilot cache TTL at its default (6h).',
+  );
+} finally {
+  await bridge.close();
+  await tp.close();
+  await ghl.close();
+  await redis.close();
+}
+
+/** Calls per `METHOD /path` with ids folded to `:id`, most first. */
+function countByEndpoint(system: string, calls: { method: string; path: string }[]): [string, string, number][] {
+  const counts = new Map<string, number>();
+  for (const call of calls) {
+    const path = call.path.split('/').map((segment) => (/\d/.test(segment) && segment.length >= 8 ? ':id' : segment)).join('/');
+    const key = `${call.method} ${path}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([endpoint, count]) => [system, endpoint, count]);
+}
