@@ -6,74 +6,8 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { request, type Dispatcher } from 'undici';
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../../src/sandbox/trustpilot/simulator.js';
-
-const KEY = 'tp-sandbox-key';
-const SECRET = 'tp-sandbox-secret';
-const USER = 'owner@sandbox.test';
-const PASSWORD = 'sandbox-password';
-const OWN_BU = 'bu_sandbox_own';
-const TOKEN_PATH = '/v1/oauth/oauth-business-users-for-applications';
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  json: unknown;
-}
-
-interface CallOptions {
-  headers?: Record<string, string>;
-  json?: unknown;
-  form?: Record<string, string>;
-  signal?: AbortSignal;
-}
-
-async function call(baseUrl: string, method: Dispatcher.HttpMethod, path: string, options: CallOptions = {}): Promise<Answer> {
-  const headers: Record<string, string> = { ...options.headers };
-  let body: string | undefined;
-  if (options.form !== undefined) {
-    headers['content-type'] = 'application/x-www-form-urlencoded';
-    body = new URLSearchParams(options.form).toString();
-  } else if (options.json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(options.json);
-  }
-  const response = await request(`${baseUrl}${path}`, { method, headers, body, signal: options.signal });
-  const text = await response.body.text();
-  return { status: response.statusCode, headers: response.headers, text, json: text === '' ? undefined : JSON.parse(text) };
-}
-
-function basic(key: string = KEY, secret: string = SECRET): Record<string, string> {
-  return { authorization: `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}` };
-}
-
-function obj(value: unknown, what = 'value'): Record<string, unknown> {
-  assert.ok(value !== null && typeof value === 'object' && !Array.isArray(value), `${what} is not an object: ${JSON.stringify(value)}`);
-  return { ...value };
-}
-
-function arr(value: unknown, what = 'value'): unknown[] {
-  assert.ok(Array.isArray(value), `${what} is not an array: ${JSON.stringify(value)}`);
-  return value;
-}
-
-function str(value: unknown, what = 'value'): string {
-  assert.equal(typeof value, 'string', `${what} is not a string: ${JSON.stringify(value)}`);
-  return String(value);
-}
-
-/** A password-grant token pair from the simulator. */
-async function passwordGrant(baseUrl: string): Promise<{ access: string; refresh: string; body: Record<string, unknown> }> {
-  const answer = await call(baseUrl, 'POST', `${TOKEN_PATH}/accesstoken`, {
-    headers: basic(),
-    form: { grant_type: 'password', username: USER, password: PASSWORD },
-  });
-  assert.equal(answer.status, 200, answer.text);
-  const body = obj(answer.json);
-  return { access: str(body.access_token), refresh: str(body.refresh_token), body };
-}
+import { arr, call, KEY, obj, OWN_BU, passwordGrant, str } from '../../helpers/trustpilot-sim.js';
 
 /** Polls `check` until it holds or the deadline passes. */
 async function waitFor(check: () => boolean, what: string, deadlineMs = 3000): Promise<void> {
