@@ -22,6 +22,7 @@ import { registerPublicRateLimit } from './plugins/public-rate-limit.js';
 import { registerSecurityHeaders } from './plugins/security-headers.js';
 import { errorReply } from './schemas/common.js';
 import { registerAdminRoutes, type AdminDeps } from './routes/admin.js';
+import { registerBullBoardRoutes, type BullBoardDeps } from './routes/bull-board.js';
 import { registerDashboardRoutes, type DashboardDeps } from './routes/dashboard.js';
 import { registerHealthRoutes, type ReadinessCheck } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
@@ -42,6 +43,8 @@ export interface AppDeps {
   admin?: AdminDeps;
   /** The operator page at /dashboard (needs the admin routes for its retry button). */
   dashboard?: DashboardDeps;
+  /** Bull Board at /admin/queues over these queues (admin token or the dashboard's admin session only). */
+  bullBoard?: BullBoardDeps;
   readinessChecks: ReadinessCheck[];
   /** Refreshes scrape-time gauges (queue depths, dead letters) before /metrics answers. */
   collectMetrics?: () => Promise<void>;
@@ -112,6 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   if (deps.opinionStageIngest) await app.register(registerOpinionStageWebhookRoute, { deps: deps.opinionStageIngest, metrics: deps.metrics });
   if (deps.admin) await app.register(registerAdminRoutes, { deps: deps.admin });
   if (deps.dashboard) await app.register(registerDashboardRoutes, { deps: deps.dashboard });
+  if (deps.bullBoard) await app.register(registerBullBoardRoutes, { deps: deps.bullBoard });
   return app;
 }
 

@@ -403,6 +403,7 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
         circuitState: (system) => breaker.state(system),
         recentAlerts: (limit) => createRecentAlerts(stateRedis, prefix).list(limit),
       },
+      bullBoard: { adminToken: config.ADMIN_TOKEN, viewerToken: config.VIEWER_TOKEN, queues: Object.values(queues) },
       collectMetrics: async () => {
         await collectQueueMetrics(queues, metrics);
         for (const system of systems) metrics.circuitState.set({ system }, CIRCUIT_STATE_VALUE[(await breaker.state(system)).state]);

@@ -121,10 +121,13 @@ function sendHtml(reply: FastifyReply, status: number, html: string): FastifyRep
     .send(html);
 }
 
-function sessionCookie(request: FastifyRequest, value: string, maxAge: number): string {
+/** The session goes to the dashboard and to Bull Board (admin only there), never to the rest of /admin. */
+const SESSION_PATHS = ['/dashboard', '/admin/queues'];
+
+function sessionCookie(request: FastifyRequest, value: string, maxAge: number): string[] {
   // Browsers drop Secure cookies over plain http (except on localhost); set it whenever we know it is https.
   const secure = request.protocol === 'https' ? '; Secure' : '';
-  return `${DASHBOARD_COOKIE}=${value}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure}`;
+  return SESSION_PATHS.map((path) => `${DASHBOARD_COOKIE}=${value}; Path=${path}; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure}`);
 }
 
 export async function registerDashboardRoutes(app: FastifyInstance, options: { deps: DashboardDeps }): Promise<void> {

@@ -1,0 +1,119 @@
+/**
+ * Bull Board at /admin/queues: BullMQ's own UI over the bridge's queues, for the admin only.
+ *
+ * Bull Board can retry, clean, promote, pause and add jobs (PUT/POST under its base path) and shows
+ * job payloads, so the viewer token gets 403 on every method, reads included. Two ways in:
+ * - `Authorization: Bearer <ADMIN_TOKEN>` (scripts, curl);
+ * - the dashboard's admin session cookie (a browser cannot send a bearer header), checked with the
+ *   dashboard's own `roleOfSession`; a change sent with it must also come from this host (Origin or
+ *   `Sec-Fetch-Site: same-origin`), like the dashboard's forms.
+ * Without ADMIN_TOKEN every path answers 404 `ADMIN_DISABLED`, as the admin API does.
+ *
+ * Its page loads scripts, styles, images and fonts from its own static path, so this scope sends a
+ * CSP allowing 'self' instead of the strict default. Routes are hidden from the OpenAPI document.
+ */
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import type { Queue } from 'bullmq';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { decideAdminAccess, type AdminAuthDecision, type AdminAuthOptions } from '../plugins/admin-auth.js';
+import { errorReply } from '../schemas/common.js';
+import { DASHBOARD_COOKIE, isSameOrigin, roleOfSession } from './dashboard.js';
+
+export const BULL_BOARD_PATH = '/admin/queues';
+
+export interface BullBoardDeps extends AdminAuthOptions {
+  queues: readonly Queue[];
+  /** Shown in the page's header. Default "ghl-bridge queues". */
+  title?: string;
+}
+
+/**
+ * The page's own scripts and styles only; inline styles are allowed because its loading screen
+ * and UI components set `style` attributes (no inline script is allowed). Fonts from Google are
+ * not loaded, the UI falls back to system fonts.
+ */
+export const BULL_BOARD_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "script-src-attr 'none'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const READ_METHODS = new Set(['GET', 'HEAD']);
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const index = part.indexOf('=');
+    if (index > 0 && part.slice(0, index).trim() === name) return part.slice(index + 1).trim();
+  }
+  return undefined;
+}
+
+/** Admin only, on every method; pure over the request's headers, so it is easy to test. */
+export function decideBullBoardAccess(options: AdminAuthOptions, method: string, headers: FastifyRequest['headers']): AdminAuthDecision {
+  if (!options.adminToken) return { outcome: 'disabled' };
+  const sessionRole = roleOfSession(options, readCookie(headers.cookie, DASHBOARD_COOKIE));
+  if (sessionRole === 'admin') {
+    // The cookie rides along on cross-site requests SameSite cannot stop (same site, other origin).
+    return READ_METHODS.has(method.toUpperCase()) || isSameOrigin(headers) ? { outcome: 'allowed', role: 'admin' } : { outcome: 'forbidden', role: 'admin' };
+  }
+  // Judged as a write whatever the method: the viewer token may not even read job payloads here.
+  const decision = decideAdminAccess(options, 'POST', headers.authorization);
+  if (decision.outcome === 'missing' && sessionRole === 'viewer') return { outcome: 'forbidden', role: 'viewer' };
+  return decision;
+}
+
+function deny(reply: FastifyReply, decision: Exclude<AdminAuthDecision, { outcome: 'allowed' }>): FastifyReply {
+  switch (decision.outcome) {
+    case 'disabled':
+      return reply.code(404).send(errorReply(404, 'ADMIN_DISABLED', 'the admin API is disabled: set ADMIN_TOKEN to enable it'));
+    case 'missing':
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="ghl-bridge admin"')
+        .send(errorReply(401, 'UNAUTHORIZED', 'send the admin token as `Authorization: Bearer <token>`, or sign in to /dashboard with it'));
+    case 'invalid':
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="ghl-bridge admin", error="invalid_token"')
+        .send(errorReply(401, 'UNAUTHORIZED', 'the bearer token is not valid'));
+    case 'forbidden':
+      return reply.code(403).send(
+        errorReply(403, 'FORBIDDEN', decision.role === 'viewer' ? 'Bull Board needs the admin token' : 'this change must be sent from the Bull Board page itself'),
+      );
+  }
+}
+
+/** Register with `app.register(registerBullBoardRoutes, { deps })`: its hooks stay in this scope. */
+export async function registerBullBoardRoutes(app: FastifyInstance, options: { deps: BullBoardDeps }): Promise<void> {
+  const { deps } = options;
+  const auth: AdminAuthOptions = { adminToken: deps.adminToken, viewerToken: deps.viewerToken };
+
+  app.addHook('onRequest', async (request, reply) => {
+    // Set before any answer, so the root security-headers hook keeps it instead of the strict default.
+    reply.header('content-security-policy', BULL_BOARD_CSP);
+    reply.header('cache-control', 'no-store');
+    const decision = decideBullBoardAccess(auth, request.method, request.headers);
+    if (decision.outcome === 'allowed') return undefined;
+    return deny(reply, decision);
+  });
+
+  const serverAdapter = new FastifyAdapter();
+  serverAdapter.setBasePath(BULL_BOARD_PATH);
+  createBullBoard({
+    queues: deps.queues.map((queue) => new BullMQAdapter(queue)),
+    serverAdapter,
+    options: { uiConfig: { boardTitle: deps.title ?? 'ghl-bridge queues' } },
+  });
+  await app.register(serverAdapter.registerPlugin(), { prefix: BULL_BOARD_PATH });
+}
