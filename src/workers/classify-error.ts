@@ -20,6 +20,8 @@ const PERMANENT_CODES = new Set([
   'GHL_LOCATION_NOT_SERVED',
   'GHL_INVALID_ID',
   'GHL_INVALID_REQUEST',
+  // A location whose refresh token GHL refused: nothing works until someone reconnects it.
+  'GHL_RECONNECT_REQUIRED',
   'TRUSTPILOT_PRIVATE_NOT_CONFIGURED',
   'TRUSTPILOT_INVALID_ID',
   'TRUSTPILOT_INVALID_REQUEST',

@@ -6,6 +6,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { registerControlRoutes, type ControlDeps } from './control-routes.js';
 import { GhlHttpError } from './errors.js';
 import type { Mutations } from './mutations.js';
+import type { OAuthServer } from './oauth.js';
 import { registerRequestPipeline, type PipelineDeps } from './request-pipeline.js';
 import { registerContactSearchRoutes } from './routes-contact-search.js';
 import { registerContactRoutes } from './routes-contacts.js';
@@ -19,6 +20,7 @@ export interface SimulatorAppDeps {
   mutations: Mutations;
   pipeline: PipelineDeps;
   control: ControlDeps;
+  oauth?: OAuthServer;
   baseUrl(): string;
 }
 
@@ -88,5 +90,6 @@ export function buildSimulatorApp(deps: SimulatorAppDeps): FastifyInstance {
   registerTaskNoteRoutes(app, { store: deps.store, mutations: deps.mutations });
   registerCustomFieldRoutes(app, { store: deps.store });
   registerControlRoutes(app, deps.control);
+  deps.oauth?.register(app);
   return app;
 }

@@ -37,6 +37,13 @@ export const CONTROL_PREFIX = '/__sandbox';
 const callOf = new WeakMap<FastifyRequest, RecordedCall>();
 const locationOfRequest = new WeakMap<FastifyRequest, string>();
 
+/** The OAuth endpoints (oauth.ts) check their own credentials: no API token, no rate limit, no faults. */
+export const OAUTH_PREFIX = '/oauth/';
+
+function isOAuthRequest(request: FastifyRequest): boolean {
+  return request.url.startsWith(OAUTH_PREFIX);
+}
+
 export function isControlRequest(request: FastifyRequest): boolean {
   const path = request.url.split('?')[0] ?? '';
   return path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`);
@@ -103,7 +110,7 @@ const lostResponses = new WeakSet<object>();
 
 export function registerRequestPipeline(app: FastifyInstance, deps: PipelineDeps): void {
   app.addHook('onRequest', async (request, reply) => {
-    if (isControlRequest(request)) return;
+    if (isControlRequest(request) || isOAuthRequest(request)) return;
     const path = request.url.split('?')[0] ?? request.url;
     const call: RecordedCall = { at: Date.now(), method: request.method, path, query: flatQuery(request.url), body: undefined, status: 0 };
     deps.calls.push(call);

@@ -11,6 +11,7 @@ import { ghlErrors } from './errors.js';
 import { createFaultRegistry, type FaultRule } from '../shared/faults.js';
 import type { Contact } from './model.js';
 import { createMutations } from './mutations.js';
+import { createOAuthServer, type AuthorizationGrant, type OAuthCallCounts, type OAuthClient } from './oauth.js';
 import { createRateLimiter } from './rate-limit.js';
 import type { RecordedCall } from './request-pipeline.js';
 import { createWebhookSigner, type SigningKeyPems, type WebhookSignatureMode } from './signing.js';
@@ -22,6 +23,7 @@ export type { Fault, FaultRule } from '../shared/faults.js';
 export type { RecordedCall } from './request-pipeline.js';
 export type { WebhookDelivery } from './webhook-emitter.js';
 export type { GhlStore } from './store.js';
+export type { AuthorizationGrant, OAuthCallCounts, OAuthClient } from './oauth.js';
 
 /** A sub-account (location) and its private integration token. */
 export interface GhlSimulatorLocation {
@@ -40,6 +42,10 @@ export interface GhlSimulatorOptions {
   webhookRetry?: { attempts: number; baseDelayMs: number };
   appId?: string;
   signingKeys?: SigningKeyPems;
+  /** Marketplace apps accepted by POST /oauth/token. */
+  oauthClients?: OAuthClient[];
+  /** `expires_in` of issued OAuth access tokens. Default 86399 (SPEC). */
+  oauthAccessTokenTtlSeconds?: number;
   /** Fastify's logger; off unless asked for. */
   logger?: boolean;
 }
@@ -60,6 +66,12 @@ export interface GhlSimulator {
   userDeleteTask(locationId: string, contactId: string, taskId: string): void;
   addLocation(location: GhlSimulatorLocation): void;
   revokeToken(token: string): void;
+  /** An install's authorization code, as GHL's redirect would hand it to the app's callback. */
+  issueAuthorizationCode(grant: AuthorizationGrant): string;
+  /** Spends a refresh token, as if another client had used it (or the app was uninstalled). */
+  revokeRefreshToken(refreshToken: string): void;
+  /** Live counts of token-endpoint calls per grant. */
+  readonly oauthCalls: OAuthCallCounts;
   /** Most calls (admitted or refused) any rate-limit window saw for the location: ≤ max means the client behaved. */
   maxCallsInAnyWindow(locationId: string): number;
   idle(): Promise<void>;
@@ -93,6 +105,12 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
     tokens.add(location.token, location.id);
   };
   for (const location of options.locations ?? [DEFAULT_SIMULATOR_LOCATION]) addLocation(location);
+  const oauth = createOAuthServer({
+    clients: options.oauthClients ?? [],
+    tokens,
+    accessTokenTtlSeconds: options.oauthAccessTokenTtlSeconds ?? 86_399,
+    ensureLocation: (locationId) => store.addLocation(locationId),
+  });
 
   // The user* methods act inside one location: a contact of another location is "not found" there.
   const contactIn = (locationId: string, contactId: string): Contact => {
@@ -128,6 +146,7 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
       setWebhookUrl: (url) => emitter.setUrl(url),
       ...user,
     },
+    oauth,
     baseUrl: () => baseUrl,
   });
 
@@ -164,6 +183,9 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
     },
     addLocation,
     revokeToken: (token) => tokens.revoke(token),
+    issueAuthorizationCode: (grant) => oauth.issueAuthorizationCode(grant),
+    revokeRefreshToken: (refreshToken) => oauth.revokeRefreshToken(refreshToken),
+    oauthCalls: oauth.counts,
     maxCallsInAnyWindow: (locationId) => limiter.maxCallsInAnyWindow(locationId),
     idle: () => emitter.idle(),
     close() {

@@ -1,0 +1,207 @@
+/**
+ * Marketplace-app OAuth (NOTES §4, apps/oauth.json): `POST /oauth/token` (form-encoded; authorization_code
+ * and refresh_token grants) and `POST /oauth/locationToken` (Company token → Location token, no refresh
+ * token in the v2 SPEC). Refresh tokens are single-use: each refresh returns a new pair and spends the old one.
+ *
+ * Refusals: bad client or unknown code → 401 `{"error":"UnAuthorized!","error_description":…}` (measured, §7).
+ * A spent, revoked or unknown refresh token → 400 `{"error":"invalid_grant",…}`: GHL's real wording is not
+ * documented (§4 UNCONFIRMED; staff said a failed refresh answers 400), so we chose RFC 6749's.
+ */
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { checkVersion, type TokenRegistry } from './auth.js';
+import { GhlHttpError } from './errors.js';
+import { newGhlId } from './ids.js';
+
+export interface OAuthClient {
+  clientId: string;
+  clientSecret: string;
+}
+
+export type OAuthUserType = 'Location' | 'Company';
+
+export interface AuthorizationGrant {
+  userType: OAuthUserType;
+  /** Required for a Location install. */
+  locationId?: string;
+  companyId?: string;
+  /** Company installs: the locations the install names (`approvedLocations`); omit to answer without it. */
+  approvedLocations?: string[];
+}
+
+/** Token-endpoint calls per grant, refused ones included. */
+export interface OAuthCallCounts {
+  authorization_code: number;
+  refresh_token: number;
+  locationToken: number;
+}
+
+export interface OAuthServer {
+  readonly counts: OAuthCallCounts;
+  issueAuthorizationCode(grant: AuthorizationGrant): string;
+  revokeRefreshToken(refreshToken: string): void;
+  register(app: FastifyInstance): void;
+}
+
+export interface OAuthServerDeps {
+  clients: OAuthClient[];
+  /** API tokens: issued Location access tokens are added here so API calls accept them. */
+  tokens: TokenRegistry;
+  accessTokenTtlSeconds: number;
+  /** A location an install names must exist in the simulator's store. */
+  ensureLocation(locationId: string): void;
+}
+
+const SCOPE = 'contacts.readonly contacts.write locations/customFields.readonly locations/customFields.write';
+const COMPANY_SCOPE = `${SCOPE} oauth.readonly oauth.write`;
+
+const TokenFormSchema = z.looseObject({
+  client_id: z.string().optional(),
+  client_secret: z.string().optional(),
+  grant_type: z.string().optional(),
+  code: z.string().optional(),
+  refresh_token: z.string().optional(),
+  user_type: z.string().optional(),
+  redirect_uri: z.string().optional(),
+});
+
+const LocationTokenFormSchema = z.looseObject({ companyId: z.string().optional(), locationId: z.string().optional() });
+
+interface Install {
+  userType: OAuthUserType;
+  companyId: string;
+  locationId?: string;
+  approvedLocations?: string[];
+  userId: string;
+}
+
+const unauthorized = (description: string) =>
+  new GhlHttpError(401, { error: 'UnAuthorized!', error_description: description });
+const invalidGrant = (description: string) => new GhlHttpError(400, { error: 'invalid_grant', error_description: description });
+const invalidRequest = (description: string) =>
+  new GhlHttpError(400, { error: 'invalid_request', error_description: description });
+
+const secret = (kind: string) => `${kind}-${randomBytes(24).toString('base64url')}`;
+
+export function createOAuthServer(deps: OAuthServerDeps): OAuthServer {
+  const codes = new Map<string, Install>();
+  const refreshTokens = new Map<string, { install: Install; spent: boolean }>();
+  const companyTokens = new Map<string, Install>();
+  const counts: OAuthCallCounts = { authorization_code: 0, refresh_token: 0, locationToken: 0 };
+
+  function issueTokens(install: Install): Record<string, unknown> {
+    const accessToken = secret('sim-at');
+    const refreshToken = secret('sim-rt');
+    refreshTokens.set(refreshToken, { install, spent: false });
+    if (install.userType === 'Location' && install.locationId !== undefined) deps.tokens.add(accessToken, install.locationId);
+    else companyTokens.set(accessToken, install);
+    return {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: deps.accessTokenTtlSeconds,
+      refresh_token: refreshToken,
+      scope: install.userType === 'Company' ? COMPANY_SCOPE : SCOPE,
+      userType: install.userType,
+      ...(install.locationId === undefined ? {} : { locationId: install.locationId }),
+      companyId: install.companyId,
+      ...(install.approvedLocations === undefined ? {} : { approvedLocations: install.approvedLocations }),
+      userId: install.userId,
+      planId: 'plan_sandbox',
+      isBulkInstallation: false,
+    };
+  }
+
+  function checkClient(form: z.infer<typeof TokenFormSchema>): void {
+    const known = deps.clients.some((c) => c.clientId === form.client_id && c.clientSecret === form.client_secret);
+    if (!known) throw unauthorized('Invalid client credentials');
+  }
+
+  return {
+    counts,
+    issueAuthorizationCode(grant) {
+      if (grant.userType === 'Location' && grant.locationId === undefined) {
+        throw new Error('a Location authorization code needs a locationId');
+      }
+      if (grant.locationId !== undefined) deps.ensureLocation(grant.locationId);
+      for (const id of grant.approvedLocations ?? []) deps.ensureLocation(id);
+      const code = secret('sim-code');
+      codes.set(code, {
+        userType: grant.userType,
+        companyId: grant.companyId ?? 'company_sandbox',
+        ...(grant.userType === 'Location' && grant.locationId !== undefined ? { locationId: grant.locationId } : {}),
+        ...(grant.approvedLocations === undefined ? {} : { approvedLocations: [...grant.approvedLocations] }),
+        userId: newGhlId(),
+      });
+      return code;
+    },
+    revokeRefreshToken(refreshToken) {
+      const entry = refreshTokens.get(refreshToken);
+      if (entry) entry.spent = true;
+    },
+    register(app) {
+      app.register(async (scope) => {
+        // The token endpoints are form-encoded (NOTES §4); only this scope parses forms.
+        scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+          const text = typeof body === 'string' ? body : body.toString('utf8');
+          done(null, Object.fromEntries(new URLSearchParams(text)));
+        });
+
+        scope.post('/oauth/token', async (request) => {
+          const parsed = TokenFormSchema.safeParse(request.body ?? {});
+          if (!parsed.success) throw invalidRequest('the token request must be a form of strings');
+          const form = parsed.data;
+          if (form.grant_type === 'authorization_code') {
+            counts.authorization_code += 1;
+            checkClient(form);
+            const install = form.code === undefined ? undefined : codes.get(form.code);
+            if (install === undefined) throw unauthorized('Authorization code not found');
+            codes.delete(form.code ?? '');
+            return issueTokens(install);
+          }
+          if (form.grant_type === 'refresh_token') {
+            counts.refresh_token += 1;
+            checkClient(form);
+            const entry = form.refresh_token === undefined ? undefined : refreshTokens.get(form.refresh_token);
+            if (entry === undefined || entry.spent) throw invalidGrant('Invalid grant: refresh token is invalid');
+            entry.spent = true;
+            return issueTokens(entry.install);
+          }
+          throw invalidRequest('grant_type must be authorization_code or refresh_token');
+        });
+
+        scope.post('/oauth/locationToken', async (request) => {
+          counts.locationToken += 1;
+          const versionHeader = request.headers.version;
+          const versionError = checkVersion(Array.isArray(versionHeader) ? versionHeader[0] : versionHeader);
+          if (versionError) throw versionError;
+          const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+          const install = bearer === undefined ? undefined : companyTokens.get(bearer);
+          if (install === undefined) {
+            throw new GhlHttpError(401, { statusCode: 401, message: 'Invalid token: access token is invalid', error: 'Unauthorized' });
+          }
+          const form = LocationTokenFormSchema.safeParse(request.body ?? {}).data ?? {};
+          if (form.companyId === undefined || form.locationId === undefined) {
+            throw new GhlHttpError(422, { statusCode: 422, message: ['companyId and locationId are required'], error: 'Unprocessable Entity' });
+          }
+          if (form.companyId !== install.companyId || !(install.approvedLocations ?? []).includes(form.locationId)) {
+            throw new GhlHttpError(403, { statusCode: 403, message: 'The token does not have access to this location.' });
+          }
+          const accessToken = secret('sim-lat');
+          deps.tokens.add(accessToken, form.locationId);
+          return {
+            access_token: accessToken,
+            token_type: 'Bearer',
+            expires_in: deps.accessTokenTtlSeconds,
+            scope: `${SCOPE} oauth.readonly oauth.write`,
+            locationId: form.locationId,
+            planId: 'plan_sandbox',
+            userId: install.userId,
+            appId: 'app_sandbox',
+            versionId: 'ver_sandbox',
+          };
+        });
+      });
+    },
+  };
+}
