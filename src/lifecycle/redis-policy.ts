@@ -87,20 +87,28 @@ const READY_TIMEOUT_MS = 10_000;
  * Start-up gate: waits for Redis (bounded), then refuses an eviction policy that can drop jobs and
  * logs the durability warnings. Throws RedisPolicyError (or a plain "not reachable" error) to stop.
  */
+/** Whether a connection becomes ready within `timeoutMs` (never throws). */
+export async function redisReadyWithin(redis: Pick<Redis, 'status' | 'once' | 'off'>, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return true;
+  let timer: NodeJS.Timeout | undefined;
+  let onReady: (() => void) | undefined;
+  try {
+    return await new Promise<boolean>((resolve) => {
+      onReady = () => resolve(true);
+      redis.once('ready', onReady);
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+  } finally {
+    clearTimeout(timer);
+    if (onReady) redis.off('ready', onReady);
+  }
+}
+
 /** Waits (bounded) until a connection is ready; a Redis that never answers stops start-up clearly. */
 export async function waitForRedis(redis: Pick<Redis, 'status' | 'once' | 'off'>): Promise<void> {
-  if (redis.status === 'ready') return;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      redis.off('ready', onReady);
-      reject(new Error(`Redis is not reachable after ${READY_TIMEOUT_MS / 1000} s: check REDIS_URL and that redis-server runs`));
-    }, READY_TIMEOUT_MS);
-    const onReady = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    redis.once('ready', onReady);
-  });
+  if (!(await redisReadyWithin(redis, READY_TIMEOUT_MS))) {
+    throw new Error(`Redis is not reachable after ${READY_TIMEOUT_MS / 1000} s: check REDIS_URL and that redis-server runs`);
+  }
 }
 
 export async function refuseUnsafeRedis(redis: RedisCommander & Pick<Redis, 'status' | 'once' | 'off'>, logger: { warn(object: object, message: string): void }): Promise<void> {

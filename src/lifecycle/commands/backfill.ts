@@ -27,6 +27,7 @@ import { createRateBudget } from '../../state/rate-budget.js';
 import { RateBudgetExceededError } from '../../state/rate-budget-types.js';
 import { scheduleContactSync } from '../container.js';
 import { safeRedisUrl, type CommandIo } from './replay.js';
+import { redisReadyWithin } from '../redis-policy.js';
 
 export const BACKFILL_USAGE = 'usage: ghl-bridge backfill --location LOCATION_ID [--restart]';
 /** GET /contacts/ allows at most 100 a page. */
@@ -83,7 +84,7 @@ export async function runBackfill(args: string[], config: Config, logger: Logger
   let queue: Queue | undefined;
   let ghl: GhlClient | undefined;
   try {
-    if (!(await whenReady(redis, REDIS_READY_TIMEOUT_MS))) {
+    if (!(await redisReadyWithin(redis, REDIS_READY_TIMEOUT_MS))) {
       io.err(`ghl-bridge backfill: cannot reach Redis at ${safeRedisUrl(redisUrl)} within ${REDIS_READY_TIMEOUT_MS / 1000} s`);
       return 1;
     }
@@ -270,18 +271,3 @@ function describeFailure(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function whenReady(redis: Redis, timeoutMs: number): Promise<boolean> {
-  if (redis.status === 'ready') return true;
-  let timer: NodeJS.Timeout | undefined;
-  let onReady: (() => void) | undefined;
-  try {
-    return await new Promise<boolean>((resolve) => {
-      onReady = () => resolve(true);
-      redis.once('ready', onReady);
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-  } finally {
-    clearTimeout(timer);
-    if (onReady) redis.off('ready', onReady);
-  }
-}

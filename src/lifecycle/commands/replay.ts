@@ -5,12 +5,12 @@
  */
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Config } from '../../config/env.js';
 import type { Logger } from '../../observability/logger.js';
 import { QUEUE_NAMES, type QueueName } from '../../queue/catalog.js';
 import { createRedisConnection } from '../../queue/connections.js';
 import { createDeadLetters, type ReplayFilter, type ReplayTarget } from '../../queue/dead-letters.js';
+import { redisReadyWithin } from '../redis-policy.js';
 
 export interface CommandIo {
   out(line: string): void;
@@ -37,7 +37,7 @@ export async function runReplay(args: string[], config: Config, logger: Logger, 
   const redis = createRedisConnection(redisUrl, 'producer', logger);
   const queues: Queue[] = [];
   try {
-    if (!(await ready(redis, REDIS_READY_TIMEOUT_MS))) {
+    if (!(await redisReadyWithin(redis, REDIS_READY_TIMEOUT_MS))) {
       io.err(`ghl-bridge replay: cannot reach Redis at ${safeRedisUrl(redisUrl)} within ${REDIS_READY_TIMEOUT_MS / 1000} s`);
       return 1;
     }
@@ -79,22 +79,6 @@ export function parseReplayArgs(args: string[]): ReplayFilter {
   return { ...(ids.length > 0 ? { ids } : {}), ...(queue !== undefined ? { queue } : {}), ...(values.all ? { all: true } : {}) };
 }
 
-/** Waits for the connection to be usable; the producer role fails commands rather than queueing them. */
-async function ready(redis: Redis, timeoutMs: number): Promise<boolean> {
-  if (redis.status === 'ready') return true;
-  let timer: NodeJS.Timeout | undefined;
-  let onReady: (() => void) | undefined;
-  try {
-    return await new Promise<boolean>((resolve) => {
-      onReady = () => resolve(true);
-      redis.once('ready', onReady);
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-  } finally {
-    clearTimeout(timer);
-    if (onReady) redis.off('ready', onReady);
-  }
-}
 
 /** The URL without its password, for an error line. */
 export function safeRedisUrl(url: string): string {
