@@ -22,6 +22,7 @@ import { registerPublicRateLimit } from './plugins/public-rate-limit.js';
 import { registerSecurityHeaders } from './plugins/security-headers.js';
 import { errorReply } from './schemas/common.js';
 import { registerAdminRoutes, type AdminDeps } from './routes/admin.js';
+import { registerOAuthRoutes, type OAuthRouteDeps } from './routes/oauth.js';
 import { registerBullBoardRoutes, type BullBoardDeps } from './routes/bull-board.js';
 import { registerDashboardRoutes, type DashboardDeps } from './routes/dashboard.js';
 import { registerHealthRoutes, type ReadinessCheck } from './routes/health.js';
@@ -41,6 +42,8 @@ export interface AppDeps {
   trustpilotIngest?: TrustpilotIngestDeps;
   opinionStageIngest?: OpinionStageIngestDeps;
   admin?: AdminDeps;
+  /** Marketplace-app mode (GHL_CLIENT_ID set). */
+  oauth?: OAuthRouteDeps;
   /** The operator page at /dashboard (needs the admin routes for its retry button). */
   dashboard?: DashboardDeps;
   /** Bull Board at /admin/queues over these queues (admin token or the dashboard's admin session only). */
@@ -99,6 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       tags: [
         { name: 'webhooks', description: 'Inbound events' },
         { name: 'operations', description: 'Health, readiness and metrics' },
+        { name: 'oauth', description: 'Marketplace-app install (GHL_CLIENT_ID mode)' },
         { name: 'admin', description: 'Inspect and replay jobs, the mapping, dry-run plans (bearer token)' },
       ],
     },
@@ -113,6 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   if (deps.ghlIngest) await app.register(registerGhlWebhookRoutes, { deps: deps.ghlIngest, metrics: deps.metrics, logger: deps.logger });
   if (deps.trustpilotIngest) await registerTrustpilotWebhookRoute(app, { deps: deps.trustpilotIngest, metrics: deps.metrics });
   if (deps.opinionStageIngest) await app.register(registerOpinionStageWebhookRoute, { deps: deps.opinionStageIngest, metrics: deps.metrics });
+  if (deps.oauth) await app.register(registerOAuthRoutes, { deps: deps.oauth });
   if (deps.admin) await app.register(registerAdminRoutes, { deps: deps.admin });
   if (deps.dashboard) await app.register(registerDashboardRoutes, { deps: deps.dashboard });
   if (deps.bullBoard) await app.register(registerBullBoardRoutes, { deps: deps.bullBoard });

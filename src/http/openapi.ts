@@ -31,6 +31,7 @@ export async function buildOpenApiDocument(version: string): Promise<unknown> {
     trustpilotIngest: { producer, secret: undefined },
     opinionStageIngest: { producer, secret: undefined },
     admin: describeOnlyAdminDeps(),
+    oauth: { clientId: 'spec', clientSecret: 'spec', redirectUri: undefined, exchangeCode: async () => ({ locations: [] }), afterInstall: async () => undefined },
   });
   try {
     await app.ready();

@@ -6,7 +6,9 @@ import { Queue, Worker, type Job, type MinimalJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createGhlBudget } from '../clients/ghl/ghl-budget.js';
 import { createGhlClient, type GhlClient } from '../clients/ghl/ghl-client.js';
-import { createStaticTokenProvider } from '../clients/ghl/token-provider.js';
+import { GhlClientError } from '../clients/ghl/ghl-client-error.js';
+import { createOAuthTokenProvider } from '../clients/ghl/oauth-token-provider.js';
+import { createStaticTokenProvider, type GhlTokenProvider } from '../clients/ghl/token-provider.js';
 import { budgetFor } from '../clients/http/budgeted.js';
 import type { ResponseObserver } from '../clients/http/transport.js';
 import { createOpinionStageClient, type OpinionStageClient } from '../clients/opinionstage/opinionstage-client.js';
@@ -34,6 +36,7 @@ import { createPlannedWrites, type PlannedWrites } from '../state/planned-writes
 import { createRecentAlerts } from '../state/alert-throttle.js';
 import { createRateBudget } from '../state/rate-budget.js';
 import { CIRCUIT_STATE_VALUE, circuitGuard, circuitReadinessChecks, createCircuitBreaker } from '../state/circuit-breaker.js';
+import { createOAuthTokenStore } from '../state/oauth-token-store.js';
 import { createSeenWebhooks } from '../state/seen-webhooks.js';
 import { createRedisTokenStore } from '../state/trustpilot-token-store.js';
 import { createWriteLedger } from '../state/write-ledger.js';
@@ -53,6 +56,16 @@ import { createTrustpilotLookup } from '../workers/trustpilot-lookup.js';
 export type ProcessMode = 'web' | 'worker' | 'all';
 
 const HTTP_DRAIN_MS = 3_000;
+/** How long the list of served locations (private location + OAuth installs) is reused. */
+const SERVED_CACHE_MS = 5_000;
+
+/** Tokens for a location nobody installed. */
+const notServed: GhlTokenProvider = {
+  tokenFor: async (locationId) => {
+    throw new GhlClientError('GHL_LOCATION_NOT_SERVED', `location ${locationId} is not served: no private token for it and no app install`);
+  },
+  refresh: async () => undefined,
+};
 /** One alert per location and UTC day when this share of GHL's daily allowance is used. */
 const DAILY_BUDGET_ALERT_SHARE = 0.9;
 
@@ -195,18 +208,55 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
     metrics.upstreamCalls.inc({ system: info.system, status: String(info.status) });
     metrics.upstreamDuration.observe({ system: info.system }, info.durationMs / 1000);
   };
+  // Marketplace-app mode: each installed location has its own OAuth tokens (stored encrypted);
+  // the private-token location, when configured, keeps being served beside them.
+  const privateLocations = config.GHL_PRIVATE_TOKEN && config.GHL_LOCATION_ID ? [config.GHL_LOCATION_ID] : [];
+  const staticTokens = privateLocations.length > 0 ? createStaticTokenProvider(config.GHL_LOCATION_ID ?? '', config.GHL_PRIVATE_TOKEN ?? '') : undefined;
+  const oauthStore =
+    config.GHL_CLIENT_ID && config.GHL_CLIENT_SECRET ? createOAuthTokenStore({ redis: stateRedis, prefix, encryptionKeys: config.ENCRYPTION_KEY }) : undefined;
+  const oauth =
+    oauthStore && config.GHL_CLIENT_ID && config.GHL_CLIENT_SECRET
+      ? createOAuthTokenProvider({
+          store: oauthStore,
+          clientId: config.GHL_CLIENT_ID,
+          clientSecret: config.GHL_CLIENT_SECRET,
+          baseUrl: config.GHL_API_BASE_URL,
+          timeoutMs: config.UPSTREAM_TIMEOUT,
+          version: config.GHL_API_VERSION,
+          ...(config.GHL_OAUTH_REDIRECT_URI ? { redirectUri: config.GHL_OAUTH_REDIRECT_URI } : {}),
+          onReconnectNeeded: (locationId, reason) => {
+            logger.error({ locationId, reason }, 'location needs reconnecting');
+            void alerts.raise({ kind: 'oauth-reconnect', system: 'ghl', locationId, message: `reconnect location ${locationId}: GHL refused its refresh token (${reason})` });
+          },
+        })
+      : undefined;
+  if (oauth) closers.push({ name: 'ghl-oauth', close: () => oauth.close() });
+  const tokens: GhlTokenProvider = {
+    tokenFor: (locationId) => (staticTokens && privateLocations.includes(locationId) ? staticTokens : (oauth ?? notServed)).tokenFor(locationId),
+    refresh: (locationId, rejected) => (staticTokens && privateLocations.includes(locationId) ? staticTokens : (oauth ?? notServed)).refresh(locationId, rejected),
+  };
+  let servedCache = { at: 0, ids: privateLocations };
+  /** Private-token location plus the installed ones; read from Redis at most every few seconds. */
+  const servedLocations = async (): Promise<string[]> => {
+    if (!oauthStore || Date.now() - servedCache.at < SERVED_CACHE_MS) return servedCache.ids;
+    const installed = (await oauthStore.listLocations()).filter((id) => !id.startsWith('company:'));
+    servedCache = { at: Date.now(), ids: [...new Set([...privateLocations, ...installed])] };
+    return servedCache.ids;
+  };
+  const forgetServed = () => {
+    servedCache = { at: 0, ids: privateLocations };
+  };
   const ghl = createGhlClient({
     baseUrl: config.GHL_API_BASE_URL,
     version: config.GHL_API_VERSION,
     timeoutMs: config.UPSTREAM_TIMEOUT,
-    tokens: createStaticTokenProvider(config.GHL_LOCATION_ID ?? '', config.GHL_PRIVATE_TOKEN ?? ''),
+    tokens,
     // An open circuit sends nothing and spends no budget.
     budget: { ...ghlBudget, take: async (locationId: string) => { await breaker.check('ghl'); return ghlBudget.take(locationId); } },
     observe,
   });
   closers.push({ name: 'ghl-client', close: () => ghl.close() });
   const fieldIds = createCustomFieldIds(stateRedis, prefix, ghl);
-  const servedLocations = [config.GHL_LOCATION_ID].filter((id): id is string => id !== undefined);
 
   // Trustpilot: public lookups need the API key; reviews of us also need the business user.
   let trustpilot: TrustpilotClient | undefined;
@@ -284,6 +334,16 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
       metrics,
       logger,
       scheduleContactSync: schedule,
+      ...(oauthStore
+        ? {
+            onAppUninstall: async (locationId: string) => {
+              await oauthStore.delete(locationId);
+              forgetServed();
+              await scheduleReconcile(queues[QUEUE_NAMES.reconcile], await servedLocations(), config.RECONCILE_INTERVAL);
+              logger.info({ locationId }, 'app uninstalled, location no longer served');
+            },
+          }
+        : {}),
       ...(push ? { forward: async (event: PushEvent) => void (await pushQueue.add(event.type, event, { ...jobOptionsFor(QUEUE_NAMES.opinionStagePush, config.RETRY_HORIZON), jobId: jobIdFor('push', event.id) })) } : {}),
     });
     const sync = createContactSyncProcessor(syncDeps);
@@ -300,7 +360,7 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
         fieldIds,
         ledger,
         mapping,
-        locationId: async () => servedLocations[0],
+        locationId: async () => (await servedLocations())[0],
         apply: { planned, dryRun: config.DRY_RUN },
         metrics,
         logger,
@@ -325,7 +385,7 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
       );
     }
     // An interval of 0 removes the schedules.
-    await scheduleReconcile(queues[QUEUE_NAMES.reconcile], servedLocations, config.RECONCILE_INTERVAL);
+    await scheduleReconcile(queues[QUEUE_NAMES.reconcile], await servedLocations(), config.RECONCILE_INTERVAL);
     if (opinionStage && config.opinionStagePollMs > 0) {
       run(
         QUEUE_NAMES.opinionStagePoll,
@@ -339,7 +399,7 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
         lookup,
         ghl,
         owners: cache,
-        servedLocations: async () => servedLocations,
+        servedLocations,
         scheduleContactSync: schedule,
         metrics,
         logger,
@@ -355,7 +415,6 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
       ed25519PublicKeyPem: config.GHL_WEBHOOK_ED25519_PUBLIC_KEY,
       rsaPublicKeyPem: config.GHL_WEBHOOK_PUBLIC_KEY,
     });
-    const served = new Set(servedLocations);
     const systems = (['ghl', 'trustpilot', 'opinionstage', 'push', 'alert-webhook'] as const).filter((system) =>
       system === 'ghl' ? true : system === 'trustpilot' ? trustpilot !== undefined : system === 'opinionstage' ? opinionStage !== undefined : system === 'push' ? push !== undefined : alertClient !== undefined,
     );
@@ -376,9 +435,23 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
         verifier,
         producer,
         workflowSecret: config.GHL_WEBHOOK_SECRET,
-        isServedLocation: async (locationId) => served.has(locationId),
+        isServedLocation: async (locationId) => (await servedLocations()).includes(locationId),
       },
       trustpilotIngest: { producer, secret: config.TRUSTPILOT_WEBHOOK_SECRET },
+      ...(oauth && config.GHL_CLIENT_ID && config.GHL_CLIENT_SECRET
+        ? {
+            oauth: {
+              clientId: config.GHL_CLIENT_ID,
+              clientSecret: config.GHL_CLIENT_SECRET,
+              redirectUri: config.GHL_OAUTH_REDIRECT_URI,
+              exchangeCode: (code: string) => oauth.exchangeCode(code),
+              afterInstall: async () => {
+                forgetServed();
+                await scheduleReconcile(queues[QUEUE_NAMES.reconcile], await servedLocations(), config.RECONCILE_INTERVAL);
+              },
+            },
+          }
+        : {}),
       opinionStageIngest: { producer, secret: config.OPINIONSTAGE_WEBHOOK_SECRET },
       admin: {
         adminToken: config.ADMIN_TOKEN,
@@ -387,7 +460,7 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
         planned,
         queues,
         deadLetters,
-        isServedLocation: async (locationId) => served.has(locationId),
+        isServedLocation: async (locationId) => (await servedLocations()).includes(locationId),
         syncContact: (locationId, contactId, dryRun) => syncContact({ ...syncDeps, apply: { ...syncDeps.apply, dryRun: dryRun || config.DRY_RUN } }, locationId, contactId),
       },
       dashboard: {
@@ -397,7 +470,7 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
         deadLetters,
         planned,
         recentSyncs: (limit) => facts.recentSyncs(limit),
-        locations: servedLocations,
+        locations: await servedLocations(),
         budgetUsage: (locationId) => ghlBudget.usage(locationId),
         circuitSystems: systems,
         circuitState: (system) => breaker.state(system),

@@ -26,6 +26,8 @@ export interface GhlWebhookProcessorDeps {
   fingerprints: ContactFingerprints;
   fieldIds: Pick<CustomFieldIds, 'cached'>;
   mapping: Mapping;
+  /** Marketplace-app mode: an uninstalled location stops being served (its tokens are deleted). */
+  onAppUninstall?: (locationId: string) => Promise<void>;
   /** Present when OPINIONSTAGE_PUSH_URL is set: queues the change for forwarding. */
   forward?: (event: PushEvent) => Promise<void>;
   metrics: Metrics;
@@ -73,6 +75,10 @@ export function createGhlWebhookProcessor(deps: GhlWebhookProcessorDeps) {
     if ((event.type === 'TaskComplete' || event.type === 'TaskDelete') && event.locationId && event.entityId) {
       const ours = await deps.ledger.taskChanged(event.locationId, event.entityId, event.type === 'TaskComplete' ? 'completed' : 'deleted');
       return { routed: ours ? 'task-recorded' : 'recorded', type: event.type };
+    }
+    if (event.type === 'AppUninstall' && event.locationId && deps.onAppUninstall) {
+      await deps.onAppUninstall(event.locationId);
+      return { routed: 'recorded', type: event.type };
     }
     if (event.type.startsWith('Note') || event.type.startsWith('Task') || event.type.startsWith('App')) {
       deps.logger.debug({ eventType: event.type, locationId: event.locationId }, 'event recorded');

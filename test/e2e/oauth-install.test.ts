@@ -1,0 +1,106 @@
+/**
+ * Marketplace-app mode end to end: install through /oauth/install and /oauth/callback, the installed
+ * location served with its OAuth token beside the private-token location, and AppUninstall ending it.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { request } from 'undici';
+import { GHL_CHOOSE_LOCATION_URL, GHL_OAUTH_SCOPES } from '../../src/http/routes/oauth.js';
+import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
+import { startTestBridge, waitFor, type TestBridge } from '../helpers/bridge.js';
+import { createTestSigner, signedEvent } from '../helpers/ghl-signing.js';
+import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
+
+const PRIVATE_LOCATION = 'locPrivate00000000001';
+const PRIVATE_TOKEN = 'pit-private-oauth-test-01';
+const INSTALLED_LOCATION = 'locInstalled000000001';
+const CLIENT = { clientId: 'client-oauth-test', clientSecret: 'client-secret-oauth-test-0001' };
+const REDIRECT = 'https://bridge.example.com/oauth/callback';
+
+describe('marketplace-app install', () => {
+  let redis: RedisServerHandle;
+  let ghl: GhlSimulator;
+  let bridge: TestBridge;
+
+  before(async () => {
+    redis = await startRedisServer();
+    const signer = createTestSigner();
+    ghl = await startGhlSimulator({
+      locations: [{ id: PRIVATE_LOCATION, token: PRIVATE_TOKEN }],
+      oauthClients: [CLIENT],
+      signingKeys: { ed25519PrivateKeyPem: signer.ed25519PrivateKeyPem, rsaPrivateKeyPem: signer.rsaPrivateKeyPem },
+    });
+    bridge = await startTestBridge({
+      mode: 'all',
+      redisUrl: redis.url,
+      env: {
+        GHL_API_BASE_URL: ghl.url,
+        GHL_PRIVATE_TOKEN: PRIVATE_TOKEN,
+        GHL_LOCATION_ID: PRIVATE_LOCATION,
+        GHL_CLIENT_ID: CLIENT.clientId,
+        GHL_CLIENT_SECRET: CLIENT.clientSecret,
+        GHL_OAUTH_REDIRECT_URI: REDIRECT,
+        ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
+        GHL_WEBHOOK_ED25519_PUBLIC_KEY: ghl.publicKeys.ed25519,
+        GHL_WEBHOOK_PUBLIC_KEY: ghl.publicKeys.rsa,
+      },
+    });
+    ghl.setWebhookUrl(`${bridge.url}/webhooks/ghl`);
+  });
+
+  after(async () => {
+    await bridge.close();
+    await ghl.close();
+    await redis.close();
+  });
+
+  async function install(): Promise<Response> {
+    const start = await request(`${bridge.url}/oauth/install`);
+    await start.body.dump();
+    assert.equal(start.statusCode, 302);
+    const target = new URL(String(start.headers.location));
+    assert.equal(`${target.origin}${target.pathname}`, GHL_CHOOSE_LOCATION_URL);
+    assert.equal(target.searchParams.get('client_id'), CLIENT.clientId);
+    assert.equal(target.searchParams.get('redirect_uri'), REDIRECT);
+    assert.deepEqual(target.searchParams.get('scope')?.split(' '), GHL_OAUTH_SCOPES);
+    const state = target.searchParams.get('state') ?? '';
+    const code = ghl.issueAuthorizationCode({ userType: 'Location', locationId: INSTALLED_LOCATION });
+    return fetch(`${bridge.url}/oauth/callback?code=${encodeURIComponent(code)}&state=${encodeURIComponent(state)}`, { headers: { accept: 'application/json' } });
+  }
+
+  test('a callback without a state of ours is refused and stores nothing', async () => {
+    const code = ghl.issueAuthorizationCode({ userType: 'Location', locationId: INSTALLED_LOCATION });
+    const forged = await request(`${bridge.url}/oauth/callback?code=${code}&state=1.x.y`);
+    assert.equal(forged.statusCode, 400);
+    await forged.body.dump();
+    assert.equal(ghl.oauthCalls.authorization_code, 0, 'the code was never exchanged');
+  });
+
+  test('install, callback, then the installed location is served with its own token', async () => {
+    const answer = await install();
+    assert.equal(answer.status, 200);
+    assert.deepEqual(await answer.json(), { status: 'installed', locations: [INSTALLED_LOCATION] });
+    assert.equal(ghl.oauthCalls.authorization_code, 1);
+
+    const installed = ghl.userCreateContact(INSTALLED_LOCATION, { firstName: 'Oauth', email: 'oauth@example.com' });
+    const read = await waitFor(() => ghl.calls.find((call) => call.method === 'GET' && call.path === `/contacts/${installed.id}`), 15_000, 'the installed location contact read');
+    assert.equal(read.status, 200);
+    assert.equal(read.locationId, INSTALLED_LOCATION);
+
+    const mine = ghl.userCreateContact(PRIVATE_LOCATION, { firstName: 'Private', email: 'private@example.com' });
+    const privateRead = await waitFor(() => ghl.calls.find((call) => call.method === 'GET' && call.path === `/contacts/${mine.id}`), 15_000, 'the private location contact read');
+    assert.equal(privateRead.status, 200, 'the private-token location keeps working beside the install');
+  });
+
+  test('AppUninstall stops serving the location', async () => {
+    const uninstall = signedEvent('AppUninstall.location', { type: 'UNINSTALL', locationId: INSTALLED_LOCATION });
+    const answer = await request(`${bridge.url}/webhooks/ghl`, { method: 'POST', body: uninstall.body, headers: uninstall.headers });
+    assert.equal(((await answer.body.json()) as { status: string }).status, 'accepted');
+    await waitFor(async () => {
+      const later = signedEvent('ContactCreate', { locationId: INSTALLED_LOCATION });
+      const reply = await request(`${bridge.url}/webhooks/ghl`, { method: 'POST', body: later.body, headers: later.headers });
+      const body = (await reply.body.json()) as { status: string };
+      return body.status === 'ignored' ? true : undefined;
+    }, 20_000, 'events of the uninstalled location to be ignored');
+  });
+});
