@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { Redis } from 'ioredis';
+import { request } from 'undici';
 import { createGhlBudget, DEFAULT_GHL_BUDGET_MARGIN_MS, type GhlBudget } from '../../../src/clients/ghl/ghl-budget.js';
 import { createGhlClient, type GhlClient } from '../../../src/clients/ghl/ghl-client.js';
 import type { GhlTokenProvider } from '../../../src/clients/ghl/token-provider.js';
@@ -241,48 +242,69 @@ describe('GHL calls stay within the per-location limit across workers', { concur
 // Alone, after the runs above: the bridge, its workers and 300 signed webhooks share this process's
 // event loop with the simulator, and stalls there would blur the other runs' timing.
 describe('GHL calls through the real bridge stay within the limit', () => {
-  test('300 contact events, two containers (web+worker, worker) on one location', async (t) => {
-    // Private-token mode serves one location per bridge, so this proves one location; the two-location
-    // case is the client-level runs above.
-    const [location] = LOCATIONS;
-    assert.ok(location);
+  test('300 contact events over 2 locations (one private token, one OAuth install), two containers', async (t) => {
+    const [privateLocation, installedLocation] = LOCATIONS;
+    assert.ok(privateLocation && installedLocation);
+    const client = { clientId: 'client-rate-test', clientSecret: 'client-secret-rate-test-0001' };
     const limit = { max: 60, windowMs: 2_000 };
-    const events = 300;
-    const sim = await startGhlSimulator({ locations: [location], rateLimit: limit });
+    const eventsPerLocation = 150;
+    const sim = await startGhlSimulator({ locations: [privateLocation], rateLimit: limit, oauthClients: [client] });
     const bridges: TestBridge[] = [];
     try {
-      const env = { ...simulatorEnv(sim, location.id, location.token), GHL_RATE_LIMIT: `${limit.max}/${limit.windowMs / 1000}`, LOG_LEVEL: 'warn' };
+      const env = {
+        ...simulatorEnv(sim, privateLocation.id, privateLocation.token),
+        GHL_CLIENT_ID: client.clientId,
+        GHL_CLIENT_SECRET: client.clientSecret,
+        ENCRYPTION_KEY: Buffer.alloc(32, 4).toString('base64'),
+        GHL_RATE_LIMIT: `${limit.max}/${limit.windowMs / 1000}`,
+        LOG_LEVEL: 'warn',
+      };
       const web = await startTestBridge({ mode: 'all', redisUrl: redis.url, env });
       bridges.push(web);
       bridges.push(await startTestBridge({ mode: 'worker', redisUrl: redis.url, env: { ...env, REDIS_PREFIX: web.config.REDIS_PREFIX } }));
       sim.setWebhookUrl(`${web.url}/webhooks/ghl`);
 
+      // The second location is installed as a marketplace app.
+      const start = await request(`${web.url}/oauth/install`);
+      await start.body.dump();
+      const state = new URL(String(start.headers.location)).searchParams.get('state') ?? '';
+      const code = sim.issueAuthorizationCode({ userType: 'Location', locationId: installedLocation.id });
+      const installed = await request(`${web.url}/oauth/callback?code=${encodeURIComponent(code)}&state=${encodeURIComponent(state)}`, { headers: { accept: 'application/json' } });
+      assert.equal(installed.statusCode, 200);
+      await installed.body.dump();
+
       const started = performance.now();
-      const ids = Array.from({ length: events }, (_, i) => sim.userCreateContact(location.id, { firstName: `Event${i}`, email: `event${i}@example.com` }).id);
+      const ids = new Map<string, string[]>();
+      for (const location of [privateLocation, installedLocation]) {
+        ids.set(location.id, Array.from({ length: eventsPerLocation }, (_, i) => sim.userCreateContact(location.id, { firstName: `Event${i}`, email: `event${i}-${location.id}@example.com` }).id));
+      }
+      const events = eventsPerLocation * 2;
       const syncQueue = web.container.queues[QUEUE_NAMES.contactSync];
       await waitFor(
         async () => ((await syncQueue.getJobCounts('completed')).completed === events ? true : undefined),
-        25_000,
+        40_000,
         `${events} contact syncs to complete`,
       );
       const elapsedMs = performance.now() - started;
-
-      const apiCalls = sim.calls.filter((call) => call.locationId === location.id);
-      const maxSeen = sim.maxCallsInAnyWindow(location.id);
-      const refused = apiCalls.filter((call) => call.status === 429).length;
-      const boundMs = lowerBoundMs(apiCalls.length, limit.max, limit.windowMs);
       const waits = (await Promise.all(bridges.map(async (bridge) => (await bridge.container.metrics.rateLimitWaits.get()).values)))
         .flat()
         .filter((value) => value.labels.system === 'ghl')
         .reduce((sum, value) => sum + value.value, 0);
-      t.diagnostic(
-        `bridge ${location.id}: ${events} events, ${apiCalls.length} GHL calls, most in any ${limit.windowMs} ms window ${maxSeen} (max ${limit.max}), ` +
-          `${refused} 429s, ${waits} budget waits, elapsed ${Math.round(elapsedMs)} ms vs lower bound ${boundMs} ms`,
-      );
-      assert.ok(maxSeen <= limit.max, `the simulator saw ${maxSeen} calls in one window, over ${limit.max}`);
-      assert.equal(refused, 0, 'GHL never answered 429');
-      const read = new Set(apiCalls.filter((call) => call.method === 'GET' && call.status === 200).map((call) => call.path));
-      assert.ok(ids.every((id) => read.has(`/contacts/${id}`)), 'every contact was read');
+      let boundMs = 0;
+      for (const location of [privateLocation, installedLocation]) {
+        const apiCalls = sim.calls.filter((call) => call.locationId === location.id);
+        const maxSeen = sim.maxCallsInAnyWindow(location.id);
+        const refused = apiCalls.filter((call) => call.status === 429).length;
+        boundMs = Math.max(boundMs, lowerBoundMs(apiCalls.length, limit.max, limit.windowMs));
+        t.diagnostic(
+          `bridge ${location.id}: ${eventsPerLocation} events, ${apiCalls.length} GHL calls, most in any ${limit.windowMs} ms window ${maxSeen} (max ${limit.max}), ${refused} 429s`,
+        );
+        assert.ok(maxSeen <= limit.max, `${location.id}: the simulator saw ${maxSeen} calls in one window, over ${limit.max}`);
+        assert.equal(refused, 0, `${location.id}: GHL never answered 429`);
+        const read = new Set(apiCalls.filter((call) => call.method === 'GET' && call.status === 200).map((call) => call.path));
+        assert.ok((ids.get(location.id) ?? []).every((id) => read.has(`/contacts/${id}`)), `${location.id}: every contact was read`);
+      }
+      t.diagnostic(`bridge: ${events} events over 2 locations, ${waits} budget waits, elapsed ${Math.round(elapsedMs)} ms vs lower bound ${boundMs} ms (the locations run side by side)`);
       assert.ok(waits > 0, 'jobs waited for the budget (delayed, not failed)');
       assert.equal((await syncQueue.getJobCounts('failed')).failed, 0, 'no job failed');
       assert.ok(elapsedMs >= boundMs - 50, 'the limit was enforced');
