@@ -104,3 +104,45 @@ describe('marketplace-app install', () => {
     }, 20_000, 'events of the uninstalled location to be ignored');
   });
 });
+
+describe('a location whose refresh token GHL refuses', () => {
+  test('is marked for reconnection and raises one "reconnect location" alert', async () => {
+    const redis = await startRedisServer();
+    // Access tokens that live one second: every call refreshes first, so a refused refresh shows at once.
+    const ghl = await startGhlSimulator({ locations: [], oauthClients: [CLIENT], oauthAccessTokenTtlSeconds: 1 });
+    const bridge = await startTestBridge({
+      mode: 'all',
+      redisUrl: redis.url,
+      env: {
+        GHL_API_BASE_URL: ghl.url,
+        GHL_CLIENT_ID: CLIENT.clientId,
+        GHL_CLIENT_SECRET: CLIENT.clientSecret,
+        ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
+        GHL_WEBHOOK_ED25519_PUBLIC_KEY: ghl.publicKeys.ed25519,
+        GHL_WEBHOOK_PUBLIC_KEY: ghl.publicKeys.rsa,
+      },
+    });
+    try {
+      ghl.setWebhookUrl(`${bridge.url}/webhooks/ghl`);
+      const start = await request(`${bridge.url}/oauth/install`);
+      await start.body.dump();
+      const state = new URL(String(start.headers.location)).searchParams.get('state') ?? '';
+      const code = ghl.issueAuthorizationCode({ userType: 'Location', locationId: INSTALLED_LOCATION });
+      const installed = await request(`${bridge.url}/oauth/callback?code=${encodeURIComponent(code)}&state=${encodeURIComponent(state)}`, { headers: { accept: 'application/json' } });
+      assert.equal(installed.statusCode, 200);
+      await installed.body.dump();
+
+      ghl.revokeLocationRefreshTokens(INSTALLED_LOCATION);
+      ghl.userCreateContact(INSTALLED_LOCATION, { firstName: 'Revoked', email: 'revoked@example.com' });
+      const alert = await waitFor(() => bridge.logs.find((line) => line.includes('reconnect location')), 20_000, 'the reconnect alert');
+      assert.match(alert, new RegExp(`reconnect location ${INSTALLED_LOCATION}`));
+      assert.ok(bridge.logs.some((line) => line.includes('location needs reconnecting')));
+      const letters = await bridge.container.queues['dead-letter'].getJobs(['waiting']);
+      assert.ok(letters.some((job) => JSON.stringify(job.data).includes('GHL_RECONNECT_REQUIRED')), 'the job failed for good, not retried forever');
+    } finally {
+      await bridge.close();
+      await ghl.close();
+      await redis.close();
+    }
+  });
+});

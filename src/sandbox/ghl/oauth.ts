@@ -41,6 +41,8 @@ export interface OAuthServer {
   readonly counts: OAuthCallCounts;
   issueAuthorizationCode(grant: AuthorizationGrant): string;
   revokeRefreshToken(refreshToken: string): void;
+  /** Spends every refresh token of a location's install (as when GHL revokes an app's access). */
+  revokeLocationRefreshTokens(locationId: string): void;
   register(app: FastifyInstance): void;
 }
 
@@ -138,6 +140,9 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer {
     revokeRefreshToken(refreshToken) {
       const entry = refreshTokens.get(refreshToken);
       if (entry) entry.spent = true;
+    },
+    revokeLocationRefreshTokens(locationId) {
+      for (const entry of refreshTokens.values()) if (entry.install.locationId === locationId) entry.spent = true;
     },
     register(app) {
       app.register(async (scope) => {

@@ -70,6 +70,8 @@ export interface GhlSimulator {
   issueAuthorizationCode(grant: AuthorizationGrant): string;
   /** Spends a refresh token, as if another client had used it (or the app was uninstalled). */
   revokeRefreshToken(refreshToken: string): void;
+  /** Spends every refresh token of a location's install. */
+  revokeLocationRefreshTokens(locationId: string): void;
   /** Live counts of token-endpoint calls per grant. */
   readonly oauthCalls: OAuthCallCounts;
   /** Most calls (admitted or refused) any rate-limit window saw for the location: ≤ max means the client behaved. */
@@ -185,6 +187,7 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
     revokeToken: (token) => tokens.revoke(token),
     issueAuthorizationCode: (grant) => oauth.issueAuthorizationCode(grant),
     revokeRefreshToken: (refreshToken) => oauth.revokeRefreshToken(refreshToken),
+    revokeLocationRefreshTokens: (locationId) => oauth.revokeLocationRefreshTokens(locationId),
     oauthCalls: oauth.counts,
     maxCallsInAnyWindow: (locationId) => limiter.maxCallsInAnyWindow(locationId),
     idle: () => emitter.idle(),
