@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, type Config } from './config/env.js';
 import { runBackfill } from './lifecycle/commands/backfill.js';
 import { runDoctor } from './lifecycle/commands/doctor.js';
 import { runReplay } from './lifecycle/commands/replay.js';
+import { runRotateKeys } from './lifecycle/commands/rotate-keys.js';
 import { runSetupFields } from './lifecycle/commands/setup-fields.js';
 import { createContainer, type ProcessMode } from './lifecycle/container.js';
 import { connectSandbox, demoInstructions, startSandbox, startSimulators, type Sandbox } from './lifecycle/sandbox.js';
@@ -25,10 +26,11 @@ commands:
   doctor         check configuration, credentials, scopes, custom fields and connectivity, one line each
   replay         re-run dead-lettered jobs: --all | --id ID [--id ...] | --queue NAME
   backfill       queue a sync of every contact of a location: --location ID [--restart]
-  setup-fields   create the mapped custom fields that are missing: --location ID`;
+  setup-fields   create the mapped custom fields that are missing: --location ID
+  rotate-keys    re-encrypt stored OAuth tokens with the first ENCRYPTION_KEY`;
 
 /** One-shot commands: they run, print, close what they opened and return an exit code. */
-const TASK_COMMANDS = new Set(['replay', 'setup-fields', 'doctor', 'backfill']);
+const TASK_COMMANDS = new Set(['replay', 'setup-fields', 'doctor', 'backfill', 'rotate-keys']);
 
 function packageVersion(): string {
   try {
@@ -82,6 +84,8 @@ async function runTask(command: string, args: string[], config: Config): Promise
   switch (command) {
     case 'replay':
       return runReplay(args, config, logger, io);
+    case 'rotate-keys':
+      return runRotateKeys(config, logger, io);
     case 'doctor':
       return runDoctor(args, config, logger, { ...io, tty });
     case 'backfill':
