@@ -17,6 +17,10 @@ export interface SyncRecord {
   reason?: string;
   upstreamCalls: number;
   writes?: number;
+  /** What the run read, e.g. `ghl contact`, `trustpilot review`. */
+  read?: string[];
+  /** What it wrote, by kind, e.g. `set-fields`, `create-note`. */
+  wrote?: string[];
 }
 
 export interface ContactFacts {

@@ -89,7 +89,18 @@ export async function syncContact(deps: ContactSyncDeps, locationId: string, con
     const states = statesAfterEachWrite(snapshot, plan).map((state) => contactFingerprint(state, scope));
     await deps.fingerprints.remember(locationId, contactId, states.at(-1) ?? contactFingerprint(snapshot, scope), states.slice(0, -1));
   }
-  await deps.facts.recordSync({ locationId, contactId, at: started, durationMs: now() - started, outcome: 'synced', upstreamCalls: ghlCalls, writes: result.writes });
+  const read = ['ghl contact', ...(review !== undefined ? ['trustpilot review'] : []), ...(company !== undefined ? ['trustpilot company'] : [])];
+  await deps.facts.recordSync({
+    locationId,
+    contactId,
+    at: started,
+    durationMs: now() - started,
+    outcome: 'synced',
+    upstreamCalls: ghlCalls,
+    writes: result.writes,
+    read,
+    wrote: plan.writes.map((write) => write.kind),
+  });
   deps.logger.debug({ locationId, contactId, writes: result.writes, ghlCalls }, 'contact synced');
   return { outcome: 'synced', writes: result.writes, ghlCalls, ...(deps.apply.dryRun ? { plan: plan.writes } : {}) };
 }

@@ -169,7 +169,9 @@ describe('dashboard in chromium', { skip: missing ? `browser test skipped: ${mis
       assert.equal(await cell(page, 'queues', QUEUE_NAMES.contactSync, 3), '1', 'one failed contact-sync job');
       assert.equal(await cell(page, 'queues', QUEUE_NAMES.contactSync, 4), '1', 'one contact-sync job completed in the last minute');
       assert.equal(await cell(page, 'syncs', syncedId, 2), 'synced');
-      assert.ok(Number(await cell(page, 'syncs', syncedId, 4)) >= 1, 'the sync made API calls');
+      assert.match(await cell(page, 'syncs', syncedId, 4), /ghl contact/, 'what the sync read');
+      assert.match(await cell(page, 'syncs', syncedId, 5), /set-fields/, 'what the sync wrote');
+      assert.ok(Number(await cell(page, 'syncs', syncedId, 6)) >= 1, 'the sync made API calls');
       assert.equal(await cell(page, 'failures', failedJobId, 2), failingId, 'the failed job names its contact');
       assert.match(await cell(page, 'failures', failedJobId, 5), /404/);
       assert.equal(await page.locator('#planned tbody tr').filter({ hasText: SURVEY_REASON }).count() >= 1, true, "the plan's reason is shown");

@@ -95,12 +95,12 @@ function queuesSection(queues: QueueRow[]): string {
 
 function syncsSection(syncs: SyncRecord[]): string {
   const rows = syncs.map((sync) =>
-    row(sync.contactId, [sync.locationId, time(sync.at), sync.outcome, sync.reason ?? '', sync.upstreamCalls, sync.writes ?? 0, `${sync.durationMs} ms`]),
+    row(sync.contactId, [sync.locationId, time(sync.at), sync.outcome, sync.reason ?? '', (sync.read ?? []).join(', '), (sync.wrote ?? []).join(', '), sync.upstreamCalls, `${sync.durationMs} ms`]),
   );
   return section(
     'syncs',
     'Recent syncs',
-    table('syncs', 'Recent contact syncs, newest first: GHL calls made (reads and writes) and writes made', ['Contact', 'Location', 'At (UTC)', 'Outcome', 'Reason', 'API calls', 'Writes', 'Duration'], rows, 'No syncs yet'),
+    table('syncs', 'Recent contact syncs, newest first: what was read, what was written, GHL calls made', ['Contact', 'Location', 'At (UTC)', 'Outcome', 'Reason', 'Read', 'Wrote', 'API calls', 'Duration'], rows, 'No syncs yet'),
   );
 }
 
