@@ -1,8 +1,9 @@
 /**
- * `npm run bench` (CONTRACT.md "Commands"): dependencies and a redis-server binary (each benchmark
- * starts its own Redis on a free port), then every benchmark in bench/ with tsx, one after another,
- * each in its own process. A benchmark prints JSON lines (figures) and `# ` lines (for people);
- * the figures are collected into BENCHMARKS.md with the machine, the date and the command.
+ * `npm run bench` (CONTRACT.md "Commands"): dependencies, a redis-server binary (each benchmark
+ * starts its own Redis on a free port) and the build (the benchmarks run the service as `npm start`
+ * does: dist/ with the same node flags), then every benchmark in bench/ with tsx, one after
+ * another, each in its own process. A benchmark prints JSON lines (figures) and `# ` lines (for
+ * people); the figures are collected into BENCHMARKS.md with the machine, the date and the command.
  * `npm run bench -- ingest latency` runs a subset (BENCHMARKS.md is still rewritten with what ran).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { createInterface } from 'node:readline';
+import { ensureBuild } from './lib/ensure-build.mjs';
 import { ensureDeps } from './lib/ensure-deps.mjs';
 import { ensureRedisBinary } from './lib/ensure-redis.mjs';
 import { fail, log, warn } from './lib/log.mjs';
@@ -32,6 +34,8 @@ if (unknown.length > 0) fail(`no benchmark named ${unknown.join(', ')} (have: ${
 const selected = wanted.length === 0 ? BENCHMARKS : BENCHMARKS.filter((bench) => wanted.includes(bench.file));
 
 await ensureDeps(root);
+// The service runs as `npm start` runs it: built, with the same node flags.
+await ensureBuild(root);
 const redisServer = ensureRedisBinary();
 if (!redisServer) fail('the benchmarks need redis-server: install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_SERVER_BIN');
 

@@ -6,11 +6,13 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import process from 'node:process';
+import { ensureBuild } from './lib/ensure-build.mjs';
 import { ensureDeps } from './lib/ensure-deps.mjs';
 import { ensureRedis } from './lib/ensure-redis.mjs';
-import { fail, log } from './lib/log.mjs';
-import { listFiles, mtimeOf, projectRoot } from './lib/paths.mjs';
-import { exitCodeOf, npm } from './lib/run.mjs';
+import { log } from './lib/log.mjs';
+import { projectRoot } from './lib/paths.mjs';
+import { exitCodeOf } from './lib/run.mjs';
+import { serviceNodeFlags } from './lib/service-flags.mjs';
 
 const root = projectRoot;
 // npm and the terminal may both deliver one Ctrl-C; the service treats a second signal as "exit now".
@@ -21,12 +23,13 @@ const exitEarly = (signal) => process.exit(signal === 'SIGINT' ? 130 : 143);
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, exitEarly);
 
 await ensureDeps(root);
-await ensureBuild();
+await ensureBuild(root);
 const redis = await ensureRedis(root);
 
-log('starting the service: node dist/main.js all');
+const nodeFlags = serviceNodeFlags();
+log(`starting the service: node ${[...nodeFlags, 'dist/main.js', 'all'].join(' ')}`);
 // Own process group, so a terminal Ctrl-C reaches the service once, through us.
-const child = spawn(process.execPath, [join(root, 'dist', 'main.js'), 'all'], {
+const child = spawn(process.execPath, [...nodeFlags, join(root, 'dist', 'main.js'), 'all'], {
   cwd: root,
   env: { ...process.env, REDIS_URL: redis.url },
   stdio: ['ignore', 'inherit', 'inherit'],
@@ -58,14 +61,3 @@ if (redis.started) {
   await redis.stop();
 }
 process.exit(code);
-
-/** Builds when dist/main.js is missing or older than any file in src/ or a tsconfig. */
-async function ensureBuild() {
-  const builtAt = mtimeOf(join(root, 'dist', 'main.js'));
-  const inputs = [...listFiles(join(root, 'src')), join(root, 'tsconfig.json'), join(root, 'tsconfig.build.json')];
-  const newestInput = Math.max(0, ...inputs.map((file) => mtimeOf(file) ?? 0));
-  if (builtAt !== undefined && builtAt >= newestInput) return;
-  log(builtAt === undefined ? 'building (npm run build)' : 'sources changed: rebuilding (npm run build)');
-  const status = await npm(['run', 'build'], { cwd: root });
-  if (status !== 0) fail(`build failed (exit ${status})`, status);
-}

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
+import { serviceNodeFlags } from '../../scripts/lib/service-flags.mjs';
 import { freePort } from '../../test/helpers/redis-server.js';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -34,7 +35,9 @@ export interface StartOptions {
 export async function startChild(options: StartOptions): Promise<ChildServer> {
   const port = await freePort();
   const spawnedAt = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', 'tsx', options.script, ...(options.args ?? [])], {
+  // TypeScript through tsx (the bare baseline); the service itself as `npm start` runs it, built.
+  const loader = options.script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeFlags ?? []), ...loader, options.script, ...(options.args ?? [])], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env, PORT: String(port), HOST: '127.0.0.1' },
     // The bridge logs one line per request at info (production default): written, then dropped.
@@ -110,4 +113,14 @@ export function bridgeEnv(input: {
     RECONCILE_INTERVAL: '0',
     ...input.extra,
   };
+}
+
+/**
+ * Node flags for the service under test: those `npm start` uses, or BENCH_NODE_FLAGS to compare
+ * others (`BENCH_NODE_FLAGS=none` for V8's defaults).
+ */
+export function benchNodeFlags(): string[] {
+  const override = process.env.BENCH_NODE_FLAGS;
+  if (override === undefined || override === '') return serviceNodeFlags('');
+  return override === 'none' ? [] : override.split(' ').filter(Boolean);
 }

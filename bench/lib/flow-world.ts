@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
 import { startRedisServer, type RedisServerHandle } from '../../test/helpers/redis-server.js';
-import { PROJECT_ROOT, startChild, type ChildServer } from './bridge-process.js';
+import { benchNodeFlags, PROJECT_ROOT, startChild, type ChildServer } from './bridge-process.js';
 
 const LOCATION = { id: 'locBenchFlow000000001', token: 'pit-bench-flow-0001' };
 const TP_SECRET = 'tp-bench-flow-secret';
@@ -67,7 +67,7 @@ async function startOn(redis: RedisServerHandle): Promise<FlowWorld> {
   };
   // The mapped custom fields must exist for the sync to write them: `setup-fields`, as an operator would.
   // Not spawnSync: the simulator it talks to runs on this event loop.
-  const setup = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'setup-fields', '--location', LOCATION.id], {
+  const setup = spawn(process.execPath, ['dist/main.js', 'setup-fields', '--location', LOCATION.id], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -76,7 +76,7 @@ async function startOn(redis: RedisServerHandle): Promise<FlowWorld> {
   setup.stderr.on('data', (chunk: Buffer) => (setupErr += chunk.toString('utf8')));
   const code = await new Promise<number | null>((resolve) => setup.once('exit', resolve));
   if (code !== 0) throw new Error(`setup-fields failed (${code}): ${setupErr.slice(-2000)}`);
-  const bridge = await startChild({ script: 'src/main.ts', args: ['all'], env });
+  const bridge = await startChild({ script: 'dist/main.js', args: ['all'], env, nodeFlags: benchNodeFlags() });
   ghl.setWebhookUrl(`${bridge.url}/webhooks/ghl`);
   tp.setWebhookUrl(`${bridge.url}/webhooks/trustpilot?token=${TP_SECRET}`);
 

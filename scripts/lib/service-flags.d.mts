@@ -1,0 +1,2 @@
+export const SERVICE_NODE_FLAGS: string[];
+export function serviceNodeFlags(nodeOptions?: string): string[];
