@@ -17,6 +17,8 @@ const HIGH_LIMIT = { max: 1_000_000, windowMs: 10_000 };
 
 export interface FlowWorld {
   bridge: ChildServer;
+  /** The Redis the bridge uses (for command statistics). */
+  redisUrl: string;
   ghl: GhlSimulator;
   tp: TrustpilotSimulator;
   /** Creates a contact in GHL (the webhook goes out at once); returns its id and when. */
@@ -84,6 +86,7 @@ async function startOn(redis: RedisServerHandle): Promise<FlowWorld> {
   let scanned = 0;
   return {
     bridge,
+    redisUrl: redis.url,
     ghl,
     tp,
     createContact(index) {

@@ -3,6 +3,7 @@
  * attempt, record permanent and last-attempt failures in the dead-letter queue before failing.
  */
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { runAsJob } from '../clients/http/budget-wait.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { jobFailedAlert, type Alerts } from '../queue/alerts.js';
@@ -23,7 +24,7 @@ export function withFailurePolicy<R>(queueName: string, processor: Processor<R>,
   return async (job: Job, token?: string): Promise<R> => {
     const started = performance.now();
     try {
-      const result = await processor(job);
+      const result = await runAsJob(() => processor(job));
       deps.metrics.jobDuration.observe({ queue: queueName, outcome: 'completed' }, (performance.now() - started) / 1000);
       return result;
     } catch (error) {

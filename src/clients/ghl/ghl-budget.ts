@@ -7,6 +7,7 @@
  */
 import { correctGhlLimit, observeGhlHeaders } from '../../state/rate-budget.js';
 import { RateBudgetExceededError, type BudgetLimit, type RateBudget } from '../../state/rate-budget-types.js';
+import { takeSlot } from '../http/budget-wait.js';
 import type { CallBudget } from '../http/budgeted.js';
 import type { GhlCallBudget } from './ghl-client.js';
 import type { GhlRateLimitHeaders } from './rate-limit-headers.js';
@@ -81,7 +82,10 @@ export function createGhlBudget(options: GhlBudgetOptions): GhlBudget {
     if (dailyUsed !== undefined) reportDaily(locationId, dailyUsed);
   }
 
-  async function take(locationId: string): Promise<() => Promise<void>> {
+  /** One slot, waiting in place when a job run is refused midway (budget-wait.ts). */
+  const take = (locationId: string): Promise<() => Promise<void>> => takeSlot(() => takeOnce(locationId));
+
+  async function takeOnce(locationId: string): Promise<() => Promise<void>> {
     const limit = limitFor(locationId);
     const decision = await budget.take(keyOf(locationId), limit);
     if (decision.ok) {
