@@ -14,6 +14,7 @@ import { createContainer, type ProcessMode } from './lifecycle/container.js';
 import { connectSandbox, demoInstructions, startSandbox, startSimulators, type Sandbox } from './lifecycle/sandbox.js';
 import { loadMapping, MappingError } from './config/mapping.js';
 import { installShutdown } from './lifecycle/shutdown.js';
+import { isClusterProcess, runWebCluster } from './lifecycle/web-cluster.js';
 import { createLogger, type Logger } from './observability/logger.js';
 
 const USAGE = `usage: ghl-bridge <command>
@@ -105,13 +106,20 @@ async function runService(mode: ProcessMode, initial: Config, logger: Logger): P
     }
     sandbox = await startSandbox(config, loadMapping(config.MAPPING_FILE), logger);
     config = sandbox.config;
+  } else if (config.WEB_PROCESSES > 1 && mode !== 'worker' && !isClusterProcess()) {
+    return runWebCluster({ mode, processes: config.WEB_PROCESSES, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT, logger });
   }
   const container = await createContainer({ mode, config, logger, version: packageVersion() });
   const activeSandbox = sandbox;
-  installShutdown(logger, config.SHUTDOWN_TIMEOUT, async () => {
-    await container.close();
-    await activeSandbox?.close();
-  });
+  installShutdown(
+    logger,
+    config.SHUTDOWN_TIMEOUT,
+    async () => {
+      await container.close();
+      await activeSandbox?.close();
+    },
+    { ignoreSigint: isClusterProcess() },
+  );
   if (container.app) {
     const address = await container.app.listen({ host: config.HOST, port: config.PORT });
     const bridgeUrl = localUrl(address);

@@ -16,7 +16,7 @@ export interface ChildServer {
   pid: number;
   /** From spawn until /health answered (module loading, Redis connections). */
   startupMs: number;
-  /** Resident set size in MB, from /proc (Linux). */
+  /** Resident set size in MB, from /proc (Linux), of the process and its children (WEB_PROCESSES > 1). */
   rssMb(): number;
   /** SIGTERM, wait for a clean exit (a CPU profile is written then). */
   stop(): Promise<void>;
@@ -70,7 +70,7 @@ export async function startChild(options: StartOptions): Promise<ChildServer> {
     url,
     pid,
     startupMs: performance.now() - spawnedAt,
-    rssMb: () => rssMbOf(pid),
+    rssMb: () => [pid, ...childPids(pid)].reduce((sum, each) => sum + rssMbOf(each), 0),
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
@@ -79,6 +79,15 @@ export async function startChild(options: StartOptions): Promise<ChildServer> {
       clearTimeout(timer);
     },
   };
+}
+
+/** Direct children (Linux): the processes a cluster primary forked. */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 export function rssMbOf(pid: number): number {

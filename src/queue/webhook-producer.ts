@@ -2,6 +2,13 @@
  * Durable ingest: look for a redelivery, store the job under a deterministic id, remember the
  * delivery, all within a deadline. A Redis that is down or slow makes `enqueue` reject with
  * QueueUnavailableError quickly, so the route can answer 429 (the status GHL redelivers on).
+ *
+ * Requests are micro-batched: those arriving within `maxWaitMs` (or `maxItems` of them) share one
+ * seen-lookup (MGET), one `addBulk` per queue and one pipeline of seen-marks, i.e. three Redis round
+ * trips per batch instead of three per webhook. Each caller is still answered only after its own job
+ * is stored; any failure in a batch fails every request in it, and no mark is written for a batch
+ * whose jobs were not all stored, so a redelivery is queued again (the deterministic job id keeps it
+ * one job) instead of being answered `duplicate` for a job that may not exist.
  */
 import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
@@ -38,20 +45,119 @@ export interface WebhookProducer {
   enqueue(request: IngestRequest): Promise<IngestResult>;
 }
 
+export interface ProducerBatching {
+  /** A batch is stored once it holds this many requests... */
+  maxItems: number;
+  /** ...or this long after its first request arrived (0: at the end of the current event-loop turn). */
+  maxWaitMs: number;
+}
+
+export const DEFAULT_PRODUCER_BATCHING: ProducerBatching = { maxItems: 100, maxWaitMs: 1 };
+
 /** BullMQ job ids may not contain `:`, and ids from outside must not be trusted as keys: hash them. */
 export function jobIdFor(kind: string, dedupeKey: string): string {
   return `${kind}-${createHash('sha256').update(dedupeKey).digest('hex').slice(0, 40)}`;
 }
 
-export function createWebhookProducer(options: { queues: Record<QueueName, Queue>; seen: SeenWebhooks; timeoutMs: number; retryHorizonMs?: number }): WebhookProducer {
-  async function enqueueOnce(request: IngestRequest): Promise<IngestResult> {
-    const seenAs = await options.seen.lookup(request.scope, request.dedupeKey);
-    if (seenAs !== undefined) return { status: 'duplicate', id: seenAs };
-    const jobId = jobIdFor(request.queue, `${request.scope}\n${request.dedupeKey}`);
-    const jobOptions = jobOptionsFor(request.queue, options.retryHorizonMs ?? DEFAULT_RETRY_HORIZON_MS);
-    await options.queues[request.queue].add(request.jobName, request.data, { ...jobOptions, jobId });
-    await options.seen.remember(request.scope, request.dedupeKey, jobId, request.ttlSeconds);
-    return { status: 'accepted', id: jobId };
+interface Pending {
+  request: IngestRequest;
+  resolve(result: IngestResult): void;
+  reject(error: Error): void;
+}
+
+export function createWebhookProducer(options: {
+  queues: Record<QueueName, Queue>;
+  seen: SeenWebhooks;
+  timeoutMs: number;
+  retryHorizonMs?: number;
+  batching?: ProducerBatching;
+}): WebhookProducer {
+  const { maxItems, maxWaitMs } = options.batching ?? DEFAULT_PRODUCER_BATCHING;
+  const retryHorizonMs = options.retryHorizonMs ?? DEFAULT_RETRY_HORIZON_MS;
+  let buffer: Pending[] = [];
+  let cancelFlush: (() => void) | undefined;
+
+  function flush(): void {
+    cancelFlush?.();
+    cancelFlush = undefined;
+    const batch = buffer;
+    buffer = [];
+    if (batch.length > 0) void storeBatch(batch);
+  }
+
+  async function storeBatch(batch: Pending[]): Promise<void> {
+    let results: IngestResult[];
+    try {
+      results = await storeAll(batch.map((pending) => pending.request));
+    } catch (error) {
+      const failure = new QueueUnavailableError(error instanceof Error ? error.message : 'unknown error');
+      for (const pending of batch) pending.reject(failure);
+      return;
+    }
+    batch.forEach((pending, index) => {
+      const result = results[index];
+      if (result) pending.resolve(result);
+      else pending.reject(new QueueUnavailableError('no result for the request'));
+    });
+  }
+
+  async function storeAll(requests: IngestRequest[]): Promise<IngestResult[]> {
+    const seenAs = await options.seen.lookupMany(requests.map((request) => ({ locationId: request.scope, dedupeKey: request.dedupeKey })));
+    const results: (IngestResult | undefined)[] = seenAs.map((id) => (id === undefined ? undefined : { status: 'duplicate', id }));
+    // Copies of one delivery within the batch: the first is stored, the others are its duplicates.
+    const firstOf = new Map<string, number>();
+    const copies: { index: number; first: number }[] = [];
+    const toStore = new Map<QueueName, { index: number; request: IngestRequest; jobId: string }[]>();
+    requests.forEach((request, index) => {
+      if (results[index] !== undefined) return;
+      const seenKey = `${request.scope}\n${request.dedupeKey}`;
+      const first = firstOf.get(seenKey);
+      if (first !== undefined) {
+        copies.push({ index, first });
+        return;
+      }
+      firstOf.set(seenKey, index);
+      const entries = toStore.get(request.queue) ?? [];
+      entries.push({ index, request, jobId: jobIdFor(request.queue, seenKey) });
+      toStore.set(request.queue, entries);
+    });
+    await Promise.all(
+      [...toStore].map(async ([queue, entries]) => {
+        const opts = jobOptionsFor(queue, retryHorizonMs);
+        // Rejects unless every job was stored; one that was is harmless to redo (same job id).
+        await options.queues[queue].addBulk(entries.map((entry) => ({ name: entry.request.jobName, data: entry.request.data, opts: { ...opts, jobId: entry.jobId } })));
+      }),
+    );
+    const stored = [...toStore.values()].flat();
+    await options.seen.rememberMany(
+      stored.map((entry) => ({ locationId: entry.request.scope, dedupeKey: entry.request.dedupeKey, jobId: entry.jobId, ttlSeconds: entry.request.ttlSeconds })),
+    );
+    for (const entry of stored) results[entry.index] = { status: 'accepted', id: entry.jobId };
+    for (const { index, first } of copies) {
+      const original = results[first];
+      if (original) results[index] = { status: 'duplicate', id: original.id };
+    }
+    return results.map((result) => {
+      if (result === undefined) throw new Error('a request of the batch was left unanswered');
+      return result;
+    });
+  }
+
+  function enqueueBatched(request: IngestRequest): Promise<IngestResult> {
+    return new Promise<IngestResult>((resolve, reject) => {
+      buffer.push({ request, resolve, reject });
+      if (buffer.length >= maxItems) flush();
+      else if (cancelFlush === undefined) cancelFlush = scheduleFlush();
+    });
+  }
+
+  function scheduleFlush(): () => void {
+    if (maxWaitMs > 0) {
+      const timeout = setTimeout(flush, maxWaitMs);
+      return () => clearTimeout(timeout);
+    }
+    const immediate = setImmediate(flush);
+    return () => clearImmediate(immediate);
   }
 
   return {
@@ -61,7 +167,7 @@ export function createWebhookProducer(options: { queues: Record<QueueName, Queue
         timer = setTimeout(() => reject(new QueueUnavailableError(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs);
       });
       try {
-        return await Promise.race([enqueueOnce(request), deadline]);
+        return await Promise.race([enqueueBatched(request), deadline]);
       } catch (error) {
         if (error instanceof QueueUnavailableError) throw error;
         throw new QueueUnavailableError(error instanceof Error ? error.message : 'unknown error');

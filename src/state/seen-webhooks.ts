@@ -6,10 +6,19 @@
 import type { Redis } from 'ioredis';
 import { stateKey } from './keys.js';
 
+export interface SeenDelivery {
+  locationId: string;
+  dedupeKey: string;
+}
+
 export interface SeenWebhooks {
   /** The job id a delivery with this key was queued as, if it was seen within the TTL. */
   lookup(locationId: string, dedupeKey: string): Promise<string | undefined>;
   remember(locationId: string, dedupeKey: string, jobId: string, ttlSeconds: number): Promise<void>;
+  /** `lookup` for many deliveries in one round trip, answers in the same order. */
+  lookupMany(deliveries: readonly SeenDelivery[]): Promise<(string | undefined)[]>;
+  /** `remember` for many deliveries in one round trip; rejects if any mark was not written. */
+  rememberMany(marks: readonly (SeenDelivery & { jobId: string; ttlSeconds: number })[]): Promise<void>;
 }
 
 export function createSeenWebhooks(redis: Redis, prefix: string): SeenWebhooks {
@@ -20,6 +29,17 @@ export function createSeenWebhooks(redis: Redis, prefix: string): SeenWebhooks {
     },
     async remember(locationId, dedupeKey, jobId, ttlSeconds) {
       await redis.set(key(locationId, dedupeKey), jobId, 'EX', ttlSeconds);
+    },
+    async lookupMany(deliveries) {
+      if (deliveries.length === 0) return [];
+      const values = await redis.mget(deliveries.map((delivery) => key(delivery.locationId, delivery.dedupeKey)));
+      return values.map((value) => value ?? undefined);
+    },
+    async rememberMany(marks) {
+      if (marks.length === 0) return;
+      const pipeline = redis.pipeline();
+      for (const mark of marks) pipeline.set(key(mark.locationId, mark.dedupeKey), mark.jobId, 'EX', mark.ttlSeconds);
+      for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
     },
   };
 }

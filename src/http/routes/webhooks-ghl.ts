@@ -8,7 +8,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
-import { GhlWebhookJobSchema, QUEUE_NAMES } from '../../queue/catalog.js';
+import { QUEUE_NAMES, type GhlWebhookJob } from '../../queue/catalog.js';
 import { QueueUnavailableError, type WebhookProducer } from '../../queue/webhook-producer.js';
 import { bodyHash } from '../../webhooks/body-hash.js';
 import { parseJsonBody } from '../json-body.js';
@@ -182,7 +182,8 @@ export async function registerGhlWebhookRoutes(
       const result = await deps.producer.enqueue({
         queue: QUEUE_NAMES.ghlWebhooks,
         jobName: type,
-        data: GhlWebhookJobSchema.parse({ source, receivedAt: now(), event }),
+        // Built from values validated above (the worker parses job data again when it reads it back).
+        data: { source, receivedAt: now(), event } satisfies GhlWebhookJob,
         scope: locationId,
         dedupeKey,
         ttlSeconds,

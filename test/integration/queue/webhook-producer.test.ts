@@ -1,0 +1,181 @@
+/**
+ * The micro-batching webhook producer against a real Redis: a batch stores each delivery once
+ * (copies within a batch and redeliveries after it are `duplicate` with the stored job's id), flushes
+ * on size and on time, and a failure in the middle of a batch fails every request in it with
+ * QueueUnavailableError without leaving a seen-mark that would turn a redelivery into a false
+ * `duplicate`; the redelivery then stores each job once, under the same id.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { Queue, type JobsOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import { QUEUE_NAMES, type QueueName } from '../../../src/queue/catalog.js';
+import { createWebhookProducer, QueueUnavailableError, type IngestRequest, type IngestResult, type ProducerBatching } from '../../../src/queue/webhook-producer.js';
+import { createSeenWebhooks, type SeenWebhooks } from '../../../src/state/seen-webhooks.js';
+import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
+
+const LOCATION = 'locProducerTest000001';
+
+function queuesOn(connection: Redis, prefix: string): Record<QueueName, Queue> {
+  const make = (name: QueueName) => new Queue(name, { connection, prefix });
+  const names = QUEUE_NAMES;
+  return {
+    [names.ghlWebhooks]: make(names.ghlWebhooks),
+    [names.contactSync]: make(names.contactSync),
+    [names.trustpilotEvents]: make(names.trustpilotEvents),
+    [names.opinionStageResponses]: make(names.opinionStageResponses),
+    [names.opinionStagePoll]: make(names.opinionStagePoll),
+    [names.opinionStagePush]: make(names.opinionStagePush),
+    [names.reconcile]: make(names.reconcile),
+    [names.alerts]: make(names.alerts),
+    [names.deadLetter]: make(names.deadLetter),
+  };
+}
+
+describe('webhook producer (micro-batched)', () => {
+  let server: RedisServerHandle;
+  let redis: Redis;
+  let prefix: string;
+  let queues: Record<QueueName, Queue>;
+  /** Queues of earlier tests, closed before the next one and at the end. */
+  const opened: Queue[] = [];
+  let seen: SeenWebhooks;
+  /** Every addBulk call on the ghl-webhooks queue: how many jobs each batch stored. */
+  let bulkSizes: number[];
+
+  before(async () => {
+    server = await startRedisServer();
+    redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
+  });
+
+  after(async () => {
+    await Promise.all(opened.splice(0).map((queue) => queue.close()));
+    await redis.quit();
+    await server.close();
+  });
+
+  beforeEach(async () => {
+    await Promise.all(opened.splice(0).map((queue) => queue.close()));
+    prefix = `test-producer-${randomBytes(4).toString('hex')}`;
+    queues = queuesOn(redis, prefix);
+    opened.push(...Object.values(queues));
+    seen = createSeenWebhooks(redis, prefix);
+    bulkSizes = [];
+    const ghl = queues[QUEUE_NAMES.ghlWebhooks];
+    const addBulk = ghl.addBulk.bind(ghl);
+    ghl.addBulk = async (jobs) => {
+      bulkSizes.push(jobs.length);
+      return addBulk(jobs);
+    };
+  });
+
+  const delivery = (webhookId: string): IngestRequest => ({
+    queue: QUEUE_NAMES.ghlWebhooks,
+    jobName: 'ContactUpdate',
+    data: { source: 'marketplace', receivedAt: 1, event: { type: 'ContactUpdate', webhookId } },
+    scope: LOCATION,
+    dedupeKey: `id:${webhookId}`,
+    ttlSeconds: 60,
+  });
+
+  const producer = (batching: ProducerBatching = { maxItems: 100, maxWaitMs: 1 }, overrides: Partial<Record<QueueName, Queue>> = {}) =>
+    createWebhookProducer({ queues: { ...queues, ...overrides }, seen, timeoutMs: 2_000, batching });
+
+  async function storedJobs(): Promise<number> {
+    const counts = await queues[QUEUE_NAMES.ghlWebhooks].getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed');
+    return Object.values(counts).reduce((sum, count) => sum + count, 0);
+  }
+
+  test('one batch stores each delivery once; copies in the batch are duplicates of the stored job', async () => {
+    const ingest = producer();
+    const requests = [delivery('a'), delivery('b'), delivery('a'), delivery('c'), delivery('a')];
+    const results = await Promise.all(requests.map((request) => ingest.enqueue(request)));
+    assert.deepEqual(bulkSizes, [3], 'one addBulk for the batch, copies left out');
+    assert.deepEqual(
+      results.map((result) => result.status),
+      ['accepted', 'accepted', 'duplicate', 'accepted', 'duplicate'],
+    );
+    assert.equal(results[2]?.id, results[0]?.id);
+    assert.equal(results[4]?.id, results[0]?.id);
+    assert.equal(new Set(results.map((result) => result.id)).size, 3);
+    assert.equal(await storedJobs(), 3);
+    for (const result of results) assert.ok(await queues[QUEUE_NAMES.ghlWebhooks].getJob(result.id), `job ${result.id} is stored`);
+  });
+
+  test('a redelivery after the batch is a duplicate naming the first job', async () => {
+    const ingest = producer();
+    const first = await ingest.enqueue(delivery('again'));
+    const second = await ingest.enqueue(delivery('again'));
+    assert.deepEqual(second, { status: 'duplicate', id: first.id });
+    assert.equal(await storedJobs(), 1);
+  });
+
+  test('a batch is stored when it is full, and the rest after the wait', async () => {
+    const ingest = producer({ maxItems: 3, maxWaitMs: 5 });
+    const results = await Promise.all(Array.from({ length: 7 }, (_, index) => ingest.enqueue(delivery(`size-${index}`))));
+    assert.ok(results.every((result) => result.status === 'accepted'));
+    assert.deepEqual(bulkSizes, [3, 3, 1]);
+    assert.equal(await storedJobs(), 7);
+  });
+
+  test('with maxWaitMs 0 a batch is what arrived in the same event-loop turn', async () => {
+    const ingest = producer({ maxItems: 100, maxWaitMs: 0 });
+    const results = await Promise.all(Array.from({ length: 4 }, (_, index) => ingest.enqueue(delivery(`turn-${index}`))));
+    assert.ok(results.every((result) => result.status === 'accepted'));
+    assert.deepEqual(bulkSizes, [4]);
+  });
+
+  test('a failure mid-batch fails every request in it and marks none as seen; the redelivery stores each once', async () => {
+    // Redis goes away after the first job of the batch was written: half of the batch is in Redis.
+    const flaky = new Queue(QUEUE_NAMES.ghlWebhooks, { connection: redis, prefix });
+    flaky.addBulk = async (jobs: { name: string; data: unknown; opts?: JobsOptions }[]) => {
+      const [first] = jobs;
+      if (first) await queues[QUEUE_NAMES.ghlWebhooks].add(first.name, first.data, first.opts);
+      throw new Error('Connection is closed.');
+    };
+    try {
+      const failing = producer(undefined, { [QUEUE_NAMES.ghlWebhooks]: flaky });
+      const requests = ['x', 'y', 'z'].map((id) => delivery(id));
+      const outcomes = await Promise.allSettled(requests.map((request) => failing.enqueue(request)));
+      for (const outcome of outcomes) {
+        assert.equal(outcome.status, 'rejected');
+        assert.ok(outcome.reason instanceof QueueUnavailableError, 'answered with the 429 path');
+      }
+      assert.deepEqual(await seen.lookupMany(requests.map((request) => ({ locationId: request.scope, dedupeKey: request.dedupeKey }))), [undefined, undefined, undefined]);
+      assert.equal(await storedJobs(), 1, 'the half-stored job');
+
+      // GHL redelivers on 429: each is accepted once, the half-stored one under its existing id.
+      const redelivered: IngestResult[] = await Promise.all(requests.map((request) => producer().enqueue(request)));
+      assert.ok(redelivered.every((result) => result.status === 'accepted'));
+      assert.equal(await storedJobs(), 3);
+      assert.deepEqual(await seen.lookupMany(requests.map((request) => ({ locationId: request.scope, dedupeKey: request.dedupeKey }))), redelivered.map((result) => result.id));
+    } finally {
+      await flaky.close();
+    }
+  });
+
+  test('a failed seen-lookup fails the whole batch with QueueUnavailableError and stores nothing', async () => {
+    const broken: SeenWebhooks = { ...seen, lookupMany: async () => Promise.reject(new Error('READONLY You cannot write against a read only replica.')) };
+    const ingest = createWebhookProducer({ queues, seen: broken, timeoutMs: 2_000, batching: { maxItems: 10, maxWaitMs: 1 } });
+    const outcomes = await Promise.allSettled([delivery('l1'), delivery('l2')].map((request) => ingest.enqueue(request)));
+    assert.ok(outcomes.every((outcome) => outcome.status === 'rejected' && outcome.reason instanceof QueueUnavailableError));
+    assert.equal(await storedJobs(), 0);
+  });
+
+  test('a Redis that does not answer fails the batch by the deadline', async () => {
+    const frozen = new Redis(server.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 5_000 });
+    await new Promise<void>((resolve) => frozen.once('ready', () => resolve()));
+    const frozenQueues = queuesOn(frozen, prefix);
+    const ingest = createWebhookProducer({ queues: frozenQueues, seen: createSeenWebhooks(frozen, prefix), timeoutMs: 300 });
+    server.freeze();
+    try {
+      const outcomes = await Promise.allSettled([delivery('f1'), delivery('f2'), delivery('f3')].map((request) => ingest.enqueue(request)));
+      for (const outcome of outcomes) assert.ok(outcome.status === 'rejected' && outcome.reason instanceof QueueUnavailableError);
+    } finally {
+      server.thaw();
+      await Promise.all(Object.values(frozenQueues).map((queue) => queue.close()));
+      await frozen.quit();
+    }
+  });
+});
