@@ -12,12 +12,14 @@ import { QUEUE_NAMES } from '../src/queue/catalog.js';
 import { startGhlSimulator } from '../src/sandbox/ghl/simulator.js';
 import { createTestSigner } from '../test/helpers/ghl-signing.js';
 import { startRedisServer } from '../test/helpers/redis-server.js';
-import { bridgeEnv, PROJECT_ROOT, startChild, type ChildServer } from './lib/bridge-process.js';
+import { benchNodeFlags, bridgeEnv, PROJECT_ROOT, startChild, type ChildServer } from './lib/bridge-process.js';
 import { summariseProfile, profileMarkdown } from './lib/cpu-profile.js';
 import { signedContactEvents } from './lib/events.js';
 import { runLoad, type LoadResult, type PreparedRequest } from './lib/load.js';
 import { detail, emit, log, marginOf } from './lib/report.js';
 
+/** The service as `npm start` runs it: built, with its node flags (the bare baseline runs through tsx). */
+const SERVICE = 'dist/main.js';
 const BENCH = 'ingest';
 const CONNECTIONS = 50;
 const DURATION_MS = Number(process.env.BENCH_INGEST_SECONDS ?? 8) * 1000;
@@ -87,7 +89,7 @@ async function bridgeRun(name: 'ed25519' | 'rsa', requests: PreparedRequest[], b
   const setup = processes === 1 ? 'bridge web, 1 process' : `bridge web, WEB_PROCESSES=${processes}`;
   const label = `${name}, ${processes === 1 ? '1 process' : `${processes} processes`}`;
   const prefix = `bench-ingest-${name}-${processes}`;
-  const web = await startChild({ script: 'src/main.ts', args: ['web'], env: envFor(prefix, { WEB_PROCESSES: String(processes) }) });
+  const web = await startChild({ script: SERVICE, args: ['web'], env: envFor(prefix, { WEB_PROCESSES: String(processes) }), nodeFlags: benchNodeFlags() });
   let peakWebRss = 0;
   const result = await against(web, requests, true, () => (peakWebRss = Math.max(peakWebRss, web.rssMb()))).finally(() => web.stop());
   log(BENCH, `${name} ${setup}: ${describe(result)}, peak RSS ${peakWebRss.toFixed(0)} MB`);
@@ -144,7 +146,7 @@ try {
 }
 
 async function profile(profileDir: string, edRequests: PreparedRequest[]): Promise<void> {
-  const profiled = await startChild({ script: 'src/main.ts', args: ['web'], env: envFor('bench-ingest-prof'), nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
+  const profiled = await startChild({ script: SERVICE, args: ['web'], env: envFor('bench-ingest-prof'), nodeFlags: [...benchNodeFlags(), '--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
   const result = await against(profiled, edRequests, false).finally(() => profiled.stop());
   log(BENCH, `profiled bridge web: ${describe(result)}`);
   // The main thread's profile (tsx's loader thread writes a second, mostly idle one): the largest file.
@@ -155,7 +157,7 @@ async function profile(profileDir: string, edRequests: PreparedRequest[]): Promi
 }
 
 async function allUnderLoad(edRequests: PreparedRequest[]): Promise<void> {
-  const all = await startChild({ script: 'src/main.ts', args: ['all'], env: envFor('bench-ingest-all') });
+  const all = await startChild({ script: SERVICE, args: ['all'], env: envFor('bench-ingest-all'), nodeFlags: benchNodeFlags() });
   let peakAllRss = 0;
   const allResult = await against(all, edRequests, false, () => (peakAllRss = Math.max(peakAllRss, all.rssMb()))).finally(() => all.stop());
   log(BENCH, `ed25519 bridge all: ${describe(allResult)}, peak RSS ${peakAllRss.toFixed(0)} MB`);

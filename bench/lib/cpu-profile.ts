@@ -78,7 +78,7 @@ function areaOf(url: string, name: string): string {
   if (name === '(idle)' || name === '(program)' || name === '(garbage collector)') return name;
   const packageMatch = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (packageMatch?.[1]) return packageMatch[1];
-  if (url.includes('/src/')) return 'bridge src/';
+  if (url.includes('/src/') || url.includes('/dist/')) return 'bridge (src/, built to dist/)';
   if (url.startsWith('node:') || url === '') return 'node internals / native';
   return 'other';
 }
