@@ -45,6 +45,7 @@ const reviewCacheKey = (locationId: string, contactId: string) => `${locationId}
 
 export function createTrustpilotLookup(deps: TrustpilotLookupDeps): TrustpilotLookup {
   const { client, cache, mapping } = deps;
+  const companiesInFlight = new Map<string, Promise<CompanyFacts | null>>();
   return {
     async review(contact, storedReviewId) {
       const businessUnitId = deps.businessUnitId;
@@ -83,10 +84,18 @@ export function createTrustpilotLookup(deps: TrustpilotLookupDeps): TrustpilotLo
       if (!domain) return undefined;
       const cached = await cache.get('tp-business-unit', domain, CompanyFactsSchema);
       if (cached.hit) return cached.value;
-      const unit = await client.findBusinessUnit(domain);
-      const facts = unit ? companyFacts(unit) : null;
-      await cache.set('tp-business-unit', domain, facts, deps.ttlMs);
-      return facts;
+      // Colleagues from one company arrive together: one call for all of them in this process.
+      let lookup = companiesInFlight.get(domain);
+      if (!lookup) {
+        lookup = (async () => {
+          const unit = await client.findBusinessUnit(domain);
+          const facts = unit ? companyFacts(unit) : null;
+          await cache.set('tp-business-unit', domain, facts, deps.ttlMs);
+          return facts;
+        })().finally(() => companiesInFlight.delete(domain));
+        companiesInFlight.set(domain, lookup);
+      }
+      return lookup;
     },
     async remember(locationId, contactId, review) {
       await cache.set('tp-review', reviewCacheKey(locationId, contactId), review, deps.ttlMs);
