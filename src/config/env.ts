@@ -115,6 +115,8 @@ export const EnvSchema = z
     TRUSTPILOT_WEBHOOK_SECRET: optionalText.describe('Secret on incoming Trustpilot notifications, header x-webhook-token or query token (default none; secret).'),
     TRUSTPILOT_RATE_LIMIT: rateLimit.default({ max: 833, windowMs: 300_000 }).describe('Trustpilot call budget, as N/seconds (default 833/300).'),
     TRUSTPILOT_CACHE_TTL: duration('6h').default(6 * 3_600_000).describe('How long a Trustpilot lookup is reused, e.g. 6h, 30m (default 6h).'),
+    TRUSTPILOT_INDEX_REFRESH: duration('5m').default(5 * 60_000).describe('How often the shared listing of our business unit\'s reviews is refreshed, so new contacts need no per-contact Trustpilot lookup, e.g. 5m; 0 turns the index off (default 5m).'),
+    TRUSTPILOT_INDEX_MAX_PAGES: z.coerce.number().int().min(1).max(1000).default(10).describe('Pages of 100 reviews one index refresh reads at most; a unit with more stays incomplete and unmatched contacts fall back to per-contact lookups, 1-1000 (default 10).'),
 
     OPINIONSTAGE_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.opinionstage.com/api/v2').describe('Opinion Stage API base URL (default https://api.opinionstage.com/api/v2).'),
     OPINIONSTAGE_API_KEY: optionalText.describe('Opinion Stage API key, read-only use (default none; secret).'),

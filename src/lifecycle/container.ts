@@ -35,6 +35,7 @@ import { createLookupCache } from '../state/lookup-cache.js';
 import { createPlannedWrites, type PlannedWrites } from '../state/planned-writes.js';
 import { createRecentAlerts } from '../state/alert-throttle.js';
 import { createRateBudget } from '../state/rate-budget.js';
+import { createReviewIndexStore } from '../state/review-index.js';
 import { CIRCUIT_STATE_VALUE, circuitGuard, circuitReadinessChecks, createCircuitBreaker } from '../state/circuit-breaker.js';
 import { createOAuthTokenStore } from '../state/oauth-token-store.js';
 import { createSeenWebhooks } from '../state/seen-webhooks.js';
@@ -47,6 +48,7 @@ import { createGhlWebhookProcessor } from '../workers/ghl-webhook-processor.js';
 import { createOpinionStagePollProcessor } from '../workers/opinionstage-poll-processor.js';
 import { createOpinionStagePushProcessor } from '../workers/opinionstage-push-processor.js';
 import { createOpinionStageResponseProcessor } from '../workers/opinionstage-response-processor.js';
+import { createOwnReviewIndex } from '../workers/own-review-index.js';
 import { createReconcileProcessor, reconcilePageBudget, scheduleReconcile } from '../workers/reconcile-processor.js';
 import { withFailurePolicy } from '../workers/run-job.js';
 import { refuseUnsafeRedis, waitForRedis } from './redis-policy.js';
@@ -276,8 +278,28 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
     const client = trustpilot;
     closers.push({ name: 'trustpilot-client', close: () => client.close() });
   }
+  // The shared index of our unit's reviews needs the business user; 0 keeps per-contact lookups.
+  const reviewIndex =
+    trustpilot?.canReadPrivateReviews && config.TRUSTPILOT_BUSINESS_UNIT_ID && config.TRUSTPILOT_INDEX_REFRESH > 0 && mapping.trustpilot.ownReview.enabled
+      ? createOwnReviewIndex({
+          client: trustpilot,
+          store: createReviewIndexStore(stateRedis, prefix, config.TRUSTPILOT_BUSINESS_UNIT_ID),
+          businessUnitId: config.TRUSTPILOT_BUSINESS_UNIT_ID,
+          refreshMs: config.TRUSTPILOT_INDEX_REFRESH,
+          maxPages: config.TRUSTPILOT_INDEX_MAX_PAGES,
+          rescanMs: config.TRUSTPILOT_CACHE_TTL,
+          logger,
+        })
+      : undefined;
   const lookup = trustpilot
-    ? createTrustpilotLookup({ client: trustpilot, cache, businessUnitId: config.TRUSTPILOT_BUSINESS_UNIT_ID, ttlMs: config.TRUSTPILOT_CACHE_TTL, mapping: mapping.trustpilot })
+    ? createTrustpilotLookup({
+        client: trustpilot,
+        cache,
+        businessUnitId: config.TRUSTPILOT_BUSINESS_UNIT_ID,
+        ttlMs: config.TRUSTPILOT_CACHE_TTL,
+        mapping: mapping.trustpilot,
+        ...(reviewIndex ? { index: reviewIndex } : {}),
+      })
     : undefined;
   const syncDeps: ContactSyncDeps = {
     ghl,

@@ -54,7 +54,11 @@ export function createTrustpilotEventProcessor(deps: TrustpilotEventDeps) {
     let referralEmail: string | undefined;
     if (deps.trustpilot.canReadPrivateReviews) {
       const fresh = await deps.trustpilot.getPrivateReview(data.reviewId);
-      if (!fresh) return skipped('review-not-found');
+      if (!fresh) {
+        await deps.lookup.forget(data.reviewId);
+        return skipped('review-not-found');
+      }
+      await deps.lookup.observe(fresh);
       review = reviewFacts(fresh);
       referenceId = fresh.referenceId ?? undefined;
       referralEmail = fresh.referralEmail ?? undefined;
@@ -84,6 +88,7 @@ export function createTrustpilotEventProcessor(deps: TrustpilotEventDeps) {
   };
 
   async function reviewDeleted(reviewId: string): Promise<TrustpilotEventOutcome> {
+    await deps.lookup.forget(reviewId);
     const owner = await deps.owners.get('tp-review-owner', reviewId, OwnerSchema);
     if (!owner.hit || !owner.value) return skipped('unknown-review');
     // The review is gone: forget it for this contact; the note stays as the record of what was said.

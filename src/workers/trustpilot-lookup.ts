@@ -1,7 +1,8 @@
 /**
  * Trustpilot lookups for one contact, cache first: a hit costs no call, and "nothing found" is cached
- * too, because a Trustpilot plan's yearly allowance is small. Review events refresh the cache for
- * the contact they concern.
+ * too, because a Trustpilot plan's yearly allowance is small. On a cache miss, the shared index of our
+ * unit's reviews answers when it can; only then a per-contact lookup. Review events refresh the cache
+ * for the contact they concern, and the index.
  */
 import { z } from 'zod';
 import type { PrivateReview, BusinessUnit } from '../clients/trustpilot/schemas.js';
@@ -11,20 +12,9 @@ import { companyDomain } from '../domain/company-domain.js';
 import type { ContactSnapshot } from '../domain/plan.js';
 import type { CompanyFacts, ReviewFacts } from '../domain/trustpilot-plan.js';
 import type { LookupCache } from '../state/lookup-cache.js';
+import { ReviewFactsSchema, type ReviewKey } from '../state/review-index.js';
+import type { OwnReviewIndex } from './own-review-index.js';
 
-const ReviewFactsSchema = z.object({
-  id: z.string(),
-  stars: z.number(),
-  title: z.string(),
-  text: z.string(),
-  createdAt: z.string(),
-  updatedAt: z.string().optional(),
-  consumerId: z.string().optional(),
-  consumerName: z.string().optional(),
-  consumerReviewCount: z.number().optional(),
-  companyReply: z.string().optional(),
-  url: z.string(),
-});
 const CompanyFactsSchema = z.object({ businessUnitId: z.string(), trustScore: z.number(), stars: z.number(), totalReviews: z.number() });
 
 export interface TrustpilotLookupDeps {
@@ -34,6 +24,8 @@ export interface TrustpilotLookupDeps {
   businessUnitId: string | undefined;
   ttlMs: number;
   mapping: TrustpilotMapping;
+  /** Our unit's reviews from one shared listing; absent = a per-contact lookup on every cache miss. */
+  index?: OwnReviewIndex;
 }
 
 export interface TrustpilotLookup {
@@ -43,12 +35,17 @@ export interface TrustpilotLookup {
   company(contact: ContactSnapshot): Promise<CompanyFacts | null | undefined>;
   /** A review event: the fresh review replaces whatever was cached for that contact. */
   remember(locationId: string, contactId: string, review: ReviewFacts | null): Promise<void>;
+  /** A review of us re-fetched after a notification: the shared index takes it as it is now. */
+  observe(review: PrivateReview): Promise<void>;
+  /** A review of us was deleted: the shared index drops it. */
+  forget(reviewId: string): Promise<void>;
 }
 
 const reviewCacheKey = (locationId: string, contactId: string) => `${locationId}:${contactId}`;
 
 export function createTrustpilotLookup(deps: TrustpilotLookupDeps): TrustpilotLookup {
   const { client, cache, mapping } = deps;
+  const companiesInFlight = new Map<string, Promise<CompanyFacts | null>>();
   return {
     async review(contact, storedReviewId) {
       const businessUnitId = deps.businessUnitId;
@@ -56,6 +53,20 @@ export function createTrustpilotLookup(deps: TrustpilotLookupDeps): TrustpilotLo
       const key = reviewCacheKey(contact.locationId, contact.id);
       const cached = await cache.get('tp-review', key, ReviewFactsSchema);
       if (cached.hit) return cached.value;
+      if (deps.index) {
+        const keys: { kind: ReviewKey; value: string }[] = [];
+        for (const method of mapping.ownReview.matchBy) {
+          if (method === 'reviewId' && storedReviewId) keys.push({ kind: 'reviewId', value: storedReviewId });
+          if (method === 'referenceId') keys.push({ kind: 'referenceId', value: contact.id });
+          if (method === 'email' && contact.email) keys.push({ kind: 'email', value: contact.email });
+        }
+        const answer = await deps.index.find(keys);
+        if (answer.kind !== 'unknown') {
+          const facts = answer.kind === 'found' ? answer.review : null;
+          await cache.set('tp-review', key, facts, deps.ttlMs);
+          return facts;
+        }
+      }
       let found: PrivateReview | undefined;
       for (const method of mapping.ownReview.matchBy) {
         if (method === 'reviewId' && storedReviewId) found = await client.getPrivateReview(storedReviewId);
@@ -73,13 +84,27 @@ export function createTrustpilotLookup(deps: TrustpilotLookupDeps): TrustpilotLo
       if (!domain) return undefined;
       const cached = await cache.get('tp-business-unit', domain, CompanyFactsSchema);
       if (cached.hit) return cached.value;
-      const unit = await client.findBusinessUnit(domain);
-      const facts = unit ? companyFacts(unit) : null;
-      await cache.set('tp-business-unit', domain, facts, deps.ttlMs);
-      return facts;
+      // Colleagues from one company arrive together: one call for all of them in this process.
+      let lookup = companiesInFlight.get(domain);
+      if (!lookup) {
+        lookup = (async () => {
+          const unit = await client.findBusinessUnit(domain);
+          const facts = unit ? companyFacts(unit) : null;
+          await cache.set('tp-business-unit', domain, facts, deps.ttlMs);
+          return facts;
+        })().finally(() => companiesInFlight.delete(domain));
+        companiesInFlight.set(domain, lookup);
+      }
+      return lookup;
     },
     async remember(locationId, contactId, review) {
       await cache.set('tp-review', reviewCacheKey(locationId, contactId), review, deps.ttlMs);
+    },
+    async observe(review) {
+      if (mapping.ownReview.enabled) await deps.index?.observe(review);
+    },
+    async forget(reviewId) {
+      await deps.index?.forget(reviewId);
     },
   };
 }

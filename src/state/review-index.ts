@@ -1,0 +1,249 @@
+/**
+ * The reviews of our own Trustpilot business unit, indexed in Redis by review id, by referenceId and
+ * by referral email (lower-cased), so a contact's review is found without a Trustpilot call. Beside
+ * them: the high-water mark of the last refresh, whether every page down to the oldest review has
+ * been read, and the lock that lets one worker refresh for all.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { ReviewFacts } from '../domain/trustpilot-plan.js';
+import { stateKey } from './keys.js';
+import { loadScript } from './redis-script.js';
+
+export const ReviewFactsSchema = z.object({
+  id: z.string(),
+  stars: z.number(),
+  title: z.string(),
+  text: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string().optional(),
+  consumerId: z.string().optional(),
+  consumerName: z.string().optional(),
+  consumerReviewCount: z.number().optional(),
+  companyReply: z.string().optional(),
+  url: z.string(),
+});
+
+/** One review as indexed: its facts and the two keys that tie it to a contact. */
+export const IndexedReviewSchema = z.object({
+  facts: ReviewFactsSchema,
+  referenceId: z.string().optional(),
+  /** Lower-cased. */
+  referralEmail: z.string().optional(),
+  createdAtMs: z.number(),
+});
+export type IndexedReview = z.infer<typeof IndexedReviewSchema>;
+
+export interface ReviewIndexMeta {
+  /** createdAt (ms) of the newest review the last successful refresh read. */
+  highWater: number | undefined;
+  /** Every review down to the oldest is in the index (as of the last successful refresh). */
+  complete: boolean;
+  /** The last refresh succeeded; false after a failed one until the next success. */
+  ok: boolean;
+  refreshedAt: number | undefined;
+  /** When the last refresh started, successful or not: refreshes are spaced by this. */
+  attemptedAt: number | undefined;
+  /** When the last refresh that read every page it could (not stopping at the high-water mark) started. */
+  scannedAt: number | undefined;
+}
+
+export type ReviewKey = 'reviewId' | 'referenceId' | 'email';
+
+export interface ReviewIndexStore {
+  meta(): Promise<ReviewIndexMeta>;
+  /** The review with that id; for referenceId and email the newest review carrying it. */
+  find(key: ReviewKey, value: string): Promise<ReviewFacts | undefined>;
+  upsert(reviews: IndexedReview[]): Promise<void>;
+  remove(reviewId: string): Promise<void>;
+  markAttempt(at: number): Promise<void>;
+  /** A successful refresh; `scannedAt` only when it read every page it could. */
+  commit(state: { highWater: number | undefined; complete: boolean; refreshedAt: number; scannedAt?: number }): Promise<void>;
+  /** A failed refresh: misses are no longer answered from the index until the next success. */
+  markFailed(): Promise<void>;
+  /** A lock token, or undefined when another holder has it. */
+  tryLock(ttlMs: number): Promise<string | undefined>;
+  releaseLock(token: string): Promise<void>;
+  isLocked(): Promise<boolean>;
+}
+
+/**
+ * KEYS: reviews, by-reference, by-email. ARGV: n, then per review: id, entry JSON, createdAt ms,
+ * referenceId, email ('' = none). Each by-* field holds a JSON list of [createdAtMs, id], newest first.
+ */
+const UPSERT_LUA = `
+local function drop(hash, field, id)
+  if field == nil or field == '' then return end
+  local raw = redis.call('hget', hash, field)
+  if not raw then return end
+  local kept = {}
+  for _, pair in ipairs(cjson.decode(raw)) do
+    if pair[2] ~= id then kept[#kept + 1] = pair end
+  end
+  if #kept == 0 then redis.call('hdel', hash, field) else redis.call('hset', hash, field, cjson.encode(kept)) end
+end
+local function add(hash, field, id, ms)
+  if field == '' then return end
+  local list = {}
+  local raw = redis.call('hget', hash, field)
+  if raw then
+    for _, pair in ipairs(cjson.decode(raw)) do
+      if pair[2] ~= id then list[#list + 1] = pair end
+    end
+  end
+  list[#list + 1] = { ms, id }
+  table.sort(list, function(a, b) if a[1] ~= b[1] then return a[1] > b[1] end return a[2] > b[2] end)
+  redis.call('hset', hash, field, cjson.encode(list))
+end
+local n = tonumber(ARGV[1])
+for i = 0, n - 1 do
+  local id, entry, ms, ref, email = ARGV[2 + i * 5], ARGV[3 + i * 5], tonumber(ARGV[4 + i * 5]), ARGV[5 + i * 5], ARGV[6 + i * 5]
+  local old = redis.call('hget', KEYS[1], id)
+  if old then
+    local previous = cjson.decode(old)
+    if previous.referenceId ~= ref then drop(KEYS[2], previous.referenceId, id) end
+    if previous.referralEmail ~= email then drop(KEYS[3], previous.referralEmail, id) end
+  end
+  redis.call('hset', KEYS[1], id, entry)
+  add(KEYS[2], ref, id, ms)
+  add(KEYS[3], email, id, ms)
+end
+return n
+`;
+
+/** KEYS: reviews, by-reference, by-email. ARGV: id. */
+const REMOVE_LUA = `
+local function drop(hash, field)
+  if field == nil or field == '' then return end
+  local raw = redis.call('hget', hash, field)
+  if not raw then return end
+  local kept = {}
+  for _, pair in ipairs(cjson.decode(raw)) do
+    if pair[2] ~= ARGV[1] then kept[#kept + 1] = pair end
+  end
+  if #kept == 0 then redis.call('hdel', hash, field) else redis.call('hset', hash, field, cjson.encode(kept)) end
+end
+local old = redis.call('hget', KEYS[1], ARGV[1])
+if not old then return 0 end
+local previous = cjson.decode(old)
+drop(KEYS[2], previous.referenceId)
+drop(KEYS[3], previous.referralEmail)
+redis.call('hdel', KEYS[1], ARGV[1])
+return 1
+`;
+
+const RELEASE_LUA = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+
+const PointerListSchema = z.array(z.tuple([z.number(), z.string()]));
+
+export function createReviewIndexStore(redis: Redis, prefix: string, businessUnitId: string): ReviewIndexStore {
+  const key = (what: string) => stateKey(prefix, 'tp-review-index', businessUnitId, what);
+  const reviewsKey = key('reviews');
+  const byReferenceKey = key('by-reference');
+  const byEmailKey = key('by-email');
+  const metaKey = key('meta');
+  const lockKey = key('lock');
+  const upsertScript = loadScript(redis, UPSERT_LUA);
+  const removeScript = loadScript(redis, REMOVE_LUA);
+  const releaseScript = loadScript(redis, RELEASE_LUA);
+
+  async function byId(id: string): Promise<ReviewFacts | undefined> {
+    const raw = await redis.hget(reviewsKey, id);
+    if (raw === null) return undefined;
+    const entry = IndexedReviewSchema.safeParse(parseJson(raw));
+    // An entry in an older shape is a miss, not an error.
+    return entry.success ? entry.data.facts : undefined;
+  }
+
+  return {
+    async meta() {
+      const raw = await redis.hgetall(metaKey);
+      return {
+        highWater: numberOf(raw.highWater),
+        complete: raw.complete === '1',
+        ok: raw.ok === '1',
+        refreshedAt: numberOf(raw.refreshedAt),
+        attemptedAt: numberOf(raw.attemptedAt),
+        scannedAt: numberOf(raw.scannedAt),
+      };
+    },
+
+    async find(kind, value) {
+      if (kind === 'reviewId') return byId(value);
+      const field = kind === 'email' ? value.trim().toLowerCase() : value;
+      if (field === '') return undefined;
+      const raw = await redis.hget(kind === 'email' ? byEmailKey : byReferenceKey, field);
+      if (raw === null) return undefined;
+      const pointers = PointerListSchema.safeParse(parseJson(raw));
+      if (!pointers.success) return undefined;
+      for (const [, id] of pointers.data) {
+        const facts = await byId(id);
+        if (facts) return facts;
+      }
+      return undefined;
+    },
+
+    async upsert(reviews) {
+      if (reviews.length === 0) return;
+      const args: (string | number)[] = [reviews.length];
+      for (const review of reviews) {
+        const email = review.referralEmail?.trim().toLowerCase() ?? '';
+        const entry: IndexedReview = { ...review, ...(email ? { referralEmail: email } : {}) };
+        args.push(review.facts.id, JSON.stringify(entry), review.createdAtMs, review.referenceId ?? '', email);
+      }
+      await upsertScript([reviewsKey, byReferenceKey, byEmailKey], args);
+    },
+
+    async remove(reviewId) {
+      await removeScript([reviewsKey, byReferenceKey, byEmailKey], [reviewId]);
+    },
+
+    async markAttempt(at) {
+      await redis.hset(metaKey, 'attemptedAt', String(at));
+    },
+
+    async commit(state) {
+      const fields: Record<string, string> = {
+        complete: state.complete ? '1' : '0',
+        ok: '1',
+        refreshedAt: String(state.refreshedAt),
+      };
+      if (state.highWater !== undefined) fields.highWater = String(state.highWater);
+      if (state.scannedAt !== undefined) fields.scannedAt = String(state.scannedAt);
+      await redis.hset(metaKey, fields);
+    },
+
+    async markFailed() {
+      await redis.hset(metaKey, 'ok', '0');
+    },
+
+    async tryLock(ttlMs) {
+      const token = randomBytes(12).toString('base64url');
+      const taken = await redis.set(lockKey, token, 'PX', ttlMs, 'NX');
+      return taken === 'OK' ? token : undefined;
+    },
+
+    async releaseLock(token) {
+      await releaseScript([lockKey], [token]);
+    },
+
+    async isLocked() {
+      return (await redis.exists(lockKey)) === 1;
+    },
+  };
+}
+
+function numberOf(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
