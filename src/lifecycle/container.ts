@@ -29,6 +29,7 @@ import { createAlerts, jobFailedAlert, type Alerts } from '../queue/alerts.js';
 import { createDeadLetters, type DeadLetters } from '../queue/dead-letters.js';
 import { createWebhookProducer, jobIdFor } from '../queue/webhook-producer.js';
 import { createContactFacts } from '../state/contact-facts.js';
+import { createContactSnapshots, snapshotTtlMs } from '../state/contact-snapshots.js';
 import { createContactFingerprints } from '../state/contact-fingerprint.js';
 import { createCustomFieldIds } from '../state/custom-field-ids.js';
 import { createLookupCache } from '../state/lookup-cache.js';
@@ -163,6 +164,7 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
   const facts = createContactFacts(stateRedis, prefix);
   const ledger = createWriteLedger(stateRedis, prefix);
   const fingerprints = createContactFingerprints(stateRedis, prefix);
+  const snapshots = createContactSnapshots(stateRedis, prefix, { ttlMs: snapshotTtlMs(config.COALESCE_WINDOW_MS) });
   const cache = createLookupCache(stateRedis, prefix);
   const planned = createPlannedWrites(stateRedis, prefix);
   const budget = createRateBudget(stateRedis, prefix);
@@ -307,10 +309,11 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
     fieldIds,
     ledger,
     fingerprints,
+    snapshots,
     trustpilot: lookup,
     mapping,
     surveyUrl: config.OPINIONSTAGE_SURVEY_URL,
-    apply: { planned, dryRun: config.DRY_RUN },
+    apply: { planned, dryRun: config.DRY_RUN, writeMarks: snapshots },
     metrics,
     logger,
   };
@@ -351,6 +354,7 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
       facts,
       ledger,
       fingerprints,
+      snapshots,
       fieldIds,
       mapping,
       metrics,
@@ -383,7 +387,7 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
         ledger,
         mapping,
         locationId: async () => (await servedLocations())[0],
-        apply: { planned, dryRun: config.DRY_RUN },
+        apply: { planned, dryRun: config.DRY_RUN, writeMarks: snapshots },
         metrics,
         logger,
       }),
@@ -421,6 +425,8 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
         lookup,
         ghl,
         owners: cache,
+        snapshots,
+        facts,
         servedLocations,
         scheduleContactSync: schedule,
         metrics,

@@ -7,6 +7,7 @@ import type { GhlClient } from '../clients/ghl/ghl-client.js';
 import { UpstreamError } from '../clients/http/upstream-error.js';
 import { bodyHash, type Plan, type PlannedWrite } from '../domain/plan.js';
 import type { Logger } from '../observability/logger.js';
+import type { ContactSnapshots } from '../state/contact-snapshots.js';
 import type { PlannedWriteRecord, PlannedWrites } from '../state/planned-writes.js';
 import type { WriteLedger } from '../state/write-ledger.js';
 
@@ -21,6 +22,8 @@ export interface ApplyDeps {
   planned: PlannedWrites;
   dryRun: boolean;
   logger: Logger;
+  /** Marks when the contact's fields or tags were written, so a snapshot from before is not planned from. */
+  writeMarks?: Pick<ContactSnapshots, 'writeStarted' | 'writeFinished'>;
   now?: () => number;
 }
 
@@ -46,8 +49,22 @@ export async function applyPlan(deps: ApplyDeps, target: { locationId: string; c
     return { writes: plan.writes.length, calls: 0 };
   }
   let calls = 0;
-  for (const write of plan.writes) calls += await applyOne(deps, locationId, contactId, write);
+  const marks = plan.writes.some(changesContact) ? deps.writeMarks : undefined;
+  await marks?.writeStarted(locationId, contactId);
+  try {
+    for (const write of plan.writes) calls += await applyOne(deps, locationId, contactId, write);
+  } finally {
+    // Also after a failure: the writes made so far are in GHL. Unmarked, the start mark stands for its lease.
+    await marks?.writeFinished(locationId, contactId).catch((error: unknown) => {
+      deps.logger.warn({ locationId, contactId, err: { message: error instanceof Error ? error.message : String(error) } }, 'write mark not recorded');
+    });
+  }
   return { writes: plan.writes.length, calls };
+}
+
+/** Writes that change what a contact snapshot holds (fields, tags); notes and tasks do not. */
+function changesContact(write: PlannedWrite): boolean {
+  return write.kind === 'set-fields' || write.kind === 'add-tags' || write.kind === 'remove-tags';
 }
 
 async function applyOne(deps: ApplyDeps, locationId: string, contactId: string, write: PlannedWrite): Promise<number> {

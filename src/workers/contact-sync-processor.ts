@@ -1,7 +1,7 @@
 /**
- * One contact sync run: read the contact's latest state from GHL, look it up in Trustpilot (cache
- * first), plan the writes, carry them out, and remember the contact's fingerprint so that GHL's echo
- * of these writes costs nothing.
+ * One contact sync run: take the contact's latest state (the snapshot its webhook or review search
+ * left, else read from GHL), look it up in Trustpilot (cache first), plan the writes, carry them out,
+ * and remember the contact's fingerprint so that GHL's echo of these writes costs nothing.
  */
 import type { Job } from 'bullmq';
 import type { Contact } from '../clients/ghl/schemas.js';
@@ -14,10 +14,11 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { ContactSyncJobSchema } from '../queue/catalog.js';
 import type { ContactFacts } from '../state/contact-facts.js';
+import type { ContactSnapshots } from '../state/contact-snapshots.js';
 import { contactFingerprint, type ContactFingerprints, type FingerprintScope } from '../state/contact-fingerprint.js';
 import type { CustomFieldIds } from '../state/custom-field-ids.js';
 import type { WriteLedger } from '../state/write-ledger.js';
-import { applyPlan, type ApplyDeps, type GhlWriter } from './apply-plan.js';
+import { applyPlan, type ApplyDeps, type ApplyResult, type GhlWriter } from './apply-plan.js';
 import type { TrustpilotLookup } from './trustpilot-lookup.js';
 
 export interface ContactSyncDeps {
@@ -26,6 +27,8 @@ export interface ContactSyncDeps {
   fieldIds: CustomFieldIds;
   ledger: WriteLedger;
   fingerprints: ContactFingerprints;
+  /** The latest contact state left by webhooks and review searches; without it every run reads the contact. */
+  snapshots?: ContactSnapshots;
   /** Absent when no Trustpilot credentials are configured. */
   trustpilot: TrustpilotLookup | undefined;
   mapping: Mapping;
@@ -43,32 +46,52 @@ export function createContactSyncProcessor(deps: ContactSyncDeps) {
   const now = deps.now ?? Date.now;
   return async (job: Job): Promise<ContactSyncOutcome> => {
     const data = ContactSyncJobSchema.parse(job.data);
-    return syncContact(deps, data.locationId, data.contactId, now);
+    return syncContact(deps, data.locationId, data.contactId, now, { fromSnapshot: true });
   };
 }
 
-/** The whole flow for one contact; also what `POST /admin/contacts/:id/sync` runs. */
-export async function syncContact(deps: ContactSyncDeps, locationId: string, contactId: string, now: () => number = Date.now): Promise<ContactSyncOutcome> {
+export interface SyncOptions {
+  /**
+   * Plan from the stored snapshot when there is a usable one (queued runs). A retry finds it already
+   * taken and reads the contact: the failed attempt may have written part of its plan.
+   */
+  fromSnapshot?: boolean;
+}
+
+/** The whole flow for one contact; also what `POST /admin/contacts/:id/sync` runs (reading the contact). */
+export async function syncContact(
+  deps: ContactSyncDeps,
+  locationId: string,
+  contactId: string,
+  now: () => number = Date.now,
+  options: SyncOptions = {},
+): Promise<ContactSyncOutcome> {
   const started = now();
   if (await deps.facts.isDeleted(locationId, contactId)) return skip(deps, locationId, contactId, started, 'contact-deleted');
-  let contact: Contact;
-  try {
-    contact = await deps.ghl.getContact(locationId, contactId);
-  } catch (error) {
-    // Deleted after the event was queued: expected, no alert (CONTRACT "Permanent failures").
-    if (error instanceof UpstreamError && error.status === 404 && (await deps.facts.isDeleted(locationId, contactId))) {
-      return skip(deps, locationId, contactId, started, 'contact-deleted');
+  const taken = options.fromSnapshot && deps.snapshots ? await deps.snapshots.take(locationId, contactId) : undefined;
+  let snapshot: ContactSnapshot;
+  let ghlCalls = 0;
+  if (taken?.snapshot) {
+    snapshot = taken.snapshot;
+  } else {
+    if (taken?.reason === 'stale' || taken?.reason === 'expired') deps.logger.debug({ locationId, contactId, reason: taken.reason }, 'contact snapshot not used');
+    let contact: Contact;
+    try {
+      contact = await deps.ghl.getContact(locationId, contactId);
+    } catch (error) {
+      // Deleted after the event was queued: expected, no alert (CONTRACT "Permanent failures").
+      if (isNotFound(error) && (await deps.facts.isDeleted(locationId, contactId))) return skip(deps, locationId, contactId, started, 'contact-deleted');
+      throw error;
     }
-    throw error;
+    ghlCalls = 1;
+    snapshot = toSnapshot(contact, locationId);
   }
-  let ghlCalls = 1;
   const wanted = mappedFieldKeys(deps.mapping);
   const before = await deps.fieldIds.cached(locationId);
   const fieldIds = await deps.fieldIds.resolve(locationId, wanted);
   // Reporting only: a cache without every mapped field may have been read again from GHL.
   if (before === undefined || wanted.some((key) => before[key] === undefined)) ghlCalls += 1;
 
-  const snapshot = toSnapshot(contact, locationId);
   const mapping = deps.mapping.trustpilot;
   const reviewIdField = mapping.fields.reviewId ? fieldIds[mapping.fields.reviewId] : undefined;
   const storedReviewId = stringValue(snapshot.customFields.find((field) => field.id === reviewIdField)?.value);
@@ -82,14 +105,23 @@ export async function syncContact(deps: ContactSyncDeps, locationId: string, con
   );
   for (const warning of new Set(plan.warnings)) deps.logger.warn({ locationId, contactId, warning }, 'sync warning');
 
-  const result = await applyPlan({ ...deps.apply, ghl: deps.ghl, ledger: deps.ledger, logger: deps.logger }, { locationId, contactId }, plan);
-  ghlCalls += result.calls;
   if (!deps.apply.dryRun) {
+    // Remembered before writing: GHL echoes the first write while the run is still making the next
+    // ones, and an echo that arrives before its fingerprint is known costs a second run.
     const scope = fingerprintScope(deps.mapping, fieldIds);
     const states = statesAfterEachWrite(snapshot, plan).map((state) => contactFingerprint(state, scope));
     await deps.fingerprints.remember(locationId, contactId, states.at(-1) ?? contactFingerprint(snapshot, scope), states.slice(0, -1));
   }
-  const read = ['ghl contact', ...(review !== undefined ? ['trustpilot review'] : []), ...(company !== undefined ? ['trustpilot company'] : [])];
+  let result: ApplyResult;
+  try {
+    result = await applyPlan({ ...deps.apply, ghl: deps.ghl, ledger: deps.ledger, logger: deps.logger }, { locationId, contactId }, plan);
+  } catch (error) {
+    // Planned from a snapshot, the first sign of a deletion may be a write's 404.
+    if (taken?.snapshot && isNotFound(error) && (await deps.facts.isDeleted(locationId, contactId))) return skip(deps, locationId, contactId, started, 'contact-deleted');
+    throw error;
+  }
+  ghlCalls += result.calls;
+  const read = [taken?.snapshot ? `ghl contact (${taken.source} snapshot)` : 'ghl contact', ...(review !== undefined ? ['trustpilot review'] : []), ...(company !== undefined ? ['trustpilot company'] : [])];
   await deps.facts.recordSync({
     locationId,
     contactId,
@@ -146,6 +178,10 @@ function statesAfterEachWrite(contact: ContactSnapshot, plan: Plan): ContactSnap
     states.push({ ...contact, tags, customFields: [...fields].map(([id, value]) => ({ id, value })) });
   }
   return states;
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof UpstreamError && error.status === 404;
 }
 
 function stringValue(value: unknown): string | undefined {

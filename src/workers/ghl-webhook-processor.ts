@@ -1,7 +1,8 @@
 /**
  * Routes one accepted GHL event to its flows. Contact events become a coalesced contact sync, unless
  * the contact's fingerprint shows nothing the flows depend on changed (GHL echoing the bridge's own
- * write, or an unchanged re-save); deletions are remembered so a later 404 is expected; completion
+ * write, or an unchanged re-save); the event's contact snapshot is stored for that sync to plan from
+ * (no read of the contact); deletions are remembered so a later 404 is expected; completion
  * or deletion of a task the bridge made is recorded so it is never reopened or recreated.
  */
 import type { Job } from 'bullmq';
@@ -10,12 +11,14 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { GhlWebhookJobSchema, type ContactSyncJob, type PushEvent } from '../queue/catalog.js';
 import type { Mapping } from '../config/mapping.js';
+import type { ContactSnapshot } from '../domain/plan.js';
 import type { ContactFacts } from '../state/contact-facts.js';
+import type { ContactSnapshots } from '../state/contact-snapshots.js';
 import { contactFingerprint, type ContactFingerprints } from '../state/contact-fingerprint.js';
 import type { CustomFieldIds } from '../state/custom-field-ids.js';
 import type { WriteLedger } from '../state/write-ledger.js';
 import { fingerprintScope } from './contact-sync-processor.js';
-import { eventContactId, eventEntityId, eventLocationId, parseGhlEvent } from '../webhooks/ghl-events.js';
+import { eventContactId, eventEntityId, eventLocationId, parseGhlEvent, type GhlContactEvent, type GhlEvent } from '../webhooks/ghl-events.js';
 import { GhlWorkflowEventSchema } from '../webhooks/ghl-workflow.js';
 import { PermanentJobError } from './classify-error.js';
 
@@ -24,6 +27,8 @@ export interface GhlWebhookProcessorDeps {
   facts: ContactFacts;
   ledger: WriteLedger;
   fingerprints: ContactFingerprints;
+  /** Where a contact event's snapshot waits for the sync it schedules. */
+  snapshots?: Pick<ContactSnapshots, 'put' | 'forget'>;
   fieldIds: Pick<CustomFieldIds, 'cached'>;
   mapping: Mapping;
   /** Marketplace-app mode: an uninstalled location stops being served (its tokens are deleted). */
@@ -59,6 +64,8 @@ export function createGhlWebhookProcessor(deps: GhlWebhookProcessorDeps) {
         deps.metrics.skipped.inc({ queue: 'ghl-webhooks', reason: 'unchanged' });
         return { routed: 'unchanged', type: event.type };
       }
+      // Stored before the job is added, so the run always finds it.
+      if (deps.snapshots && event.snapshot) await deps.snapshots.put(event.snapshot, observedAt(data.event.timestamp, data.receivedAt), 'webhook');
       await deps.scheduleContactSync({
         locationId: event.locationId,
         contactId: event.contactId,
@@ -70,6 +77,7 @@ export function createGhlWebhookProcessor(deps: GhlWebhookProcessorDeps) {
     }
     if (event.type === 'ContactDelete' && event.locationId && event.contactId) {
       await deps.facts.markDeleted(event.locationId, event.contactId);
+      await deps.snapshots?.forget(event.locationId, event.contactId);
       return { routed: 'contact-deleted', type: event.type };
     }
     if ((event.type === 'TaskComplete' || event.type === 'TaskDelete') && event.locationId && event.entityId) {
@@ -107,9 +115,46 @@ const SnapshotSchema = z.looseObject({
   customFields: z.array(z.looseObject({ id: z.string(), value: z.unknown() })).nullish(),
 });
 
-function readEvent(source: 'marketplace' | 'workflow', raw: Record<string, unknown>): { type: string; locationId?: string; contactId?: string; entityId?: string } {
+/**
+ * When GHL says the contact's state was observed: the event's `timestamp`, never later than its
+ * arrival (a clock running ahead must not make an old snapshot look newer than the bridge's writes).
+ */
+function observedAt(timestamp: unknown, receivedAt: number): number {
+  const at = typeof timestamp === 'string' ? Date.parse(timestamp) : Number.NaN;
+  return Number.isFinite(at) ? Math.min(at, receivedAt) : receivedAt;
+}
+
+/**
+ * The contact as a marketplace contact event carries it (NOTES §6.2: a full snapshot). Only when
+ * `tags` and `customFields` are both present: without them "none" and "not sent" look the same.
+ */
+function eventSnapshot(event: GhlEvent, locationId: string | undefined, contactId: string | undefined): ContactSnapshot | undefined {
+  if (!isSyncTrigger(event) || !locationId || !contactId || event.tags === undefined || event.customFields === undefined) return undefined;
+  return {
+    id: contactId,
+    locationId,
+    ...(event.firstName ? { firstName: event.firstName } : {}),
+    ...(event.lastName ? { lastName: event.lastName } : {}),
+    ...(event.name ? { name: event.name } : {}),
+    ...(event.email ? { email: event.email } : {}),
+    ...(event.website ? { website: event.website } : {}),
+    ...(event.assignedTo ? { assignedTo: event.assignedTo } : {}),
+    tags: event.tags,
+    customFields: event.customFields.map((field) => ({ id: field.id, value: field.value })),
+  };
+}
+
+function isSyncTrigger(event: GhlEvent): event is Exclude<GhlContactEvent, { type: 'ContactDelete' }> {
+  return SYNC_TRIGGERS.has(event.type);
+}
+
+function readEvent(
+  source: 'marketplace' | 'workflow',
+  raw: Record<string, unknown>,
+): { type: string; locationId?: string; contactId?: string; entityId?: string; snapshot?: ContactSnapshot } {
   if (source === 'workflow') {
-    // Normalised at ingest; parsed again because job data comes back from Redis.
+    // Normalised at ingest; parsed again because job data comes back from Redis. Carries only what
+    // the workflow maps, never a full snapshot: its sync reads the contact.
     const event = GhlWorkflowEventSchema.parse(raw);
     return { type: event.type, locationId: event.locationId, contactId: event.id };
   }
@@ -118,5 +163,6 @@ function readEvent(source: 'marketplace' | 'workflow', raw: Record<string, unkno
   const event = parsed.event;
   const locationId = eventLocationId(event);
   const contactId = eventContactId(event);
-  return { type: event.type, entityId: eventEntityId(event), ...(locationId ? { locationId } : {}), ...(contactId ? { contactId } : {}) };
+  const snapshot = eventSnapshot(event, locationId, contactId);
+  return { type: event.type, entityId: eventEntityId(event), ...(locationId ? { locationId } : {}), ...(contactId ? { contactId } : {}), ...(snapshot ? { snapshot } : {}) };
 }

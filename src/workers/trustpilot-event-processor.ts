@@ -1,7 +1,9 @@
 /**
  * A Trustpilot review notification: re-fetch the review (the notification is only a hint), find the
- * GHL contact it belongs to (referenceId = GHL contact id first, else the review's referral email
- * through a contact search), refresh the cached review for that contact and schedule its sync.
+ * GHL contact it belongs to (the contact it was found for before, else referenceId = GHL contact id,
+ * else the review's referral email through a contact search), refresh the cached review for that
+ * contact and schedule its sync. A contact read or found here is handed to the sync as its snapshot,
+ * so the sync does not read it again.
  */
 import type { Job } from 'bullmq';
 import type { GhlClient } from '../clients/ghl/ghl-client.js';
@@ -11,7 +13,10 @@ import type { ReviewFacts } from '../domain/trustpilot-plan.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { TrustpilotEventJobSchema, type ContactSyncJob } from '../queue/catalog.js';
+import type { ContactFacts } from '../state/contact-facts.js';
+import type { ContactSnapshots } from '../state/contact-snapshots.js';
 import type { LookupCache } from '../state/lookup-cache.js';
+import { toSnapshot } from './contact-sync-processor.js';
 import { reviewFacts, type TrustpilotLookup } from './trustpilot-lookup.js';
 import { z } from 'zod';
 
@@ -19,8 +24,13 @@ export interface TrustpilotEventDeps {
   trustpilot: TrustpilotClient;
   lookup: TrustpilotLookup;
   ghl: Pick<GhlClient, 'getContact' | 'searchContacts'>;
-  /** Remembers which contact a review belongs to, so a deletion finds it again. */
+  /** Remembers which contact a review belongs to, so an edit or a deletion finds it without a search. */
   owners: LookupCache;
+  /** Where a contact read or found here waits for its sync. */
+  snapshots?: Pick<ContactSnapshots, 'put'>;
+  /** A remembered owner that was deleted since is looked for again. */
+  facts?: Pick<ContactFacts, 'isDeleted'>;
+  now?: () => number;
   servedLocations(): Promise<string[]>;
   scheduleContactSync(job: ContactSyncJob): Promise<void>;
   metrics: Metrics;
@@ -45,6 +55,7 @@ const NotificationReviewSchema = z.looseObject({
 });
 
 export function createTrustpilotEventProcessor(deps: TrustpilotEventDeps) {
+  const now = deps.now ?? Date.now;
   return async (job: Job): Promise<TrustpilotEventOutcome> => {
     const data = TrustpilotEventJobSchema.parse(job.data);
     if (data.eventName === 'service-review-deleted') return reviewDeleted(data.reviewId);
@@ -79,7 +90,7 @@ export function createTrustpilotEventProcessor(deps: TrustpilotEventDeps) {
       referenceId = hinted.data.referenceId ?? undefined;
     }
 
-    const owner = await findContact(referenceId, referralEmail);
+    const owner = (await knownOwner(review.id)) ?? (await findContact(referenceId, referralEmail));
     if (!owner) return skipped('no-matching-contact');
     await deps.lookup.remember(owner.locationId, owner.contactId, review);
     await deps.owners.set('tp-review-owner', review.id, owner, OWNER_TTL_MS);
@@ -96,12 +107,23 @@ export function createTrustpilotEventProcessor(deps: TrustpilotEventDeps) {
     return { outcome: 'synced', contactId: owner.value.contactId };
   }
 
+  /** The contact an earlier notification of this review was matched to: an edit costs no search. */
+  async function knownOwner(reviewId: string): Promise<{ locationId: string; contactId: string } | undefined> {
+    const owner = await deps.owners.get('tp-review-owner', reviewId, OwnerSchema);
+    if (!owner.hit || !owner.value) return undefined;
+    if (!(await deps.servedLocations()).includes(owner.value.locationId)) return undefined;
+    if (deps.facts && (await deps.facts.isDeleted(owner.value.locationId, owner.value.contactId))) return undefined;
+    return owner.value;
+  }
+
   async function findContact(referenceId: string | undefined, email: string | undefined): Promise<{ locationId: string; contactId: string } | undefined> {
     const locations = await deps.servedLocations();
     if (referenceId && /^[A-Za-z0-9_-]{1,128}$/.test(referenceId)) {
       for (const locationId of locations) {
         try {
+          const observedAt = now();
           const contact = await deps.ghl.getContact(locationId, referenceId);
+          await deps.snapshots?.put(toSnapshot(contact, locationId), observedAt, 'read');
           return { locationId, contactId: contact.id };
         } catch (error) {
           // A referenceId that is not a contact of this location: try the next way.
@@ -111,9 +133,13 @@ export function createTrustpilotEventProcessor(deps: TrustpilotEventDeps) {
     }
     if (email) {
       for (const locationId of locations) {
+        const observedAt = now();
         const found = await deps.ghl.searchContacts(locationId, { pageLimit: 1, filters: [{ field: 'email', operator: 'eq', value: email.toLowerCase() }] });
         const contact = found.items[0];
-        if (contact) return { locationId, contactId: contact.id };
+        if (!contact) continue;
+        // A search hit is a snapshot only with its tags and custom fields: absent, "none" and "not sent" look alike.
+        if (Array.isArray(contact.tags) && Array.isArray(contact.customFields)) await deps.snapshots?.put(toSnapshot(contact, locationId), observedAt, 'search');
+        return { locationId, contactId: contact.id };
       }
     }
     return undefined;

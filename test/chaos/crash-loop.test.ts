@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { scheduleContactSync } from '../../src/lifecycle/container.js';
 import { QUEUE_NAMES } from '../../src/queue/catalog.js';
 import { waitFor } from '../helpers/bridge.js';
 import { startChaosWorld, type ChaosWorld, type WorkerProcess } from '../helpers/chaos-world.js';
@@ -30,11 +31,13 @@ describe('a job that crashes its worker every time', () => {
     'fails for good after the stall limit and is dead-lettered',
     async () => {
       const { ghl } = world;
-      const poison = ghl.userCreateContact(LOCATION_ID, { firstName: 'Poison', lastName: 'Pill', email: 'chaos-poison@gmail.com' }).id;
+      // Made without a webhook and synced as reconcile would: no snapshot, so every run reads the contact.
+      const poison = ghl.store.insertContact(LOCATION_ID, { firstName: 'Poison', lastName: 'Pill', email: 'chaos-poison@gmail.com' }).id;
       const read = `/contacts/${poison}`;
       // Every run of this contact's sync hangs on its read; the test then kills the worker, as a crash would.
       ghl.injectFault({ fault: { kind: 'latency', ms: 120_000 }, method: 'GET', path: new RegExp(`^${read}$`) });
       const sync = world.bridge.container.queues[QUEUE_NAMES.contactSync];
+      await scheduleContactSync(sync, { locationId: LOCATION_ID, contactId: poison, reason: 'reconcile', triggeredAt: Date.now() }, 0);
       const workers: WorkerProcess[] = [];
       const started = Date.now();
 

@@ -40,10 +40,11 @@ describe('GHL answering 5xx, stalling, rate limiting and rejecting a token', () 
     }
     const started = Date.now();
 
-    // The victim's sync meets an expired token; the rule is in place before its event can be delivered.
+    // The victim's sync meets an expired token on its first write (it plans from the webhook's snapshot,
+    // without a read); the rule is in place before its event can be delivered.
     const [victimEmail, ...otherEmails] = emails;
     const victim = ghl.userCreateContact(LOCATION_ID, { firstName: 'Expired', lastName: 'Token', email: victimEmail ?? '' }).id;
-    ghl.injectFault({ fault: { kind: 'token-expired' }, method: 'GET', path: new RegExp(`^/contacts/${victim}$`), times: 1 });
+    ghl.injectFault({ fault: { kind: 'token-expired' }, method: 'PUT', path: new RegExp(`^/contacts/${victim}$`), times: 1 });
     ghl.injectFault({ fault: { kind: 'lost-response' }, method: 'POST', path: /^\/contacts\/[^/]+\/(notes|tasks)$/, probability: 0.1 });
     ghl.injectFault({ fault: { kind: 'status', status: 503 }, probability: 0.2 });
     ghl.injectFault({ fault: { kind: 'latency', ms: STALL_MS }, probability: 0.05 });

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
+import { scheduleContactSync } from '../../src/lifecycle/container.js';
+import { QUEUE_NAMES } from '../../src/queue/catalog.js';
 import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
 import { createContactFacts } from '../../src/state/contact-facts.js';
 import { simulatorEnv, startTestBridge, waitFor, type TestBridge } from '../helpers/bridge.js';
@@ -61,10 +63,17 @@ describe('worker process lifecycle', () => {
     return child;
   }
 
+  /** A sync that reads its contact (no webhook snapshot to plan from), so the latency fault on the read holds it. */
+  async function contactToRead(firstName: string, email: string) {
+    const contact = ghl.store.insertContact(LOCATION_ID, { firstName, email });
+    await scheduleContactSync(bridge.container.queues[QUEUE_NAMES.contactSync], { locationId: LOCATION_ID, contactId: contact.id, reason: 'reconcile', triggeredAt: Date.now() }, 0);
+    return contact;
+  }
+
   test('the interrupted job runs again on a new worker and completes', async () => {
     const removeStall = ghl.injectFault({ fault: { kind: 'latency', ms: 60_000 }, method: 'GET', path: /^\/contacts\/[^/]+$/ });
     const first = startWorkerProcess();
-    const contact = ghl.userCreateContact(LOCATION_ID, { firstName: 'Killed', email: 'killed@example.com' });
+    const contact = await contactToRead('Killed', 'killed@example.com');
 
     // The worker is inside the job once its read reached the simulator (held there by the latency fault).
     await waitFor(() => ghl.calls.find((call) => call.method === 'GET' && call.path === `/contacts/${contact.id}`), 20_000, 'the first worker to start the job');
@@ -92,7 +101,7 @@ describe('worker process lifecycle', () => {
   test('SIGTERM during a job lets the job finish before the process exits', async () => {
     const removeSlow = ghl.injectFault({ fault: { kind: 'latency', ms: 1_500 }, method: 'GET', path: /^\/contacts\/[^/]+$/ });
     const worker = startWorkerProcess();
-    const contact = ghl.userCreateContact(LOCATION_ID, { firstName: 'Graceful', email: 'graceful@example.com' });
+    const contact = await contactToRead('Graceful', 'graceful@example.com');
     try {
       await waitFor(() => ghl.calls.find((call) => call.method === 'GET' && call.path === `/contacts/${contact.id}`), 20_000, 'the worker to start the job');
       const exited = new Promise((resolve) => worker.once('exit', resolve));

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { GHL_CHOOSE_LOCATION_URL, GHL_OAUTH_SCOPES } from '../../src/http/routes/oauth.js';
+import { scheduleContactSync } from '../../src/lifecycle/container.js';
+import { QUEUE_NAMES } from '../../src/queue/catalog.js';
 import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
 import { startTestBridge, waitFor, type TestBridge } from '../helpers/bridge.js';
 import { createTestSigner, signedEvent } from '../helpers/ghl-signing.js';
@@ -68,6 +70,16 @@ describe('marketplace-app install', () => {
     return fetch(`${bridge.url}/oauth/callback?code=${encodeURIComponent(code)}&state=${encodeURIComponent(state)}`, { headers: { accept: 'application/json' } });
   }
 
+  /**
+   * The webhook's sync plans from the event's snapshot (no call); a reconcile-style sync then reads the
+   * contact with the location's own token.
+   */
+  async function syncedAndRead(locationId: string, contactId: string) {
+    await waitFor(async () => ((await bridge.container.syncDeps.facts.recentSyncs(50)).some((run) => run.contactId === contactId && run.outcome === 'synced') ? true : undefined), 15_000, `the sync of ${contactId}`);
+    await scheduleContactSync(bridge.container.queues[QUEUE_NAMES.contactSync], { locationId, contactId, reason: 'reconcile', triggeredAt: Date.now() }, 0);
+    return waitFor(() => ghl.calls.find((call) => call.method === 'GET' && call.path === `/contacts/${contactId}`), 15_000, `the read of ${contactId}`);
+  }
+
   test('a callback without a state of ours is refused and stores nothing', async () => {
     const code = ghl.issueAuthorizationCode({ userType: 'Location', locationId: INSTALLED_LOCATION });
     const forged = await request(`${bridge.url}/oauth/callback?code=${code}&state=1.x.y`);
@@ -83,12 +95,12 @@ describe('marketplace-app install', () => {
     assert.equal(ghl.oauthCalls.authorization_code, 1);
 
     const installed = ghl.userCreateContact(INSTALLED_LOCATION, { firstName: 'Oauth', email: 'oauth@example.com' });
-    const read = await waitFor(() => ghl.calls.find((call) => call.method === 'GET' && call.path === `/contacts/${installed.id}`), 15_000, 'the installed location contact read');
+    const read = await syncedAndRead(INSTALLED_LOCATION, installed.id);
     assert.equal(read.status, 200);
     assert.equal(read.locationId, INSTALLED_LOCATION);
 
     const mine = ghl.userCreateContact(PRIVATE_LOCATION, { firstName: 'Private', email: 'private@example.com' });
-    const privateRead = await waitFor(() => ghl.calls.find((call) => call.method === 'GET' && call.path === `/contacts/${mine.id}`), 15_000, 'the private location contact read');
+    const privateRead = await syncedAndRead(PRIVATE_LOCATION, mine.id);
     assert.equal(privateRead.status, 200, 'the private-token location keeps working beside the install');
   });
 

@@ -1,12 +1,14 @@
 /**
  * The spine end to end: a contact created in the GHL simulator produces a signed webhook; the bridge
- * verifies it, queues it, and a worker reads the contact back through the GHL client. Runs with
- * known secrets configured and checks that none of them reaches a log line.
+ * verifies it, queues it, and a worker syncs the contact from the webhook's own snapshot (no read);
+ * a sync without a snapshot reads the contact back through the GHL client. Runs with known secrets
+ * configured and checks that none of them reaches a log line.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { secretValues } from '../../src/config/env.js';
+import { scheduleContactSync } from '../../src/lifecycle/container.js';
 import { QUEUE_NAMES } from '../../src/queue/catalog.js';
 import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
@@ -16,7 +18,7 @@ import { startRedisServer, type RedisServerHandle } from '../helpers/redis-serve
 const LOCATION_ID = 'locSpine0000000000001';
 const TOKEN = 'pit-spine-secret-token-7f3a9c';
 
-describe('spine: simulator → signed webhook → queue → worker → GHL read', () => {
+describe('spine: simulator → signed webhook → queue → worker → GHL', () => {
   let redis: RedisServerHandle;
   let ghl: GhlSimulator;
   let trustpilot: TrustpilotSimulator;
@@ -58,34 +60,47 @@ describe('spine: simulator → signed webhook → queue → worker → GHL read'
     await redis.close();
   });
 
-  test('a contact created in GHL is read back by a worker', async () => {
+  const readsOf = (contactId: string) => ghl.calls.filter((call) => call.method === 'GET' && call.path === `/contacts/${contactId}`);
+  const runsOf = async (contactId: string) => (await bridge.container.syncDeps.facts.recentSyncs(200)).filter((run) => run.contactId === contactId);
+
+  test('a contact created in GHL is synced from the webhook snapshot without reading it; a sync without one reads it', async () => {
     const contact = ghl.userCreateContact(LOCATION_ID, { firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.com' });
-    const read = await waitFor(
-      () => ghl.calls.find((call) => call.method === 'GET' && call.path === `/contacts/${contact.id}`),
-      10_000,
-      'the worker to read the contact',
-    );
-    assert.equal(read.status, 200);
-    assert.equal(read.locationId, LOCATION_ID);
+    const [run] = await waitFor(async () => {
+      const runs = await runsOf(contact.id);
+      return runs.length > 0 ? runs : undefined;
+    }, 10_000, 'the worker to sync the contact');
+    assert.equal(run?.outcome, 'synced');
+    assert.ok(run?.read?.includes('ghl contact (webhook snapshot)'), `read: ${JSON.stringify(run?.read)}`);
     const delivery = ghl.deliveries.find((item) => item.type === 'ContactCreate');
     assert.ok(delivery, 'the simulator delivered a ContactCreate');
     assert.equal(delivery.status, 200, 'the bridge answered 200');
+    assert.deepEqual(readsOf(contact.id), [], 'the contact was not read back');
+
+    // A reconcile-style sync has no snapshot: it reads the contact through the GHL client.
+    await scheduleContactSync(bridge.container.queues[QUEUE_NAMES.contactSync], { locationId: LOCATION_ID, contactId: contact.id, reason: 'reconcile', triggeredAt: Date.now() }, 0);
+    const read = await waitFor(() => readsOf(contact.id)[0], 10_000, 'the worker to read the contact');
+    assert.equal(read.status, 200);
+    assert.equal(read.locationId, LOCATION_ID);
     const synced = await waitFor(async () => {
       const syncs = await bridge.container.queues[QUEUE_NAMES.contactSync].getJobCounts('completed');
-      return (syncs.completed ?? 0) > 0 ? syncs.completed : undefined;
+      return (syncs.completed ?? 0) >= 2 ? syncs.completed : undefined;
     });
-    assert.ok(synced >= 1);
+    assert.ok(synced >= 2);
   });
 
   test('a contact deleted in GHL is remembered and not read again', async () => {
     const contact = ghl.userCreateContact(LOCATION_ID, { firstName: 'Grace', email: 'grace@example.com' });
-    await waitFor(() => ghl.calls.find((call) => call.path === `/contacts/${contact.id}`), 10_000, 'first read');
+    await waitFor(async () => ((await runsOf(contact.id)).length > 0 ? true : undefined), 10_000, 'first sync');
     ghl.userDeleteContact(LOCATION_ID, contact.id);
     await ghl.idle();
     await waitFor(() => ghl.deliveries.find((item) => item.type === 'ContactDelete' && item.status === 200), 10_000, 'ContactDelete delivered');
     const metrics = await request(`${bridge.url}/metrics`);
     const text = await metrics.body.text();
     assert.match(text, /ghl_bridge_webhooks_total\{source="marketplace",type="ContactDelete",outcome="accepted"\} 1/);
+    // A late sync of the deleted contact is skipped without a read.
+    await scheduleContactSync(bridge.container.queues[QUEUE_NAMES.contactSync], { locationId: LOCATION_ID, contactId: contact.id, reason: 'manual', triggeredAt: Date.now() }, 0);
+    await waitFor(async () => ((await runsOf(contact.id)).some((run) => run.outcome === 'skipped' && run.reason === 'contact-deleted') ? true : undefined), 10_000, 'the skipped sync');
+    assert.deepEqual(readsOf(contact.id), []);
   });
 
   test('/health, /ready, /metrics, /docs and /openapi.json answer', async () => {

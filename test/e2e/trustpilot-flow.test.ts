@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
+import { scheduleContactSync } from '../../src/lifecycle/container.js';
+import { QUEUE_NAMES } from '../../src/queue/catalog.js';
 import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
 import { setupFields } from '../../src/workers/setup-fields.js';
@@ -67,6 +69,8 @@ describe('Trustpilot → GHL', () => {
   const tasks = (contactId: string) => ghl.store.listTasks(contactId);
   const tags = (contactId: string) => ghl.store.getContact(contactId)?.tags ?? [];
   const contactReads = (contactId: string) => ghl.calls.filter((call) => call.method === 'GET' && call.path === `/contacts/${contactId}`).length;
+  const searches = () => ghl.calls.filter((call) => call.method === 'POST' && call.path === '/contacts/search').length;
+  const runs = async (contactId: string) => (await bridge.container.syncDeps.facts.recentSyncs(200)).filter((run) => run.contactId === contactId);
 
   const settle = () => settleBridge(bridge, [ghl, tp]);
 
@@ -106,7 +110,8 @@ describe('Trustpilot → GHL', () => {
     assert.equal(tp.calls.length, tpBefore);
   });
 
-  test('the review edited to 5★: note updated in place, task completed, tags swapped', async () => {
+  test('the review edited to 5★: note updated in place, task completed, tags swapped, no contact search', async () => {
+    const searchesBefore = searches();
     tp.updateReview(reviewId, { stars: 5, title: 'Sorted out', text: 'They called me and fixed it the same day.' });
     await waitFor(() => (tasks(contactId)[0]?.completed ? true : undefined), 15_000, 'the task to be completed');
     await settle();
@@ -116,6 +121,7 @@ describe('Trustpilot → GHL', () => {
     assert.ok(!tags(contactId).includes('trustpilot-detractor'));
     assert.ok(tags(contactId).includes('trustpilot-promoter'));
     assert.equal(Number(field(contactId, 'contact.trustpilot_review_stars')), 5);
+    assert.equal(searches(), searchesBefore, 'the review owner was known: no contact search');
   });
 
   test('a redelivered Trustpilot notification is a duplicate; a resync changes nothing', async () => {
@@ -134,6 +140,75 @@ describe('Trustpilot → GHL', () => {
     assert.deepEqual(ghl.calls.filter((call) => call.method !== 'GET'), writes, 'a resync of an unchanged contact writes nothing');
     assert.equal(notes(contactId).length, 1);
     assert.equal(tasks(contactId).length, 1);
+  });
+
+  test('a new review: the contact found by the search is the sync\'s snapshot, never read again', async () => {
+    const contact = ghl.userCreateContact(LOCATION_ID, { firstName: 'Linus', email: 'linus@example.org', assignedTo: 'user_owner_1' });
+    await settle();
+    const readsBefore = contactReads(contact.id);
+    const searchesBefore = searches();
+    tp.addReview({ stars: 1, title: 'Cracked', text: 'The case cracked on day one.', referralEmail: 'linus@example.org', consumerName: 'Linus T.' });
+    await waitFor(() => (tasks(contact.id).length > 0 ? true : undefined), 15_000, 'the follow-up task');
+    await settle();
+    assert.equal(searches() - searchesBefore, 1, 'one search found the contact');
+    assert.equal(contactReads(contact.id), readsBefore, 'the sync planned from the search result');
+    assert.equal(notes(contact.id).length, 1);
+    assert.equal(tasks(contact.id)[0]?.assignedTo, 'user_owner_1', 'the search result carried the owner');
+    assert.ok(tags(contact.id).includes('trustpilot-detractor'));
+    const [last] = await runs(contact.id);
+    assert.ok(last?.read?.includes('ghl contact (search snapshot)'), `read: ${JSON.stringify(last?.read)}`);
+  });
+
+  test('a snapshot from before the bridge\'s own writes is not planned from: the sync reads the contact', async () => {
+    await settle();
+    const snapshots = bridge.container.syncDeps.snapshots;
+    assert.ok(snapshots);
+    // The contact as it was before the bridge wrote anything, observed just before a write run.
+    const before = { id: contactId, locationId: LOCATION_ID, firstName: 'Grace', lastName: 'Hopper', email: 'grace@acme-widgets.com', assignedTo: 'user_owner_1', tags: [], customFields: [] };
+    assert.equal(await snapshots.put(before, Date.now(), 'webhook'), true);
+    await snapshots.writeStarted(LOCATION_ID, contactId);
+    await snapshots.writeFinished(LOCATION_ID, contactId);
+    const readsBefore = contactReads(contactId);
+    const writes = ghl.calls.filter((call) => call.method !== 'GET').length;
+    await scheduleContactSync(bridge.container.queues[QUEUE_NAMES.contactSync], { locationId: LOCATION_ID, contactId, reason: 'webhook', triggeredAt: Date.now() }, 0);
+    await settle();
+    assert.equal(contactReads(contactId) - readsBefore, 1, 'read instead');
+    assert.equal(ghl.calls.filter((call) => call.method !== 'GET').length, writes, 'nothing to write');
+  });
+
+  test('even a stale snapshot taken for current never makes a second note, task or tag', async () => {
+    await settle();
+    const snapshots = bridge.container.syncDeps.snapshots;
+    assert.ok(snapshots);
+    const tagsBefore = [...tags(contactId)].sort();
+    const from = ghl.calls.length;
+    // Worst case: a snapshot without any of the bridge's writes that the store cannot tell is stale
+    // (say, GHL's clock far ahead of ours).
+    const stale = { id: contactId, locationId: LOCATION_ID, firstName: 'Grace', lastName: 'Hopper', email: 'grace@acme-widgets.com', assignedTo: 'user_owner_1', tags: [], customFields: [] };
+    assert.equal(await snapshots.put(stale, Date.now() + 60_000, 'webhook'), true);
+    await scheduleContactSync(bridge.container.queues[QUEUE_NAMES.contactSync], { locationId: LOCATION_ID, contactId, reason: 'webhook', triggeredAt: Date.now() }, 0);
+    await settle();
+    const calls = ghl.calls.slice(from).map((call) => `${call.method} ${call.path.replace(contactId, ':id')}`);
+    assert.ok(!calls.some((call) => /^POST \/contacts\/:id\/(notes|tasks)$/.test(call)), `no note or task created: ${calls.join(', ')}`);
+    assert.equal(notes(contactId).length, 1);
+    assert.equal(tasks(contactId).length, 1);
+    assert.equal(tasks(contactId)[0]?.completed, true, 'not reopened');
+    assert.deepEqual([...tags(contactId)].sort(), tagsBefore, 'tags added again through POST /tags are not doubled');
+    assert.equal(new Set(tags(contactId).map((tag) => tag.toLowerCase())).size, tags(contactId).length);
+    assert.equal(Number(field(contactId, 'contact.trustpilot_review_stars')), 5);
+  });
+
+  test('a contact deleted while its snapshot waits is skipped without any call', async () => {
+    const contact = ghl.userCreateContact(LOCATION_ID, { firstName: 'Short', email: 'short@example.org' });
+    await settle();
+    const from = ghl.calls.length;
+    ghl.userUpdateContact(LOCATION_ID, contact.id, { email: 'short-lived@example.org' });
+    ghl.userDeleteContact(LOCATION_ID, contact.id);
+    await settle();
+    assert.deepEqual(ghl.calls.slice(from).filter((call) => call.path.includes(contact.id)), []);
+    const [last] = await runs(contact.id);
+    assert.equal(last?.outcome, 'skipped');
+    assert.equal(last?.reason, 'contact-deleted');
   });
 
   test('a create whose answer was lost is not made twice when the job is retried', async () => {
@@ -176,10 +251,10 @@ describe('Trustpilot → GHL', () => {
   test('ten updates in one second run the sync once', async () => {
     const contact = ghl.userCreateContact(LOCATION_ID, { firstName: 'Burst', email: 'burst@acme-widgets.com' });
     await settle();
-    const readsBefore = contactReads(contact.id);
+    const runsBefore = (await runs(contact.id)).length;
     for (let i = 0; i < 10; i++) ghl.userUpdateContact(LOCATION_ID, contact.id, { website: `https://acme-widgets.com/p/${i}` });
     await settle();
-    assert.equal(contactReads(contact.id) - readsBefore, 1, 'one run for the burst');
+    assert.equal((await runs(contact.id)).length - runsBefore, 1, 'one run for the burst');
   });
 
   test('company TrustScore by website domain, and a second lookup within the TTL costs no Trustpilot call', async () => {

@@ -17,6 +17,7 @@ import { createGhlBudget, DEFAULT_GHL_BUDGET_MARGIN_MS, type GhlBudget } from '.
 import { createGhlClient, type GhlClient } from '../../../src/clients/ghl/ghl-client.js';
 import type { GhlTokenProvider } from '../../../src/clients/ghl/token-provider.js';
 import { UpstreamError } from '../../../src/clients/http/upstream-error.js';
+import { scheduleContactSync } from '../../../src/lifecycle/container.js';
 import { QUEUE_NAMES } from '../../../src/queue/catalog.js';
 import { startGhlSimulator, type GhlSimulator, type GhlSimulatorLocation } from '../../../src/sandbox/ghl/simulator.js';
 import { createRateBudget } from '../../../src/state/rate-budget.js';
@@ -239,10 +240,10 @@ describe('GHL calls stay within the per-location limit across workers', { concur
 
 });
 
-// Alone, after the runs above: the bridge, its workers and 300 signed webhooks share this process's
+// Alone, after the runs above: the bridge, its workers and 300 contact syncs share this process's
 // event loop with the simulator, and stalls there would blur the other runs' timing.
 describe('GHL calls through the real bridge stay within the limit', () => {
-  test('300 contact events over 2 locations (one private token, one OAuth install), two containers', async (t) => {
+  test('300 contact syncs over 2 locations (one private token, one OAuth install), two containers', async (t) => {
     const [privateLocation, installedLocation] = LOCATIONS;
     assert.ok(privateLocation && installedLocation);
     const client = { clientId: 'client-rate-test', clientSecret: 'client-secret-rate-test-0001' };
@@ -275,11 +276,16 @@ describe('GHL calls through the real bridge stay within the limit', () => {
 
       const started = performance.now();
       const ids = new Map<string, string[]>();
+      const syncQueue = web.container.queues[QUEUE_NAMES.contactSync];
+      // Syncs that must read their contact, as a backfill's do: a contact webhook's sync plans from
+      // the event's snapshot and would make no call here.
       for (const location of [privateLocation, installedLocation]) {
-        ids.set(location.id, Array.from({ length: eventsPerLocation }, (_, i) => sim.userCreateContact(location.id, { firstName: `Event${i}`, email: `event${i}-${location.id}@example.com` }).id));
+        ids.set(location.id, Array.from({ length: eventsPerLocation }, (_, i) => sim.store.insertContact(location.id, { firstName: `Event${i}`, email: `event${i}-${location.id}@example.com` }).id));
+        for (const contactId of ids.get(location.id) ?? []) {
+          await scheduleContactSync(syncQueue, { locationId: location.id, contactId, reason: 'backfill', triggeredAt: Date.now() }, 0);
+        }
       }
       const events = eventsPerLocation * 2;
-      const syncQueue = web.container.queues[QUEUE_NAMES.contactSync];
       await waitFor(
         async () => ((await syncQueue.getJobCounts('completed')).completed === events ? true : undefined),
         40_000,

@@ -1,10 +1,12 @@
 /**
  * The failure policy against real upstream answers: 5xx retries then succeeds, 429 waits without
  * burning an attempt, 404/401 fail at once into the dead-letter queue, and a 404 for a contact the
- * bridge saw deleted completes as skipped.
+ * bridge saw deleted completes as skipped. The failing reads are of syncs that have no webhook
+ * snapshot to plan from (a reconcile, a retry): a contact webhook's sync does not read the contact.
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { scheduleContactSync } from '../../../src/lifecycle/container.js';
 import { DeadLetterJobSchema, QUEUE_NAMES } from '../../../src/queue/catalog.js';
 import { startGhlSimulator, type GhlSimulator } from '../../../src/sandbox/ghl/simulator.js';
 import { simulatorEnv, startTestBridge, waitFor, type TestBridge } from '../../helpers/bridge.js';
@@ -35,6 +37,13 @@ describe('failure policy', () => {
 
   const readsOf = (contactId: string) => ghl.calls.filter((call) => call.method === 'GET' && call.path === `/contacts/${contactId}`);
 
+  /** A contact GHL sent no webhook for (made before the bridge listened), synced as reconcile would. */
+  async function contactWithoutSnapshot(firstName: string, email: string) {
+    const contact = ghl.store.insertContact(LOCATION_ID, { firstName, email });
+    await scheduleContactSync(bridge.container.queues[QUEUE_NAMES.contactSync], { locationId: LOCATION_ID, contactId: contact.id, reason: 'reconcile', triggeredAt: Date.now() }, 0);
+    return contact;
+  }
+
   async function syncOutcome(contactId: string) {
     return waitFor(async () => (await bridge.container.queues[QUEUE_NAMES.contactSync].getJobs(['completed', 'failed'])).find((job) => job.data.contactId === contactId && job.finishedOn), 20_000, `the sync of ${contactId} to finish`);
   }
@@ -48,7 +57,7 @@ describe('failure policy', () => {
 
   test('5xx answers are retried until the read succeeds', async () => {
     ghl.injectFault({ fault: { kind: 'status', status: 503 }, method: 'GET', path: /^\/contacts\/[^/]+$/, times: 2 });
-    const contact = ghl.userCreateContact(LOCATION_ID, { firstName: 'Retry', email: 'retry@example.com' });
+    const contact = await contactWithoutSnapshot('Retry', 'retry@example.com');
     const job = await syncOutcome(contact.id);
     assert.equal(job.returnvalue?.outcome, 'synced');
     assert.equal(job.attemptsMade, 3, 'two failed attempts, then success');
@@ -57,7 +66,7 @@ describe('failure policy', () => {
 
   test('a 429 waits for the reset and burns no attempt', async () => {
     ghl.injectFault({ fault: { kind: 'rate-limit', retryAfterSeconds: 1 }, method: 'GET', path: /^\/contacts\/[^/]+$/, times: 1 });
-    const contact = ghl.userCreateContact(LOCATION_ID, { firstName: 'Limited', email: 'limited@example.com' });
+    const contact = await contactWithoutSnapshot('Limited', 'limited@example.com');
     const job = await syncOutcome(contact.id);
     assert.equal(job.returnvalue?.outcome, 'synced');
     assert.equal(job.attemptsMade, 1, 'the 429 did not count as a failed attempt');
@@ -68,7 +77,7 @@ describe('failure policy', () => {
 
   test('a 404 for a contact not known to be deleted fails at once into the dead letters', async () => {
     ghl.injectFault({ fault: { kind: 'status', status: 404, body: { statusCode: 404, message: 'Contact not found' } }, method: 'GET', path: /^\/contacts\/[^/]+$/ });
-    const contact = ghl.userCreateContact(LOCATION_ID, { firstName: 'Missing', email: 'missing@example.com' });
+    const contact = await contactWithoutSnapshot('Missing', 'missing@example.com');
     const letter = await deadLetterFor(contact.id);
     assert.equal(letter.queue, QUEUE_NAMES.contactSync);
     assert.match(letter.failedReason, /^ghl:404/);
@@ -77,7 +86,7 @@ describe('failure policy', () => {
 
   test('an expired private token fails at once (no refresh possible) and never leaks into the dead letter', async () => {
     ghl.injectFault({ fault: { kind: 'token-expired' }, method: 'GET', path: /^\/contacts\/[^/]+$/ });
-    const contact = ghl.userCreateContact(LOCATION_ID, { firstName: 'Expired', email: 'expired@example.com' });
+    const contact = await contactWithoutSnapshot('Expired', 'expired@example.com');
     const letter = await deadLetterFor(contact.id);
     assert.match(letter.failedReason, /^ghl:401/);
     assert.ok(!JSON.stringify(letter).includes(TOKEN));
