@@ -58,6 +58,8 @@ async function against(server: ChildServer, requests: PreparedRequest[], collect
     return await runLoad({ url: `${server.url}/webhooks/ghl`, requests, connections: CONNECTIONS, durationMs: DURATION_MS, ...warmup, collectIds });
   } finally {
     if (ticker) clearInterval(ticker);
+    // A last sample covers the end of the run.
+    onTick?.();
   }
 }
 
@@ -78,26 +80,38 @@ function describe(result: LoadResult): string {
 
 async function scheme(name: 'ed25519' | 'rsa', requests: PreparedRequest[]): Promise<void> {
   const bare = await startChild({ script: 'bench/bare-server.ts', env: {} });
-  const baseline = await against(bare, requests, false).finally(() => bare.stop());
-  log(BENCH, `${name} bare route: ${describe(baseline)}`);
-  await bridgeRun(name, requests, baseline, 1);
-  if (WEB_PROCESSES > 1) await bridgeRun(name, requests, baseline, WEB_PROCESSES);
+  const bareCpuBefore = bare.cpuMs();
+  let bareCpuMs = 0;
+  // Sampled while the process lives: /proc forgets it once it has exited.
+  const baseline = await against(bare, requests, false, () => (bareCpuMs = bare.cpuMs() - bareCpuBefore)).finally(() => bare.stop());
+  const bareCpuUs = (bareCpuMs * 1000) / Math.max(1, baseline.sent);
+  log(BENCH, `${name} bare route: ${describe(baseline)}, ${bareCpuUs.toFixed(0)} µs CPU per request`);
+  await bridgeRun(name, requests, { ...baseline, cpuUsPerRequest: bareCpuUs }, 1);
+  if (WEB_PROCESSES > 1) await bridgeRun(name, requests, { ...baseline, cpuUsPerRequest: bareCpuUs }, WEB_PROCESSES);
 }
 
 /** The bridge's `web` with `processes` web processes against the same bodies as the bare route. */
-async function bridgeRun(name: 'ed25519' | 'rsa', requests: PreparedRequest[], baseline: LoadResult, processes: number): Promise<void> {
+async function bridgeRun(name: 'ed25519' | 'rsa', requests: PreparedRequest[], baseline: LoadResult & { cpuUsPerRequest: number }, processes: number): Promise<void> {
   const setup = processes === 1 ? 'bridge web, 1 process' : `bridge web, WEB_PROCESSES=${processes}`;
   const label = `${name}, ${processes === 1 ? '1 process' : `${processes} processes`}`;
   const prefix = `bench-ingest-${name}-${processes}`;
   const web = await startChild({ script: SERVICE, args: ['web'], env: envFor(prefix, { WEB_PROCESSES: String(processes) }), nodeFlags: benchNodeFlags() });
   let peakWebRss = 0;
-  const result = await against(web, requests, true, () => (peakWebRss = Math.max(peakWebRss, web.rssMb()))).finally(() => web.stop());
+  let cpuMs = 0;
+  const cpuBefore = web.cpuMs();
+  const result = await against(web, requests, true, () => {
+    peakWebRss = Math.max(peakWebRss, web.rssMb());
+    cpuMs = web.cpuMs() - cpuBefore;
+  }).finally(() => web.stop());
+  const cpuUsPerRequest = (cpuMs * 1000) / Math.max(1, result.sent);
   log(BENCH, `${name} ${setup}: ${describe(result)}, peak RSS ${peakWebRss.toFixed(0)} MB`);
 
   const ratio = result.throughput / baseline.throughput;
   emit({ bench: BENCH, figure: `${label}: throughput (${setup} vs bare route)`, value: result.throughput, unit: 'req/s', baseline: baseline.throughput, ratio, target: '≥ 0.5×', ...marginOf(ratio, 0.5, 'higher') });
   emit({ bench: BENCH, figure: `${label}: p99 latency at ${CONNECTIONS} connections`, value: result.p99, unit: 'ms', baseline: baseline.p99, ratio: result.p99 / baseline.p99, target: '≤ 25 ms', ...marginOf(result.p99, 25, 'lower') });
   emit({ bench: BENCH, figure: `${label}: p50 latency`, value: result.p50, unit: 'ms', baseline: baseline.p50, ratio: result.p50 / baseline.p50 });
+  // CPU per request holds still when the machine is busy; throughput does not.
+  emit({ bench: BENCH, figure: `${label}: CPU per request (all processes)`, value: cpuUsPerRequest, unit: 'µs', baseline: baseline.cpuUsPerRequest, ratio: cpuUsPerRequest / baseline.cpuUsPerRequest });
   const stored = await countStored(prefix, result.acceptedIds);
   const lost = result.acceptedIds.length - stored;
   emit({ bench: BENCH, figure: `${label}: webhooks answered 200 accepted`, value: result.acceptedIds.length, unit: 'webhooks' });

@@ -18,6 +18,8 @@ export interface ChildServer {
   startupMs: number;
   /** Resident set size in MB, from /proc (Linux), of the process and its children (WEB_PROCESSES > 1). */
   rssMb(): number;
+  /** CPU time used so far (user + system) in ms, from /proc (Linux), of the process and its children. */
+  cpuMs(): number;
   /** SIGTERM, wait for a clean exit (a CPU profile is written then). */
   stop(): Promise<void>;
 }
@@ -71,6 +73,7 @@ export async function startChild(options: StartOptions): Promise<ChildServer> {
     pid,
     startupMs: performance.now() - spawnedAt,
     rssMb: () => [pid, ...childPids(pid)].reduce((sum, each) => sum + rssMbOf(each), 0),
+    cpuMs: () => [pid, ...childPids(pid)].reduce((sum, each) => sum + cpuMsOf(each), 0),
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
@@ -87,6 +90,21 @@ export function childPids(pid: number): number[] {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {
     return [];
+  }
+}
+
+/** Clock ticks per second of /proc/<pid>/stat on Linux (USER_HZ). */
+const USER_HZ = 100;
+
+/** utime + stime of one process in ms; 0 once it is gone. Counted per process, so it does not depend on how busy the machine is. */
+export function cpuMsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at state; utime and stime are the 14th and 15th fields.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+  } catch {
+    return 0;
   }
 }
 
