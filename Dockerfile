@@ -13,7 +13,7 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 # Heap sizing for a steady webhook load (scripts/lib/service-flags.mjs says why; a test keeps them equal).
-ENV NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=160"
+ENV NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=160"
 WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
