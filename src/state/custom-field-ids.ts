@@ -29,6 +29,14 @@ export function createCustomFieldIds(redis: Redis, prefix: string, ghl: Pick<Ghl
     const parsed = CachedMapSchema.safeParse(JSON.parse(raw));
     return parsed.success ? parsed.data : undefined;
   }
+  const inFlight = new Map<string, Promise<Record<string, string>>>();
+  async function fetchAndStore(locationId: string): Promise<Record<string, string>> {
+    const { items } = await ghl.listCustomFields(locationId, 'contact');
+    const fields: Record<string, string> = {};
+    for (const field of items) if (field.fieldKey) fields[field.fieldKey] = field.id;
+    await redis.set(key(locationId), JSON.stringify({ at: now(), fields }), 'EX', CACHE_TTL_SECONDS);
+    return fields;
+  }
   return {
     async cached(locationId) {
       return (await read(locationId))?.fields;
@@ -37,11 +45,12 @@ export function createCustomFieldIds(redis: Redis, prefix: string, ghl: Pick<Ghl
       const hit = await read(locationId);
       const complete = hit && wanted.every((field) => hit.fields[field] !== undefined);
       if (hit && (complete || now() - hit.at < REFRESH_MISSING_AFTER_MS)) return hit.fields;
-      const { items } = await ghl.listCustomFields(locationId, 'contact');
-      const fields: Record<string, string> = {};
-      for (const field of items) if (field.fieldKey) fields[field.fieldKey] = field.id;
-      await redis.set(key(locationId), JSON.stringify({ at: now(), fields }), 'EX', CACHE_TTL_SECONDS);
-      return fields;
+      // Jobs of one location starting together (a cold cache under load) share one read.
+      const pending = inFlight.get(locationId);
+      if (pending) return pending;
+      const reading = fetchAndStore(locationId).finally(() => inFlight.delete(locationId));
+      inFlight.set(locationId, reading);
+      return reading;
     },
     async forget(locationId) {
       await redis.del(key(locationId));

@@ -5,6 +5,7 @@
  */
 import type { Job } from 'bullmq';
 import type { Contact } from '../clients/ghl/schemas.js';
+import { noteRunProgress } from '../clients/http/budget-wait.js';
 import { UpstreamError } from '../clients/http/upstream-error.js';
 import { mappedFieldKeys, type Mapping } from '../config/mapping.js';
 import { mergePlans, type ContactSnapshot, type Plan, type PlannedWrite } from '../domain/plan.js';
@@ -73,6 +74,8 @@ export async function syncContact(
   let ghlCalls = 0;
   if (taken?.snapshot) {
     snapshot = taken.snapshot;
+    // Taken once: were this run delayed now, its retry would have to read the contact instead.
+    noteRunProgress();
   } else {
     if (taken?.reason === 'stale' || taken?.reason === 'expired') deps.logger.debug({ locationId, contactId, reason: taken.reason }, 'contact snapshot not used');
     let contact: Contact;

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { runAsJob, takeSlot } from '../../../../src/clients/http/budget-wait.js';
+import { noteRunProgress, runAsJob, takeSlot } from '../../../../src/clients/http/budget-wait.js';
 import { RateBudgetExceededError } from '../../../../src/state/rate-budget-types.js';
 
 /** A budget that grants `grants` calls, then refuses `refusals` times with `retryAfterMs`, then grants again. */
@@ -75,5 +75,22 @@ describe('takeSlot', () => {
     await runAsJob(() => takeSlot(() => budget.takeOnce()));
     // A new run that has spent nothing yet is refused outright, whatever an earlier run was granted.
     await assert.rejects(runAsJob(() => takeSlot(() => budget.takeOnce())), RateBudgetExceededError);
+  });
+});
+
+describe('noteRunProgress', () => {
+  test('a run that used up a snapshot waits in place at its first call', async () => {
+    const budget = scriptedBudget({ grants: 0, refusals: 2, retryAfterMs: 10 });
+    const slot = await runAsJob(async () => {
+      noteRunProgress();
+      return takeSlot(() => budget.takeOnce());
+    });
+    assert.equal(slot, 'slot-3');
+  });
+
+  test('outside a job run it changes nothing', async () => {
+    noteRunProgress();
+    const budget = scriptedBudget({ grants: 0, refusals: 1, retryAfterMs: 10 });
+    await assert.rejects(takeSlot(() => budget.takeOnce()), RateBudgetExceededError);
   });
 });
