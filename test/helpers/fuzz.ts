@@ -193,6 +193,8 @@ export function flipBytes(rng: Rng, bytes: Buffer): Buffer {
     const at = rng.int(0, out.length - 1);
     out[at] = (out[at] ?? 0) ^ rng.int(1, 255);
   }
+  // Two flips of one byte can cancel out (seed 196705163): the result must differ from the input.
+  if (out.equals(bytes) && out.length > 0) out[0] = (out[0] ?? 0) ^ 1;
   return out;
 }
 
