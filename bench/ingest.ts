@@ -148,7 +148,8 @@ try {
     BENCH,
     `Closed loop, ${CONNECTIONS} connections, ${WARMUP_MS / 1000} s warm-up then up to ${DURATION_MS / 1000} s measured, each pre-signed body sent once ` +
       `(${ED25519_REQUESTS} Ed25519 bodies; ${RSA_REQUESTS} RSA-4096 bodies, the first fifth untimed, so the RSA run ends when they are spent: signing costs ~5 ms each). ` +
-      'Bridge and bare route each run as their own `node --import tsx` process; the load generator, Redis and the bridge share the 2 cores. ' +
+      'Bridge and bare route each run in their own process: the bridge as `npm start` runs it (built, `dist/main.js`, with its node heap flags), the bare route through tsx; the load generator, Redis and the bridge share the 2 cores. ' +
+      '"CPU per request" is the server process\'s user + system time (from /proc) over the run divided by the requests it answered: unlike throughput, it hardly moves when the machine is busy. ' +
       `The bridge is measured as one \`web\` process and as WEB_PROCESSES=${WEB_PROCESSES} (node:cluster, one port); the baseline is always the bare single-process route. ` +
       'The bridge runs with its production defaults (LOG_LEVEL info, stdout discarded); the bare route has no logger. ' +
       '"Lost" = answered `200 accepted` but no job with that id in Redis afterwards (`EXISTS <prefix>:ghl-webhooks:<id>`).',
