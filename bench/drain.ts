@@ -14,7 +14,7 @@ import { QUEUE_NAMES } from '../src/queue/catalog.js';
 import { startGhlSimulator, type GhlSimulatorLocation } from '../src/sandbox/ghl/simulator.js';
 import { startTrustpilotSimulator } from '../src/sandbox/trustpilot/simulator.js';
 import { mappedFieldSpecs } from '../src/workers/setup-fields.js';
-import { startTestBridge, waitFor, type TestBridge } from '../test/helpers/bridge.js';
+import { startTestBridge, trustpilotSimulatorEnv, waitFor, type TestBridge } from '../test/helpers/bridge.js';
 import { createTestSigner } from '../test/helpers/ghl-signing.js';
 import { startRedisServer } from '../test/helpers/redis-server.js';
 import { signedContactEvents } from './lib/events.js';
@@ -47,12 +47,7 @@ try {
           GHL_WEBHOOK_ED25519_PUBLIC_KEY: signer.ed25519PublicKeyPem,
           GHL_WEBHOOK_PUBLIC_KEY: signer.rsaPublicKeyPem,
           GHL_RATE_LIMIT: `${LIMIT.max}/${LIMIT.windowMs / 1000}`,
-          TRUSTPILOT_API_BASE_URL: tp.url,
-          TRUSTPILOT_API_KEY: 'tp-sandbox-key',
-          TRUSTPILOT_API_SECRET: 'tp-sandbox-secret',
-          TRUSTPILOT_USERNAME: 'owner@sandbox.test',
-          TRUSTPILOT_PASSWORD: 'sandbox-password',
-          TRUSTPILOT_BUSINESS_UNIT_ID: 'bu_sandbox_own',
+          ...trustpilotSimulatorEnv(tp),
           TRUSTPILOT_RATE_LIMIT: '1000000/300',
           ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
           WORKER_CONCURRENCY: '10',

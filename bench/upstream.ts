@@ -16,7 +16,7 @@ import { mappedFieldKeys } from '../src/config/mapping.js';
 import { startGhlSimulator, type GhlStore } from '../src/sandbox/ghl/simulator.js';
 import { startTrustpilotSimulator } from '../src/sandbox/trustpilot/simulator.js';
 import { setupFields } from '../src/workers/setup-fields.js';
-import { settle, simulatorEnv, startTestBridge } from '../test/helpers/bridge.js';
+import { settle, simulatorEnv, startTestBridge, trustpilotSimulatorEnv } from '../test/helpers/bridge.js';
 import { startRedisServer } from '../test/helpers/redis-server.js';
 import { detail, emit, log, marginOf } from './lib/report.js';
 
@@ -42,12 +42,7 @@ const bridge = await startTestBridge({
   redisUrl: redis.url,
   env: {
     ...simulatorEnv(ghl, LOCATION_ID, TOKEN),
-    TRUSTPILOT_API_BASE_URL: tp.url,
-    TRUSTPILOT_API_KEY: 'tp-sandbox-key',
-    TRUSTPILOT_API_SECRET: 'tp-sandbox-secret',
-    TRUSTPILOT_USERNAME: 'owner@sandbox.test',
-    TRUSTPILOT_PASSWORD: 'sandbox-password',
-    TRUSTPILOT_BUSINESS_UNIT_ID: 'bu_sandbox_own',
+    ...trustpilotSimulatorEnv(tp),
     TRUSTPILOT_WEBHOOK_SECRET: TP_SECRET,
     ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
     // Shorter than the 2 s default so the day runs in seconds; a burst lands well within it.

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
 import { startRedisServer, type RedisServerHandle } from '../../test/helpers/redis-server.js';
+import { trustpilotSimulatorEnv } from '../../test/helpers/bridge.js';
 import { benchNodeFlags, PROJECT_ROOT, startChild, type ChildServer } from './bridge-process.js';
 
 const LOCATION = { id: 'locBenchFlow000000001', token: 'pit-bench-flow-0001' };
@@ -54,12 +55,7 @@ async function startOn(redis: RedisServerHandle): Promise<FlowWorld> {
       GHL_WEBHOOK_PUBLIC_KEY: ghl.publicKeys.rsa,
       GHL_RATE_LIMIT: `${HIGH_LIMIT.max}/${HIGH_LIMIT.windowMs / 1000}`,
       GHL_DAILY_LIMIT: '100000000',
-      TRUSTPILOT_API_BASE_URL: tp.url,
-      TRUSTPILOT_API_KEY: 'tp-sandbox-key',
-      TRUSTPILOT_API_SECRET: 'tp-sandbox-secret',
-      TRUSTPILOT_USERNAME: 'owner@sandbox.test',
-      TRUSTPILOT_PASSWORD: 'sandbox-password',
-      TRUSTPILOT_BUSINESS_UNIT_ID: 'bu_sandbox_own',
+      ...trustpilotSimulatorEnv(tp),
       TRUSTPILOT_WEBHOOK_SECRET: TP_SECRET,
       TRUSTPILOT_RATE_LIMIT: '1000000/300',
       ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),

@@ -11,7 +11,7 @@ import { QUEUE_NAMES } from '../../src/queue/catalog.js';
 import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
 import { setupFields } from '../../src/workers/setup-fields.js';
-import { settle as settleBridge, simulatorEnv, startTestBridge, waitFor, type TestBridge } from '../helpers/bridge.js';
+import { settle as settleBridge, simulatorEnv, startTestBridge, trustpilotSimulatorEnv, waitFor, type TestBridge } from '../helpers/bridge.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 
 const LOCATION_ID = 'locTrustpilot00000001';
@@ -34,12 +34,7 @@ describe('Trustpilot → GHL', () => {
       redisUrl: redis.url,
       env: {
         ...simulatorEnv(ghl, LOCATION_ID, TOKEN),
-        TRUSTPILOT_API_BASE_URL: tp.url,
-        TRUSTPILOT_API_KEY: 'tp-sandbox-key',
-        TRUSTPILOT_API_SECRET: 'tp-sandbox-secret',
-        TRUSTPILOT_USERNAME: 'owner@sandbox.test',
-        TRUSTPILOT_PASSWORD: 'sandbox-password',
-        TRUSTPILOT_BUSINESS_UNIT_ID: 'bu_sandbox_own',
+        ...trustpilotSimulatorEnv(tp),
         TRUSTPILOT_WEBHOOK_SECRET: TP_SECRET,
         ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'),
         COALESCE_WINDOW_MS: '300',

@@ -9,6 +9,7 @@ import { createContainer, type Container, type ProcessMode } from '../../src/lif
 import { createLogger } from '../../src/observability/logger.js';
 import { QUEUE_NAMES } from '../../src/queue/catalog.js';
 import type { GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
+import { TRUSTPILOT_SANDBOX_DEFAULTS } from '../../src/sandbox/trustpilot/simulator.js';
 
 export interface TestBridge {
   url: string;
@@ -74,6 +75,18 @@ export function simulatorEnv(ghl: GhlSimulator, locationId: string, token: strin
     GHL_LOCATION_ID: locationId,
     GHL_WEBHOOK_ED25519_PUBLIC_KEY: ghl.publicKeys.ed25519,
     GHL_WEBHOOK_PUBLIC_KEY: ghl.publicKeys.rsa,
+  };
+}
+
+/** Bridge env for the Trustpilot simulator: its API and the business user it knows (our own unit). */
+export function trustpilotSimulatorEnv(tp: { url: string }): Record<string, string> {
+  return {
+    TRUSTPILOT_API_BASE_URL: tp.url,
+    TRUSTPILOT_API_KEY: TRUSTPILOT_SANDBOX_DEFAULTS.apiKey,
+    TRUSTPILOT_API_SECRET: TRUSTPILOT_SANDBOX_DEFAULTS.apiSecret,
+    TRUSTPILOT_USERNAME: TRUSTPILOT_SANDBOX_DEFAULTS.username,
+    TRUSTPILOT_PASSWORD: TRUSTPILOT_SANDBOX_DEFAULTS.password,
+    TRUSTPILOT_BUSINESS_UNIT_ID: TRUSTPILOT_SANDBOX_DEFAULTS.businessUnitId,
   };
 }
 

@@ -11,9 +11,9 @@ import type { Job } from 'bullmq';
 import { z } from 'zod';
 import { QUEUE_NAMES } from '../../src/queue/catalog.js';
 import { startGhlSimulator, type GhlSimulator, type GhlSimulatorOptions } from '../../src/sandbox/ghl/simulator.js';
-import { startTrustpilotSimulator, TRUSTPILOT_SANDBOX_DEFAULTS, type TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
+import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
 import { setupFields } from '../../src/workers/setup-fields.js';
-import { simulatorEnv, startTestBridge, waitFor, type TestBridge } from './bridge.js';
+import { simulatorEnv, startTestBridge, trustpilotSimulatorEnv, waitFor, type TestBridge } from './bridge.js';
 import { startRedisServer, type RedisServerHandle } from './redis-server.js';
 
 const PROJECT_ROOT = new URL('../../', import.meta.url).pathname;
@@ -148,12 +148,7 @@ async function buildWorld(options: ChaosWorldOptions, cleanups: (() => Promise<v
     // No reconcile polling: what reaches GHL must come through the queues under test, not a catch-up.
     RECONCILE_INTERVAL: '0',
     GHL_RATE_LIMIT: '1000000/10',
-    TRUSTPILOT_API_BASE_URL: tp.url,
-    TRUSTPILOT_API_KEY: TRUSTPILOT_SANDBOX_DEFAULTS.apiKey,
-    TRUSTPILOT_API_SECRET: TRUSTPILOT_SANDBOX_DEFAULTS.apiSecret,
-    TRUSTPILOT_USERNAME: TRUSTPILOT_SANDBOX_DEFAULTS.username,
-    TRUSTPILOT_PASSWORD: TRUSTPILOT_SANDBOX_DEFAULTS.password,
-    TRUSTPILOT_BUSINESS_UNIT_ID: TRUSTPILOT_SANDBOX_DEFAULTS.businessUnitId,
+    ...trustpilotSimulatorEnv(tp),
     TRUSTPILOT_RATE_LIMIT: '1000000/300',
     COALESCE_WINDOW_MS: '200',
     WORKER_CONCURRENCY: '10',
