@@ -114,7 +114,9 @@ describe('GHL answering 5xx, stalling, rate limiting and rejecting a token', () 
     assert.equal(entry?.queue, 'contact-sync');
     assert.equal(z.object({ contactId: z.string() }).parse(entry?.data).contactId, victim);
     assert.match(entry?.failedReason ?? '', /401/);
-    assert.equal(entry?.attemptsMade, 1, 'a permanent failure is not retried');
+    // Earlier attempts may have met a 503 (retried, as they should be); the 401 must end the job.
+    const victimCalls = ghl.calls.filter((call) => call.path.startsWith(`/contacts/${victim}`));
+    assert.equal(victimCalls.at(-1)?.status, 401, `a permanent failure is not retried: ${victimCalls.map((call) => `${call.method} ${call.status}`).join(', ')}`);
     assert.ok(waits > 0, 'the 429s were waited out');
 
     const jobAlerts = world.alerts.filter((alert) => alert.kind === 'job-failed');
