@@ -8,9 +8,9 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { DEFAULT_JOB_OPTIONS, QUEUE_NAMES } from '../../../src/queue/catalog.js';
 import { startGhlSimulator, type GhlSimulator } from '../../../src/sandbox/ghl/simulator.js';
-import { TRUSTPILOT_SANDBOX_DEFAULTS, startTrustpilotSimulator, type TrustpilotSimulator } from '../../../src/sandbox/trustpilot/simulator.js';
+import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../../src/sandbox/trustpilot/simulator.js';
 import { setupFields } from '../../../src/workers/setup-fields.js';
-import { simulatorEnv, startTestBridge, waitFor, type TestBridge } from '../../helpers/bridge.js';
+import { simulatorEnv, startTestBridge, trustpilotSimulatorEnv, waitFor, type TestBridge } from '../../helpers/bridge.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 
 const LOCATION_ID = 'locAdminApi0000000001';
@@ -62,12 +62,7 @@ describe('admin API', () => {
       redisUrl: redis.url,
       env: {
         ...simulatorEnv(ghl, LOCATION_ID, TOKEN),
-        TRUSTPILOT_API_BASE_URL: tp.url,
-        TRUSTPILOT_API_KEY: TRUSTPILOT_SANDBOX_DEFAULTS.apiKey,
-        TRUSTPILOT_API_SECRET: TRUSTPILOT_SANDBOX_DEFAULTS.apiSecret,
-        TRUSTPILOT_USERNAME: TRUSTPILOT_SANDBOX_DEFAULTS.username,
-        TRUSTPILOT_PASSWORD: TRUSTPILOT_SANDBOX_DEFAULTS.password,
-        TRUSTPILOT_BUSINESS_UNIT_ID: TRUSTPILOT_SANDBOX_DEFAULTS.businessUnitId,
+        ...trustpilotSimulatorEnv(tp),
         ADMIN_TOKEN,
         VIEWER_TOKEN,
         LOG_LEVEL: 'info',
