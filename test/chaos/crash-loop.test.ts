@@ -58,7 +58,11 @@ describe('a job that crashes its worker every time', () => {
       // The next worker finds the job over the stall limit and fails it without running it.
       const last = world.spawnWorker();
       const failed = await waitFor(async () => (await sync.getJobs(['failed'])).find((job) => job.data?.contactId === poison), 20_000, 'the poison job to fail');
-      const deadLetters = await world.bridge.container.deadLetters.list(20);
+      // The dead letter is recorded by the worker's `failed` listener, just after BullMQ fails the job.
+      const deadLetters = await waitFor(async () => {
+        const entries = await world.bridge.container.deadLetters.list(20);
+        return entries.length > 0 ? entries : undefined;
+      }, 10_000, 'the dead letter of the poison job');
       console.log(
         `[chaos crash-loop] crashes=${workers.length} reads=${ghl.calls.filter((call) => call.path === read).length} failedReason="${failed.failedReason}" ` +
           `deadLetters=${deadLetters.length} totalMs=${Date.now() - started}`,
