@@ -84,28 +84,41 @@ export function decideAdminAccess(options: AdminAuthOptions, method: string, aut
   return READ_METHODS.has(method.toUpperCase()) ? { outcome: 'allowed', role: 'viewer' } : { outcome: 'forbidden', role: 'viewer' };
 }
 
+/** What a refusal tells the caller to do; each surface words it for its own users. */
+export interface DenialHints {
+  disabled: string;
+  missing: string;
+  forbidden: string;
+}
+
+const ADMIN_API_HINTS: DenialHints = {
+  disabled: 'the admin API is disabled: set ADMIN_TOKEN (and optionally VIEWER_TOKEN) to enable it',
+  missing: 'send the admin or viewer token as `Authorization: Bearer <token>`',
+  forbidden: 'the viewer token may only read; this action needs the admin token',
+};
+
+/** The answer to a refused admin request: 404 when disabled, 401 with a bearer challenge, or 403. */
+export function denyAdminAccess(reply: FastifyReply, decision: Exclude<AdminAuthDecision, { outcome: 'allowed' }>, hints: DenialHints): FastifyReply {
+  switch (decision.outcome) {
+    case 'disabled':
+      return reply.code(404).send(errorReply(404, 'ADMIN_DISABLED', hints.disabled));
+    case 'missing':
+      return reply.code(401).header('www-authenticate', 'Bearer realm="ghl-bridge admin"').send(errorReply(401, 'UNAUTHORIZED', hints.missing));
+    case 'invalid':
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="ghl-bridge admin", error="invalid_token"')
+        .send(errorReply(401, 'UNAUTHORIZED', 'the bearer token is not valid'));
+    case 'forbidden':
+      return reply.code(403).send(errorReply(403, 'FORBIDDEN', hints.forbidden));
+  }
+}
+
 /** An `onRequest` hook enforcing the roles; runs before the body is read. */
 export function createAdminAuthHook(options: AdminAuthOptions) {
   return async function adminAuth(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const decision = decideAdminAccess(options, request.method, request.headers.authorization);
-    switch (decision.outcome) {
-      case 'allowed':
-        return;
-      case 'disabled':
-        return reply.code(404).send(errorReply(404, 'ADMIN_DISABLED', 'the admin API is disabled: set ADMIN_TOKEN (and optionally VIEWER_TOKEN) to enable it'));
-      case 'missing':
-        return reply
-          .code(401)
-          .header('www-authenticate', 'Bearer realm="ghl-bridge admin"')
-          .send(errorReply(401, 'UNAUTHORIZED', 'send the admin or viewer token as `Authorization: Bearer <token>`'));
-      case 'invalid':
-        return reply
-          .code(401)
-          .header('www-authenticate', 'Bearer realm="ghl-bridge admin", error="invalid_token"')
-          .send(errorReply(401, 'UNAUTHORIZED', 'the bearer token is not valid'));
-      case 'forbidden':
-        return reply.code(403).send(errorReply(403, 'FORBIDDEN', 'the viewer token may only read; this action needs the admin token'));
-    }
+    return decision.outcome === 'allowed' ? undefined : denyAdminAccess(reply, decision, ADMIN_API_HINTS);
   };
 }
 

@@ -17,8 +17,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { decideAdminAccess, type AdminAuthDecision, type AdminAuthOptions } from '../plugins/admin-auth.js';
-import { errorReply } from '../schemas/common.js';
+import { decideAdminAccess, denyAdminAccess, type AdminAuthDecision, type AdminAuthOptions } from '../plugins/admin-auth.js';
 import { DASHBOARD_COOKIE, isSameOrigin, roleOfSession } from './dashboard.js';
 
 export const BULL_BOARD_PATH = '/admin/queues';
@@ -74,24 +73,11 @@ export function decideBullBoardAccess(options: AdminAuthOptions, method: string,
 }
 
 function deny(reply: FastifyReply, decision: Exclude<AdminAuthDecision, { outcome: 'allowed' }>): FastifyReply {
-  switch (decision.outcome) {
-    case 'disabled':
-      return reply.code(404).send(errorReply(404, 'ADMIN_DISABLED', 'the admin API is disabled: set ADMIN_TOKEN to enable it'));
-    case 'missing':
-      return reply
-        .code(401)
-        .header('www-authenticate', 'Bearer realm="ghl-bridge admin"')
-        .send(errorReply(401, 'UNAUTHORIZED', 'send the admin token as `Authorization: Bearer <token>`, or sign in to /dashboard with it'));
-    case 'invalid':
-      return reply
-        .code(401)
-        .header('www-authenticate', 'Bearer realm="ghl-bridge admin", error="invalid_token"')
-        .send(errorReply(401, 'UNAUTHORIZED', 'the bearer token is not valid'));
-    case 'forbidden':
-      return reply.code(403).send(
-        errorReply(403, 'FORBIDDEN', decision.role === 'viewer' ? 'Bull Board needs the admin token' : 'this change must be sent from the Bull Board page itself'),
-      );
-  }
+  return denyAdminAccess(reply, decision, {
+    disabled: 'the admin API is disabled: set ADMIN_TOKEN to enable it',
+    missing: 'send the admin token as `Authorization: Bearer <token>`, or sign in to /dashboard with it',
+    forbidden: decision.outcome === 'forbidden' && decision.role !== 'viewer' ? 'this change must be sent from the Bull Board page itself' : 'Bull Board needs the admin token',
+  });
 }
 
 /** Register with `app.register(registerBullBoardRoutes, { deps })`: its hooks stay in this scope. */
