@@ -12,24 +12,15 @@ export interface SeenDelivery {
 }
 
 export interface SeenWebhooks {
-  /** The job id a delivery with this key was queued as, if it was seen within the TTL. */
-  lookup(locationId: string, dedupeKey: string): Promise<string | undefined>;
-  remember(locationId: string, dedupeKey: string, jobId: string, ttlSeconds: number): Promise<void>;
-  /** `lookup` for many deliveries in one round trip, answers in the same order. */
+  /** The job id each delivery was queued as, if seen within the TTL; one round trip, answers in the same order. */
   lookupMany(deliveries: readonly SeenDelivery[]): Promise<(string | undefined)[]>;
-  /** `remember` for many deliveries in one round trip; rejects if any mark was not written. */
+  /** Marks the deliveries as stored under their job ids, in one round trip; rejects if any mark was not written. */
   rememberMany(marks: readonly (SeenDelivery & { jobId: string; ttlSeconds: number })[]): Promise<void>;
 }
 
 export function createSeenWebhooks(redis: Redis, prefix: string): SeenWebhooks {
   const key = (locationId: string, dedupeKey: string) => stateKey(prefix, 'seen-webhook', locationId, dedupeKey);
   return {
-    async lookup(locationId, dedupeKey) {
-      return (await redis.get(key(locationId, dedupeKey))) ?? undefined;
-    },
-    async remember(locationId, dedupeKey, jobId, ttlSeconds) {
-      await redis.set(key(locationId, dedupeKey), jobId, 'EX', ttlSeconds);
-    },
     async lookupMany(deliveries) {
       if (deliveries.length === 0) return [];
       const values = await redis.mget(deliveries.map((delivery) => key(delivery.locationId, delivery.dedupeKey)));
