@@ -68,7 +68,8 @@ describe('dashboard rendering', () => {
     assert.doesNotMatch(viewer, /\/dashboard\/retry/);
   });
 
-  test('one render with 200 recent syncs takes under 50 ms', () => {
+  // How fast a render is belongs in bench/, not in a timed test on a shared machine.
+  test('one render lists all 200 recent syncs', () => {
     const syncs: SyncRecord[] = Array.from({ length: 200 }, (_, i) => ({
       locationId: LOCATION_ID,
       contactId: `contact${i}`,
@@ -79,16 +80,18 @@ describe('dashboard rendering', () => {
       writes: 2,
     }));
     const big = view({ syncs });
-    renderDashboard(big);
-    const started = performance.now();
     const html = renderDashboard(big);
-    const ms = performance.now() - started;
+    assert.ok(html.includes('contact0'));
     assert.ok(html.includes('contact199'));
-    assert.ok(ms < 50, `render took ${ms.toFixed(1)} ms`);
   });
 });
 
 const missing = chromiumMissing();
+
+// CI installs chromium (.ci/run): there a missing browser is a broken setup, not a reason to skip.
+if (missing && process.env.CI === 'true') {
+  test('dashboard in chromium: the browser is installed', () => assert.fail(`CI=true but ${missing}`));
+}
 
 describe('dashboard in chromium', { skip: missing ? `browser test skipped: ${missing}` : false }, () => {
   let redis: RedisServerHandle;

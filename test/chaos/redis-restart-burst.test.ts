@@ -176,7 +176,6 @@ describe('Redis restarted in the middle of a webhook burst', () => {
     assert.deepEqual(withoutEffect.map((contact) => contact.id), [], 'every accepted event had its effect');
     assert.deepEqual(deadLetters.map((entry) => `${entry.queue}:${entry.failedReason}`), [], 'the outage put nothing in the dead letters');
     assert.deepEqual(world.alerts.map((alert) => alert.text), [], 'no alert was raised');
-    assert.ok(slowest429.ms < 3_000, `a 429 comes quickly (slowest ${slowest429.ms} ms)`);
 
     // Ingest is healthy again without any help.
     const fresh = signedEvent('ContactUpdate', { locationId: LOCATION_ID, id: contacts[0]?.id, email: contacts[0]?.email }, 'ed25519');

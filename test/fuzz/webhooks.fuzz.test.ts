@@ -10,6 +10,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 import { z } from 'zod';
 import { ErrorReplySchema, WebhookReplySchema } from '../../src/http/schemas/common.js';
@@ -1311,9 +1313,8 @@ describe('webhook endpoints under fuzzing', () => {
     let jobs = 0;
     const jobReport: string[] = [];
     const jobProblems: string[] = [];
-    for (const [name, queue] of Object.entries(bridge.container.queues)) {
-      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'paused', 'waiting-children');
-      const total = Object.values(counts).reduce((sum, value) => sum + value, 0);
+    const queued = await readQueuedJobs(redis.url, bridge.container.config.REDIS_PREFIX, Object.keys(bridge.container.queues));
+    for (const { name, total, stored } of queued) {
       const expected = acceptedIds.get(name as QueueName);
       if (expected === undefined) {
         assert.equal(total, 0, `queue ${name} holds ${total} jobs, none expected`);
@@ -1321,10 +1322,6 @@ describe('webhook endpoints under fuzzing', () => {
       }
       jobs += total;
       jobReport.push(`${name} ${total}`);
-      const stored = new Set<string>();
-      for (const job of await queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'paused'], 0, -1)) {
-        if (job.id !== undefined) stored.add(job.id);
-      }
       const unexplained = [...stored].filter((id) => !expected.has(id));
       const missing = [...expected].filter((id) => !stored.has(id));
       if (unexplained.length > 0) jobProblems.push(`${name}: ${unexplained.length} jobs no accepted answer named (queued for input never accepted), e.g. ${unexplained[0] ?? ''}`);
@@ -1372,3 +1369,29 @@ describe('webhook endpoints under fuzzing', () => {
     assert.deepEqual(crashLines, [], 'routes threw unexpected errors');
   });
 });
+
+/**
+ * Every queue's job count and job ids, read through a patient connection of the test's own: the
+ * bridge's producer connection fails fast by design, and listing ten thousand jobs on two busy cores
+ * can outlast its command timeout.
+ */
+async function readQueuedJobs(redisUrl: string, prefix: string, names: string[]): Promise<{ name: string; total: number; stored: Set<string> }[]> {
+  const reader = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queues = names.map((name) => new Queue(name, { connection: reader, prefix }));
+  try {
+    return await Promise.all(
+      queues.map(async (queue) => {
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'paused', 'waiting-children');
+        const total = Object.values(counts).reduce((sum, value) => sum + value, 0);
+        const stored = new Set<string>();
+        for (const job of await queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'paused'], 0, -1)) {
+          if (job.id !== undefined) stored.add(job.id);
+        }
+        return { name: queue.name, total, stored };
+      }),
+    );
+  } finally {
+    await Promise.all(queues.map((queue) => queue.close()));
+    reader.disconnect();
+  }
+}

@@ -464,11 +464,10 @@ describe('errors', () => {
   test('no answer within timeoutMs is UPSTREAM_TIMEOUT', async () => {
     await client.close();
     client = makeClient({ timeoutMs: 50 });
+    // The reply would have been a success: an UPSTREAM_TIMEOUT shows the deadline ended the call.
     pool.intercept({ path: '/contacts/c1', method: 'GET' }).reply(answer(seen, 200, { contact: CONTACT })).delay(1_000);
-    const started = performance.now();
     const error = await upstreamError(client.getContact(LOC, 'c1'));
     assert.equal(error.code, 'UPSTREAM_TIMEOUT');
-    assert.ok(performance.now() - started < 900, 'the deadline, not the reply, ended the call');
   });
 });
 
