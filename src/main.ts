@@ -109,7 +109,7 @@ async function runService(mode: ProcessMode, initial: Config, logger: Logger): P
   } else if (config.WEB_PROCESSES > 1 && mode !== 'worker' && !isClusterProcess()) {
     return runWebCluster({ mode, processes: config.WEB_PROCESSES, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT, logger });
   }
-  const container = await createContainer({ mode, config, logger, version: packageVersion() });
+  const container = await createContainer({ mode, config, logger, version: packageVersion(), clusterProcess: isClusterProcess() });
   const activeSandbox = sandbox;
   installShutdown(
     logger,

@@ -51,6 +51,8 @@ export interface AppDeps {
   readinessChecks: ReadinessCheck[];
   /** Refreshes scrape-time gauges (queue depths, dead letters) before /metrics answers. */
   collectMetrics?: () => Promise<void>;
+  /** WEB_PROCESSES > 1: the counted metrics of every process on the host. */
+  hostMetrics?: () => Promise<string>;
   version: string;
 }
 
@@ -113,7 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   registerHealthRoutes(app, deps.readinessChecks);
-  registerMetricsRoute(app, deps.metrics, deps.collectMetrics);
+  registerMetricsRoute(app, deps.metrics, { ...(deps.collectMetrics ? { collect: deps.collectMetrics } : {}), ...(deps.hostMetrics ? { hostMetrics: deps.hostMetrics } : {}) });
   if (deps.ghlIngest) await app.register(registerGhlWebhookRoutes, { deps: deps.ghlIngest, metrics: deps.metrics, logger: deps.logger });
   if (deps.trustpilotIngest) await registerTrustpilotWebhookRoute(app, { deps: deps.trustpilotIngest, metrics: deps.metrics });
   if (deps.opinionStageIngest) await app.register(registerOpinionStageWebhookRoute, { deps: deps.opinionStageIngest, metrics: deps.metrics });

@@ -21,6 +21,7 @@ import { loadMapping, type Mapping } from '../config/mapping.js';
 import { buildApp, type App } from '../http/app.js';
 import type { ReadinessCheck } from '../http/routes/health.js';
 import type { Logger } from '../observability/logger.js';
+import { joinHostMetrics } from '../observability/host-metrics.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { fullJitterBackoff, JITTER_BACKOFF } from '../queue/backoff.js';
 import { DEFAULT_JOB_OPTIONS, DEFAULT_RETRY_HORIZON_MS, jobOptionsFor, QUEUE_NAMES, type ContactSyncJob, type PushEvent, type QueueName } from '../queue/catalog.js';
@@ -89,6 +90,8 @@ export interface ContainerOptions {
   version: string;
   /** Ingest answers 429 when Redis has not stored the job within this time. */
   ingestTimeoutMs?: number;
+  /** One of WEB_PROCESSES forked processes: /metrics answers for all of them. */
+  clusterProcess?: boolean;
 }
 
 export interface Container {
@@ -505,6 +508,7 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
         recentAlerts: (limit) => createRecentAlerts(stateRedis, prefix).list(limit),
       },
       bullBoard: { adminToken: config.ADMIN_TOKEN, viewerToken: config.VIEWER_TOKEN, queues: Object.values(queues) },
+      ...(options.clusterProcess ? { hostMetrics: joinHostMetrics(metrics.registry) } : {}),
       collectMetrics: async () => {
         await collectQueueMetrics(queues, metrics);
         for (const system of systems) metrics.circuitState.set({ system }, CIRCUIT_STATE_VALUE[(await breaker.state(system)).state]);

@@ -6,6 +6,7 @@
  * primary exits once they have all exited (0 when each exited cleanly).
  */
 import cluster, { type Worker as ClusterWorker } from 'node:cluster';
+import { serveHostMetrics } from '../observability/host-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { ProcessMode } from './container.js';
 
@@ -45,6 +46,7 @@ export function runWebCluster(options: WebClusterOptions): Promise<number> {
     startedAt.set(worker, Date.now());
   };
 
+  serveHostMetrics();
   return new Promise<number>((resolve) => {
     const stopAll = (signal: NodeJS.Signals | 'start-up failure'): void => {
       if (stopping) return;

@@ -1,10 +1,14 @@
 /**
- * One Prometheus registry for the process. Labels stay low-cardinality: no contact or location ids.
+ * The process's Prometheus metrics. Labels stay low-cardinality: no contact or location ids.
+ * Two registries: `registry` counts what this process did (summed across processes when
+ * WEB_PROCESSES > 1, see host-metrics.ts); `scrapeRegistry` holds gauges read from Redis at scrape time,
+ * the same for every process, so they must not be summed.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
+  scrapeRegistry: Registry;
   webhooks: Counter<'source' | 'type' | 'outcome'>;
   jobs: Gauge<'queue' | 'state'>;
   jobDuration: Histogram<'queue' | 'outcome'>;
@@ -18,9 +22,11 @@ export interface Metrics {
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
+  const scrapeRegistry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ghl_bridge_' });
   return {
     registry,
+    scrapeRegistry,
     webhooks: new Counter({
       name: 'ghl_bridge_webhooks_total',
       help: 'Inbound webhooks by source, event type and outcome (accepted, duplicate, ignored, rejected, unavailable)',
@@ -31,7 +37,7 @@ export function createMetrics(): Metrics {
       name: 'ghl_bridge_jobs',
       help: 'Jobs by queue and state, read from Redis at scrape time',
       labelNames: ['queue', 'state'],
-      registers: [registry],
+      registers: [scrapeRegistry],
     }),
     jobDuration: new Histogram({
       name: 'ghl_bridge_job_duration_seconds',
@@ -62,13 +68,13 @@ export function createMetrics(): Metrics {
     deadLetters: new Gauge({
       name: 'ghl_bridge_dead_letters',
       help: 'Jobs in the dead-letter queue, read at scrape time',
-      registers: [registry],
+      registers: [scrapeRegistry],
     }),
     circuitState: new Gauge({
       name: 'ghl_bridge_circuit_state',
       help: 'Circuit breaker per upstream: 0 closed, 1 half-open, 2 open',
       labelNames: ['system'],
-      registers: [registry],
+      registers: [scrapeRegistry],
     }),
     skipped: new Counter({
       name: 'ghl_bridge_jobs_skipped_total',

@@ -61,6 +61,18 @@ function socketsHeldBy(pid: number, inodes: Set<string>): number {
   return held;
 }
 
+/** Sum of the samples of `name` whose labels include `labels`, from Prometheus text. */
+function sampleSum(text: string, name: string, labels: Record<string, string>): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const match = /^([a-z_]+)\{([^}]*)\} (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const have = new Map([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((pair) => [pair[1], pair[2]]));
+    if (Object.entries(labels).every(([key, value]) => have.get(key) === value)) sum += Number(match[3]);
+  }
+  return sum;
+}
+
 describe('web cluster (WEB_PROCESSES)', () => {
   let redis: RedisServerHandle;
   let state: Redis;
@@ -149,6 +161,33 @@ describe('web cluster (WEB_PROCESSES)', () => {
         return counts.every((count) => count > 0) ? counts : undefined;
       }, 30_000, 'every process to hold answered connections');
       assert.equal(held.length, PROCESSES);
+    } finally {
+      await queue.close();
+    }
+  });
+
+  test('/metrics answers for the host: every scrape counts every process once, and queue gauges are not summed', async () => {
+    const queue = new Queue(QUEUE_NAMES.ghlWebhooks, { connection: state, prefix });
+    try {
+      const stored = await queue.getJobCountByTypes('waiting', 'active', 'delayed', 'completed', 'failed');
+      // Fresh connections: node:cluster spreads the scrapes over the processes.
+      const scrapes = await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          const pool = new Pool(url, { connections: 1 });
+          try {
+            const response = await pool.request({ path: '/metrics', method: 'GET' });
+            assert.equal(response.statusCode, 200);
+            return await response.body.text();
+          } finally {
+            await pool.close();
+          }
+        }),
+      );
+      for (const text of scrapes) {
+        assert.equal(sampleSum(text, 'ghl_bridge_webhooks_total', { source: 'marketplace', outcome: 'accepted' }), stored, 'accepted webhooks of all processes, once each');
+        assert.equal(sampleSum(text, 'ghl_bridge_jobs', { queue: QUEUE_NAMES.ghlWebhooks, state: 'waiting' }), stored, 'the queue gauge, read once');
+        assert.equal(text.split('\n').filter((line) => line.startsWith('# TYPE ghl_bridge_jobs ')).length, 1);
+      }
     } finally {
       await queue.close();
     }
