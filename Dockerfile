@@ -18,6 +18,8 @@ WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+# GHL's OpenAPI documents: the GHL simulator (sandbox/demo) validates requests against them at run time.
+COPY --chown=node:node openapi/upstream ./openapi/upstream
 USER node
 EXPOSE 3000
 # `web` and `worker` run as separate processes in docker-compose.yml; `all` runs both in one.

@@ -48,16 +48,14 @@ export function reconcilePageBudget(input: { rateLimit: { max: number; windowMs:
 }
 
 /**
- * The one place the search request is shaped. POST /contacts/search is not in GHL's spec (NOTES §2.1,
- * UNCONFIRMED): paging by each contact's `searchAfter` sort values follows public client code. The
- * filter is `dateUpdated gte <ISO date>`, which the simulator and the client's request schema accept.
- * GHL's search guide lists ranges as `operator: 'range', value: { gte }` (no bare `gte`): that form
- * needs the client's SearchFilterSchema to accept an object value; switch here when it does.
+ * The one place the search request is shaped, as GHL's advanced-search guide documents it: the
+ * `range` operator with a `{ gte }` bound (the guide has no bare `gte` operator; GHL answers 422),
+ * sorted by `dateUpdated`, paged by `searchAfter`: the cursor the previous page ended on.
  */
 export function changedSinceQuery(sinceMs: number, searchAfter: readonly (string | number)[] | undefined, pageLimit: number): SearchContactsInput {
   return {
     pageLimit,
-    filters: [{ field: 'dateUpdated', operator: 'gte', value: new Date(sinceMs).toISOString() }],
+    filters: [{ field: 'dateUpdated', operator: 'range', value: { gte: new Date(sinceMs).toISOString() } }],
     sort: [{ field: 'dateUpdated', direction: 'asc' }],
     ...(searchAfter === undefined ? {} : { searchAfter: [...searchAfter] }),
   };
@@ -162,12 +160,17 @@ export function createReconcileProcessor(deps: ReconcileDeps) {
     let pages = 0;
     let seen = 0;
     let scheduled = 0;
+    const shapes = new Set<string>();
 
     while (calls < deps.maxPages) {
       const page = await deps.ghl.searchContacts(locationId, changedSinceQuery(mark.since, mark.cursor, pageLimit));
       calls += 1;
       pages += 1;
       seen += page.items.length;
+      if (!shapes.has(page.cursorShape)) {
+        shapes.add(page.cursorShape);
+        deps.logger.debug({ locationId, cursorShape: page.cursorShape }, 'ghl search cursor shape');
+      }
       const changed = await Promise.all(page.items.map(async (contact) => ((await isUnchanged(locationId, contact)) ? undefined : contact.id)));
       const ids = changed.filter((id): id is string => id !== undefined);
       await Promise.all(ids.map((contactId) => deps.scheduleContactSync({ locationId, contactId, reason: 'reconcile', triggeredAt: now() })));
@@ -175,7 +178,7 @@ export function createReconcileProcessor(deps: ReconcileDeps) {
       const newest = Math.max(mark.newest, ...page.items.map((contact) => epochMs(contact.dateUpdated) ?? Number.NEGATIVE_INFINITY));
       const complete = page.nextSearchAfter === undefined && page.items.length < pageLimit;
       if (page.nextSearchAfter !== undefined) mark = { since: mark.since, newest, cursor: page.nextSearchAfter };
-      // A full page without a cursor (searchAfter is community knowledge, not spec): step on by date instead.
+      // A full page without any cursor: step on by date instead.
       else if (!complete) mark = { since: Math.max(mark.since, newest), newest };
       // Pass complete: the next one starts a little before the newest change seen, never earlier than this one.
       else mark = { since: Math.max(mark.since, newest - overlapMs), newest };

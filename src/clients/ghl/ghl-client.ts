@@ -105,11 +105,16 @@ export interface ContactPage {
   nextCursor?: ContactListCursor;
 }
 
-/** POST /contacts/search page. `nextSearchAfter` is the last contact's sort key, absent on the last page. */
+/** Where a search page's next cursor was: on its last contact, beside the contacts, or nowhere. */
+export type SearchCursorShape = 'contact' | 'response' | 'none';
+
+/** POST /contacts/search page. `nextSearchAfter` is absent on the last page. */
 export interface ContactSearchPage {
   items: Contact[];
   total?: number;
   nextSearchAfter?: (string | number)[];
+  /** Which of the two cursor shapes GHL used on this page (its search guide leaves it open). */
+  cursorShape: SearchCursorShape;
 }
 
 /** GET /contacts/business/{id} page (offset paging with `skip`). */
@@ -299,8 +304,12 @@ export function createGhlClient(options: GhlClientOptions): GhlClient {
       const answer = await call(locationId, { method: 'POST', path: '/contacts/search', json: body }, ContactSearchResponseSchema);
       const items = answer.contacts;
       const total = answer.total ?? undefined;
-      const nextSearchAfter = items.length < body.pageLimit ? undefined : (items.at(-1)?.searchAfter ?? undefined);
-      return nextSearchAfter === undefined ? { items, total } : { items, total, nextSearchAfter };
+      const onContact = items.at(-1)?.searchAfter ?? undefined;
+      const beside = answer.searchAfter ?? undefined;
+      const cursorShape: SearchCursorShape = onContact !== undefined ? 'contact' : beside !== undefined ? 'response' : 'none';
+      // A short page is the last one, whatever cursor came with it.
+      const nextSearchAfter = items.length < body.pageLimit ? undefined : (onContact ?? beside);
+      return nextSearchAfter === undefined ? { items, total, cursorShape } : { items, total, nextSearchAfter, cursorShape };
     },
 
     async getContactsByBusiness(locationId, businessId, query = {}) {

@@ -47,7 +47,7 @@ export const ContactSchema = z.looseObject({
   dnd: flag,
   tags: z.array(z.string()).nullish(),
   customFields: z.array(CustomFieldValueSchema).nullish(),
-  /** POST /contacts/search: the sort key to pass as `searchAfter` for the next page (community contract). */
+  /** POST /contacts/search: this contact's sort values, the `searchAfter` of the page after it. */
   searchAfter: z.array(z.union([z.string(), z.number()])).nullish(),
 });
 export type Contact = z.infer<typeof ContactSchema>;
@@ -127,10 +127,15 @@ export const ContactListResponseSchema = z.looseObject({
     })
     .nullish(),
 });
-/** POST /contacts/search: `{ contacts, total }` (not in the spec; community contract). */
+/**
+ * POST /contacts/search: `{ contacts, total }`. GHL's search guide pages by `searchAfter` without
+ * pinning where the next cursor is: each contact's own `searchAfter` (its sort values), or one
+ * `searchAfter` beside the page. Both are read (ghl-client.ts says which one it used).
+ */
 export const ContactSearchResponseSchema = z.looseObject({
   contacts: z.array(ContactSchema),
   total: z.number().nullish(),
+  searchAfter: z.array(z.union([z.string(), z.number()])).nullish(),
 });
 export const TaskEnvelopeSchema = z.looseObject({ task: TaskSchema });
 export const TaskListResponseSchema = z.looseObject({ tasks: z.array(TaskSchema) });
@@ -236,18 +241,30 @@ export const ContactsByBusinessQuerySchema = z.strictObject({
 export type ContactsByBusinessQuery = z.infer<typeof ContactsByBusinessQuerySchema>;
 
 const SearchValueSchema = z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))]);
+const SearchBoundSchema = z.union([z.string(), z.number()]);
 
-export const SearchFilterSchema = z.strictObject({
-  field: z.string().min(1),
-  operator: z.string().min(1),
-  value: SearchValueSchema.optional(),
-});
+/** The operators GHL's advanced-search guide documents; comparisons go through `range`. */
+export const SEARCH_OPERATORS = ['eq', 'not_eq', 'contains', 'not_contains', 'exists', 'not_exists', 'range'] as const;
 
-/** POST /contacts/search body (`SearchBodyV2DTO` is empty in the spec; shape used by public clients). */
+/** A `range` filter's value: at least one bound, e.g. `{ gte: '2026-01-01T00:00:00.000Z' }`. */
+export const SearchRangeSchema = z
+  .strictObject({ gt: SearchBoundSchema.optional(), gte: SearchBoundSchema.optional(), lt: SearchBoundSchema.optional(), lte: SearchBoundSchema.optional() })
+  .refine((range) => Object.values(range).some((bound) => bound !== undefined), { message: 'a range needs at least one bound' });
+
+export const SearchFilterSchema = z.union([
+  z.strictObject({ field: z.string().min(1), operator: z.literal('range'), value: SearchRangeSchema }),
+  z.strictObject({
+    field: z.string().min(1),
+    operator: z.enum(SEARCH_OPERATORS).exclude(['range']),
+    value: SearchValueSchema.optional(),
+  }),
+]);
+
+/** POST /contacts/search body (`SearchBodyV2DTO` is empty in the spec; the shape of GHL's search guide). */
 export const SearchContactsBodySchema = z.strictObject({
   locationId: z.string().min(1),
   page: z.number().int().min(1).optional(),
-  pageLimit: z.number().int().min(1),
+  pageLimit: z.number().int().min(1).max(500),
   query: z.string().optional(),
   filters: z.array(SearchFilterSchema).optional(),
   sort: z.array(z.strictObject({ field: z.string().min(1), direction: z.enum(['asc', 'desc']) })).optional(),

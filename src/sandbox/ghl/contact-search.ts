@@ -1,27 +1,16 @@
 /**
- * POST /contacts/search and GET /contacts/ listing. The search body is not in the SPEC; this follows
- * the contract public clients use (NOTES §2.1): `{ locationId, page, pageLimit, query, filters:
- * [{ field, operator, value }], sort: [{ field, direction }], searchAfter }` → `{ contacts, total }`,
- * each contact carrying its `searchAfter` cursor (the sort values, then the id).
+ * POST /contacts/search and GET /contacts/ listing. The search body is GHL's advanced-search guide's
+ * (openapi-overlay.ts validates it before the route runs; the zod schema here only types it):
+ * `{ locationId, page, pageLimit, query, filters: [{ field, operator, value }], sort: [{ field,
+ * direction }], searchAfter }` → `{ contacts, total }`, each contact carrying its `searchAfter` cursor
+ * (the sort values, then the id).
  */
 import { z } from 'zod';
 import { ghlErrors } from './errors.js';
 import type { Contact } from './model.js';
+import { SEARCH_MAX_PAGE_LIMIT, SEARCH_OPERATORS } from './openapi-overlay.js';
 
-export const FILTER_OPERATORS = [
-  'eq',
-  'not_eq',
-  'contains',
-  'not_contains',
-  'exists',
-  'not_exists',
-  'range',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-] as const;
-type Operator = (typeof FILTER_OPERATORS)[number];
+type Operator = (typeof SEARCH_OPERATORS)[number];
 
 export interface FieldFilter {
   field: string;
@@ -36,7 +25,7 @@ export type Filter = FieldFilter | FilterGroup;
 
 const FieldFilterSchema = z.looseObject({
   field: z.string().min(1),
-  operator: z.enum(FILTER_OPERATORS),
+  operator: z.enum(SEARCH_OPERATORS),
   value: z.unknown().optional(),
 });
 
@@ -44,14 +33,13 @@ export const FilterSchema: z.ZodType<Filter> = z.lazy(() =>
   z.union([z.looseObject({ group: z.enum(['AND', 'OR']), filters: z.array(FilterSchema) }), FieldFilterSchema]),
 );
 
-export const MAX_PAGE_LIMIT = 500;
 // The live API refuses page-based paging past 10,000 records and asks for searchAfter instead.
 const MAX_PAGED_RECORDS = 10_000;
 
 export const SearchBodySchema = z.looseObject({
   locationId: z.string().min(1),
   page: z.number().int().min(1).optional(),
-  pageLimit: z.number().int().min(1).max(MAX_PAGE_LIMIT).optional(),
+  pageLimit: z.number().int().min(1).max(SEARCH_MAX_PAGE_LIMIT).optional(),
   query: z.string().optional(),
   filters: z.array(FilterSchema).optional(),
   sort: z
@@ -130,11 +118,6 @@ function matchesField(contact: Contact, filter: FieldFilter): boolean {
       return typeof actual === 'string' && actual.includes(String(filter.value).toLowerCase());
     case 'not_contains':
       return typeof actual !== 'string' || !actual.includes(String(filter.value).toLowerCase());
-    case 'gt':
-    case 'gte':
-    case 'lt':
-    case 'lte':
-      return inRange(actual, { [filter.operator]: filter.value }, bound);
     case 'range': {
       const value: unknown = filter.value;
       if (value === null || typeof value !== 'object') return false;

@@ -17,6 +17,7 @@ import type { WebhookDelivery } from './webhook-emitter.js';
 export interface ControlDeps {
   store: GhlStore;
   calls: RecordedCall[];
+  undocumented: RecordedCall[];
   deliveries: WebhookDelivery[];
   faults: FaultRegistry;
   setWebhookUrl(url: string | undefined): void;
@@ -94,6 +95,13 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): 
   app.delete(`${CONTROL_PREFIX}/calls`, async () => {
     deps.calls.length = 0;
     return { calls: [] };
+  });
+
+  // Requests GHL's OpenAPI documents do not describe (answered 404 or 422, or refused for a header).
+  app.get(`${CONTROL_PREFIX}/undocumented`, async () => ({ requests: deps.undocumented }));
+  app.delete(`${CONTROL_PREFIX}/undocumented`, async () => {
+    deps.undocumented.length = 0;
+    return { cleared: true };
   });
 
   app.get(`${CONTROL_PREFIX}/deliveries`, async () => ({ deliveries: deps.deliveries }));

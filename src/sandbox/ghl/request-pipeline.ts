@@ -1,7 +1,9 @@
 /**
  * What every API call goes through before its handler, in GHL's order as far as it is observable:
- * call log → Version header → bearer token → rate limit (headers on every answer) → injected faults.
- * Control routes under /__sandbox skip all of it.
+ * call log → documented operation (else 404) → Version header → bearer token → rate limit (headers on
+ * every answer) → injected faults → query and body against GHL's OpenAPI documents (else 422).
+ * The OAuth endpoints get the operation, query and body checks only. Control routes under /__sandbox
+ * skip all of it. A request that does not validate is listed in `undocumented`.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkVersion, type TokenRegistry } from './auth.js';
 import { ghlErrors, GhlHttpError } from './errors.js';
 import type { Fault, FaultRegistry } from '../shared/faults.js';
+import type { DocumentedOperation, GhlRequestValidator } from './openapi-validator.js';
 import type { RateLimiter } from './rate-limit.js';
 
 export interface RecordedCall {
@@ -21,6 +24,9 @@ export interface RecordedCall {
   /** The status answered; 0 when the call was never answered (a `timeout` fault). */
   status: number;
   locationId?: string;
+  /** False when the request is not what GHL's OpenAPI documents describe; `problems` says why. */
+  validated: boolean;
+  problems?: string[];
 }
 
 export interface PipelineDeps {
@@ -28,6 +34,9 @@ export interface PipelineDeps {
   limiter: RateLimiter;
   faults: FaultRegistry;
   calls: RecordedCall[];
+  /** Requests (API and OAuth) that failed validation against GHL's OpenAPI documents. */
+  undocumented: RecordedCall[];
+  validator: GhlRequestValidator;
   /** Aborted on close: ends latency waits and held (timed-out) requests. */
   shutdown: AbortSignal;
 }
@@ -35,6 +44,7 @@ export interface PipelineDeps {
 export const CONTROL_PREFIX = '/__sandbox';
 
 const callOf = new WeakMap<FastifyRequest, RecordedCall>();
+const operationOf = new WeakMap<FastifyRequest, DocumentedOperation>();
 const locationOfRequest = new WeakMap<FastifyRequest, string>();
 
 /** The OAuth endpoints (oauth.ts) check their own credentials: no API token, no rate limit, no faults. */
@@ -108,15 +118,45 @@ async function applyFault(fault: Fault, reply: FastifyReply, deps: PipelineDeps,
 /** Requests whose answer is to be dropped after the route ran (`lost-response` fault). */
 const lostResponses = new WeakSet<object>();
 
+function reject(call: RecordedCall, problems: string[], deps: PipelineDeps): void {
+  if (call.validated) deps.undocumented.push(call);
+  call.validated = false;
+  call.problems = [...(call.problems ?? []), ...problems];
+}
+
+function contentTypeOf(request: FastifyRequest): string | undefined {
+  return headerValue(request.headers['content-type'])?.split(';')[0]?.trim().toLowerCase();
+}
+
+/** Records the call, and answers 404 as GHL does for a route it does not have. */
+function admit(request: FastifyRequest, deps: PipelineDeps, recorded: boolean): { call: RecordedCall; operation: DocumentedOperation } {
+  const path = request.url.split('?')[0] ?? request.url;
+  const call: RecordedCall = { at: Date.now(), method: request.method, path, query: flatQuery(request.url), body: undefined, status: 0, validated: true };
+  if (recorded) deps.calls.push(call);
+  callOf.set(request, call);
+  const operation = deps.validator.match(request.method, path);
+  if (operation === undefined) {
+    reject(call, [`${request.method} ${path} is not a documented operation`], deps);
+    throw new GhlHttpError(404, { statusCode: 404, message: `Cannot ${request.method} ${path}`, error: 'Not Found' });
+  }
+  operationOf.set(request, operation);
+  return { call, operation };
+}
+
 export function registerRequestPipeline(app: FastifyInstance, deps: PipelineDeps): void {
   app.addHook('onRequest', async (request, reply) => {
-    if (isControlRequest(request) || isOAuthRequest(request)) return;
-    const path = request.url.split('?')[0] ?? request.url;
-    const call: RecordedCall = { at: Date.now(), method: request.method, path, query: flatQuery(request.url), body: undefined, status: 0 };
-    deps.calls.push(call);
-    callOf.set(request, call);
+    if (isControlRequest(request)) return;
+    // OAuth calls are counted by oauth.ts, not in the API call log; they are validated all the same.
+    if (isOAuthRequest(request)) {
+      admit(request, deps, false);
+      return;
+    }
+    const { call, operation } = admit(request, deps, true);
+    const path = call.path;
     reply.headers(deps.limiter.headers(undefined));
 
+    const headerProblems = operation.checkHeaders(request.headers);
+    if (headerProblems.length > 0) reject(call, headerProblems, deps);
     const versionError = checkVersion(headerValue(request.headers.version));
     if (versionError) throw versionError;
 
@@ -142,9 +182,16 @@ export function registerRequestPipeline(app: FastifyInstance, deps: PipelineDeps
     return payload;
   });
 
+  // GHL's ValidationPipe runs after its guards: a bad query or body is a 422 once the call is admitted.
   app.addHook('preValidation', async (request) => {
     const call = callOf.get(request);
-    if (call) call.body = request.body;
+    const operation = operationOf.get(request);
+    if (call === undefined || operation === undefined) return;
+    call.body = request.body;
+    const problems = operation.checkInput(call.query, contentTypeOf(request), request.body);
+    if (problems.length === 0) return;
+    reject(call, problems, deps);
+    throw ghlErrors.unprocessable(problems);
   });
 
   // GHL returns a traceId with every response (docs/oauth/Overview.md).
@@ -158,6 +205,8 @@ export function registerRequestPipeline(app: FastifyInstance, deps: PipelineDeps
   app.addHook('onSend', async (request, reply, payload) => {
     const call = callOf.get(request);
     if (call) call.status = reply.statusCode;
+    // A body no parser here reads (415) never reaches the document check: it is undocumented all the same.
+    if (call && reply.statusCode === 415) reject(call, [`content type ${contentTypeOf(request) ?? '(none)'} is not documented`], deps);
     return payload;
   });
 }

@@ -52,7 +52,8 @@ export function registerCustomFieldRoutes(app: FastifyInstance, deps: { store: G
       position: body.position,
       isMultipleFile: body.isMultipleFile,
       maxNumberOfFiles: body.maxNumberOfFiles,
-      picklistOptions: body.picklistOptions ?? body.options ?? [],
+      // The documents give no way to pass picklist options on this endpoint: a new field has none.
+      picklistOptions: [],
     });
     return reply.code(201).send({ customField });
   });
@@ -72,7 +73,6 @@ export function registerCustomFieldRoutes(app: FastifyInstance, deps: { store: G
       position: body.position,
       isMultipleFile: body.isMultipleFile,
       maxNumberOfFiles: body.maxNumberOfFiles,
-      picklistOptions: body.picklistOptions ?? body.options,
     });
     return { customField };
   });

@@ -1,7 +1,9 @@
 /**
  * Request bodies and queries of the simulated endpoints, from apps/contacts.json and
- * apps/locations.json (2021-07-28). Contact DTOs are strict like GHL's whitelisting validation pipe:
- * an unknown property is a 422 "property x should not exist".
+ * apps/locations.json (2021-07-28), as the handlers read them. Types, required properties and
+ * unknown properties are checked against GHL's OpenAPI documents before a handler runs
+ * (openapi-validator.ts); what these schemas still check is what the documents leave open and GHL
+ * enforces: a well-formed email, a real birth date or due date, a known custom-field data type.
  */
 import { z } from 'zod';
 import { normalizeBirthDate } from './birth-date.js';
@@ -60,11 +62,11 @@ const contactFields = {
 };
 
 /** UpdateContactDto: no required fields, no locationId, companyName or gender. */
-export const UpdateContactBodySchema = z.strictObject(contactFields);
+export const UpdateContactBodySchema = z.object(contactFields);
 export type UpdateContactBody = z.infer<typeof UpdateContactBodySchema>;
 
 /** CreateContactDto: UpdateContactDto plus locationId*, gender, companyName. */
-export const CreateContactBodySchema = z.strictObject({
+export const CreateContactBodySchema = z.object({
   ...contactFields,
   locationId: z.string().min(1),
   gender: z.string().optional(),
@@ -72,7 +74,7 @@ export const CreateContactBodySchema = z.strictObject({
 });
 export type CreateContactBody = z.infer<typeof CreateContactBodySchema>;
 
-export const UpsertContactBodySchema = z.strictObject({
+export const UpsertContactBodySchema = z.object({
   ...contactFields,
   locationId: z.string().min(1),
   gender: z.string().optional(),
@@ -81,13 +83,13 @@ export const UpsertContactBodySchema = z.strictObject({
 });
 export type UpsertContactBody = z.infer<typeof UpsertContactBodySchema>;
 
-export const TagsBodySchema = z.strictObject({ tags: z.array(z.string()) });
+export const TagsBodySchema = z.object({ tags: z.array(z.string()) });
 
 const isoDate = z.string().refine((value) => !Number.isNaN(Date.parse(value)), {
   message: 'dueDate must be a valid ISO 8601 date string',
 });
 
-export const CreateTaskBodySchema = z.strictObject({
+export const CreateTaskBodySchema = z.object({
   title: z.string(),
   body: z.string().optional(),
   dueDate: isoDate,
@@ -95,7 +97,7 @@ export const CreateTaskBodySchema = z.strictObject({
   assignedTo: z.string().optional(),
 });
 
-export const UpdateTaskBodySchema = z.strictObject({
+export const UpdateTaskBodySchema = z.object({
   title: z.string().optional(),
   body: z.string().optional(),
   dueDate: isoDate.optional(),
@@ -103,7 +105,7 @@ export const UpdateTaskBodySchema = z.strictObject({
   assignedTo: z.string().optional(),
 });
 
-export const TaskCompletedBodySchema = z.strictObject({ completed: z.boolean() });
+export const TaskCompletedBodySchema = z.object({ completed: z.boolean() });
 
 const noteFields = {
   userId: z.string().optional(),
@@ -111,14 +113,11 @@ const noteFields = {
   color: z.string().optional(),
   pinned: z.boolean().optional(),
 };
-export const CreateNoteBodySchema = z.strictObject({ ...noteFields, body: z.string() });
-export const UpdateNoteBodySchema = z.strictObject({ ...noteFields, body: z.string().optional() });
+export const CreateNoteBodySchema = z.object({ ...noteFields, body: z.string() });
+export const UpdateNoteBodySchema = z.object({ ...noteFields, body: z.string().optional() });
 
-/**
- * CreateCustomFieldsDTO. Loose, because how picklist options are passed is not in the spec
- * (NOTES §3.2); `options` / `picklistOptions` string arrays are taken as the options.
- */
-export const CreateCustomFieldBodySchema = z.looseObject({
+/** CreateCustomFieldsDTO; `dataType` is open in the document, GHL takes the Custom Fields V2 types. */
+export const CreateCustomFieldBodySchema = z.object({
   name: z.string().min(1),
   dataType: z.enum(CUSTOM_FIELD_DATA_TYPES),
   placeholder: z.string().optional(),
@@ -128,8 +127,6 @@ export const CreateCustomFieldBodySchema = z.looseObject({
   textBoxListOptions: z.array(z.unknown()).optional(),
   position: z.number().optional(),
   model: z.enum(['contact', 'opportunity']).optional(),
-  options: z.array(z.string()).optional(),
-  picklistOptions: z.array(z.string()).optional(),
 });
 
 export const UpdateCustomFieldBodySchema = CreateCustomFieldBodySchema.omit({ dataType: true, model: true });

@@ -11,6 +11,7 @@ import { ghlErrors } from './errors.js';
 import { createFaultRegistry, type FaultRule } from '../shared/faults.js';
 import type { Contact } from './model.js';
 import { createMutations } from './mutations.js';
+import { sharedGhlRequestValidator } from './openapi-validator.js';
 import { createOAuthServer, type AuthorizationGrant, type OAuthCallCounts, type OAuthClient } from './oauth.js';
 import { createRateLimiter } from './rate-limit.js';
 import type { RecordedCall } from './request-pipeline.js';
@@ -54,6 +55,8 @@ export interface GhlSimulator {
   readonly url: string;
   readonly publicKeys: { ed25519: string; rsa: string };
   readonly calls: RecordedCall[];
+  /** Requests that failed validation against GHL's OpenAPI documents (also GET /__sandbox/undocumented). */
+  readonly undocumented: RecordedCall[];
   readonly deliveries: WebhookDelivery[];
   store: GhlStore;
   injectFault(rule: FaultRule): () => void;
@@ -89,6 +92,7 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
   const limiter = createRateLimiter({ ...rateLimit, daily: options.dailyLimit ?? 200_000 });
   const faults = createFaultRegistry(['status', 'latency', 'timeout', 'rate-limit', 'token-expired', 'lost-response']);
   const calls: RecordedCall[] = [];
+  const undocumented: RecordedCall[] = [];
   const shutdown = new AbortController();
   const signer = await createWebhookSigner(options.signingKeys);
   const emitter = createWebhookEmitter({
@@ -139,10 +143,11 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
     logger: options.logger ?? false,
     store,
     mutations,
-    pipeline: { tokens, limiter, faults, calls, shutdown: shutdown.signal },
+    pipeline: { tokens, limiter, faults, calls, undocumented, validator: sharedGhlRequestValidator(), shutdown: shutdown.signal },
     control: {
       store,
       calls,
+      undocumented,
       deliveries: emitter.deliveries,
       faults,
       setWebhookUrl: (url) => emitter.setUrl(url),
@@ -164,6 +169,7 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
     url: baseUrl,
     publicKeys: signer.publicKeys,
     calls,
+    undocumented,
     deliveries: emitter.deliveries,
     store,
     injectFault(rule) {

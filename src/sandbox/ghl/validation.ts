@@ -7,7 +7,7 @@ import { ghlErrors } from './errors.js';
 
 type Issue = z.core.$ZodIssue;
 
-const TYPE_PHRASES: Record<string, string> = {
+export const TYPE_PHRASES: Record<string, string> = {
   string: 'must be a string',
   boolean: 'must be a boolean value',
   number: 'must be a number conforming to the specified constraints',

@@ -134,9 +134,10 @@ describe('reconcile poll', () => {
     assert.deepEqual(search.body, {
       locationId: LOCATION.id,
       pageLimit: 100,
-      filters: [{ field: 'dateUpdated', operator: 'gte', value: since }],
+      filters: [{ field: 'dateUpdated', operator: 'range', value: { gte: since } }],
       sort: [{ field: 'dateUpdated', direction: 'asc' }],
     });
+    assert.equal(search.validated, true, 'the search is one GHL documents');
     assert.equal(sim.deliveries.length, 0, 'no webhook was sent');
 
     // The three get synced; then two contacts change in the GHL UI, one in a way the flows read.
@@ -186,7 +187,7 @@ describe('reconcile poll', () => {
       ghl: {
         searchContacts: async (locationId, input) => {
           const page = await ghl.searchContacts(locationId, input);
-          return { items: page.items, ...(page.total === undefined ? {} : { total: page.total }) };
+          return { items: page.items, cursorShape: 'none', ...(page.total === undefined ? {} : { total: page.total }) };
         },
       },
     });
@@ -273,5 +274,6 @@ function readSince(body: object): string {
   const first: unknown = filters[0];
   if (first === null || typeof first !== 'object') return '';
   const value: unknown = Reflect.get(first, 'value');
-  return typeof value === 'string' ? value : '';
+  const gte: unknown = value !== null && typeof value === 'object' ? Reflect.get(value, 'gte') : undefined;
+  return typeof gte === 'string' ? gte : '';
 }

@@ -6,6 +6,7 @@ import { GhlClientError } from '../../../../src/clients/ghl/ghl-client-error.js'
 import type { GhlRateLimitHeaders } from '../../../../src/clients/ghl/rate-limit-headers.js';
 import { createStaticTokenProvider, type GhlTokenProvider } from '../../../../src/clients/ghl/token-provider.js';
 import { UpstreamError } from '../../../../src/clients/http/upstream-error.js';
+import type { SearchContactsInput } from '../../../../src/clients/ghl/schemas.js';
 
 const ORIGIN = 'https://ghl.test';
 const LOC = 'loc_1';
@@ -249,7 +250,7 @@ describe('requests', () => {
     const body = {
       pageLimit: 2,
       query: 'ada',
-      filters: [{ field: 'email', operator: 'eq', value: 'ada@example.com' }],
+      filters: [{ field: 'email', operator: 'eq' as const, value: 'ada@example.com' }],
       sort: [{ field: 'dateAdded', direction: 'asc' as const }],
     };
     const first = await client.searchContacts(LOC, body);
@@ -257,9 +258,27 @@ describe('requests', () => {
     assert.deepEqual(first.items.map((c) => c.id), ['c1', 'c2']);
     assert.equal(first.total, 5);
     assert.deepEqual(first.nextSearchAfter, [2, 'c2']);
+    assert.equal(first.cursorShape, 'contact');
     const second = await client.searchContacts(LOC, { pageLimit: 2, searchAfter: first.nextSearchAfter });
     assert.deepEqual(seen[1]?.body, { pageLimit: 2, searchAfter: [2, 'c2'], locationId: LOC });
     assert.equal(second.nextSearchAfter, undefined);
+  });
+
+  test('searchContacts also reads a cursor given beside the contacts, and says which shape it read', async () => {
+    pool
+      .intercept({ path: '/contacts/search', method: 'POST' })
+      .reply(answer(seen, 200, { contacts: [{ id: 'c1' }, { id: 'c2' }], total: 3, searchAfter: [2, 'c2'] }));
+    const range = { field: 'dateUpdated', operator: 'range' as const, value: { gte: '2026-01-01T00:00:00.000Z' } };
+    const page = await client.searchContacts(LOC, { pageLimit: 2, filters: [range] });
+    assert.deepEqual(seen[0]?.body, { pageLimit: 2, filters: [range], locationId: LOC });
+    assert.deepEqual(page.nextSearchAfter, [2, 'c2']);
+    assert.equal(page.cursorShape, 'response');
+  });
+
+  test('searchContacts refuses an operator GHL does not document before sending anything', async () => {
+    const filters = [{ field: 'dateUpdated', operator: 'gte', value: '2026-01-01' }] as unknown as SearchContactsInput['filters'];
+    await assert.rejects(client.searchContacts(LOC, { pageLimit: 2, filters }), /invalid GHL contact search/);
+    assert.equal(seen.length, 0);
   });
 
   test('getContactsByBusiness sends locationId, limit and skip', async () => {
