@@ -88,8 +88,10 @@ describe('POST /oauth/token', () => {
     assert.equal(revoked.status, 400);
     assert.equal(sim.oauthCalls.authorization_code - before.authorization_code, 1);
     assert.equal(sim.oauthCalls.refresh_token - before.refresh_token, 3);
+    // The grant types are an enum in oauth.json: another one is refused like any undocumented value.
     const unknownGrant = await post('/oauth/token', tokenForm({ grant_type: 'password' }));
-    assert.equal(unknownGrant.status, 400);
+    assert.equal(unknownGrant.status, 422);
+    assert.deepEqual(unknownGrant.body.message, ['grant_type must be one of the following values: authorization_code, refresh_token, client_credentials']);
   });
 });
 
