@@ -5,9 +5,10 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { registerControlRoutes, type ControlDeps } from './control-routes.js';
 import { GhlHttpError } from './errors.js';
+import { missingEntityError, type MissingEntitySwitch } from './missing-entity.js';
 import type { Mutations } from './mutations.js';
 import type { OAuthServer } from './oauth.js';
-import { registerRequestPipeline, type PipelineDeps } from './request-pipeline.js';
+import { isControlRequest, registerRequestPipeline, type PipelineDeps } from './request-pipeline.js';
 import { registerContactSearchRoutes } from './routes-contact-search.js';
 import { registerContactRoutes } from './routes-contacts.js';
 import { registerCustomFieldRoutes } from './routes-custom-fields.js';
@@ -21,6 +22,8 @@ export interface SimulatorAppDeps {
   pipeline: PipelineDeps;
   control: ControlDeps;
   oauth?: OAuthServer;
+  /** How API calls are answered for a missing contact, note or task (control routes always get 404). */
+  missingEntity: MissingEntitySwitch;
   baseUrl(): string;
 }
 
@@ -63,10 +66,11 @@ export function buildSimulatorApp(deps: SimulatorAppDeps): FastifyInstance {
     }
   });
 
-  app.setErrorHandler((error: unknown, _request, reply) => {
+  app.setErrorHandler((error: unknown, request, reply) => {
     if (error instanceof GhlHttpError) {
-      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-      return reply.code(error.statusCode).send(error.body);
+      const answer = error.missing !== undefined && !isControlRequest(request) ? missingEntityError(error.missing, deps.missingEntity.status) : error;
+      if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
+      return reply.code(answer.statusCode).send(answer.body);
     }
     if (isFastifyError(error) && error.statusCode !== undefined && error.statusCode < 500) {
       const status = error.statusCode;

@@ -10,6 +10,7 @@ import { contactWriteFromPatch } from './contact-input.js';
 import { ghlErrors } from './errors.js';
 import { createFaultRegistry, type FaultRule } from '../shared/faults.js';
 import type { Contact } from './model.js';
+import type { MissingEntityStatus, MissingEntitySwitch } from './missing-entity.js';
 import { createMutations } from './mutations.js';
 import { createOAuthServer, type AuthorizationGrant, type OAuthCallCounts, type OAuthClient } from './oauth.js';
 import { createRateLimiter } from './rate-limit.js';
@@ -46,6 +47,8 @@ export interface GhlSimulatorOptions {
   oauthClients?: OAuthClient[];
   /** `expires_in` of issued OAuth access tokens. Default 86399 (SPEC). */
   oauthAccessTokenTtlSeconds?: number;
+  /** How a missing contact, note or task is answered: 404 (default), or 400 / 422 saying "not found". */
+  missingEntityStatus?: MissingEntityStatus;
   /** Fastify's logger; off unless asked for. */
   logger?: boolean;
 }
@@ -58,6 +61,8 @@ export interface GhlSimulator {
   store: GhlStore;
   injectFault(rule: FaultRule): () => void;
   clearFaults(): void;
+  /** Switches how a missing contact, note or task is answered from now on. */
+  setMissingEntityStatus(status: MissingEntityStatus): void;
   setWebhookUrl(url: string | undefined): void;
   userCreateContact(locationId: string, input: Partial<Contact>): Contact;
   userUpdateContact(locationId: string, contactId: string, patch: Partial<Contact>): Contact;
@@ -100,6 +105,7 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
     url: options.webhookUrl,
   });
   const mutations = createMutations(store, (event) => emitter.emit(event));
+  const missingEntity: MissingEntitySwitch = { status: options.missingEntityStatus ?? 404 };
   let baseUrl = '';
 
   const addLocation = (location: GhlSimulatorLocation): void => {
@@ -146,9 +152,11 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
       deliveries: emitter.deliveries,
       faults,
       setWebhookUrl: (url) => emitter.setUrl(url),
+      missingEntity,
       ...user,
     },
     oauth,
+    missingEntity,
     baseUrl: () => baseUrl,
   });
 
@@ -173,6 +181,9 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
       };
     },
     clearFaults: () => faults.clear(),
+    setMissingEntityStatus(status) {
+      missingEntity.status = status;
+    },
     setWebhookUrl: (url) => emitter.setUrl(url),
     ...user,
     userCompleteTask(locationId, contactId, taskId) {
