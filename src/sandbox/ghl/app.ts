@@ -13,6 +13,7 @@ import { registerContactSearchRoutes } from './routes-contact-search.js';
 import { registerContactRoutes } from './routes-contacts.js';
 import { registerCustomFieldRoutes } from './routes-custom-fields.js';
 import { registerTaskNoteRoutes } from './routes-tasks-notes.js';
+import { registerScopeCheck } from './scopes.js';
 import type { GhlStore } from './store.js';
 
 export interface SimulatorAppDeps {
@@ -89,6 +90,7 @@ export function buildSimulatorApp(deps: SimulatorAppDeps): FastifyInstance {
   );
 
   registerRequestPipeline(app, deps.pipeline);
+  registerScopeCheck(app, deps.pipeline.tokens);
   registerContactSearchRoutes(app, { store: deps.store, baseUrl: deps.baseUrl });
   registerContactRoutes(app, { store: deps.store, mutations: deps.mutations });
   registerTaskNoteRoutes(app, { store: deps.store, mutations: deps.mutations });

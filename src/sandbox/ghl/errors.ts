@@ -33,6 +33,8 @@ export const ghlErrors = {
       message: `Invalid API version segment '${version}' at position 0`,
       error: 'Bad Request',
     }),
+  /** A token without the scope the endpoint needs (measured wording). */
+  scopeMissing: () => new GhlHttpError(401, { statusCode: 401, message: 'The token is not authorized for this scope.' }),
   forbiddenLocation: () =>
     new GhlHttpError(403, { statusCode: 403, message: 'The token does not have access to this location.' }),
   notFound: (message: string) => new GhlHttpError(404, { statusCode: 404, message }),

@@ -25,11 +25,16 @@ export type { RecordedCall } from './request-pipeline.js';
 export type { WebhookDelivery } from './webhook-emitter.js';
 export type { GhlStore } from './store.js';
 export type { AuthorizationGrant, OAuthCallCounts, OAuthClient } from './oauth.js';
+export { DEFAULT_APP_VERSION_ID } from './oauth.js';
+export { CHOOSE_LOCATION_PATH } from './choose-location.js';
+export type { MissingEntityStatus } from './missing-entity.js';
 
 /** A sub-account (location) and its private integration token. */
 export interface GhlSimulatorLocation {
   id: string;
   token: string;
+  /** The private token's scopes; omitted, every endpoint. */
+  scopes?: string[];
 }
 
 export interface GhlSimulatorOptions {
@@ -73,6 +78,8 @@ export interface GhlSimulator {
   revokeToken(token: string): void;
   /** An install's authorization code, as GHL's redirect would hand it to the app's callback. */
   issueAuthorizationCode(grant: AuthorizationGrant): string;
+  /** Who approves installs on the install page (`/v2/oauth/chooselocation`); default the first location. */
+  setInstaller(grant: Omit<AuthorizationGrant, 'scopes'>): void;
   /** Spends a refresh token, as if another client had used it (or the app was uninstalled). */
   revokeRefreshToken(refreshToken: string): void;
   /** Spends every refresh token of a location's install. */
@@ -110,7 +117,7 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
 
   const addLocation = (location: GhlSimulatorLocation): void => {
     store.addLocation(location.id);
-    tokens.add(location.token, location.id);
+    tokens.add(location.token, location.id, location.scopes);
   };
   for (const location of options.locations ?? [DEFAULT_SIMULATOR_LOCATION]) addLocation(location);
   const oauth = createOAuthServer({
@@ -118,6 +125,10 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
     tokens,
     accessTokenTtlSeconds: options.oauthAccessTokenTtlSeconds ?? 86_399,
     ensureLocation: (locationId) => store.addLocation(locationId),
+    defaultInstaller: () => {
+      const first = (options.locations ?? [DEFAULT_SIMULATOR_LOCATION])[0];
+      return first === undefined ? undefined : { userType: 'Location', locationId: first.id };
+    },
   });
 
   // The user* methods act inside one location: a contact of another location is "not found" there.
@@ -197,6 +208,7 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
     addLocation,
     revokeToken: (token) => tokens.revoke(token),
     issueAuthorizationCode: (grant) => oauth.issueAuthorizationCode(grant),
+    setInstaller: (grant) => oauth.setInstaller(grant),
     revokeRefreshToken: (refreshToken) => oauth.revokeRefreshToken(refreshToken),
     revokeLocationRefreshTokens: (locationId) => oauth.revokeLocationRefreshTokens(locationId),
     oauthCalls: oauth.counts,
