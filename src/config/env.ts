@@ -102,6 +102,7 @@ export const EnvSchema = z
     GHL_CLIENT_ID: optionalText.describe('Marketplace-app mode: OAuth client id (default none; needs GHL_CLIENT_SECRET and ENCRYPTION_KEY).'),
     GHL_CLIENT_SECRET: optionalText.describe('Marketplace-app mode: OAuth client secret (default none; secret).'),
     GHL_OAUTH_REDIRECT_URI: optionalUrl.describe('Marketplace-app mode: OAuth redirect URI, `https://<host>/oauth/callback` (default none).'),
+    GHL_MARKETPLACE_URL: z.url({ protocol: /^https?$/ }).default('https://marketplace.gohighlevel.com').describe("Marketplace-app mode: where GHL's install page is; https://marketplace.leadconnectorhq.com for white-labeled installs (default https://marketplace.gohighlevel.com)."),
     GHL_APP_VERSION_ID: optionalText.describe("Marketplace-app mode: the app version's id, sent as `version_id` on the install redirect (GHL refuses installs without it; default none)."),
     GHL_ALLOWED_COMPANY_IDS: commaList.describe('Marketplace-app mode: GHL company (agency) ids allowed to install, comma-separated; an install from any other is refused and nothing is stored. Required for installs started from the GHL marketplace (default empty: any company, and only installs started at /oauth/install).'),
     GHL_WEBHOOK_PUBLIC_KEY: pem(GHL_RSA_PUBLIC_KEY_PEM).describe('PEM public key verifying x-wh-signature (RSA-SHA256), one line with `\\n` allowed (default GHL\'s published key).'),

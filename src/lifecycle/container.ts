@@ -473,6 +473,7 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
               clientSecret: config.GHL_CLIENT_SECRET,
               redirectUri: config.GHL_OAUTH_REDIRECT_URI,
               versionId: config.GHL_APP_VERSION_ID,
+              marketplaceUrl: config.GHL_MARKETPLACE_URL,
               allowedCompanyIds: config.GHL_ALLOWED_COMPANY_IDS,
               exchangeCode: (code, allowCompany) => oauth.exchangeCode(code, allowCompany),
               afterInstall: async () => {

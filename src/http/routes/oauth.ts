@@ -16,8 +16,9 @@ import { GhlClientError } from '../../clients/ghl/ghl-client-error.js';
 import { UpstreamError } from '../../clients/http/upstream-error.js';
 import { ErrorReplySchema, errorReply, type ErrorReply } from '../schemas/common.js';
 
-/** GHL's choose-location page (docs/oauth/Authorization.md, `/v2/` since 2026-05-27). */
-export const GHL_CHOOSE_LOCATION_URL = 'https://marketplace.gohighlevel.com/v2/oauth/chooselocation';
+/** GHL's choose-location page (docs/oauth/Authorization.md, `/v2/` since 2026-05-27), on the marketplace host. */
+export const GHL_CHOOSE_LOCATION_PATH = '/v2/oauth/chooselocation';
+export const GHL_CHOOSE_LOCATION_URL = `https://marketplace.gohighlevel.com${GHL_CHOOSE_LOCATION_PATH}`;
 /**
  * Least privilege: what the flows read and write, plus `oauth.write` (POST /oauth/locationToken: an
  * agency install's company token minted into location tokens) and `oauth.readonly` (listing the
@@ -37,6 +38,8 @@ export interface OAuthRouteDeps {
   clientId: string;
   clientSecret: string;
   redirectUri: string | undefined;
+  /** The host of GHL's install page (white-labeled installs use another); default marketplace.gohighlevel.com. */
+  marketplaceUrl?: string;
   /** The app version's id, sent as `version_id`: GHL refuses the install page without it. */
   versionId?: string | undefined;
   /** Companies allowed to install; empty: any company, and only installs started at /oauth/install. */
@@ -87,7 +90,7 @@ export async function registerOAuthRoutes(app: FastifyInstance, options: { deps:
       },
     },
     async (_request, reply) => {
-      const url = new URL(GHL_CHOOSE_LOCATION_URL);
+      const url = new URL(deps.marketplaceUrl === undefined ? GHL_CHOOSE_LOCATION_URL : new URL(GHL_CHOOSE_LOCATION_PATH, deps.marketplaceUrl).toString());
       url.searchParams.set('response_type', 'code');
       if (deps.redirectUri) url.searchParams.set('redirect_uri', deps.redirectUri);
       url.searchParams.set('client_id', deps.clientId);

@@ -13,8 +13,8 @@ export const CHOOSE_LOCATION_PATH = '/v2/oauth/chooselocation';
 
 /** `Grant`: who installs (oauth.ts's AuthorizationGrant without its scopes). */
 export interface ChooseLocationDeps<Grant extends object> {
-  /** The version id the client's install page requires; undefined for an unknown client. */
-  versionOf(clientId: string): string | undefined;
+  /** The app: the version id its install page requires, its registered redirect URI; undefined when unknown. */
+  app(clientId: string): { versionId: string; redirectUri?: string } | undefined;
   installer(): Grant | undefined;
   issue(grant: Grant & { scopes: string[] }): string;
 }
@@ -33,14 +33,15 @@ const refused = (error: string, description: string) => new GhlHttpError(400, { 
 export function registerChooseLocation<Grant extends object>(app: FastifyInstance, deps: ChooseLocationDeps<Grant>): void {
   app.get(CHOOSE_LOCATION_PATH, async (request, reply) => {
     const query = QuerySchema.parse(request.query ?? {});
-    const versionId = query.client_id === undefined ? undefined : deps.versionOf(query.client_id);
-    if (versionId === undefined) throw refused('error.noclientid', 'client_id is missing or unknown');
+    const app = query.client_id === undefined ? undefined : deps.app(query.client_id);
+    if (app === undefined) throw refused('error.noclientid', 'client_id is missing or unknown');
     if (!query.version_id) throw refused('error.noversionid', 'version_id is required');
-    if (query.version_id !== versionId) throw refused('error.invalidversionid', 'version_id is not a version of this app');
+    if (query.version_id !== app.versionId) throw refused('error.invalidversionid', 'version_id is not a version of this app');
     if (query.response_type !== 'code') throw refused('unsupported_response_type', 'response_type must be code');
     let target: URL;
     try {
-      target = new URL(query.redirect_uri ?? '');
+      // Without redirect_uri the app's registered one is used.
+      target = new URL(query.redirect_uri ?? app.redirectUri ?? '');
     } catch {
       throw refused('invalid_request', 'redirect_uri must be an absolute URL');
     }

@@ -20,6 +20,8 @@ export interface OAuthClient {
   clientSecret: string;
   /** The app version the install page requires as `version_id`. Default `ver_sandbox`. */
   versionId?: string;
+  /** The redirect URI registered with the app, used when the install page is not sent one. */
+  redirectUri?: string;
 }
 
 /** The app version id a client's install page asks for when none is configured. */
@@ -166,9 +168,10 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer {
     },
     register(app) {
       registerChooseLocation(app, {
-        versionOf: (clientId) => {
+        app: (clientId) => {
           const client = deps.clients.find((candidate) => candidate.clientId === clientId);
-          return client === undefined ? undefined : (client.versionId ?? DEFAULT_APP_VERSION_ID);
+          if (client === undefined) return undefined;
+          return { versionId: client.versionId ?? DEFAULT_APP_VERSION_ID, ...(client.redirectUri === undefined ? {} : { redirectUri: client.redirectUri }) };
         },
         installer: () => installer ?? deps.defaultInstaller(),
         issue: issueAuthorizationCode,
