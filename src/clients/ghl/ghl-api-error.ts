@@ -47,7 +47,7 @@ export function isGhlNotFound(error: unknown): boolean {
   return error instanceof GhlApiError && error.notFound;
 }
 
-/** GHL's `message` is a string, or an array of strings on 422 (common-schemas.json); `error` may add one. */
+/** GHL's `message` is a string, or an array of strings on 422 (GHL's published error schemas); `error` may add one. */
 function messagesOf(body: unknown): string[] {
   if (typeof body === 'string') return [body];
   if (typeof body !== 'object' || body === null) return [];

@@ -16,7 +16,7 @@ import { GhlClientError } from '../../clients/ghl/ghl-client-error.js';
 import { UpstreamError } from '../../clients/http/upstream-error.js';
 import { ErrorReplySchema, errorReply, type ErrorReply } from '../schemas/common.js';
 
-/** GHL's choose-location page (docs/oauth/Authorization.md, `/v2/` since 2026-05-27), on the marketplace host. */
+/** GHL's choose-location page (GHL's OAuth authorization guide; `/v2/` since 2026-05-27), on the marketplace host. */
 export const GHL_CHOOSE_LOCATION_PATH = '/v2/oauth/chooselocation';
 export const GHL_CHOOSE_LOCATION_URL = `https://marketplace.gohighlevel.com${GHL_CHOOSE_LOCATION_PATH}`;
 /**

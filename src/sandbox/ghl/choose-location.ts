@@ -1,5 +1,5 @@
 /**
- * GHL's install page, `GET /v2/oauth/chooselocation` (docs/oauth/Authorization.md): the installer
+ * GHL's install page, `GET /v2/oauth/chooselocation` (GHL's OAuth authorization guide): the installer
  * picks a location and GHL redirects to `redirect_uri?code=…` (with `state` when one was sent). The
  * page needs `response_type=code`, a known `client_id`, the app's `version_id` (without it GHL shows
  * `error.noversionid`, measured) and a `redirect_uri`. There is no UI here: the simulator's installer

@@ -2,7 +2,7 @@
  * How the simulator answers for a contact, note or task that is not there. GHL's spec lists only
  * 200/400/401/422 for update-note and update-task, and integrations see "not found" come back as 400
  * or 422 as well as 404; the switch lets a test hold the bridge to each. The body keeps GHL's shapes
- * (common-schemas.json): 400 `{statusCode, message}`, 422 with `message` as an array.
+ * (GHL's published error schemas): 400 `{statusCode, message}`, 422 with `message` as an array.
  */
 import { z } from 'zod';
 import { GhlHttpError, type MissingEntity } from './errors.js';

@@ -1,6 +1,6 @@
 /**
  * Scopes: a token calls only the endpoints its install was granted (the `security` of each operation
- * in apps/contacts.json and apps/locations.json). Contacts reads (GET, and POST /contacts/search)
+ * in GHL's OpenAPI documents for contacts and locations). Contacts reads (GET, and POST /contacts/search)
  * need `contacts.readonly`, every other contacts call `contacts.write`; location custom fields need
  * `locations/customFields.readonly` to read and `.write` to change. A token without it gets GHL's
  * measured 401 "The token is not authorized for this scope.".

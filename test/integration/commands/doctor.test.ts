@@ -174,6 +174,18 @@ describe('ghl-bridge doctor', () => {
     }
   });
 
+  test('a token granted without a scope: the simulator refuses as GHL does, and the scopes line names it', async () => {
+    const locationId = 'locDoctorCli000000003';
+    const token = 'pit-doctor-cli-token-0003';
+    ghl.addLocation({ id: locationId, token, scopes: ['contacts.readonly', 'contacts.write'] });
+    const result = await runCli(['doctor'], { ...env, GHL_PRIVATE_TOKEN: token, GHL_LOCATION_ID: locationId });
+    assert.equal(result.code, 1);
+    assert.match(lineOf(result, 'ghl token'), /^✔ ghl token/);
+    assert.match(lineOf(result, 'ghl scopes'), /^✖ ghl scopes: the token lacks locations\/customFields\.readonly — fix: /);
+    assert.match(lineOf(result, 'mapped custom fields'), /^- mapped custom fields: skipped/);
+    assertNoSecret(result);
+  });
+
   test('a mapped custom field missing: red line naming it and the setup-fields command, exit 1', async () => {
     const result = await runCli(['doctor'], { ...env, GHL_PRIVATE_TOKEN: PARTIAL_TOKEN, GHL_LOCATION_ID: PARTIAL_LOCATION_ID });
     assert.equal(result.code, 1);
