@@ -104,7 +104,7 @@ export async function registerOAuthRoutes(app: FastifyInstance, options: { deps:
   /** Checks the callback, trades the code, and says what to answer; never throws for GHL's refusals. */
   async function install(code: string | undefined, state: string | undefined, log: FastifyBaseLogger): Promise<Outcome> {
     if (!code) return refusal(400, 'OAUTH_CODE_MISSING', 'missing code: start again at /oauth/install');
-    if (state === undefined) {
+    if (!state) {
       if (allowed.size === 0) return refusal(400, 'OAUTH_STATE_INVALID', 'an install without a state of ours is accepted only from a company in GHL_ALLOWED_COMPANY_IDS: start again at /oauth/install');
     } else if (!verifyState(deps.clientSecret, state, now())) {
       return refusal(400, 'OAUTH_STATE_INVALID', 'a state that is not ours or has expired: start again at /oauth/install');
@@ -122,9 +122,11 @@ export async function registerOAuthRoutes(app: FastifyInstance, options: { deps:
         log.warn({ err: error instanceof UpstreamError ? error.toJSON() : { message: error.message } }, 'oauth code exchange refused');
         return refusal(400, 'OAUTH_CODE_REFUSED', 'GHL refused the install (an unknown, used or expired code, or a refused scope): start again at /oauth/install');
       }
-      if (!(error instanceof UpstreamError)) throw error;
-      log.warn({ err: error.toJSON() }, 'oauth code exchange failed');
-      return refusal(502, 'OAUTH_EXCHANGE_FAILED', `GHL did not complete the install (${error.status ?? error.code}); start again at /oauth/install`);
+      // GHL unreachable, failing, or answering what we cannot use: not the installer's fault.
+      if (!(error instanceof UpstreamError || error instanceof GhlClientError)) throw error;
+      log.warn({ err: error instanceof UpstreamError ? error.toJSON() : { code: error.code, message: error.message } }, 'oauth code exchange failed');
+      const why = error instanceof UpstreamError ? (error.status ?? error.code) : error.code;
+      return refusal(502, 'OAUTH_EXCHANGE_FAILED', `GHL did not complete the install (${why}); start again at /oauth/install`);
     }
   }
 

@@ -256,6 +256,15 @@ describe('ghl-bridge doctor', () => {
     }
   });
 
+  test('marketplace-app mode without GHL_APP_VERSION_ID: the config line says GHL would refuse every install', async () => {
+    const oauth = { REDIS_URL: redis.url, LOG_LEVEL: 'warn', GHL_CLIENT_ID: 'client-doctor', GHL_CLIENT_SECRET: 'client-secret-doctor-0001', ENCRYPTION_KEY: Buffer.alloc(32, 6).toString('base64') };
+    const without = await runCli(['doctor'], oauth);
+    assert.equal(without.code, 1, without.stdout);
+    assert.match(lineOf(without, 'config'), /^✖ config: .*GHL_APP_VERSION_ID is not set.* — fix: set GHL_APP_VERSION_ID/);
+    const withVersion = await runCli(['doctor'], { ...oauth, GHL_APP_VERSION_ID: 'ver-doctor-0001' });
+    assert.match(lineOf(withVersion, 'config'), /^✔ config: environment valid; marketplace-app \(OAuth\) mode/);
+  });
+
   test('an unexpected argument: usage, exit 2', async () => {
     const result = await runCli(['doctor', '--fix'], env);
     assert.equal(result.code, 2);
