@@ -475,7 +475,10 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
               clientId: config.GHL_CLIENT_ID,
               clientSecret: config.GHL_CLIENT_SECRET,
               redirectUri: config.GHL_OAUTH_REDIRECT_URI,
-              exchangeCode: (code: string) => oauth.exchangeCode(code),
+              versionId: config.GHL_APP_VERSION_ID,
+              marketplaceUrl: config.GHL_MARKETPLACE_URL,
+              allowedCompanyIds: config.GHL_ALLOWED_COMPANY_IDS,
+              exchangeCode: (code, allowCompany) => oauth.exchangeCode(code, allowCompany),
               afterInstall: async () => {
                 forgetServed();
                 await scheduleReconcile(queues[QUEUE_NAMES.reconcile], await servedLocations(), config.RECONCILE_INTERVAL);

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/env.js';
 import type { Mapping } from '../config/mapping.js';
 import type { Logger } from '../observability/logger.js';
-import { startGhlSimulator, type GhlSimulator } from '../sandbox/ghl/simulator.js';
+import { DEFAULT_APP_VERSION_ID, startGhlSimulator, type GhlSimulator, type OAuthClient } from '../sandbox/ghl/simulator.js';
 import { startOpinionStageSimulator, type OpinionStageSimulator } from '../sandbox/opinionstage/simulator.js';
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../sandbox/trustpilot/simulator.js';
 import { mappedFieldSpecs } from '../workers/setup-fields.js';
@@ -20,6 +20,8 @@ const OPINIONSTAGE_KEY = 'os-sandbox-key';
 
 export interface Sandbox {
   ghl: GhlSimulator;
+  /** The demo marketplace app: /oauth/install goes through the simulator's install page. */
+  oauthApp: OAuthClient;
   trustpilot: TrustpilotSimulator;
   opinionStage: OpinionStageSimulator;
   surveyItemId: string;
@@ -36,9 +38,9 @@ export interface Simulators {
 }
 
 /** The three simulators side by side, on PORT+1..3 (or free ports when PORT is 0). */
-export async function startSimulators(host: string, basePort: number, webhookToken?: string): Promise<Simulators> {
+export async function startSimulators(host: string, basePort: number, webhookToken?: string, oauthApp?: OAuthClient): Promise<Simulators> {
   const port = (offset: number) => (basePort === 0 ? 0 : basePort + offset);
-  const ghl = await startGhlSimulator({ host, port: port(1), locations: [{ id: SANDBOX_LOCATION_ID, token: SANDBOX_TOKEN }] });
+  const ghl = await startGhlSimulator({ host, port: port(1), locations: [{ id: SANDBOX_LOCATION_ID, token: SANDBOX_TOKEN }], ...(oauthApp ? { oauthClients: [oauthApp] } : {}) });
   const trustpilot = await startTrustpilotSimulator({ host, port: port(2), apiKey: TRUSTPILOT.apiKey, apiSecret: TRUSTPILOT.apiSecret, businessUnitId: TRUSTPILOT.businessUnitId, users: [{ username: TRUSTPILOT.username, password: TRUSTPILOT.password }] });
   const opinionStage = await startOpinionStageSimulator({ host, port: port(3), apiKey: OPINIONSTAGE_KEY, ...(webhookToken ? { webhookToken } : {}) });
   return {
@@ -54,7 +56,9 @@ export async function startSimulators(host: string, basePort: number, webhookTok
 export async function startSandbox(config: Config, mapping: Mapping, logger: Logger): Promise<Sandbox> {
   const trustpilotSecret = config.TRUSTPILOT_WEBHOOK_SECRET ?? randomBytes(18).toString('base64url');
   const opinionStageSecret = config.OPINIONSTAGE_WEBHOOK_SECRET ?? randomBytes(18).toString('base64url');
-  const simulators = await startSimulators('127.0.0.1', config.PORT, opinionStageSecret);
+  // The app version id is the simulator's own, so an install through /oauth/install is accepted.
+  const oauthApp: OAuthClient = { clientId: 'sandbox-marketplace-app', clientSecret: randomBytes(18).toString('base64url'), versionId: DEFAULT_APP_VERSION_ID };
+  const simulators = await startSimulators('127.0.0.1', config.PORT, opinionStageSecret, oauthApp);
   const { ghl, trustpilot, opinionStage } = simulators;
 
   // The demo location is already set up, as after `ghl-bridge setup-fields`.
@@ -75,6 +79,7 @@ export async function startSandbox(config: Config, mapping: Mapping, logger: Log
 
   return {
     ghl,
+    oauthApp,
     trustpilot,
     opinionStage,
     surveyItemId: survey.id,
@@ -86,6 +91,11 @@ export async function startSandbox(config: Config, mapping: Mapping, logger: Log
       GHL_WEBHOOK_ED25519_PUBLIC_KEY: ghl.publicKeys.ed25519,
       GHL_WEBHOOK_PUBLIC_KEY: ghl.publicKeys.rsa,
       GHL_WEBHOOK_SECRET: config.GHL_WEBHOOK_SECRET ?? randomBytes(18).toString('base64url'),
+      GHL_CLIENT_ID: oauthApp.clientId,
+      GHL_CLIENT_SECRET: oauthApp.clientSecret,
+      GHL_APP_VERSION_ID: DEFAULT_APP_VERSION_ID,
+      GHL_MARKETPLACE_URL: ghl.url,
+      ENCRYPTION_KEY: config.ENCRYPTION_KEY.length > 0 ? config.ENCRYPTION_KEY : [randomBytes(32)],
       TRUSTPILOT_API_BASE_URL: trustpilot.url,
       TRUSTPILOT_API_KEY: TRUSTPILOT.apiKey,
       TRUSTPILOT_API_SECRET: TRUSTPILOT.apiSecret,
@@ -107,6 +117,8 @@ export async function startSandbox(config: Config, mapping: Mapping, logger: Log
 
 /** Where the simulators send their webhooks once the bridge listens. */
 export function connectSandbox(sandbox: Sandbox, bridgeUrl: string): void {
+  // The app's registered redirect: only now is the bridge's address known.
+  sandbox.oauthApp.redirectUri = `${bridgeUrl}/oauth/callback`;
   sandbox.ghl.setWebhookUrl(`${bridgeUrl}/webhooks/ghl`);
   sandbox.trustpilot.setWebhookUrl(`${bridgeUrl}/webhooks/trustpilot?token=${encodeURIComponent(sandbox.config.TRUSTPILOT_WEBHOOK_SECRET ?? '')}`);
   sandbox.opinionStage.setWebhookUrl(`${bridgeUrl}/webhooks/opinionstage`);
@@ -132,5 +144,6 @@ export function demoInstructions(sandbox: Sandbox, bridgeUrl: string): string {
     '  2. an Opinion Stage survey answer: a new GHL contact with a note, a tag and a follow-up task',
     `    ${answerSurvey}`,
     `  then look: curl -s ${sandbox.ghl.url}/__sandbox/state`,
+    `  3. a marketplace-app install, as an agency makes it: open ${bridgeUrl}/oauth/install`,
   ].join('\n');
 }

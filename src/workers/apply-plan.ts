@@ -4,7 +4,7 @@
  * looks for the note or task by the reference line in its body before creating it again.
  */
 import type { GhlClient } from '../clients/ghl/ghl-client.js';
-import { UpstreamError } from '../clients/http/upstream-error.js';
+import { isGhlNotFound } from '../clients/ghl/ghl-api-error.js';
 import { bodyHash, type Plan, type PlannedWrite } from '../domain/plan.js';
 import type { Logger } from '../observability/logger.js';
 import type { ContactSnapshots } from '../state/contact-snapshots.js';
@@ -98,8 +98,9 @@ async function applyOne(deps: ApplyDeps, locationId: string, contactId: string, 
       try {
         await ghl.updateNote(locationId, contactId, write.noteId, { body: withReference(write.body, write.sourceKey) });
       } catch (error) {
-        // Deleted by a user: respected, never recreated.
-        if (!isNotFound(error)) throw error;
+        // Deleted by a user: respected, never recreated. GHL may say so with 404, 400 or 422.
+        if (!isGhlNotFound(error)) throw error;
+        deps.logger.info({ locationId, contactId, sourceKey: write.sourceKey }, 'note deleted in GHL, left alone');
       }
       await ledger.recordNote(locationId, contactId, write.sourceKey, write.noteId, bodyHash(write.body));
       return 1;
@@ -129,7 +130,7 @@ async function applyOne(deps: ApplyDeps, locationId: string, contactId: string, 
         await ghl.updateTask(locationId, contactId, write.taskId, { dueDate: write.dueDate });
         await ledger.recordTask(locationId, contactId, write.sourceKey, write.taskId, 'open', write.dueDate);
       } catch (error) {
-        if (!isNotFound(error)) throw error;
+        if (!isGhlNotFound(error)) throw error;
         await ledger.recordTask(locationId, contactId, write.sourceKey, write.taskId, 'deleted', write.dueDate);
       }
       return 1;
@@ -140,7 +141,7 @@ async function applyOne(deps: ApplyDeps, locationId: string, contactId: string, 
         await ghl.completeTask(locationId, contactId, write.taskId, true);
         await ledger.recordTask(locationId, contactId, write.sourceKey, write.taskId, 'completed', dueDate);
       } catch (error) {
-        if (!isNotFound(error)) throw error;
+        if (!isGhlNotFound(error)) throw error;
         await ledger.recordTask(locationId, contactId, write.sourceKey, write.taskId, 'deleted', dueDate);
       }
       return 1;
@@ -150,10 +151,6 @@ async function applyOne(deps: ApplyDeps, locationId: string, contactId: string, 
 
 function stripReference(body: string): string {
   return body.replace(/\n\n— ghl-bridge ref: .*$/s, '');
-}
-
-function isNotFound(error: unknown): boolean {
-  return error instanceof UpstreamError && error.status === 404;
 }
 
 /** The request a write would send, for the dry-run record. */

@@ -1,10 +1,12 @@
 /**
  * The one place that decides what a failure means (STYLE.md habit 6):
  * - retry: network errors, timeouts, 5xx, 408, and anything unknown (BullMQ backs off with jitter);
- * - give up: 400, 401 (after the client's one refresh), 403, 404, 422, and bad input;
+ * - give up: 400, 401 (after the client's one refresh), 403, 404, 422, and bad input; an answer that
+ *   says the entity is gone (GhlApiError.notFound) is labelled so, whatever status GHL used for it;
  * - wait: 429 waits for the upstream's reset and burns no attempt.
  */
 import { ZodError } from 'zod';
+import { isGhlNotFound } from '../clients/ghl/ghl-api-error.js';
 import { UpstreamError } from '../clients/http/upstream-error.js';
 import { CircuitOpenError } from '../state/circuit-breaker.js';
 import { RateBudgetExceededError } from '../state/rate-budget-types.js';
@@ -50,6 +52,8 @@ export function classifyError(error: unknown): FailureDecision {
     if (error.code === 'UPSTREAM_TIMEOUT' || error.code === 'UPSTREAM_NETWORK') return { action: 'retry', cause };
     // A 2xx with a body we cannot read will not read better next time: show it to a human.
     if (error.code === 'UPSTREAM_BAD_RESPONSE') return { action: 'give-up', cause: `${error.system}:bad-response` };
+    // A flow that expects a deletion handles it before this point; here "gone" is a failure for good.
+    if (isGhlNotFound(error)) return { action: 'give-up', cause: `${cause}:not-found` };
     const status = error.status ?? 0;
     if (status === 429) {
       const delayMs = Math.min(MAX_RATE_LIMIT_WAIT_MS, Math.max(250, error.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS));

@@ -4,9 +4,9 @@
  * and remember the contact's fingerprint so that GHL's echo of these writes costs nothing.
  */
 import type { Job } from 'bullmq';
+import { isGhlNotFound } from '../clients/ghl/ghl-api-error.js';
 import type { Contact } from '../clients/ghl/schemas.js';
 import { noteRunProgress } from '../clients/http/budget-wait.js';
-import { UpstreamError } from '../clients/http/upstream-error.js';
 import { mappedFieldKeys, type Mapping } from '../config/mapping.js';
 import { mergePlans, type ContactSnapshot, type Plan, type PlannedWrite } from '../domain/plan.js';
 import { planSurveyLink } from '../domain/survey-link.js';
@@ -82,8 +82,8 @@ export async function syncContact(
     try {
       contact = await deps.ghl.getContact(locationId, contactId);
     } catch (error) {
-      // Deleted after the event was queued: expected, no alert (CONTRACT "Permanent failures").
-      if (isNotFound(error) && (await deps.facts.isDeleted(locationId, contactId))) return skip(deps, locationId, contactId, started, 'contact-deleted');
+      // Deleted after the event was queued (a ContactDelete was seen): expected, no alert.
+      if (isGhlNotFound(error) && (await deps.facts.isDeleted(locationId, contactId))) return skip(deps, locationId, contactId, started, 'contact-deleted');
       throw error;
     }
     ghlCalls = 1;
@@ -119,8 +119,8 @@ export async function syncContact(
   try {
     result = await applyPlan({ ...deps.apply, ghl: deps.ghl, ledger: deps.ledger, logger: deps.logger }, { locationId, contactId }, plan);
   } catch (error) {
-    // Planned from a snapshot, the first sign of a deletion may be a write's 404.
-    if (taken?.snapshot && isNotFound(error) && (await deps.facts.isDeleted(locationId, contactId))) return skip(deps, locationId, contactId, started, 'contact-deleted');
+    // Planned from a snapshot (or deleted mid-run), the first sign of a deletion may be a write's "not found".
+    if (isGhlNotFound(error) && (await deps.facts.isDeleted(locationId, contactId))) return skip(deps, locationId, contactId, started, 'contact-deleted');
     throw error;
   }
   ghlCalls += result.calls;
@@ -181,10 +181,6 @@ function statesAfterEachWrite(contact: ContactSnapshot, plan: Plan): ContactSnap
     states.push({ ...contact, tags, customFields: [...fields].map(([id, value]) => ({ id, value })) });
   }
   return states;
-}
-
-function isNotFound(error: unknown): boolean {
-  return error instanceof UpstreamError && error.status === 404;
 }
 
 function stringValue(value: unknown): string | undefined {

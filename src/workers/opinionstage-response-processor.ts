@@ -8,6 +8,7 @@ import type { Job } from 'bullmq';
 import { z } from 'zod';
 import type { GhlClient } from '../clients/ghl/ghl-client.js';
 import type { Contact } from '../clients/ghl/schemas.js';
+import { isGhlNotFound } from '../clients/ghl/ghl-api-error.js';
 import { UpstreamError } from '../clients/http/upstream-error.js';
 import type { OpinionStageClient } from '../clients/opinionstage/opinionstage-client.js';
 import { mappedFieldKeys, type Mapping } from '../config/mapping.js';
@@ -82,7 +83,7 @@ export function createOpinionStageResponseProcessor(deps: OpinionStageResponseDe
         return { contact: await deps.ghl.getContact(locationId, respondent.contactId), created: false };
       } catch (error) {
         // A link id that is not (or no longer) a contact here: fall back to the answers.
-        if (!(error instanceof UpstreamError && (error.status === 404 || error.status === 400 || error.status === 403))) throw error;
+        if (!(isGhlNotFound(error) || (error instanceof UpstreamError && (error.status === 400 || error.status === 403)))) throw error;
         deps.logger.info({ locationId }, 'personal-link contact id not found, matching by email or phone');
       }
     }

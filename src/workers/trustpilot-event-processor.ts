@@ -8,6 +8,7 @@
 import type { Job } from 'bullmq';
 import type { GhlClient } from '../clients/ghl/ghl-client.js';
 import type { TrustpilotClient } from '../clients/trustpilot/trustpilot-client.js';
+import { isGhlNotFound } from '../clients/ghl/ghl-api-error.js';
 import { UpstreamError } from '../clients/http/upstream-error.js';
 import type { ReviewFacts } from '../domain/trustpilot-plan.js';
 import type { Logger } from '../observability/logger.js';
@@ -127,7 +128,7 @@ export function createTrustpilotEventProcessor(deps: TrustpilotEventDeps) {
           return { locationId, contactId: contact.id };
         } catch (error) {
           // A referenceId that is not a contact of this location: try the next way.
-          if (!(error instanceof UpstreamError && (error.status === 404 || error.status === 403 || error.status === 400))) throw error;
+          if (!(isGhlNotFound(error) || (error instanceof UpstreamError && (error.status === 403 || error.status === 400)))) throw error;
         }
       }
     }

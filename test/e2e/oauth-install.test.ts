@@ -8,7 +8,7 @@ import { request } from 'undici';
 import { GHL_CHOOSE_LOCATION_URL, GHL_OAUTH_SCOPES } from '../../src/http/routes/oauth.js';
 import { scheduleContactSync } from '../../src/lifecycle/container.js';
 import { QUEUE_NAMES } from '../../src/queue/catalog.js';
-import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
+import { CHOOSE_LOCATION_PATH, startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
 import { startTestBridge, waitFor, type TestBridge } from '../helpers/bridge.js';
 import { createTestSigner, signedEvent } from '../helpers/ghl-signing.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
@@ -16,7 +16,7 @@ import { startRedisServer, type RedisServerHandle } from '../helpers/redis-serve
 const PRIVATE_LOCATION = 'locPrivate00000000001';
 const PRIVATE_TOKEN = 'pit-private-oauth-test-01';
 const INSTALLED_LOCATION = 'locInstalled000000001';
-const CLIENT = { clientId: 'client-oauth-test', clientSecret: 'client-secret-oauth-test-0001' };
+const CLIENT = { clientId: 'client-oauth-test', clientSecret: 'client-secret-oauth-test-0001', versionId: 'ver-oauth-test-0001' };
 const REDIRECT = 'https://bridge.example.com/oauth/callback';
 
 describe('marketplace-app install', () => {
@@ -42,6 +42,7 @@ describe('marketplace-app install', () => {
         GHL_CLIENT_ID: CLIENT.clientId,
         GHL_CLIENT_SECRET: CLIENT.clientSecret,
         GHL_OAUTH_REDIRECT_URI: REDIRECT,
+        GHL_APP_VERSION_ID: CLIENT.versionId,
         ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
         GHL_WEBHOOK_ED25519_PUBLIC_KEY: ghl.publicKeys.ed25519,
         GHL_WEBHOOK_PUBLIC_KEY: ghl.publicKeys.rsa,
@@ -56,6 +57,11 @@ describe('marketplace-app install', () => {
     await redis.close();
   });
 
+  /**
+   * The installer's browser: the bridge's redirect to GHL's install page, that page (the simulator
+   * stands in for marketplace.gohighlevel.com) approving for INSTALLED_LOCATION, and GHL's redirect
+   * back to the bridge's callback.
+   */
   async function install(): Promise<Response> {
     const start = await request(`${bridge.url}/oauth/install`);
     await start.body.dump();
@@ -63,10 +69,17 @@ describe('marketplace-app install', () => {
     const target = new URL(String(start.headers.location));
     assert.equal(`${target.origin}${target.pathname}`, GHL_CHOOSE_LOCATION_URL);
     assert.equal(target.searchParams.get('client_id'), CLIENT.clientId);
+    assert.equal(target.searchParams.get('version_id'), CLIENT.versionId);
     assert.equal(target.searchParams.get('redirect_uri'), REDIRECT);
     assert.deepEqual(target.searchParams.get('scope')?.split(' '), GHL_OAUTH_SCOPES);
-    const state = target.searchParams.get('state') ?? '';
-    const code = ghl.issueAuthorizationCode({ userType: 'Location', locationId: INSTALLED_LOCATION });
+    ghl.setInstaller({ userType: 'Location', locationId: INSTALLED_LOCATION });
+    const page = await request(`${ghl.url}${CHOOSE_LOCATION_PATH}${target.search}`);
+    await page.body.dump();
+    assert.equal(page.statusCode, 302, 'GHL accepts the install page request');
+    const back = new URL(String(page.headers.location));
+    assert.equal(`${back.origin}${back.pathname}`, REDIRECT);
+    const code = back.searchParams.get('code') ?? '';
+    const state = back.searchParams.get('state') ?? '';
     return fetch(`${bridge.url}/oauth/callback?code=${encodeURIComponent(code)}&state=${encodeURIComponent(state)}`, { headers: { accept: 'application/json' } });
   }
 
@@ -85,14 +98,43 @@ describe('marketplace-app install', () => {
     const forged = await request(`${bridge.url}/oauth/callback?code=${code}&state=1.x.y`);
     assert.equal(forged.statusCode, 400);
     await forged.body.dump();
+    // Started from GHL's marketplace (no state): without GHL_ALLOWED_COMPANY_IDS it is refused too.
+    const stateless = await request(`${bridge.url}/oauth/callback?code=${code}`, { headers: { accept: 'application/json' } });
+    assert.equal(stateless.statusCode, 400);
+    assert.equal(((await stateless.body.json()) as { code: string }).code, 'OAUTH_STATE_INVALID');
     assert.equal(ghl.oauthCalls.authorization_code, 0, 'the code was never exchanged');
+  });
+
+  test('GHL refuses the install page without version_id', async () => {
+    const start = await request(`${bridge.url}/oauth/install`);
+    await start.body.dump();
+    const target = new URL(String(start.headers.location));
+    target.searchParams.delete('version_id');
+    const page = await request(`${ghl.url}${CHOOSE_LOCATION_PATH}${target.search}`);
+    assert.equal(page.statusCode, 400);
+    assert.equal(((await page.body.json()) as { error: string }).error, 'error.noversionid');
+  });
+
+  test('a refused code answers 400 with a short page, or JSON when asked, never 5xx', async () => {
+    const start = await request(`${bridge.url}/oauth/install`);
+    await start.body.dump();
+    const state = new URL(String(start.headers.location)).searchParams.get('state') ?? '';
+    const exchanges = ghl.oauthCalls.authorization_code;
+    const page = await request(`${bridge.url}/oauth/callback?code=sim-code-unknown&state=${encodeURIComponent(state)}`);
+    assert.equal(page.statusCode, 400);
+    assert.match(String(page.headers['content-type']), /^text\/html/);
+    assert.match(await page.body.text(), /was not installed/);
+    const json = await request(`${bridge.url}/oauth/callback?code=sim-code-unknown&state=${encodeURIComponent(state)}`, { headers: { accept: 'application/json' } });
+    assert.equal(json.statusCode, 400);
+    assert.equal(((await json.body.json()) as { code: string }).code, 'OAUTH_CODE_REFUSED');
+    assert.equal(ghl.oauthCalls.authorization_code, exchanges + 2, 'GHL was asked, and refused');
   });
 
   test('install, callback, then the installed location is served with its own token', async () => {
     const answer = await install();
     assert.equal(answer.status, 200);
     assert.deepEqual(await answer.json(), { status: 'installed', locations: [INSTALLED_LOCATION] });
-    assert.equal(ghl.oauthCalls.authorization_code, 1);
+    assert.equal(ghl.oauthCalls.authorization_code, 3, 'the two refused codes, then this one');
 
     const installed = ghl.userCreateContact(INSTALLED_LOCATION, { firstName: 'Oauth', email: 'oauth@example.com' });
     const read = await syncedAndRead(INSTALLED_LOCATION, installed.id);

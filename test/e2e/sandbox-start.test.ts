@@ -69,6 +69,20 @@ test('sandbox mode starts, explains itself, and both demo commands run through t
       'both demo flows to write their notes, tags and tasks',
     );
     assert.ok(done.lin?.tags?.includes('opinionstage-respondent'));
+
+    // An install as an agency would make it: the bridge's redirect, the (simulated) install page, the callback.
+    const start = await request(`${bridgeUrl}/oauth/install`);
+    await start.body.dump();
+    assert.equal(start.statusCode, 302);
+    const installPage = new URL(String(start.headers.location));
+    assert.equal(installPage.origin, new URL(ghlUrl).origin, 'in sandbox mode the install page is the simulator');
+    assert.ok(installPage.searchParams.get('version_id'), 'the install carries a version_id');
+    const approved = await request(installPage.toString());
+    await approved.body.dump();
+    assert.equal(approved.statusCode, 302, 'the install page accepts the request');
+    const installed = await request(String(approved.headers.location), { headers: { accept: 'application/json' } });
+    assert.equal(installed.statusCode, 200);
+    assert.deepEqual(await installed.body.json(), { status: 'installed', locations: ['loc_sandbox_1'] });
   } finally {
     child.kill('SIGTERM');
   }

@@ -6,6 +6,8 @@
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { createHttpTransport, retryAfterMs, type HttpRequest, type HttpResponse, type ResponseObserver } from '../http/transport.js';
+import { UpstreamError } from '../http/upstream-error.js';
+import { GhlApiError, saysNotFound } from './ghl-api-error.js';
 import { GhlClientError } from './ghl-client-error.js';
 import { readRateLimitHeaders, type GhlRateLimitHeaders } from './rate-limit-headers.js';
 import {
@@ -236,7 +238,12 @@ export function createGhlClient(options: GhlClientOptions): GhlClient {
         response = await exchange(locationId, req, fresh);
       }
     }
-    return transport.readJson(req, response, schema, { retryAfterMs: response.status === 429 ? waitAfter429 : retryAfterMs, secrets: tokens });
+    try {
+      return transport.readJson(req, response, schema, { retryAfterMs: response.status === 429 ? waitAfter429 : retryAfterMs, secrets: tokens });
+    } catch (error) {
+      if (!(error instanceof UpstreamError) || error.code !== 'UPSTREAM_HTTP') throw error;
+      throw new GhlApiError(error, saysNotFound(response.status, response.body));
+    }
   }
 
   async function contactWrite(locationId: string, contactId: string, body: UpdateContactBody): Promise<Contact> {

@@ -55,8 +55,12 @@ export interface OAuthTokenProviderOptions {
 }
 
 export interface OAuthTokenProvider extends GhlTokenProvider {
-  /** Trades an install's authorization code for tokens and stores them; returns the locations served. */
-  exchangeCode(code: string): Promise<{ userType: 'Location' | 'Company'; companyId?: string; locations: string[] }>;
+  /**
+   * Trades an install's authorization code for tokens and stores them; returns the locations served.
+   * `allowCompany` sees the installing company before anything is stored: false stores nothing and
+   * throws GHL_INSTALL_NOT_ALLOWED. A refused code throws GHL_INSTALL_REFUSED.
+   */
+  exchangeCode(code: string, allowCompany?: (companyId: string | undefined) => boolean): Promise<{ userType: 'Location' | 'Company'; companyId?: string; locations: string[] }>;
   close(): Promise<void>;
 }
 
@@ -165,12 +169,13 @@ export function createOAuthTokenProvider(options: OAuthTokenProviderOptions): OA
   return {
     tokenFor: currentToken,
     refresh: (locationId, rejectedToken) => refreshUnderLock(locationId, rejectedToken),
-    async exchangeCode(code) {
+    async exchangeCode(code, allowCompany = () => true) {
       const form: Record<string, string> = { grant_type: 'authorization_code', code };
       if (options.redirectUri !== undefined) form.redirect_uri = options.redirectUri;
       const answer = await tokenEndpoint(form);
-      if (!answer.ok) throw new GhlClientError('GHL_RECONNECT_REQUIRED', `GHL refused the authorization code (${answer.refused})`);
+      if (!answer.ok) throw new GhlClientError('GHL_INSTALL_REFUSED', `GHL refused the authorization code (${answer.refused})`);
       const { res } = answer;
+      if (!allowCompany(res.companyId)) throw new GhlClientError('GHL_INSTALL_NOT_ALLOWED', `company ${res.companyId ?? '(none named)'} is not allowed to install`);
       const stored = toStored(res);
       if (stored.userType === 'Location') {
         if (res.locationId === undefined) throw new GhlClientError('GHL_INVALID_REQUEST', 'a Location token response without locationId');

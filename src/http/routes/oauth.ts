@@ -1,26 +1,51 @@
 /**
  * Marketplace-app install: `/oauth/install` sends the installer to GHL's choose-location page with a
- * signed `state`; `/oauth/callback` checks that state, trades the code for the location's tokens
- * (stored encrypted) and from then on the bridge serves that location.
+ * signed `state` and the app's `version_id`; `/oauth/callback` checks that state, trades the code for
+ * the location's tokens (stored encrypted) and from then on the bridge serves that location.
+ *
+ * An install started from GHL's marketplace comes back without our state. It is accepted only when
+ * an allowlist of companies is configured and names the installing company: without a state nothing
+ * else proves the callback is an install someone meant for this bridge. With an allowlist, every
+ * install (state or not) from another company is refused before anything is stored.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { GhlClientError } from '../../clients/ghl/ghl-client-error.js';
 import { UpstreamError } from '../../clients/http/upstream-error.js';
-import { ErrorReplySchema, errorReply } from '../schemas/common.js';
+import { ErrorReplySchema, errorReply, type ErrorReply } from '../schemas/common.js';
 
-/** GHL's choose-location page (DOCS-AUTH, `/v2/` since 2026-05-27). */
-export const GHL_CHOOSE_LOCATION_URL = 'https://marketplace.gohighlevel.com/v2/oauth/chooselocation';
-/** Least privilege: what the flows read and write. */
-export const GHL_OAUTH_SCOPES = ['contacts.readonly', 'contacts.write', 'locations/customFields.readonly', 'locations/customFields.write'];
+/** GHL's choose-location page (GHL's OAuth authorization guide; `/v2/` since 2026-05-27), on the marketplace host. */
+export const GHL_CHOOSE_LOCATION_PATH = '/v2/oauth/chooselocation';
+export const GHL_CHOOSE_LOCATION_URL = `https://marketplace.gohighlevel.com${GHL_CHOOSE_LOCATION_PATH}`;
+/**
+ * Least privilege: what the flows read and write, plus `oauth.write` (POST /oauth/locationToken: an
+ * agency install's company token minted into location tokens) and `oauth.readonly` (listing the
+ * locations an agency install reaches).
+ */
+export const GHL_OAUTH_SCOPES = [
+  'contacts.readonly',
+  'contacts.write',
+  'locations/customFields.readonly',
+  'locations/customFields.write',
+  'oauth.readonly',
+  'oauth.write',
+];
 const STATE_MAX_AGE_MS = 15 * 60_000;
 
 export interface OAuthRouteDeps {
   clientId: string;
   clientSecret: string;
   redirectUri: string | undefined;
-  exchangeCode(code: string): Promise<{ locations: string[] }>;
+  /** The host of GHL's install page (white-labeled installs use another); default marketplace.gohighlevel.com. */
+  marketplaceUrl?: string;
+  /** The app version's id, sent as `version_id`: GHL refuses the install page without it. */
+  versionId?: string | undefined;
+  /** Companies allowed to install; empty: any company, and only installs started at /oauth/install. */
+  allowedCompanyIds?: string[];
+  /** Trades the code; `allowCompany` is asked before anything is stored (false: nothing is). */
+  exchangeCode(code: string, allowCompany: (companyId: string | undefined) => boolean): Promise<{ locations: string[] }>;
   /** After an install: start serving the new locations (schedules, caches). */
   afterInstall(locations: string[]): Promise<void>;
   now?: () => number;
@@ -43,10 +68,16 @@ export function verifyState(secret: string, state: string, now: number): boolean
 }
 
 const InstalledReplySchema = z.object({ status: z.literal('installed'), locations: z.array(z.string()) }).meta({ id: 'OAuthInstalled' });
+const HtmlPageSchema = z.string().describe('A short HTML page, when JSON is not asked for');
+
+type Outcome = { ok: true; locations: string[] } | { ok: false; status: 400 | 502; reply: ErrorReply };
+
+const refusal = (status: 400 | 502, code: string, message: string): Outcome => ({ ok: false, status, reply: errorReply(status, code, message) });
 
 export async function registerOAuthRoutes(app: FastifyInstance, options: { deps: OAuthRouteDeps }): Promise<void> {
   const { deps } = options;
   const now = deps.now ?? Date.now;
+  const allowed = new Set(deps.allowedCompanyIds ?? []);
   const typed = app.withTypeProvider<ZodTypeProvider>();
 
   typed.get(
@@ -59,15 +90,45 @@ export async function registerOAuthRoutes(app: FastifyInstance, options: { deps:
       },
     },
     async (_request, reply) => {
-      const url = new URL(GHL_CHOOSE_LOCATION_URL);
+      const url = new URL(deps.marketplaceUrl === undefined ? GHL_CHOOSE_LOCATION_URL : new URL(GHL_CHOOSE_LOCATION_PATH, deps.marketplaceUrl).toString());
       url.searchParams.set('response_type', 'code');
       if (deps.redirectUri) url.searchParams.set('redirect_uri', deps.redirectUri);
       url.searchParams.set('client_id', deps.clientId);
+      if (deps.versionId) url.searchParams.set('version_id', deps.versionId);
       url.searchParams.set('scope', GHL_OAUTH_SCOPES.join(' '));
       url.searchParams.set('state', signState(deps.clientSecret, now()));
       return reply.code(302).header('location', url.toString()).header('cache-control', 'no-store').send(null);
     },
   );
+
+  /** Checks the callback, trades the code, and says what to answer; never throws for GHL's refusals. */
+  async function install(code: string | undefined, state: string | undefined, log: FastifyBaseLogger): Promise<Outcome> {
+    if (!code) return refusal(400, 'OAUTH_CODE_MISSING', 'missing code: start again at /oauth/install');
+    if (!state) {
+      if (allowed.size === 0) return refusal(400, 'OAUTH_STATE_INVALID', 'an install without a state of ours is accepted only from a company in GHL_ALLOWED_COMPANY_IDS: start again at /oauth/install');
+    } else if (!verifyState(deps.clientSecret, state, now())) {
+      return refusal(400, 'OAUTH_STATE_INVALID', 'a state that is not ours or has expired: start again at /oauth/install');
+    }
+    const allowCompany = (companyId: string | undefined) => allowed.size === 0 || (companyId !== undefined && allowed.has(companyId));
+    try {
+      const { locations } = await deps.exchangeCode(code, allowCompany);
+      return { ok: true, locations };
+    } catch (error) {
+      if (error instanceof GhlClientError && error.code === 'GHL_INSTALL_NOT_ALLOWED') {
+        log.warn({ reason: error.message }, 'oauth install from a company not allowed');
+        return refusal(400, 'OAUTH_COMPANY_NOT_ALLOWED', 'this company is not allowed to install this app; nothing was stored');
+      }
+      if ((error instanceof GhlClientError && error.code === 'GHL_INSTALL_REFUSED') || (error instanceof UpstreamError && error.status !== undefined && error.status < 500)) {
+        log.warn({ err: error instanceof UpstreamError ? error.toJSON() : { message: error.message } }, 'oauth code exchange refused');
+        return refusal(400, 'OAUTH_CODE_REFUSED', 'GHL refused the install (an unknown, used or expired code, or a refused scope): start again at /oauth/install');
+      }
+      // GHL unreachable, failing, or answering what we cannot use: not the installer's fault.
+      if (!(error instanceof UpstreamError || error instanceof GhlClientError)) throw error;
+      log.warn({ err: error instanceof UpstreamError ? error.toJSON() : { code: error.code, message: error.message } }, 'oauth code exchange failed');
+      const why = error instanceof UpstreamError ? (error.status ?? error.code) : error.code;
+      return refusal(502, 'OAUTH_EXCHANGE_FAILED', `GHL did not complete the install (${why}); start again at /oauth/install`);
+    }
+  }
 
   typed.get(
     '/oauth/callback',
@@ -75,35 +136,40 @@ export async function registerOAuthRoutes(app: FastifyInstance, options: { deps:
       schema: {
         tags: ['oauth'],
         summary: 'GHL sends the installer back here: the code is exchanged for the location tokens',
-        description: 'Answers a short HTML page, or JSON when the request accepts application/json.',
+        description:
+          'Answers a short HTML page, or JSON when the request accepts application/json. Without a state of ours (an install started from the GHL marketplace) the install is accepted only from a company in GHL_ALLOWED_COMPANY_IDS.',
         querystring: z.object({ code: z.string().min(1).max(2_048).optional(), state: z.string().max(512).optional() }),
-        response: { 200: z.union([InstalledReplySchema, z.string().describe('A short HTML page, when JSON is not asked for')]), 400: ErrorReplySchema, 502: ErrorReplySchema },
+        response: {
+          200: z.union([InstalledReplySchema, HtmlPageSchema]),
+          400: z.union([ErrorReplySchema, HtmlPageSchema]),
+          502: z.union([ErrorReplySchema, HtmlPageSchema]),
+        },
       },
     },
     async (request, reply) => {
-      const { code, state } = request.query;
-      // Without a state of ours the request did not come from an install we started.
-      if (!code || !state || !verifyState(deps.clientSecret, state, now())) {
-        return reply.code(400).send(errorReply(400, 'OAUTH_STATE_INVALID', 'missing code, or a state that is not ours or has expired: start again at /oauth/install'));
+      const outcome = await install(request.query.code, request.query.state, request.log);
+      const json = (request.headers.accept ?? '').includes('application/json');
+      if (!outcome.ok) {
+        if (json) return reply.code(outcome.status).send(outcome.reply);
+        return sendPage(reply.code(outcome.status), 'ghl-bridge was not installed', `<p>${escapeHtml(outcome.reply.message)}</p>`);
       }
-      let locations: string[];
-      try {
-        ({ locations } = await deps.exchangeCode(code));
-      } catch (error) {
-        if (!(error instanceof UpstreamError)) throw error;
-        request.log.warn({ err: error.toJSON() }, 'oauth code exchange refused');
-        return reply.code(502).send(errorReply(502, 'OAUTH_EXCHANGE_FAILED', `GHL refused the install (status ${error.status ?? error.code}); start again at /oauth/install`));
-      }
-      await deps.afterInstall(locations);
-      request.log.info({ locations }, 'app installed');
-      if ((request.headers.accept ?? '').includes('application/json')) return reply.code(200).send({ status: 'installed' as const, locations });
-      const list = locations.map((id) => `<li><code>${id.replace(/[^A-Za-z0-9_:-]/g, '')}</code></li>`).join('');
-      return reply
-        .code(200)
-        .type('text/html; charset=utf-8')
-        .header('content-security-policy', "default-src 'none'")
-        .serializer((payload: unknown) => String(payload))
-        .send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ghl-bridge installed</title></head><body><h1>ghl-bridge is installed</h1><p>It now serves:</p><ul>${list}</ul></body></html>`);
+      await deps.afterInstall(outcome.locations);
+      request.log.info({ locations: outcome.locations }, 'app installed');
+      if (json) return reply.code(200).send({ status: 'installed' as const, locations: outcome.locations });
+      const list = outcome.locations.map((id) => `<li><code>${id.replace(/[^A-Za-z0-9_:-]/g, '')}</code></li>`).join('');
+      return sendPage(reply.code(200), 'ghl-bridge is installed', `<p>It now serves:</p><ul>${list}</ul>`);
     },
   );
+}
+
+function sendPage(reply: FastifyReply, title: string, body: string): FastifyReply {
+  return reply
+    .type('text/html; charset=utf-8')
+    .header('content-security-policy', "default-src 'none'")
+    .serializer((payload: unknown) => String(payload))
+    .send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1>${body}</body></html>`);
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }

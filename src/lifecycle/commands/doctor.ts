@@ -137,7 +137,12 @@ function checkConfig(config: Config, report: Report): Mapping | undefined {
     : config.GHL_CLIENT_ID
       ? 'marketplace-app (OAuth) mode'
       : 'sandbox mode (no GHL credentials)';
-  report('config', ok(`environment valid; ${mode}${config.DRY_RUN ? '; DRY_RUN on: nothing is written' : ''}`));
+  if (config.GHL_CLIENT_ID && !config.GHL_APP_VERSION_ID) {
+    // GHL's install page refuses a request without the app version: no install could succeed.
+    report('config', fail(`environment valid; ${mode}, but GHL_APP_VERSION_ID is not set, so GHL refuses every install`, "set GHL_APP_VERSION_ID to your app's version id (the `version_id` of the install link in GHL's marketplace portal)"));
+  } else {
+    report('config', ok(`environment valid; ${mode}${config.DRY_RUN ? '; DRY_RUN on: nothing is written' : ''}`));
+  }
   try {
     const mapping = loadMapping(config.MAPPING_FILE);
     const source = config.MAPPING_FILE ? config.MAPPING_FILE : 'built-in defaults';

@@ -15,7 +15,7 @@ export function requireLocation(request: FastifyRequest, locationId: string): st
 
 export function requireContact(store: GhlStore, request: FastifyRequest, contactId: string): Contact {
   const contact = store.getContact(contactId);
-  if (!contact) throw ghlErrors.notFound('Contact not found');
+  if (!contact) throw ghlErrors.missing('Contact');
   requireLocation(request, contact.locationId);
   return contact;
 }

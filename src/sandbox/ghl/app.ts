@@ -5,13 +5,15 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { registerControlRoutes, type ControlDeps } from './control-routes.js';
 import { GhlHttpError } from './errors.js';
+import { missingEntityError, type MissingEntitySwitch } from './missing-entity.js';
 import type { Mutations } from './mutations.js';
 import type { OAuthServer } from './oauth.js';
-import { registerRequestPipeline, type PipelineDeps } from './request-pipeline.js';
+import { isControlRequest, registerRequestPipeline, type PipelineDeps } from './request-pipeline.js';
 import { registerContactSearchRoutes } from './routes-contact-search.js';
 import { registerContactRoutes } from './routes-contacts.js';
 import { registerCustomFieldRoutes } from './routes-custom-fields.js';
 import { registerTaskNoteRoutes } from './routes-tasks-notes.js';
+import { registerScopeCheck } from './scopes.js';
 import type { GhlStore } from './store.js';
 
 export interface SimulatorAppDeps {
@@ -21,6 +23,8 @@ export interface SimulatorAppDeps {
   pipeline: PipelineDeps;
   control: ControlDeps;
   oauth?: OAuthServer;
+  /** How API calls are answered for a missing contact, note or task (control routes always get 404). */
+  missingEntity: MissingEntitySwitch;
   baseUrl(): string;
 }
 
@@ -63,10 +67,11 @@ export function buildSimulatorApp(deps: SimulatorAppDeps): FastifyInstance {
     }
   });
 
-  app.setErrorHandler((error: unknown, _request, reply) => {
+  app.setErrorHandler((error: unknown, request, reply) => {
     if (error instanceof GhlHttpError) {
-      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-      return reply.code(error.statusCode).send(error.body);
+      const answer = error.missing !== undefined && !isControlRequest(request) ? missingEntityError(error.missing, deps.missingEntity.status) : error;
+      if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
+      return reply.code(answer.statusCode).send(answer.body);
     }
     if (isFastifyError(error) && error.statusCode !== undefined && error.statusCode < 500) {
       const status = error.statusCode;
@@ -85,6 +90,7 @@ export function buildSimulatorApp(deps: SimulatorAppDeps): FastifyInstance {
   );
 
   registerRequestPipeline(app, deps.pipeline);
+  registerScopeCheck(app, deps.pipeline.tokens);
   registerContactSearchRoutes(app, { store: deps.store, baseUrl: deps.baseUrl });
   registerContactRoutes(app, { store: deps.store, mutations: deps.mutations });
   registerTaskNoteRoutes(app, { store: deps.store, mutations: deps.mutations });

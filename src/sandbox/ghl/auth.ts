@@ -7,10 +7,11 @@ import { ghlErrors, type GhlHttpError } from './errors.js';
 export const ACCEPTED_VERSIONS: readonly string[] = ['2021-07-28', '2021-04-15', '2023-02-21', 'v3'];
 
 export interface TokenRegistry {
-  add(token: string, locationId: string): void;
+  /** `scopes`: what the token was granted; omitted, it may call every endpoint (a private token made with all scopes). */
+  add(token: string, locationId: string, scopes?: readonly string[]): void;
   revoke(token: string): void;
-  /** The location the bearer token belongs to, or the error GHL answers with. */
-  resolve(authorization: string | undefined): { locationId: string } | GhlHttpError;
+  /** The location the bearer token belongs to (and its scopes when limited), or the error GHL answers with. */
+  resolve(authorization: string | undefined): { locationId: string; scopes?: ReadonlySet<string> } | GhlHttpError;
 }
 
 export function checkVersion(version: string | undefined): GhlHttpError | undefined {
@@ -20,10 +21,10 @@ export function checkVersion(version: string | undefined): GhlHttpError | undefi
 }
 
 export function createTokenRegistry(): TokenRegistry {
-  const tokens = new Map<string, { locationId: string; revoked: boolean }>();
+  const tokens = new Map<string, { locationId: string; revoked: boolean; scopes?: ReadonlySet<string> }>();
   return {
-    add(token, locationId) {
-      tokens.set(token, { locationId, revoked: false });
+    add(token, locationId, scopes) {
+      tokens.set(token, { locationId, revoked: false, ...(scopes === undefined ? {} : { scopes: new Set(scopes) }) });
     },
     revoke(token) {
       const entry = tokens.get(token);
@@ -34,7 +35,7 @@ export function createTokenRegistry(): TokenRegistry {
       const entry = match?.[1] === undefined ? undefined : tokens.get(match[1]);
       if (!entry) return ghlErrors.invalidToken();
       if (entry.revoked) return ghlErrors.expiredToken();
-      return { locationId: entry.locationId };
+      return entry.scopes === undefined ? { locationId: entry.locationId } : { locationId: entry.locationId, scopes: entry.scopes };
     },
   };
 }

@@ -8,6 +8,7 @@ import { resolveCustomFieldWrites } from './contact-input.js';
 import { ghlErrors } from './errors.js';
 import { FaultRuleInputSchema, type FaultRegistry } from '../shared/faults.js';
 import type { Contact } from './model.js';
+import { MissingEntityStatusSchema, type MissingEntitySwitch } from './missing-entity.js';
 import { CONTROL_PREFIX, type RecordedCall } from './request-pipeline.js';
 import { CustomFieldWriteSchema } from './schemas.js';
 import type { GhlStore } from './store.js';
@@ -21,6 +22,7 @@ export interface ControlDeps {
   deliveries: WebhookDelivery[];
   faults: FaultRegistry;
   setWebhookUrl(url: string | undefined): void;
+  missingEntity: MissingEntitySwitch;
   userCreateContact(locationId: string, input: Partial<Contact>): Contact;
   userUpdateContact(locationId: string, contactId: string, patch: Partial<Contact>): Contact;
   userDeleteContact(locationId: string, contactId: string): void;
@@ -52,6 +54,8 @@ const ControlContactSchema = z.strictObject({
   tags: z.array(z.string()).optional(),
   customFields: z.array(CustomFieldWriteSchema).optional(),
 });
+
+const MissingEntityBodySchema = z.strictObject({ status: MissingEntityStatusSchema });
 
 const WebhookUrlBodySchema = z.strictObject({ url: z.url().nullable().optional() });
 
@@ -123,6 +127,13 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): 
   app.delete<{ Params: { id: string } }>(`${CONTROL_PREFIX}/faults/:id`, async (request) => {
     if (!deps.faults.remove(request.params.id)) throw ghlErrors.notFound('Fault not found');
     return { removed: true };
+  });
+
+  // How API calls answer a missing contact, note or task: 404, 400 or 422 (GHL answers each in places).
+  app.put(`${CONTROL_PREFIX}/missing-entity-status`, async (request) => {
+    const { status } = parseOrThrow(MissingEntityBodySchema, request.body);
+    deps.missingEntity.status = status;
+    return { status };
   });
 
   app.put(`${CONTROL_PREFIX}/webhook-url`, async (request) => {

@@ -35,7 +35,7 @@ function sameTagSet(a: readonly string[], b: readonly string[]): boolean {
 export function createMutations(store: GhlStore, emit: (event: GhlEvent) => void): Mutations {
   function contactOrThrow(contactId: string): Contact {
     const contact = store.getContact(contactId);
-    if (!contact) throw ghlErrors.notFound('Contact not found');
+    if (!contact) throw ghlErrors.missing('Contact');
     return contact;
   }
 
@@ -43,7 +43,7 @@ export function createMutations(store: GhlStore, emit: (event: GhlEvent) => void
     const before = contactOrThrow(contactId);
     if (sameTagSet(before.tags, tags)) return { contact: before, changed: false };
     const contact = store.patchContact(contactId, { tags });
-    if (!contact) throw ghlErrors.notFound('Contact not found');
+    if (!contact) throw ghlErrors.missing('Contact');
     emit(contactEvent('ContactTagUpdate', contact));
     return { contact, changed: true };
   }
@@ -57,14 +57,14 @@ export function createMutations(store: GhlStore, emit: (event: GhlEvent) => void
     updateContact(contactId, write) {
       const before = contactOrThrow(contactId);
       const contact = store.patchContact(contactId, write);
-      if (!contact) throw ghlErrors.notFound('Contact not found');
+      if (!contact) throw ghlErrors.missing('Contact');
       emit(contactEvent('ContactUpdate', contact));
       if (!sameTagSet(before.tags, contact.tags)) emit(contactEvent('ContactTagUpdate', contact));
       return contact;
     },
     deleteContact(contactId) {
       const contact = store.removeContact(contactId);
-      if (!contact) throw ghlErrors.notFound('Contact not found');
+      if (!contact) throw ghlErrors.missing('Contact');
       emit(contactEvent('ContactDelete', contact));
       return contact;
     },
@@ -92,14 +92,14 @@ export function createMutations(store: GhlStore, emit: (event: GhlEvent) => void
     updateNote(contactId, noteId, write) {
       const contact = contactOrThrow(contactId);
       const note = store.patchNote(contactId, noteId, write);
-      if (!note) throw ghlErrors.notFound('Note not found');
+      if (!note) throw ghlErrors.missing('Note');
       emit(noteEvent('NoteUpdate', contact.locationId, note));
       return note;
     },
     deleteNote(contactId, noteId) {
       const contact = contactOrThrow(contactId);
       const note = store.removeNote(contactId, noteId);
-      if (!note) throw ghlErrors.notFound('Note not found');
+      if (!note) throw ghlErrors.missing('Note');
       emit(noteEvent('NoteDelete', contact.locationId, note));
       return note;
     },
@@ -113,16 +113,16 @@ export function createMutations(store: GhlStore, emit: (event: GhlEvent) => void
     updateTask(contactId, taskId, write) {
       const contact = contactOrThrow(contactId);
       const before = store.getTask(contactId, taskId);
-      if (!before) throw ghlErrors.notFound('Task not found');
+      if (!before) throw ghlErrors.missing('Task');
       const task = store.patchTask(contactId, taskId, write);
-      if (!task) throw ghlErrors.notFound('Task not found');
+      if (!task) throw ghlErrors.missing('Task');
       if (!before.completed && task.completed) emit(taskEvent('TaskComplete', contact.locationId, task));
       return task;
     },
     deleteTask(contactId, taskId) {
       const contact = contactOrThrow(contactId);
       const task = store.removeTask(contactId, taskId);
-      if (!task) throw ghlErrors.notFound('Task not found');
+      if (!task) throw ghlErrors.missing('Task');
       emit(taskEvent('TaskDelete', contact.locationId, task));
       return task;
     },

@@ -11,13 +11,21 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { checkVersion, type TokenRegistry } from './auth.js';
-import { GhlHttpError } from './errors.js';
+import { registerChooseLocation } from './choose-location.js';
+import { ghlErrors, GhlHttpError } from './errors.js';
 import { newGhlId } from './ids.js';
 
 export interface OAuthClient {
   clientId: string;
   clientSecret: string;
+  /** The app version the install page requires as `version_id`. Default `ver_sandbox`. */
+  versionId?: string;
+  /** The redirect URI registered with the app, used when the install page is not sent one. */
+  redirectUri?: string;
 }
+
+/** The app version id a client's install page asks for when none is configured. */
+export const DEFAULT_APP_VERSION_ID = 'ver_sandbox';
 
 export type OAuthUserType = 'Location' | 'Company';
 
@@ -28,6 +36,8 @@ export interface AuthorizationGrant {
   companyId?: string;
   /** Company installs: the locations the install names (`approvedLocations`); omit to answer without it. */
   approvedLocations?: string[];
+  /** The scopes granted; default every scope the bridge can use (the install page grants what it was asked). */
+  scopes?: string[];
 }
 
 /** Token-endpoint calls per grant, refused ones included. */
@@ -40,6 +50,8 @@ export interface OAuthCallCounts {
 export interface OAuthServer {
   readonly counts: OAuthCallCounts;
   issueAuthorizationCode(grant: AuthorizationGrant): string;
+  /** Who approves the next installs on the install page (which location or company, not the scopes). */
+  setInstaller(grant: Omit<AuthorizationGrant, 'scopes'>): void;
   revokeRefreshToken(refreshToken: string): void;
   /** Spends every refresh token of a location's install (as when GHL revokes an app's access). */
   revokeLocationRefreshTokens(locationId: string): void;
@@ -53,10 +65,12 @@ export interface OAuthServerDeps {
   accessTokenTtlSeconds: number;
   /** A location an install names must exist in the simulator's store. */
   ensureLocation(locationId: string): void;
+  /** Who approves installs on the install page until setInstaller says otherwise. */
+  defaultInstaller(): Omit<AuthorizationGrant, 'scopes'> | undefined;
 }
 
-const SCOPE = 'contacts.readonly contacts.write locations/customFields.readonly locations/customFields.write';
-const COMPANY_SCOPE = `${SCOPE} oauth.readonly oauth.write`;
+const SCOPES = ['contacts.readonly', 'contacts.write', 'locations/customFields.readonly', 'locations/customFields.write'];
+const COMPANY_SCOPES = [...SCOPES, 'oauth.readonly', 'oauth.write'];
 
 const TokenFormSchema = z.looseObject({
   client_id: z.string().optional(),
@@ -76,6 +90,7 @@ interface Install {
   locationId?: string;
   approvedLocations?: string[];
   userId: string;
+  scopes: string[];
 }
 
 const unauthorized = (description: string) =>
@@ -91,19 +106,20 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer {
   const refreshTokens = new Map<string, { install: Install; spent: boolean }>();
   const companyTokens = new Map<string, Install>();
   const counts: OAuthCallCounts = { authorization_code: 0, refresh_token: 0, locationToken: 0 };
+  let installer: Omit<AuthorizationGrant, 'scopes'> | undefined;
 
   function issueTokens(install: Install): Record<string, unknown> {
     const accessToken = secret('sim-at');
     const refreshToken = secret('sim-rt');
     refreshTokens.set(refreshToken, { install, spent: false });
-    if (install.userType === 'Location' && install.locationId !== undefined) deps.tokens.add(accessToken, install.locationId);
+    if (install.userType === 'Location' && install.locationId !== undefined) deps.tokens.add(accessToken, install.locationId, install.scopes);
     else companyTokens.set(accessToken, install);
     return {
       access_token: accessToken,
       token_type: 'Bearer',
       expires_in: deps.accessTokenTtlSeconds,
       refresh_token: refreshToken,
-      scope: install.userType === 'Company' ? COMPANY_SCOPE : SCOPE,
+      scope: install.scopes.join(' '),
       userType: install.userType,
       ...(install.locationId === undefined ? {} : { locationId: install.locationId }),
       companyId: install.companyId,
@@ -119,23 +135,29 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer {
     if (!known) throw unauthorized('Invalid client credentials');
   }
 
+  function issueAuthorizationCode(grant: AuthorizationGrant): string {
+    if (grant.userType === 'Location' && grant.locationId === undefined) {
+      throw new Error('a Location authorization code needs a locationId');
+    }
+    if (grant.locationId !== undefined) deps.ensureLocation(grant.locationId);
+    for (const id of grant.approvedLocations ?? []) deps.ensureLocation(id);
+    const code = secret('sim-code');
+    codes.set(code, {
+      userType: grant.userType,
+      companyId: grant.companyId ?? 'company_sandbox',
+      ...(grant.userType === 'Location' && grant.locationId !== undefined ? { locationId: grant.locationId } : {}),
+      ...(grant.approvedLocations === undefined ? {} : { approvedLocations: [...grant.approvedLocations] }),
+      userId: newGhlId(),
+      scopes: grant.scopes ?? (grant.userType === 'Company' ? COMPANY_SCOPES : SCOPES),
+    });
+    return code;
+  }
+
   return {
     counts,
-    issueAuthorizationCode(grant) {
-      if (grant.userType === 'Location' && grant.locationId === undefined) {
-        throw new Error('a Location authorization code needs a locationId');
-      }
-      if (grant.locationId !== undefined) deps.ensureLocation(grant.locationId);
-      for (const id of grant.approvedLocations ?? []) deps.ensureLocation(id);
-      const code = secret('sim-code');
-      codes.set(code, {
-        userType: grant.userType,
-        companyId: grant.companyId ?? 'company_sandbox',
-        ...(grant.userType === 'Location' && grant.locationId !== undefined ? { locationId: grant.locationId } : {}),
-        ...(grant.approvedLocations === undefined ? {} : { approvedLocations: [...grant.approvedLocations] }),
-        userId: newGhlId(),
-      });
-      return code;
+    issueAuthorizationCode,
+    setInstaller(grant) {
+      installer = grant;
     },
     revokeRefreshToken(refreshToken) {
       const entry = refreshTokens.get(refreshToken);
@@ -145,6 +167,15 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer {
       for (const entry of refreshTokens.values()) if (entry.install.locationId === locationId) entry.spent = true;
     },
     register(app) {
+      registerChooseLocation(app, {
+        app: (clientId) => {
+          const client = deps.clients.find((candidate) => candidate.clientId === clientId);
+          if (client === undefined) return undefined;
+          return { versionId: client.versionId ?? DEFAULT_APP_VERSION_ID, ...(client.redirectUri === undefined ? {} : { redirectUri: client.redirectUri }) };
+        },
+        installer: () => installer ?? deps.defaultInstaller(),
+        issue: issueAuthorizationCode,
+      });
       app.register(async (scope) => {
         // The token endpoints are form-encoded (NOTES §4); only this scope parses forms.
         scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
@@ -189,16 +220,17 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer {
           if (form.companyId === undefined || form.locationId === undefined) {
             throw new GhlHttpError(422, { statusCode: 422, message: ['companyId and locationId are required'], error: 'Unprocessable Entity' });
           }
+          if (!install.scopes.includes('oauth.write')) throw ghlErrors.scopeMissing();
           if (form.companyId !== install.companyId || !(install.approvedLocations ?? []).includes(form.locationId)) {
             throw new GhlHttpError(403, { statusCode: 403, message: 'The token does not have access to this location.' });
           }
           const accessToken = secret('sim-lat');
-          deps.tokens.add(accessToken, form.locationId);
+          deps.tokens.add(accessToken, form.locationId, install.scopes);
           return {
             access_token: accessToken,
             token_type: 'Bearer',
             expires_in: deps.accessTokenTtlSeconds,
-            scope: `${SCOPE} oauth.readonly oauth.write`,
+            scope: install.scopes.join(' '),
             locationId: form.locationId,
             planId: 'plan_sandbox',
             userId: install.userId,

@@ -49,9 +49,11 @@ const locationOfRequest = new WeakMap<FastifyRequest, string>();
 
 /** The OAuth endpoints (oauth.ts) check their own credentials: no API token, no rate limit, no faults. */
 export const OAUTH_PREFIX = '/oauth/';
+/** The marketplace's install page (GHL serves it from marketplace.gohighlevel.com; one server here). */
+export const MARKETPLACE_OAUTH_PREFIX = '/v2/oauth/';
 
 function isOAuthRequest(request: FastifyRequest): boolean {
-  return request.url.startsWith(OAUTH_PREFIX);
+  return request.url.startsWith(OAUTH_PREFIX) || request.url.startsWith(MARKETPLACE_OAUTH_PREFIX);
 }
 
 export function isControlRequest(request: FastifyRequest): boolean {

@@ -42,7 +42,7 @@ export function registerTaskNoteRoutes(app: FastifyInstance, deps: TaskNoteRoute
 
   const existingTask = (contactId: string, taskId: string): Task => {
     const task = store.getTask(contactId, taskId);
-    if (!task) throw ghlErrors.notFound('Task not found');
+    if (!task) throw ghlErrors.missing('Task');
     return task;
   };
 
@@ -98,13 +98,13 @@ export function registerTaskNoteRoutes(app: FastifyInstance, deps: TaskNoteRoute
   app.get<NoteParams>('/contacts/:contactId/notes/:id', async (request) => {
     const contact = requireContact(store, request, request.params.contactId);
     const note = store.getNote(contact.id, request.params.id);
-    if (!note) throw ghlErrors.notFound('Note not found');
+    if (!note) throw ghlErrors.missing('Note');
     return { note };
   });
 
   app.put<NoteParams>('/contacts/:contactId/notes/:id', async (request) => {
     const contact = requireContact(store, request, request.params.contactId);
-    if (!store.getNote(contact.id, request.params.id)) throw ghlErrors.notFound('Note not found');
+    if (!store.getNote(contact.id, request.params.id)) throw ghlErrors.missing('Note');
     const body = parseOrThrow(UpdateNoteBodySchema, request.body);
     return { note: mutations.updateNote(contact.id, request.params.id, body) };
   });

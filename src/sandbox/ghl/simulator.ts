@@ -10,6 +10,7 @@ import { contactWriteFromPatch } from './contact-input.js';
 import { ghlErrors } from './errors.js';
 import { createFaultRegistry, type FaultRule } from '../shared/faults.js';
 import type { Contact } from './model.js';
+import type { MissingEntityStatus, MissingEntitySwitch } from './missing-entity.js';
 import { createMutations } from './mutations.js';
 import { sharedGhlRequestValidator } from './openapi-validator.js';
 import { createOAuthServer, type AuthorizationGrant, type OAuthCallCounts, type OAuthClient } from './oauth.js';
@@ -25,11 +26,16 @@ export type { RecordedCall } from './request-pipeline.js';
 export type { WebhookDelivery } from './webhook-emitter.js';
 export type { GhlStore } from './store.js';
 export type { AuthorizationGrant, OAuthCallCounts, OAuthClient } from './oauth.js';
+export { DEFAULT_APP_VERSION_ID } from './oauth.js';
+export { CHOOSE_LOCATION_PATH } from './choose-location.js';
+export type { MissingEntityStatus } from './missing-entity.js';
 
 /** A sub-account (location) and its private integration token. */
 export interface GhlSimulatorLocation {
   id: string;
   token: string;
+  /** The private token's scopes; omitted, every endpoint. */
+  scopes?: string[];
 }
 
 export interface GhlSimulatorOptions {
@@ -47,6 +53,8 @@ export interface GhlSimulatorOptions {
   oauthClients?: OAuthClient[];
   /** `expires_in` of issued OAuth access tokens. Default 86399 (SPEC). */
   oauthAccessTokenTtlSeconds?: number;
+  /** How a missing contact, note or task is answered: 404 (default), or 400 / 422 saying "not found". */
+  missingEntityStatus?: MissingEntityStatus;
   /** Fastify's logger; off unless asked for. */
   logger?: boolean;
 }
@@ -61,6 +69,8 @@ export interface GhlSimulator {
   store: GhlStore;
   injectFault(rule: FaultRule): () => void;
   clearFaults(): void;
+  /** Switches how a missing contact, note or task is answered from now on. */
+  setMissingEntityStatus(status: MissingEntityStatus): void;
   setWebhookUrl(url: string | undefined): void;
   userCreateContact(locationId: string, input: Partial<Contact>): Contact;
   userUpdateContact(locationId: string, contactId: string, patch: Partial<Contact>): Contact;
@@ -71,6 +81,8 @@ export interface GhlSimulator {
   revokeToken(token: string): void;
   /** An install's authorization code, as GHL's redirect would hand it to the app's callback. */
   issueAuthorizationCode(grant: AuthorizationGrant): string;
+  /** Who approves installs on the install page (`/v2/oauth/chooselocation`); default the first location. */
+  setInstaller(grant: Omit<AuthorizationGrant, 'scopes'>): void;
   /** Spends a refresh token, as if another client had used it (or the app was uninstalled). */
   revokeRefreshToken(refreshToken: string): void;
   /** Spends every refresh token of a location's install. */
@@ -104,11 +116,12 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
     url: options.webhookUrl,
   });
   const mutations = createMutations(store, (event) => emitter.emit(event));
+  const missingEntity: MissingEntitySwitch = { status: options.missingEntityStatus ?? 404 };
   let baseUrl = '';
 
   const addLocation = (location: GhlSimulatorLocation): void => {
     store.addLocation(location.id);
-    tokens.add(location.token, location.id);
+    tokens.add(location.token, location.id, location.scopes);
   };
   for (const location of options.locations ?? [DEFAULT_SIMULATOR_LOCATION]) addLocation(location);
   const oauth = createOAuthServer({
@@ -116,6 +129,10 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
     tokens,
     accessTokenTtlSeconds: options.oauthAccessTokenTtlSeconds ?? 86_399,
     ensureLocation: (locationId) => store.addLocation(locationId),
+    defaultInstaller: () => {
+      const first = (options.locations ?? [DEFAULT_SIMULATOR_LOCATION])[0];
+      return first === undefined ? undefined : { userType: 'Location', locationId: first.id };
+    },
   });
 
   // The user* methods act inside one location: a contact of another location is "not found" there.
@@ -151,9 +168,11 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
       deliveries: emitter.deliveries,
       faults,
       setWebhookUrl: (url) => emitter.setUrl(url),
+      missingEntity,
       ...user,
     },
     oauth,
+    missingEntity,
     baseUrl: () => baseUrl,
   });
 
@@ -179,6 +198,9 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
       };
     },
     clearFaults: () => faults.clear(),
+    setMissingEntityStatus(status) {
+      missingEntity.status = status;
+    },
     setWebhookUrl: (url) => emitter.setUrl(url),
     ...user,
     userCompleteTask(locationId, contactId, taskId) {
@@ -192,6 +214,7 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
     addLocation,
     revokeToken: (token) => tokens.revoke(token),
     issueAuthorizationCode: (grant) => oauth.issueAuthorizationCode(grant),
+    setInstaller: (grant) => oauth.setInstaller(grant),
     revokeRefreshToken: (refreshToken) => oauth.revokeRefreshToken(refreshToken),
     revokeLocationRefreshTokens: (locationId) => oauth.revokeLocationRefreshTokens(locationId),
     oauthCalls: oauth.counts,

@@ -174,6 +174,18 @@ describe('ghl-bridge doctor', () => {
     }
   });
 
+  test('a token granted without a scope: the simulator refuses as GHL does, and the scopes line names it', async () => {
+    const locationId = 'locDoctorCli000000003';
+    const token = 'pit-doctor-cli-token-0003';
+    ghl.addLocation({ id: locationId, token, scopes: ['contacts.readonly', 'contacts.write'] });
+    const result = await runCli(['doctor'], { ...env, GHL_PRIVATE_TOKEN: token, GHL_LOCATION_ID: locationId });
+    assert.equal(result.code, 1);
+    assert.match(lineOf(result, 'ghl token'), /^✔ ghl token/);
+    assert.match(lineOf(result, 'ghl scopes'), /^✖ ghl scopes: the token lacks locations\/customFields\.readonly — fix: /);
+    assert.match(lineOf(result, 'mapped custom fields'), /^- mapped custom fields: skipped/);
+    assertNoSecret(result);
+  });
+
   test('a mapped custom field missing: red line naming it and the setup-fields command, exit 1', async () => {
     const result = await runCli(['doctor'], { ...env, GHL_PRIVATE_TOKEN: PARTIAL_TOKEN, GHL_LOCATION_ID: PARTIAL_LOCATION_ID });
     assert.equal(result.code, 1);
@@ -242,6 +254,15 @@ describe('ghl-bridge doctor', () => {
     for (const name of ['ghl token', 'ghl scopes', 'mapped custom fields', 'trustpilot api key', 'opinion stage api key', 'alert url', 'push url']) {
       assert.match(lineOf(result, name), new RegExp(`^- ${name}: skipped \\(not configured`), name);
     }
+  });
+
+  test('marketplace-app mode without GHL_APP_VERSION_ID: the config line says GHL would refuse every install', async () => {
+    const oauth = { REDIS_URL: redis.url, LOG_LEVEL: 'warn', GHL_CLIENT_ID: 'client-doctor', GHL_CLIENT_SECRET: 'client-secret-doctor-0001', ENCRYPTION_KEY: Buffer.alloc(32, 6).toString('base64') };
+    const without = await runCli(['doctor'], oauth);
+    assert.equal(without.code, 1, without.stdout);
+    assert.match(lineOf(without, 'config'), /^✖ config: .*GHL_APP_VERSION_ID is not set.* — fix: set GHL_APP_VERSION_ID/);
+    const withVersion = await runCli(['doctor'], { ...oauth, GHL_APP_VERSION_ID: 'ver-doctor-0001' });
+    assert.match(lineOf(withVersion, 'config'), /^✔ config: environment valid; marketplace-app \(OAuth\) mode/);
   });
 
   test('an unexpected argument: usage, exit 2', async () => {
