@@ -392,7 +392,10 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
         logger,
       }),
     );
-    if (push) run(QUEUE_NAMES.opinionStagePush, createOpinionStagePushProcessor({ push, metrics, logger }));
+    if (push && config.OPINIONSTAGE_PUSH_URL) {
+      const pushPath = new URL(config.OPINIONSTAGE_PUSH_URL).pathname;
+      run(QUEUE_NAMES.opinionStagePush, createOpinionStagePushProcessor({ push, pushPath, dryRun: config.DRY_RUN, planned, metrics, logger }));
+    }
     run(QUEUE_NAMES.alerts, createAlertProcessor({ client: alertClient, logger, redis: stateRedis, prefix }));
     if (config.RECONCILE_INTERVAL > 0) {
       run(
