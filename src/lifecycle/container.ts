@@ -47,6 +47,7 @@ import { createContactSyncProcessor, syncContact, type ContactSyncDeps } from '.
 import { createAlertProcessor } from '../workers/alert-processor.js';
 import { createGhlWebhookProcessor } from '../workers/ghl-webhook-processor.js';
 import { createOpinionStagePollProcessor } from '../workers/opinionstage-poll-processor.js';
+import { createOsPollSeen } from '../state/opinionstage-poll-seen.js';
 import { createOpinionStagePushProcessor } from '../workers/opinionstage-push-processor.js';
 import { createOpinionStageResponseProcessor } from '../workers/opinionstage-response-processor.js';
 import { createOwnReviewIndex } from '../workers/own-review-index.js';
@@ -418,7 +419,7 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
     if (opinionStage && config.opinionStagePollMs > 0) {
       run(
         QUEUE_NAMES.opinionStagePoll,
-        createOpinionStagePollProcessor({ client: opinionStage, producer, redis: stateRedis, prefix, itemIds: config.OPINIONSTAGE_ITEM_IDS, logger }),
+        createOpinionStagePollProcessor({ client: opinionStage, producer, seen: createOsPollSeen(stateRedis, prefix), itemIds: config.OPINIONSTAGE_ITEM_IDS, logger }),
       );
       await queues[QUEUE_NAMES.opinionStagePoll].upsertJobScheduler('opinionstage-poll', { every: config.opinionStagePollMs }, { name: 'poll', data: {}, opts: DEFAULT_JOB_OPTIONS[QUEUE_NAMES.opinionStagePoll] });
     }

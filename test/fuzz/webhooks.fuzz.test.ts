@@ -1008,6 +1008,7 @@ const OS_WEIGHTS = {
   bom: 0.5,
   size: 0.2,
   redelivery: 2,
+  nulls: 2,
 } as const;
 
 function generateOpinionStage(gen: Gen): FuzzCase {
@@ -1025,6 +1026,14 @@ function generateOpinionStage(gen: Gen): FuzzCase {
   switch (category) {
     case 'valid':
       return ok('opinionstage.valid');
+    case 'nulls':
+      // Real records carry null attributes and null answers: such a response is still imported.
+      if (rng.bool()) {
+        response.attributes = null;
+        return ok('opinionstage.null-attributes');
+      }
+      attributes.answers = null;
+      return ok('opinionstage.null-answers');
     case 'noToken':
       return bad('opinionstage.no-token', text(), UNAUTHORIZED, null);
     case 'wrongToken':
@@ -1041,16 +1050,16 @@ function generateOpinionStage(gen: Gen): FuzzCase {
           response.id = rng.pick<unknown>(['', 'i'.repeat(257), 5, null, ['x'], { id: 'x' }]);
           break;
         case 2:
-          delete response.attributes;
+          response.type = rng.pick<unknown>([5, ['x'], {}, true]);
           break;
         case 3:
-          response.attributes = rng.pick<unknown>([null, 'x', [], 5]);
+          response.attributes = rng.pick<unknown>(['x', [], 5, true]);
           break;
         case 4:
-          delete attributes.answers;
+          attributes.timestamps = rng.pick<unknown>(['x', 5, [], true]);
           break;
         case 5:
-          attributes.answers = rng.pick<unknown>(['x', { 0: {} }, 5, null]);
+          attributes.answers = rng.pick<unknown>(['x', { 0: {} }, 5, true]);
           break;
         case 6:
           attributes.answers = [rng.pick<unknown>(['answer', 5, null, []])];
