@@ -30,9 +30,12 @@ export function pageOrder(responses: readonly OsResponse[]): PageOrder {
   return 'unknown';
 }
 
-/** Whether every response on the page was created before `cutoff` (a response without a time is never "before"). */
-export function allBefore(responses: readonly OsResponse[], cutoff: number): boolean {
-  return responses.length > 0 && responses.every((response) => {
+/**
+ * Whether the page holds a response created before `cutoff`. Read in the list's own order, from its
+ * newest end, such a page is the last one that can hold anything newer.
+ */
+export function reachesBefore(responses: readonly OsResponse[], cutoff: number): boolean {
+  return responses.some((response) => {
     const ms = createdMs(response);
     return ms !== undefined && ms < cutoff;
   });

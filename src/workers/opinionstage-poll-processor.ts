@@ -16,7 +16,7 @@ import type { OsResponse } from '../domain/opinionstage-response.js';
 import type { Logger } from '../observability/logger.js';
 import { OPINIONSTAGE_DEDUPE_TTL_SECONDS, OpinionStageResponseJobSchema, opinionStageDedupeKey, QUEUE_NAMES } from '../queue/catalog.js';
 import type { WebhookProducer } from '../queue/webhook-producer.js';
-import type { OsPollSeen } from '../state/opinionstage-poll-seen.js';
+import { POLL_SLACK_MS, type OsPollSeen } from '../state/opinionstage-poll-seen.js';
 import { readNewestPage, readSince, type WalkOutcome } from './opinionstage-poll-walk.js';
 
 export interface OpinionStagePollDeps {
@@ -48,7 +48,7 @@ export function createOpinionStagePollProcessor(deps: OpinionStagePollDeps) {
       const state = await deps.seen.read(itemId);
       const walk: WalkOutcome = state
         ? await readSince(deps.client, itemId, state)
-        : await readNewestPage(deps.client, itemId, startedAt);
+        : await readNewestPage(deps.client, itemId, startedAt - POLL_SLACK_MS);
       outcome.pages += walk.pages;
       outcome.unreadable += walk.skipped.length;
       for (const skipped of walk.skipped) {

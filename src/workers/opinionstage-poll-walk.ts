@@ -1,11 +1,11 @@
 /**
  * Which pages of an item's responses a poll reads, whatever order the API lists them in. Page 1's
- * created times tell the order: newest first, the poll reads forward until a page lies wholly before
+ * created times tell the order: newest first, the poll reads forward until a page reaches back before
  * the cutoff; oldest first, it reads back from the last page (`meta.page.total`) the same way; when
  * page 1 cannot tell (one record, equal or missing times), it reads every page up to the bound.
  */
 import type { OpinionStageClient, OsResponsePage } from '../clients/opinionstage/opinionstage-client.js';
-import { allBefore, createdMs, pageOrder } from '../domain/opinionstage-poll-order.js';
+import { createdMs, pageOrder, reachesBefore } from '../domain/opinionstage-poll-order.js';
 import type { OsResponse } from '../domain/opinionstage-response.js';
 import type { OsPollState } from '../state/opinionstage-poll-seen.js';
 
@@ -26,8 +26,8 @@ export interface WalkOutcome {
   truncated: boolean;
 }
 
-/** A first poll: the newest page only, whichever end of the list it is at. */
-export async function readNewestPage(client: Lister, itemId: string, now: number): Promise<WalkOutcome> {
+/** A first poll: the newest page only, whichever end of the list it is at. `emptyFloor` is the floor when that page has no created time. */
+export async function readNewestPage(client: Lister, itemId: string, emptyFloor: number): Promise<WalkOutcome> {
   const reader = pageReader(client, itemId);
   let newest = await reader.read(1);
   if (pageOrder(newest.responses) === 'oldest-first') {
@@ -35,7 +35,7 @@ export async function readNewestPage(client: Lister, itemId: string, now: number
     else while (newest.nextPage !== undefined && reader.pages < MAX_PAGES_PER_ITEM) newest = await reader.read(newest.nextPage);
   }
   const times = newest.responses.map(createdMs).filter((ms) => ms !== undefined);
-  return { fresh: newest.responses, pages: reader.pages, skipped: reader.skipped, floor: times.length > 0 ? Math.min(...times, now) : now, truncated: false };
+  return { fresh: newest.responses, pages: reader.pages, skipped: reader.skipped, floor: times.length > 0 ? Math.min(...times) : emptyFloor, truncated: false };
 }
 
 /** A later poll: every page that can hold a response created at or after the cutoff. */
@@ -62,11 +62,11 @@ export async function readSince(client: Lister, itemId: string, state: OsPollSta
       }
       const page = await reader.read(number);
       keep(page);
-      if (allBefore(page.responses, state.cutoff)) break;
+      if (reachesBefore(page.responses, state.cutoff)) break;
     }
   } else {
     let page = first;
-    while (!(order === 'newest-first' && allBefore(page.responses, state.cutoff)) && page.nextPage !== undefined) {
+    while (!(order === 'newest-first' && reachesBefore(page.responses, state.cutoff)) && page.nextPage !== undefined) {
       if (reader.pages >= MAX_PAGES_PER_ITEM) {
         truncated = true;
         break;
