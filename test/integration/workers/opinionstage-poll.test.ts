@@ -127,6 +127,36 @@ describe('Opinion Stage poll, whatever the order', () => {
     });
   }
 
+  test('an unreadable record is logged with its reason and skipped; the rest of its page is queued', async () => {
+    sim.setResponseOrder('newest-first');
+    const item = sim.addItem({ title: 'Poll unreadable', type: 'survey', questions: [{ id: 'q-email', title: 'Email', kind: 'email' }] });
+    const { poll, queued, logs } = setup(item.id);
+    await poll();
+    const created = (minutes: number) => new Date(Date.now() - minutes * MINUTE).toISOString();
+    const page = {
+      data: [
+        { id: 'readable-1', type: 'response', attributes: { answers: [], timestamps: { created: created(3) } } },
+        { id: 'broken-1', type: 'response', attributes: { answers: 'not a list', timestamps: { created: created(2) } } },
+        { id: 'readable-2', type: 'response', attributes: null },
+      ],
+      meta: { page: { current: 1, total: 1 } },
+      links: { self: `${sim.apiBaseUrl}/items/${item.id}/responses`, next: null },
+    };
+    const clear = sim.injectFault({ fault: { kind: 'status', status: 200, body: page }, method: 'GET', path: new RegExp(`/items/${item.id}/responses$`), times: 1 });
+    try {
+      const outcome = await poll();
+      assert.equal(outcome.unreadable, 1);
+      assert.equal(outcome.queued, 2);
+    } finally {
+      clear();
+    }
+    assert.deepEqual([...(await queued()).keys()].sort(), ['readable-1', 'readable-2']);
+    const line = logs.find((entry) => entry.includes('opinion stage response unreadable, skipped'));
+    assert.ok(line, 'the skip is logged');
+    assert.match(line, /"responseId":"broken-1"/);
+    assert.match(line, /attributes\.answers/);
+  });
+
   test('responses listed with null answers are queued, even while their item\'s questions answer 404', async () => {
     sim.setResponseOrder('newest-first');
     const item = sim.addItem({ title: 'Poll faults', type: 'survey', questions: [{ id: 'q-email', title: 'Email', kind: 'email' }] });
