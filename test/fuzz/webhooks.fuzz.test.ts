@@ -10,6 +10,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 import { z } from 'zod';
 import { ErrorReplySchema, WebhookReplySchema } from '../../src/http/schemas/common.js';
@@ -1348,7 +1350,16 @@ describe('webhook endpoints under fuzzing', () => {
     let jobs = 0;
     const jobReport: string[] = [];
     const jobProblems: string[] = [];
-    for (const [name, queue] of Object.entries(bridge.container.queues)) {
+    // Read on the test's own connection: the bridge's producer connection fails commands after 2 s,
+    // which reading thousands of jobs can take on a loaded machine (seen as "Command timed out").
+    const inspector = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const inspected = Object.keys(bridge.container.queues).map((name) => new Queue(name, { connection: inspector, prefix: bridge.config.REDIS_PREFIX }));
+    after(async () => {
+      await Promise.all(inspected.map((queue) => queue.close()));
+      await inspector.quit();
+    });
+    for (const queue of inspected) {
+      const { name } = queue;
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'paused', 'waiting-children');
       const total = Object.values(counts).reduce((sum, value) => sum + value, 0);
       const expected = acceptedIds.get(name as QueueName);
