@@ -6,7 +6,7 @@
 import type { OpinionStageMapping, ResponseCondition } from '../config/mapping.js';
 import { addBusinessDays } from './business-days.js';
 import type { OsQuestion, OsResponse } from './opinionstage-response.js';
-import { answerLines } from './opinionstage-response.js';
+import { answerLines, answersOf, hasAnswers } from './opinionstage-response.js';
 import { bodyHash, sameFieldValue, type ContactSnapshot, type FieldValue, type LedgerView, type Plan, type PlannedField, type PlannedWrite } from './plan.js';
 import { renderTemplate } from './template.js';
 
@@ -21,6 +21,8 @@ export interface OpinionStagePlanInput {
   mapping: OpinionStageMapping;
   /** When the response carries no timestamp: when it was received. */
   receivedAt: string;
+  /** What could not be read for this response (e.g. "question labels unavailable"); said in the note. */
+  missing?: string[];
 }
 
 export const responseNoteKey = (responseId: string) => `os-response:${responseId}`;
@@ -40,8 +42,8 @@ export function planOpinionStage(input: OpinionStagePlanInput): Plan {
   if (isNewest) {
     const wanted: [string | null, FieldValue | undefined][] = [
       [mapping.fields.lastItemTitle, input.itemTitle || undefined],
-      [mapping.fields.lastResult, response.attributes.result?.title ?? undefined],
-      [mapping.fields.lastScore, response.attributes.result?.score ?? undefined],
+      [mapping.fields.lastResult, response.attributes?.result?.title ?? undefined],
+      [mapping.fields.lastScore, response.attributes?.result?.score ?? undefined],
       [mapping.fields.lastResponseDate, created],
     ];
     const changed: PlannedField[] = [];
@@ -89,14 +91,14 @@ export function planOpinionStage(input: OpinionStagePlanInput): Plan {
 /** Whether a response meets every condition given. */
 export function matches(condition: ResponseCondition, input: Pick<OpinionStagePlanInput, 'response' | 'itemId' | 'questions'>): boolean {
   if (condition.itemIds && (!input.itemId || !condition.itemIds.includes(input.itemId))) return false;
-  const score = input.response.attributes.result?.score;
+  const score = input.response.attributes?.result?.score;
   if (condition.minScore !== undefined && (typeof score !== 'number' || score < condition.minScore)) return false;
   if (condition.maxScore !== undefined && (typeof score !== 'number' || score > condition.maxScore)) return false;
   if (condition.answered) {
     const wanted = condition.answered;
     const question = input.questions.find((item) => item.id === wanted.question || item.attributes?.title?.toLowerCase() === wanted.question.toLowerCase());
     const questionId = question?.id ?? wanted.question;
-    const answer = input.response.attributes.answers.find((item) => item.question === questionId);
+    const answer = answersOf(input.response).find((item) => item.question === questionId);
     const selected = (answer?.selection ?? []).map((value) => String(value).toLowerCase());
     if (!selected.includes(wanted.answer.toLowerCase())) return false;
   }
@@ -104,13 +106,13 @@ export function matches(condition: ResponseCondition, input: Pick<OpinionStagePl
 }
 
 function responseDate(input: OpinionStagePlanInput): string {
-  const created = input.response.attributes.timestamps?.created;
+  const created = input.response.attributes?.timestamps?.created;
   const date = new Date(created ?? input.receivedAt);
   return Number.isNaN(date.getTime()) ? input.receivedAt : date.toISOString();
 }
 
 function templateValues(input: OpinionStagePlanInput, created: string): Record<string, string | number | undefined> {
-  const result = input.response.attributes.result;
+  const result = input.response.attributes?.result;
   const contact = input.contact;
   return {
     itemTitle: input.itemTitle || 'an Opinion Stage item',
@@ -119,9 +121,15 @@ function templateValues(input: OpinionStagePlanInput, created: string): Record<s
     score: result?.score ?? undefined,
     scoreLine: typeof result?.score === 'number' ? ` (score ${result.score})` : '',
     date: created.slice(0, 10),
-    answers: answerLines(input.response, input.questions)
-      .map((line) => `${line.question}: ${line.answer}`)
-      .join('\n'),
+    answers: answersText(input),
     contactName: contact.name ?? ([contact.firstName, contact.lastName].filter(Boolean).join(' ') || contact.email),
   };
+}
+
+/** The answer lines, then what was missing, so a note never hides that its labels or answers are absent. */
+function answersText(input: OpinionStagePlanInput): string {
+  const lines = answerLines(input.response, input.questions).map((line) => `${line.question}: ${line.answer}`);
+  const missing = [...new Set([...(input.missing ?? []), ...(hasAnswers(input.response) ? [] : ['answers unavailable'])])];
+  if (missing.length > 0) lines.push(`${lines.length > 0 ? '\n' : ''}Missing: ${missing.join('; ')}`);
+  return lines.join('\n');
 }

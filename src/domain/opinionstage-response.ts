@@ -21,22 +21,38 @@ export const OsAnswerSchema = z.looseObject({
 });
 export type OsAnswer = z.infer<typeof OsAnswerSchema>;
 
-/** One response of an item. `id` is the dedupe key; `answers` is the one attribute we cannot work without. */
+/**
+ * One response of an item. `id` is the dedupe key and the only field required: real records carry
+ * null `attributes` and null `answers`, and such a response is still imported with what it has
+ * (flat identity fields, a note saying what was missing).
+ */
 export const OsResponseSchema = z.looseObject({
   id: z.string().min(1).max(256),
   type: text,
-  attributes: z.looseObject({
-    answers: z.array(OsAnswerSchema),
-    result: z.looseObject({ title: text, text, score: z.number().nullish() }).nullish(),
-    // Airbyte's schema allows null here; being strict would turn a harmless gap into a lost response.
-    timestamps: z.looseObject({ created: text }).nullish(),
-    timings: z.looseObject({ duration: z.number().nullish() }).nullish(),
-    utm: ParamsSchema,
-    hidden_fields: ParamsSchema,
-  }),
+  attributes: z
+    .looseObject({
+      answers: z.array(OsAnswerSchema).nullish(),
+      result: z.looseObject({ title: text, text, score: z.number().nullish() }).nullish(),
+      // Airbyte's schema allows null here; being strict would turn a harmless gap into a lost response.
+      timestamps: z.looseObject({ created: text }).nullish(),
+      timings: z.looseObject({ duration: z.number().nullish() }).nullish(),
+      utm: ParamsSchema,
+      hidden_fields: ParamsSchema,
+    })
+    .nullish(),
   links: z.looseObject({ self: text, hosting: text }).nullish(),
 });
 export type OsResponse = z.infer<typeof OsResponseSchema>;
+
+/** The response's answers; none when the record carries null (or no) attributes or answers. */
+export function answersOf(response: OsResponse): OsAnswer[] {
+  return response.attributes?.answers ?? [];
+}
+
+/** Whether the record carried its answers at all (an empty list is answers; null is not). */
+export function hasAnswers(response: OsResponse): boolean {
+  return Array.isArray(response.attributes?.answers);
+}
 
 /** One question of an item. `lead` and `kind` are observed field names; their values are not documented (NOTES B4). */
 export const OsQuestionSchema = z.looseObject({
@@ -221,7 +237,7 @@ export function findRespondent(response: OsResponse, questions: OsQuestion[], fl
 
 function fromLink(response: OsResponse): Candidates {
   const found: Candidates = {};
-  for (const params of [response.attributes.utm, response.attributes.hidden_fields]) {
+  for (const params of [response.attributes?.utm, response.attributes?.hidden_fields]) {
     for (const [key, raw] of Object.entries(params ?? {})) {
       const field = LINK_KEYS[normalKey(key)];
       const value = firstString(raw);
@@ -234,7 +250,7 @@ function fromLink(response: OsResponse): Candidates {
 function fromLeadAnswers(response: OsResponse, questions: OsQuestion[]): Candidates {
   const byId = new Map(questions.map((question) => [question.id, question]));
   const found: Candidates = {};
-  for (const answer of response.attributes.answers) {
+  for (const answer of answersOf(response)) {
     if (answer.question === undefined || answer.question === null) continue;
     const value = answerText(answer, ' ');
     if (value === '') continue;
@@ -305,7 +321,7 @@ export interface AnswerLine {
 export function answerLines(response: OsResponse, questions: OsQuestion[]): AnswerLine[] {
   const order = new Map(questions.map((question, index) => [question.id, index]));
   const lines: { rank: number; seq: number; line: AnswerLine }[] = [];
-  response.attributes.answers.forEach((answer, seq) => {
+  answersOf(response).forEach((answer, seq) => {
     const id = answer.question;
     if (id === undefined || id === null) return;
     const value = answerText(answer, ', ');

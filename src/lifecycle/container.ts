@@ -48,6 +48,7 @@ import { createContactSyncProcessor, syncContact, type ContactSyncDeps } from '.
 import { createAlertProcessor } from '../workers/alert-processor.js';
 import { createGhlWebhookProcessor } from '../workers/ghl-webhook-processor.js';
 import { createOpinionStagePollProcessor } from '../workers/opinionstage-poll-processor.js';
+import { createOsPollSeen } from '../state/opinionstage-poll-seen.js';
 import { createOpinionStagePushProcessor } from '../workers/opinionstage-push-processor.js';
 import { createOpinionStageResponseProcessor } from '../workers/opinionstage-response-processor.js';
 import { createOwnReviewIndex } from '../workers/own-review-index.js';
@@ -395,7 +396,10 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
         logger,
       }),
     );
-    if (push) run(QUEUE_NAMES.opinionStagePush, createOpinionStagePushProcessor({ push, metrics, logger }));
+    if (push && config.OPINIONSTAGE_PUSH_URL) {
+      const pushPath = new URL(config.OPINIONSTAGE_PUSH_URL).pathname;
+      run(QUEUE_NAMES.opinionStagePush, createOpinionStagePushProcessor({ push, pushPath, dryRun: config.DRY_RUN, planned, metrics, logger }));
+    }
     run(QUEUE_NAMES.alerts, createAlertProcessor({ client: alertClient, logger, redis: stateRedis, prefix }));
     if (config.RECONCILE_INTERVAL > 0) {
       run(
@@ -418,7 +422,7 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
     if (opinionStage && config.opinionStagePollMs > 0) {
       run(
         QUEUE_NAMES.opinionStagePoll,
-        createOpinionStagePollProcessor({ client: opinionStage, producer, redis: stateRedis, prefix, itemIds: config.OPINIONSTAGE_ITEM_IDS, logger }),
+        createOpinionStagePollProcessor({ client: opinionStage, producer, seen: createOsPollSeen(stateRedis, prefix), itemIds: config.OPINIONSTAGE_ITEM_IDS, logger }),
       );
       await queues[QUEUE_NAMES.opinionStagePoll].upsertJobScheduler('opinionstage-poll', { every: config.opinionStagePollMs }, { name: 'poll', data: {}, opts: DEFAULT_JOB_OPTIONS[QUEUE_NAMES.opinionStagePoll] });
     }

@@ -46,6 +46,7 @@ const METADATA_TTL_MS = 3_600_000;
 /** Stands in for the contact an upsert would create, in dry run. */
 const DRY_RUN_CONTACT_ID = 'dry-run-new-contact';
 const QuestionsSchema = z.array(OsQuestionSchema);
+export const QUESTION_LABELS_MISSING = 'question labels unavailable';
 const ItemTitlesSchema = z.record(z.string(), z.string());
 
 export function createOpinionStageResponseProcessor(deps: OpinionStageResponseDeps) {
@@ -55,7 +56,7 @@ export function createOpinionStageResponseProcessor(deps: OpinionStageResponseDe
     const locationId = await deps.locationId();
     if (!locationId) return skipped('no GHL location is served');
 
-    const questions = data.itemId ? await questionsOf(data.itemId) : [];
+    const { questions, missing } = data.itemId ? await questionsOf(data.itemId) : { questions: [], missing: [] };
     const respondent = findRespondent(response, questions, data.flat);
     const found = await contactFor(locationId, respondent);
     if (!found) return skipped('the response carries no email, phone or contact id to match a contact');
@@ -71,6 +72,7 @@ export function createOpinionStageResponseProcessor(deps: OpinionStageResponseDe
       ledger: await deps.ledger.view(locationId, found.contact.id),
       mapping: deps.mapping.opinionStage,
       receivedAt: new Date(data.receivedAt).toISOString(),
+      missing,
     });
     for (const warning of new Set(plan.warnings)) deps.logger.warn({ locationId, contactId: found.contact.id, warning }, 'opinion stage warning');
     const result = await applyPlan({ ...deps.apply, ghl: deps.ghl, ledger: deps.ledger, logger: deps.logger }, { locationId, contactId: found.contact.id }, plan);
@@ -108,13 +110,24 @@ export function createOpinionStageResponseProcessor(deps: OpinionStageResponseDe
     return { contact, created };
   }
 
-  async function questionsOf(itemId: string): Promise<OsQuestion[]> {
-    if (!deps.client) return [];
+  /**
+   * The item's questions. A 404 for them (an item deleted, or one the key cannot see) loses the
+   * labels only: the answers and the flat identity fields are still imported, and the note says so.
+   */
+  async function questionsOf(itemId: string): Promise<{ questions: OsQuestion[]; missing: string[] }> {
+    if (!deps.client) return { questions: [], missing: [] };
     const cached = await deps.cache.get('os-questions', itemId, QuestionsSchema);
-    if (cached.hit && cached.value) return cached.value;
-    const questions = await deps.client.listQuestions(itemId);
+    if (cached.hit && cached.value) return { questions: cached.value, missing: [] };
+    let questions: OsQuestion[];
+    try {
+      questions = await deps.client.listQuestions(itemId);
+    } catch (error) {
+      if (!(error instanceof UpstreamError && error.status === 404)) throw error;
+      deps.logger.warn({ itemId, status: error.status }, 'opinion stage questions not found, importing the answers without labels');
+      return { questions: [], missing: [QUESTION_LABELS_MISSING] };
+    }
     await deps.cache.set('os-questions', itemId, questions, METADATA_TTL_MS);
-    return questions;
+    return { questions, missing: [] };
   }
 
   async function itemTitle(itemId: string): Promise<string> {

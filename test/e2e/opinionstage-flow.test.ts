@@ -18,6 +18,11 @@ import { createTestSigner, signedEvent } from '../helpers/ghl-signing.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 
 const LOCATION_ID = 'locOpinionStage000001';
+
+function delivery(found: { body: string } | undefined): string {
+  assert.ok(found, 'the webhook delivery');
+  return found.body;
+}
 const TOKEN = 'pit-opinionstage-flow-01';
 const OS_SECRET = 'os-webhook-secret-0001';
 const PUSH_SECRET = 'push-secret-0123456789';
@@ -172,6 +177,45 @@ describe('Opinion Stage ⇄ GHL', () => {
     assert.equal(ghl.store.listContacts(LOCATION_ID).length, before, 'no new contact');
     assert.equal(notes(contact.id).length, 1);
     assert.equal(tasks(contact.id).length, 1);
+  });
+
+  test('a 404 for the item\'s questions still imports the answers and the respondent; the note says the labels were missing', async () => {
+    const hidden = os.addItem({
+      title: 'Deleted survey',
+      type: 'survey',
+      questions: [
+        { id: 'q-stars', title: 'How many stars?', kind: 'rating' },
+        { id: 'q-mail', title: 'Email', kind: 'email', lead: true },
+      ],
+    });
+    os.hideQuestions(hidden.id);
+    const added = os.addResponse(hidden.id, { answers: { 'q-stars': '2', 'q-mail': 'unlabelled@example.com' }, result: { title: 'Detractor', score: 2 } });
+    await waitFor(() => (contactsByEmail('unlabelled@example.com')[0] && notes(contactsByEmail('unlabelled@example.com')[0]?.id ?? '').length > 0 ? true : undefined), 20_000, 'the unlabelled response imported');
+    await settle();
+    const [contact] = contactsByEmail('unlabelled@example.com');
+    assert.ok(contact);
+    const body = notes(contact.id)[0]?.body ?? '';
+    assert.match(body, /q-stars: 2/, 'the answer as given, under its question id');
+    assert.match(body, /Missing: question labels unavailable/);
+    const jobs = await bridge.container.queues[QUEUE_NAMES.opinionStageResponses].getJobs(['completed', 'failed']);
+    const job = jobs.find((item) => (item.data as { response: { id: string } }).response.id === added.id);
+    assert.equal(await job?.getState(), 'completed');
+    assert.equal(job?.returnvalue?.outcome, 'synced');
+    assert.ok(os.calls.some((call) => call.path.includes(`/items/${hidden.id}/questions`)), 'the questions were asked for');
+  });
+
+  test('a response whose attributes are null is imported from the flat fields, by webhook and by poll, once', async () => {
+    const item = os.addItem({ title: 'Lead form', type: 'form', questions: [{ id: 'q-lead-email', title: 'Email', kind: 'email', lead: true }] });
+    const added = os.addResponse(item.id, { answers: { 'q-lead-email': 'nulls@example.com' }, nulls: 'attributes' });
+    await waitFor(() => (contactsByEmail('nulls@example.com')[0] && notes(contactsByEmail('nulls@example.com')[0]?.id ?? '').length > 0 ? true : undefined), 20_000, 'the null-attributes response imported');
+    await poll();
+    const [contact] = contactsByEmail('nulls@example.com');
+    assert.ok(contact);
+    assert.equal(contactsByEmail('nulls@example.com').length, 1);
+    assert.equal(notes(contact.id).length, 1, 'one note, though the poll saw it too');
+    assert.match(notes(contact.id)[0]?.body ?? '', /Missing: answers unavailable/);
+    const delivered = os.deliveries.find((delivery) => delivery.responseId === added.id);
+    assert.equal((JSON.parse(String(delivery(delivered))) as { data: { attributes: unknown } }).data.attributes, null, 'the webhook carried null attributes');
   });
 
   test('a wrong secret is 401 and queues nothing', async () => {

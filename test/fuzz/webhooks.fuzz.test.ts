@@ -37,6 +37,9 @@ import { createTestSigner, loadGhlFixture, type SigningScheme, type TestSigner }
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 
 const DEFAULT_COUNT = 10_400;
+/** Base-36 digits of a uid's counter: 36^6 ids, far more than any run makes. */
+const UID_DIGITS = 6;
+const UID_LIMIT = 36 ** UID_DIGITS;
 const CONCURRENCY = 16;
 const LOCATION_ID = 've9EPM428h8vShlRW1KT';
 const OTHER_LOCATION_ID = 'notServedLocation0001';
@@ -60,6 +63,8 @@ interface FuzzCase {
   valid: boolean;
   /** The outcomes the contract allows for this input. */
   allowed: readonly Outcome[];
+  /** A redelivery: the case whose bytes it sends again. */
+  original?: FuzzCase;
 }
 
 const DOCUMENTED_STATUSES = new Set([200, 400, 401, 403, 413, 415]);
@@ -79,7 +84,10 @@ const UNAUTHORIZED: readonly Outcome[] = [401];
 interface Gen {
   rng: Rng;
   signer: TestSigner;
-  /** Unique within the run: webhook ids, response ids. */
+  /**
+   * Unique within the run: webhook ids, response ids. Of one fixed length, so an id made of a uid and
+   * more text cannot equal another's (a variable-length counter made `…n1` + `0x` equal `…n10` + `x`).
+   */
   uid(): string;
   /** Recent valid cases per route, for redeliveries. */
   recent: Record<Route, FuzzCase[]>;
@@ -357,7 +365,9 @@ function generateGhl(gen: Gen): FuzzCase {
   const base = baseEvent(gen);
   const { event, family } = base;
   const fields = Object.keys(FAMILIES[family].fields);
-  const text = () => JSON.stringify(event);
+  // Without a webhookId the bridge dedupes on the body's hash: a nonce keeps every body unique, not just probably so.
+  const nonce = gen.uid();
+  const text = () => JSON.stringify(event.webhookId === undefined ? { ...event, fuzzNonce: nonce } : event);
   const ok = (name: string, body: Buffer | string = text(), extra: Partial<Parameters<typeof ghlCase>[3]> = {}) =>
     remember(gen, ghlCase(gen, name, body, { valid: true, allowed: ACCEPT, ...extra }));
   const bad = (name: string, body: Buffer | string, allowed: readonly Outcome[] = BAD_REQUEST, extra: Partial<Parameters<typeof ghlCase>[3]> = {}) =>
@@ -601,7 +611,7 @@ function generateGhl(gen: Gen): FuzzCase {
       const previous = gen.recent.ghl.filter((fuzzCase) => fuzzCase.allowed === ACCEPT);
       const again = previous.length > 0 ? rng.pick(previous) : undefined;
       if (again === undefined) return ok('ghl.valid');
-      return { ...again, category: 'ghl.redelivery', allowed: REDELIVERY };
+      return { ...again, category: 'ghl.redelivery', allowed: REDELIVERY, original: again };
     }
   }
 }
@@ -780,7 +790,7 @@ function generateWorkflow(gen: Gen): FuzzCase {
       const previous = gen.recent.workflow.filter((fuzzCase) => fuzzCase.allowed === ACCEPT);
       const again = previous.length > 0 ? rng.pick(previous) : undefined;
       if (again === undefined) return ok('workflow.valid');
-      return { ...again, category: 'workflow.redelivery', allowed: REDELIVERY };
+      return { ...again, category: 'workflow.redelivery', allowed: REDELIVERY, original: again };
     }
     case 'proto':
       return ok('workflow.proto', splice(text(), rng.bool() ? '"__proto__":{"contact_id":"x","polluted":true}' : '"constructor":{"prototype":{"polluted":true}}', 'end'), ACCEPT_OR_400);
@@ -943,7 +953,7 @@ function generateTrustpilot(gen: Gen): FuzzCase {
       const previous = gen.recent.trustpilot.filter((fuzzCase) => fuzzCase.allowed === ACCEPT);
       const again = previous.length > 0 ? rng.pick(previous) : undefined;
       if (again === undefined) return ok('trustpilot.valid');
-      return { ...again, category: 'trustpilot.redelivery', allowed: REDELIVERY };
+      return { ...again, category: 'trustpilot.redelivery', allowed: REDELIVERY, original: again };
     }
   }
 }
@@ -1000,6 +1010,7 @@ const OS_WEIGHTS = {
   bom: 0.5,
   size: 0.2,
   redelivery: 2,
+  nulls: 2,
 } as const;
 
 function generateOpinionStage(gen: Gen): FuzzCase {
@@ -1017,6 +1028,14 @@ function generateOpinionStage(gen: Gen): FuzzCase {
   switch (category) {
     case 'valid':
       return ok('opinionstage.valid');
+    case 'nulls':
+      // Real records carry null attributes and null answers: such a response is still imported.
+      if (rng.bool()) {
+        response.attributes = null;
+        return ok('opinionstage.null-attributes');
+      }
+      attributes.answers = null;
+      return ok('opinionstage.null-answers');
     case 'noToken':
       return bad('opinionstage.no-token', text(), UNAUTHORIZED, null);
     case 'wrongToken':
@@ -1033,16 +1052,16 @@ function generateOpinionStage(gen: Gen): FuzzCase {
           response.id = rng.pick<unknown>(['', 'i'.repeat(257), 5, null, ['x'], { id: 'x' }]);
           break;
         case 2:
-          delete response.attributes;
+          response.type = rng.pick<unknown>([5, ['x'], {}, true]);
           break;
         case 3:
-          response.attributes = rng.pick<unknown>([null, 'x', [], 5]);
+          response.attributes = rng.pick<unknown>(['x', [], 5, true]);
           break;
         case 4:
-          delete attributes.answers;
+          attributes.timestamps = rng.pick<unknown>(['x', 5, [], true]);
           break;
         case 5:
-          attributes.answers = rng.pick<unknown>(['x', { 0: {} }, 5, null]);
+          attributes.answers = rng.pick<unknown>(['x', { 0: {} }, 5, true]);
           break;
         case 6:
           attributes.answers = [rng.pick<unknown>(['answer', 5, null, []])];
@@ -1111,7 +1130,7 @@ function generateOpinionStage(gen: Gen): FuzzCase {
       const previous = gen.recent.opinionstage.filter((fuzzCase) => fuzzCase.allowed === ACCEPT);
       const again = previous.length > 0 ? rng.pick(previous) : undefined;
       if (again === undefined) return ok('opinionstage.valid');
-      return { ...again, category: 'opinionstage.redelivery', allowed: REDELIVERY };
+      return { ...again, category: 'opinionstage.redelivery', allowed: REDELIVERY, original: again };
     }
   }
 }
@@ -1183,7 +1202,10 @@ describe('webhook endpoints under fuzzing', () => {
     const gen: Gen = {
       rng,
       signer,
-      uid: () => `fz${seed.toString(36)}n${(uidCounter++).toString(36)}`,
+      uid: () => {
+        if (uidCounter >= UID_LIMIT) throw new Error(`more than ${UID_LIMIT} unique ids in one run`);
+        return `fz${seed.toString(36)}n${(uidCounter++).toString(36).padStart(UID_DIGITS, '0')}`;
+      },
       recent: { ghl: [], workflow: [], trustpilot: [], opinionstage: [] },
       foreign: { ...signer.sign('{"type":"ContactCreate","other":true}', 'both') },
     };
@@ -1194,6 +1216,13 @@ describe('webhook endpoints under fuzzing', () => {
     const violationKinds = new Map<string, number>();
     const acceptedIds = new Map<QueueName, Set<string>>(INGEST_QUEUES.map((queue) => [queue, new Set<string>()]));
     const answeredJobIds = new Set<string>();
+    /**
+     * A redelivery runs concurrently with its original and may reach Redis first (seed 721664424):
+     * then the original is the one answered `duplicate`. That is right exactly when one of its
+     * redeliveries was answered `accepted`, which only the whole run can tell.
+     */
+    const redeliveryAccepted = new WeakSet<FuzzCase>();
+    const originalsAnsweredDuplicate: { fuzzCase: FuzzCase; index: number; text: string }[] = [];
     /** Which inputs were answered `accepted` with each job id: two different inputs must never share one. */
     const acceptedBy = new Map<string, { category: string; body: Buffer }[]>();
     let acceptedAnswers = 0;
@@ -1297,10 +1326,18 @@ describe('webhook endpoints under fuzzing', () => {
           }
           if (!fuzzCase.valid) violate('invalid-input-queued', fuzzCase, index, `answered accepted (${ids.join(', ')})`);
         }
+        if (outcome === 'accepted' && fuzzCase.original !== undefined) redeliveryAccepted.add(fuzzCase.original);
+        if (outcome === 'duplicate' && fuzzCase.allowed === ACCEPT) {
+          originalsAnsweredDuplicate.push({ fuzzCase, index, text: text.slice(0, 300) });
+          return;
+        }
         if (!fuzzCase.allowed.includes(outcome)) violate('unexpected-outcome', fuzzCase, index, `got ${outcome}, expected ${fuzzCase.allowed.join(' | ')}: ${text.slice(0, 300)}`);
       },
     );
     const elapsedMs = Math.round(performance.now() - started);
+    for (const { fuzzCase, index, text } of originalsAnsweredDuplicate) {
+      if (!redeliveryAccepted.has(fuzzCase)) violate('unexpected-outcome', fuzzCase, index, `got duplicate and no redelivery of it was accepted: ${text}`);
+    }
 
     // The process is alive and still serving.
     const health = await request(`${bridge.url}/health`, { dispatcher: agent });
@@ -1348,7 +1385,7 @@ describe('webhook endpoints under fuzzing', () => {
 
     console.log(
       `fuzz: ${sent} requests, ${serverErrors} 5xx, ${transportErrors} crashes, ${acceptedAnswers} accepted (${distinctAccepted} jobs: ${jobReport.join(', ')}; ` +
-        `${invalidQueued === 0 ? 'all valid' : `${invalidQueued} INVALID`}), seed ${seed}, ${elapsedMs} ms`,
+        `${invalidQueued === 0 ? 'all valid' : `${invalidQueued} INVALID`}), ${originalsAnsweredDuplicate.length} originals overtaken by their redelivery, seed ${seed}, ${elapsedMs} ms`,
     );
     for (const [category, tally] of [...tallies.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       const outcomes = [...tally.outcomes.entries()].map(([outcome, n]) => `${outcome}:${n}`).join(' ');

@@ -6,7 +6,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
-import type { OsQuestion, OsResponse } from '../../domain/opinionstage-response.js';
+import { OsResponseSchema, type OsQuestion, type OsResponse } from '../../domain/opinionstage-response.js';
 import { createHttpTransport, retryAfterMs, type HttpRequest, type ResponseObserver } from '../http/transport.js';
 import { OpinionStageClientError } from './opinionstage-client-error.js';
 import {
@@ -40,9 +40,22 @@ export interface OsItemPage {
   nextPage?: number;
 }
 
+/** A record of a page that is not a readable response: left out of `responses`, with why. */
+export interface OsSkippedRecord {
+  /** Its position on the page (0-based). */
+  index: number;
+  /** Its id, when it has a readable one. */
+  id?: string;
+  reason: string;
+}
+
 export interface OsResponsePage {
   responses: OsResponse[];
+  /** Records that could not be read as responses; the rest of the page is still returned. */
+  skipped: OsSkippedRecord[];
   nextPage?: number;
+  /** `meta.page.total`, when the page says how many pages there are. */
+  totalPages?: number;
 }
 
 export interface OpinionStageClient {
@@ -50,7 +63,7 @@ export interface OpinionStageClient {
   listItems(page?: OsPageQuery): Promise<OsItemPage>;
   /** GET /items, every page (at most MAX_PAGES pages of 100; beyond that the rest is not read). */
   listAllItems(): Promise<OsItem[]>;
-  /** GET /items/{itemId}/responses with page[number] / page[size], newest first (Pipedream's poller relies on it). */
+  /** GET /items/{itemId}/responses with page[number] / page[size], in whatever order the API returns them (no source documents one). */
   listResponses(itemId: string, page?: OsPageQuery): Promise<OsResponsePage>;
   /** GET /items/{itemId}/questions, every page (Airbyte `questions` stream); joins answers to titles and lead fields. */
   listQuestions(itemId: string): Promise<OsQuestion[]>;
@@ -88,15 +101,16 @@ export function createOpinionStageClient(options: OpinionStageClientOptions): Op
     return transport.readJson(sent, response, schema, { retryAfterMs: wait, secrets });
   }
 
-  async function page<T extends { id: string }>(
+  async function page<T>(
     path: string,
     schema: z.ZodType<OsListEnvelope & { data: T[] }>,
     query: OsPageQuery = {},
-  ): Promise<{ data: T[]; nextPage?: number }> {
+  ): Promise<{ data: T[]; nextPage?: number; totalPages?: number }> {
     const { number = 1, size = DEFAULT_PAGE_SIZE } = checkedPage(query);
     const answer = await call({ method: 'GET', path, query: { 'page[number]': number, 'page[size]': size } }, schema);
     const nextPage = nextPageOf(answer, number);
-    return nextPage === undefined ? { data: answer.data } : { data: answer.data, nextPage };
+    const totalPages = whole(answer.meta?.page?.total);
+    return { data: answer.data, ...(nextPage === undefined ? {} : { nextPage }), ...(totalPages === undefined ? {} : { totalPages }) };
   }
 
   /** Every page, deduplicated by id: a record added while paging shifts the rest by one. */
@@ -124,8 +138,9 @@ export function createOpinionStageClient(options: OpinionStageClientOptions): Op
     },
 
     async listResponses(itemId, query) {
-      const { data, nextPage } = await page(itemPath(itemId, 'responses'), OsResponseListSchema, query);
-      return nextPage === undefined ? { responses: data } : { responses: data, nextPage };
+      const { data, nextPage, totalPages } = await page(itemPath(itemId, 'responses'), OsResponseListSchema, query);
+      const { responses, skipped } = readResponses(data);
+      return { responses, skipped, ...(nextPage === undefined ? {} : { nextPage }), ...(totalPages === undefined ? {} : { totalPages }) };
     },
 
     async listQuestions(itemId) {
@@ -153,6 +168,26 @@ export function nextPageOf(answer: OsListEnvelope, requested: number): number | 
   const total = whole(answer.meta?.page?.total);
   if (total === undefined || current >= total) return undefined;
   return Math.max(current + 1, requested + 1);
+}
+
+/** Each record on its own: the readable ones, and why each other one was left out. */
+export function readResponses(records: readonly unknown[]): { responses: OsResponse[]; skipped: OsSkippedRecord[] } {
+  const responses: OsResponse[] = [];
+  const skipped: OsSkippedRecord[] = [];
+  records.forEach((record, index) => {
+    const parsed = OsResponseSchema.safeParse(record);
+    if (parsed.success) {
+      responses.push(parsed.data);
+      return;
+    }
+    const id = typeof record === 'object' && record !== null && 'id' in record && typeof record.id === 'string' ? record.id.slice(0, 256) : undefined;
+    const reason = parsed.error.issues
+      .slice(0, 3)
+      .map((issue) => `${issue.path.join('.') || '(record)'}: ${issue.message}`)
+      .join('; ');
+    skipped.push({ index, ...(id === undefined ? {} : { id }), reason });
+  });
+  return { responses, skipped };
 }
 
 function pageNumberIn(link: string): number | undefined {

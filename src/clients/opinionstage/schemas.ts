@@ -1,11 +1,11 @@
 /**
  * Opinion Stage Public Result API v2 (JSON:API) read shapes: the list envelope and items. Responses and
  * questions live in domain/opinionstage-response.ts, which the webhook shares. Field names are the ones
- * Airbyte's connector auto-imported from real responses (NOTES B4), where every field may be null: reads
- * are loose and only `id` is required.
+ * Airbyte's connector auto-imported from real responses, where every field may be null: reads are loose
+ * and only `id` is required.
  */
 import { z } from 'zod';
-import { OsQuestionSchema, OsResponseSchema } from '../../domain/opinionstage-response.js';
+import { OsQuestionSchema } from '../../domain/opinionstage-response.js';
 
 const text = z.string().nullish();
 /** Page counters are numbers in the observed envelope; numeric strings are read too. */
@@ -37,9 +37,14 @@ function listEnvelope<T extends z.ZodType>(resource: T) {
 }
 
 export const OsItemListSchema = listEnvelope(OsItemSchema);
-export const OsResponseListSchema = listEnvelope(OsResponseSchema);
+/**
+ * Responses are read one record at a time (OsResponseSchema each): one unreadable record must cost
+ * that record, not the page and every response on it.
+ */
+export const OsResponseListSchema = listEnvelope(z.unknown());
 export const OsQuestionListSchema = listEnvelope(OsQuestionSchema);
-export type OsListEnvelope = z.infer<typeof OsItemListSchema>;
+/** Any list's envelope, records unread. */
+export type OsListEnvelope = z.infer<typeof OsResponseListSchema>;
 
 /** `page[number]` is 1-based; `page[size]` 50 by default (Airbyte), at most 100 (the largest size any client uses). */
 export const OsPageQuerySchema = z.strictObject({

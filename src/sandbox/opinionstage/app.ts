@@ -6,7 +6,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { registerControlRoutes, type ControlDeps } from './control-routes.js';
 import { JsonApiError, statusTitle } from './errors.js';
 import { isControlRequest, JSON_API_MEDIA_TYPE, registerRequestPipeline, type PipelineDeps } from './request-pipeline.js';
-import { registerApiRoutes } from './routes-api.js';
+import { registerApiRoutes, type ApiRouteDeps } from './routes-api.js';
 import type { OsStore } from './store.js';
 
 export interface SimulatorAppDeps {
@@ -15,6 +15,8 @@ export interface SimulatorAppDeps {
   pipeline: PipelineDeps;
   control: ControlDeps;
   baseUrl(): string;
+  responseOrder: ApiRouteDeps['responseOrder'];
+  questionsHidden: ApiRouteDeps['questionsHidden'];
 }
 
 function isFastifyError(error: unknown): error is FastifyError {
@@ -53,7 +55,7 @@ export function buildSimulatorApp(deps: SimulatorAppDeps): FastifyInstance {
   });
 
   registerRequestPipeline(app, deps.pipeline);
-  registerApiRoutes(app, { store: deps.store, baseUrl: deps.baseUrl });
+  registerApiRoutes(app, { store: deps.store, baseUrl: deps.baseUrl, responseOrder: deps.responseOrder, questionsHidden: deps.questionsHidden });
   registerControlRoutes(app, deps.control);
   return app;
 }

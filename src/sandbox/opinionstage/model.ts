@@ -44,6 +44,8 @@ export const ResponseInputSchema = z.strictObject({
   createdAt: IsoTimestampSchema.optional(),
   durationSeconds: z.number().min(0).optional(),
   sendWebhook: z.boolean().optional(),
+  /** Serve the record with `attributes: null`, or with `attributes.answers: null`, as real records sometimes are. */
+  nulls: z.enum(['attributes', 'answers']).optional(),
 });
 export type ResponseInput = z.input<typeof ResponseInputSchema>;
 
@@ -82,4 +84,6 @@ export interface ItemResponse {
   query: Record<string, string>;
   createdAt: string;
   durationSeconds: number;
+  /** Which part the API serves as null (the webhook still carries the flat lead fields). */
+  nulls?: 'attributes' | 'answers';
 }

@@ -30,13 +30,13 @@ export interface ResponseResource {
   id: string;
   type: 'response';
   attributes: {
-    answers: { question: string; selection: string[] }[];
+    answers: { question: string; selection: string[] }[] | null;
     result: { title: string; text: string; score?: number } | null;
     timestamps: { created: string };
     timings: { duration: number };
     utm: Record<string, string>;
     hidden_fields: Record<string, string>;
-  };
+  } | null;
   links: { self: string };
 }
 
@@ -86,11 +86,15 @@ export function toQuestionResource(question: Question): QuestionResource {
 }
 
 export function toResponseResource(response: ItemResponse, baseUrl: string): ResponseResource {
+  // Airbyte's schema, imported from real records, allows null for both.
+  if (response.nulls === 'attributes') {
+    return { id: response.id, type: 'response', attributes: null, links: { self: `${baseUrl}${itemPath(response.itemId)}/responses/${segment(response.id)}` } };
+  }
   return {
     id: response.id,
     type: 'response',
     attributes: {
-      answers: response.answers.map((answer) => ({ question: answer.question, selection: [...answer.selection] })),
+      answers: response.nulls === 'answers' ? null : response.answers.map((answer) => ({ question: answer.question, selection: [...answer.selection] })),
       result: response.result === null ? null : { ...response.result },
       timestamps: { created: response.createdAt },
       timings: { duration: response.durationSeconds },

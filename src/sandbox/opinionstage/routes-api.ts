@@ -1,6 +1,8 @@
 /**
- * The Public Result API's three reads (NOTES §B3): items, an item's responses (newest first) and an
- * item's questions, each a paged JSON:API collection. An unknown item is a JSON:API 404.
+ * The Public Result API's three reads (NOTES §B3): items, an item's responses and an item's questions,
+ * each a paged JSON:API collection. An unknown item is a JSON:API 404. The responses' order is not
+ * documented anywhere, so it is a switch (newest first by default); an item's questions can be made
+ * to answer 404 while its responses are still served.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { osErrors } from './errors.js';
@@ -9,9 +11,13 @@ import { paginate } from './pagination.js';
 import { API_PREFIX, toItemResource, toQuestionResource, toResponseResource } from './resources.js';
 import type { OsStore } from './store.js';
 
+export type ResponseOrder = 'newest-first' | 'oldest-first';
+
 export interface ApiRouteDeps {
   store: OsStore;
   baseUrl(): string;
+  responseOrder(): ResponseOrder;
+  questionsHidden(itemId: string): boolean;
 }
 
 function requestTarget(request: FastifyRequest, baseUrl: string): { origin: string; path: string; search: URLSearchParams } {
@@ -34,13 +40,15 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiRouteDeps): voi
   app.get<{ Params: { itemId: string } }>(`${API_PREFIX}/items/:itemId/responses`, async (request) => {
     const baseUrl = deps.baseUrl();
     const item = itemOr404(request.params.itemId);
-    const responses = deps.store.listResponses(item.id) ?? [];
+    const newestFirst = deps.store.listResponses(item.id) ?? [];
+    const responses = deps.responseOrder() === 'oldest-first' ? [...newestFirst].reverse() : newestFirst;
     return paginate(responses, (response) => toResponseResource(response, baseUrl), requestTarget(request, baseUrl));
   });
 
   app.get<{ Params: { itemId: string } }>(`${API_PREFIX}/items/:itemId/questions`, async (request) => {
     const baseUrl = deps.baseUrl();
     const item = itemOr404(request.params.itemId);
+    if (deps.questionsHidden(item.id)) throw osErrors.notFound(`Questions of item ${item.id} not found`);
     return paginate(item.questions, toQuestionResource, requestTarget(request, baseUrl));
   });
 }

@@ -11,6 +11,7 @@ import type { Item, ItemInput, ItemResponse, ResponseInput } from './model.js';
 import { API_PREFIX } from './resources.js';
 import type { RecordedCall } from './request-pipeline.js';
 import { createOsStore } from './store.js';
+import type { ResponseOrder } from './routes-api.js';
 import { createWebhookEmitter, type WebhookDelivery } from './webhook-emitter.js';
 import { buildWebhookPayload, type WebhookShape } from './webhook-payload.js';
 
@@ -20,6 +21,7 @@ export type { Fault, FaultRule } from '../shared/faults.js';
 export type { RecordedCall } from './request-pipeline.js';
 export type { WebhookDelivery } from './webhook-emitter.js';
 export type { WebhookShape } from './webhook-payload.js';
+export type { ResponseOrder } from './routes-api.js';
 export { JsonApiError } from './errors.js';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination.js';
 /** The contract's name for a stored response. */
@@ -41,6 +43,8 @@ export interface OpinionStageSimulatorOptions {
   webhookRetry?: { attempts: number; baseDelayMs: number };
   /** Fastify's logger; off unless asked for. */
   logger?: boolean;
+  /** The order `GET /items/{id}/responses` lists responses in; no source documents it. Default newest first. */
+  responseOrder?: ResponseOrder;
 }
 
 export interface OpinionStageSimulator {
@@ -52,6 +56,9 @@ export interface OpinionStageSimulator {
   injectFault(rule: FaultRule): () => void;
   clearFaults(): void;
   setWebhookUrl(url: string | undefined): void;
+  setResponseOrder(order: ResponseOrder): void;
+  /** From now on (or, with false, no longer) `GET /items/{itemId}/questions` answers 404; the item's responses are still served. */
+  hideQuestions(itemId: string, hidden?: boolean): void;
   /** Seeds an item with its questions; lead-form questions default to `lead: true` for kinds email, name, phone, first_name, last_name, full_name. */
   addItem(input: ItemInput): Item;
   /** A respondent answers (answers keyed by question id or title); stored and, unless `sendWebhook: false`, POSTed to the webhook URL. */
@@ -64,6 +71,8 @@ export interface OpinionStageSimulator {
 export async function startOpinionStageSimulator(options: OpinionStageSimulatorOptions = {}): Promise<OpinionStageSimulator> {
   let baseUrl = '';
   let shape: WebhookShape = options.webhookShape ?? 'wrapped';
+  let responseOrder: ResponseOrder = options.responseOrder ?? 'newest-first';
+  const hiddenQuestions = new Set<string>();
   const store = createOsStore({ baseUrl: () => baseUrl });
   const faults = createFaultRegistry(['status', 'latency', 'timeout', 'rate-limit', 'token-expired', 'malformed-body']);
   const calls: RecordedCall[] = [];
@@ -102,6 +111,8 @@ export async function startOpinionStageSimulator(options: OpinionStageSimulatorO
       },
     },
     baseUrl: () => baseUrl,
+    responseOrder: () => responseOrder,
+    questionsHidden: (itemId) => hiddenQuestions.has(itemId),
   });
 
   await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
@@ -125,6 +136,13 @@ export async function startOpinionStageSimulator(options: OpinionStageSimulatorO
     },
     clearFaults: () => faults.clear(),
     setWebhookUrl: (url) => emitter.setUrl(url),
+    setResponseOrder(order) {
+      responseOrder = order;
+    },
+    hideQuestions(itemId, hidden = true) {
+      if (hidden) hiddenQuestions.add(itemId);
+      else hiddenQuestions.delete(itemId);
+    },
     addItem,
     addResponse,
     idle: () => emitter.idle(),

@@ -119,6 +119,7 @@ export function createOsStore(options: { baseUrl(): string; now?: () => Date }):
         query: { ...input.query },
         createdAt: input.createdAt ?? now().toISOString(),
         durationSeconds: input.durationSeconds ?? 20 + 7 * answers.length,
+        ...(input.nulls === undefined ? {} : { nulls: input.nulls }),
       };
       responseIds.add(id);
       entry.responses.push(response);

@@ -82,12 +82,12 @@ describe('reads', () => {
     assert.equal(page1.responses.length, 50);
     assert.equal(page1.nextPage, 2);
     assert.equal(page1.responses[0]?.id, 'resp-59', 'newest first');
-    const created = page1.responses.map((r) => Date.parse(r.attributes.timestamps?.created ?? ''));
+    const created = page1.responses.map((r) => Date.parse(r.attributes?.timestamps?.created ?? ''));
     assert.deepEqual(
       created,
       [...created].sort((a, b) => b - a),
     );
-    assert.deepEqual(page1.responses[0]?.attributes.answers, [{ question: 'q0', selection: ['answer 59'] }]);
+    assert.deepEqual(page1.responses[0]?.attributes?.answers, [{ question: 'q0', selection: ['answer 59'] }]);
 
     const page2 = await client.listResponses(item.id, { number: page1.nextPage });
     assert.equal(page2.responses.length, 10);

@@ -19,7 +19,8 @@ const ISO_Z = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 const ResourceSchema = z.looseObject({
   id: z.string(),
   type: z.string(),
-  attributes: z.looseObject({}),
+  // Null for some real response records (the simulator serves them on request).
+  attributes: z.looseObject({}).nullable(),
   links: z.looseObject({}).optional(),
 });
 const CollectionSchema = z.strictObject({
@@ -344,6 +345,43 @@ describe('Opinion Stage simulator: responses and questions', () => {
     assert.equal(again.data[0]?.id, plain.id);
     const plainAttributes = ResponseAttributesSchema.parse(again.data[0]?.attributes);
     assert.deepEqual([plainAttributes.utm, plainAttributes.hidden_fields, plainAttributes.answers], [{}, {}, []]);
+  });
+
+  test('the response order is a switch: oldest first lists the same responses reversed, across pages', async () => {
+    const item = sim.addItem({ title: 'Order switch', type: 'survey', questions: [{ id: 'q-o', title: 'Anything?', kind: 'text' }] });
+    for (let i = 0; i < 30; i++) sim.addResponse(item.id, { id: `order-${i}`, answers: { 'q-o': `a${i}` }, createdAt: minutesAgo(60 - i), sendWebhook: false });
+    const ids = async () => (await allPages(`${sim.apiBaseUrl}/items/${item.id}/responses?page[size]=7`)).flatMap((page) => page.data.map((r) => r.id));
+    const newestFirst = await ids();
+    assert.equal(newestFirst[0], 'order-29');
+    sim.setResponseOrder('oldest-first');
+    try {
+      assert.deepEqual(await ids(), [...newestFirst].reverse());
+    } finally {
+      sim.setResponseOrder('newest-first');
+    }
+    assert.deepEqual(await ids(), newestFirst);
+  });
+
+  test('records can be served with null attributes or null answers, as real records are', async () => {
+    const item = sim.addItem({ title: 'Null records', type: 'form', questions: [{ id: 'q-n', title: 'Email', kind: 'email' }] });
+    sim.addResponse(item.id, { id: 'null-attr', answers: { 'q-n': 'a@example.com' }, createdAt: minutesAgo(2), nulls: 'attributes', sendWebhook: false });
+    sim.addResponse(item.id, { id: 'null-answers', answers: { 'q-n': 'b@example.com' }, createdAt: minutesAgo(1), nulls: 'answers', sendWebhook: false });
+    const page = await collection(`${sim.apiBaseUrl}/items/${item.id}/responses`);
+    const byId = new Map(page.data.map((r) => [r.id, r]));
+    assert.equal(byId.get('null-attr')?.attributes, null);
+    const withNullAnswers = z.looseObject({ answers: z.null(), timestamps: z.looseObject({ created: z.string() }) }).parse(byId.get('null-answers')?.attributes);
+    assert.equal(withNullAnswers.timestamps.created, minutesAgo(1));
+  });
+
+  test('an item\'s questions can be made to answer 404 while its responses are still served', async () => {
+    const item = sim.addItem({ title: 'Hidden questions', type: 'survey', questions: [{ id: 'q-h', title: 'Why?', kind: 'text' }] });
+    sim.addResponse(item.id, { answers: { 'q-h': 'because' }, sendWebhook: false });
+    sim.hideQuestions(item.id);
+    const document = await errorOf(await call(`${sim.apiBaseUrl}/items/${item.id}/questions`), 404);
+    assert.match(document.errors[0]?.detail ?? '', /Questions of item/);
+    assert.equal((await collection(`${sim.apiBaseUrl}/items/${item.id}/responses`)).data.length, 1);
+    sim.hideQuestions(item.id, false);
+    assert.equal((await collection(`${sim.apiBaseUrl}/items/${item.id}/questions`)).data.length, 1);
   });
 
   test('an unknown item is a JSON:API 404 for responses and questions, and so is an unknown route', async () => {

@@ -36,6 +36,31 @@ function plan(overrides: Partial<OpinionStagePlanInput> = {}) {
 const kinds = (result: ReturnType<typeof plan>) => result.writes.map((write) => write.kind);
 
 describe('planOpinionStage', () => {
+  const noteBody = (result: ReturnType<typeof plan>) => {
+    const note = result.writes.find((write) => write.kind === 'create-note');
+    assert.ok(note?.kind === 'create-note');
+    return note.body;
+  };
+
+  test('labels missing: the answers under their question ids, then what was missing, in the note', () => {
+    const body = noteBody(plan({ questions: [], missing: ['question labels unavailable'] }));
+    assert.match(body, /q1: 3\nq2: ada@example\.com\n\nMissing: question labels unavailable$/);
+  });
+
+  test('null answers or null attributes: a note that says the answers were missing, nothing thrown', () => {
+    const nullAnswers: OsResponse = { ...response, attributes: { ...response.attributes, answers: null } };
+    assert.match(noteBody(plan({ response: nullAnswers })), /Missing: answers unavailable$/);
+    const nullAttributes: OsResponse = { id: 'r9', type: 'response', attributes: null };
+    const result = plan({ response: nullAttributes, missing: ['question labels unavailable'] });
+    assert.match(noteBody(result), /Result: no result\n\nMissing: question labels unavailable; answers unavailable$/);
+    assert.ok(!kinds(result).includes('create-task'), 'no score, so no low-score task');
+  });
+
+  test('an empty answer list is answers, not a gap', () => {
+    const empty: OsResponse = { ...response, attributes: { ...response.attributes, answers: [] } };
+    assert.doesNotMatch(noteBody(plan({ response: empty })), /Missing/);
+  });
+
   test('a low-score response: last-response fields, one note with the answers, the respondent tag and the follow-up task', () => {
     const result = plan();
     assert.deepEqual(kinds(result), ['set-fields', 'create-note', 'add-tags', 'create-task']);

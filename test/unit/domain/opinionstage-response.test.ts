@@ -186,7 +186,7 @@ describe('parseOsWebhookBody', () => {
     assert.equal(result.kind, 'response');
     if (result.kind !== 'response') return;
     assert.equal(result.response.id, 'r1');
-    assert.deepEqual(result.response.attributes.answers, bare.attributes.answers);
+    assert.deepEqual(result.response.attributes?.answers, bare.attributes.answers);
     assert.equal(result.itemId, '42');
     assert.deepEqual(result.flat, {});
   });
@@ -209,10 +209,11 @@ describe('parseOsWebhookBody', () => {
     { name: 'bare without id', body: { ...bare, id: undefined }, paths: ['id'] },
     { name: 'wrapped without id', body: { data: { ...bare, id: '' } }, paths: ['data.id'] },
     { name: 'wrapped data not an object', body: { data: 'r1' }, paths: ['data'] },
-    { name: 'answers missing', body: { data: { ...bare, attributes: {} } }, paths: ['data.attributes.answers'] },
+    { name: 'answers not a list', body: { data: { ...bare, attributes: { answers: 'x' } } }, paths: ['data.attributes.answers'] },
+    { name: 'attributes not an object', body: { ...bare, attributes: 'x' }, paths: ['attributes'] },
     { name: 'selection not a list', body: { ...bare, attributes: { answers: [{ question: 'q', selection: 'x' }] } }, paths: ['attributes.answers.0.selection'] },
     { name: 'flat email not a string', body: { ...bare, email: 5 }, paths: ['email'] },
-    { name: 'empty object', body: {}, paths: ['id', 'attributes'] },
+    { name: 'empty object', body: {}, paths: ['id'] },
   ];
   for (const c of invalid) {
     test(`invalid: ${c.name}`, () => {
@@ -235,7 +236,9 @@ describe('parseOsWebhookBody', () => {
   test('OsWebhookBodySchema (for the OpenAPI document) accepts both forms and refuses what the parser refuses', () => {
     assert.ok(OsWebhookBodySchema.safeParse(bare).success);
     assert.ok(OsWebhookBodySchema.safeParse({ data: bare, email: 'a@example.com' }).success);
-    assert.ok(!OsWebhookBodySchema.safeParse({ data: { id: 'r1' } }).success);
+    assert.ok(OsWebhookBodySchema.safeParse({ data: { id: 'r1', attributes: null } }).success, 'real records carry null attributes');
+    assert.ok(OsWebhookBodySchema.safeParse({ data: { id: 'r1', attributes: { answers: null } } }).success, 'and null answers');
+    assert.ok(!OsWebhookBodySchema.safeParse({ data: { id: '' } }).success);
     assert.ok(!OsWebhookBodySchema.safeParse({}).success);
   });
 });

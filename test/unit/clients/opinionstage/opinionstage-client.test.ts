@@ -118,7 +118,7 @@ describe('requests', () => {
     assert.equal(seen[0]?.path, '/api/v2/items/a%2Fb%3Fc/responses');
     assert.deepEqual(seen[0]?.query, { 'page[number]': '3', 'page[size]': '100' });
     assert.equal(page.responses[0]?.id, 'r1');
-    assert.deepEqual(page.responses[0]?.attributes.answers, [{ question: 'q1', selection: ['Yes'] }]);
+    assert.deepEqual(page.responses[0]?.attributes?.answers, [{ question: 'q1', selection: ['Yes'] }]);
     assert.equal(page.nextPage, undefined);
   });
 
@@ -282,12 +282,25 @@ describe('errors', () => {
     assert.equal(DEFAULT_RETRY_AFTER_MS, 30_000);
   });
 
-  test('a 2xx body that does not match becomes UPSTREAM_BAD_RESPONSE with the field path', async () => {
-    pool.intercept({ path: under('/api/v2/items/it1/responses'), method: 'GET' }).reply(answer(seen, 200, { data: [{ id: 'r1', attributes: { answers: 'nope' } }] }));
-    const error = await upstreamError(client.listResponses('it1'));
-    assert.equal(error.code, 'UPSTREAM_BAD_RESPONSE');
-    assert.equal(error.system, 'opinionstage');
-    assert.match(error.bodyExcerpt ?? '', /data\.0\.attributes\.answers/);
+  test('an unreadable response record is skipped with its reason; null attributes and answers are read; the page stands', async () => {
+    const records = [
+      { id: 'r1', attributes: { answers: 'nope' } },
+      { id: 'r2', attributes: null },
+      { id: 'r3', attributes: { answers: null, timestamps: { created: '2026-01-02T03:04:05Z' } } },
+      { attributes: { answers: [] } },
+      'not a record',
+      { id: 'r6', attributes: { answers: [{ question: 'q1', selection: ['Yes'] }] } },
+    ];
+    pool.intercept({ path: under('/api/v2/items/it1/responses'), method: 'GET' }).reply(answer(seen, 200, { data: records, meta: { page: { current: 1, total: 3 } } }));
+    const page = await client.listResponses('it1');
+    assert.deepEqual(page.responses.map((response) => response.id), ['r2', 'r3', 'r6']);
+    assert.equal(page.responses[0]?.attributes, null);
+    assert.equal(page.responses[1]?.attributes?.answers, null);
+    assert.equal(page.totalPages, 3);
+    assert.equal(page.nextPage, 2);
+    assert.deepEqual(page.skipped.map(({ index, id }) => ({ index, id })), [{ index: 0, id: 'r1' }, { index: 3, id: undefined }, { index: 4, id: undefined }]);
+    assert.match(page.skipped[0]?.reason ?? '', /attributes\.answers/);
+    assert.match(page.skipped[1]?.reason ?? '', /^id:/);
 
     pool.intercept({ path: under('/api/v2/items'), method: 'GET' }).reply(answer(seen, 200, { items: [] }));
     const noData = await upstreamError(client.listItems());
