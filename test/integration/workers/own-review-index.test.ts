@@ -114,7 +114,7 @@ async function world(options: WorldOptions = {}): Promise<World> {
     now: () => clock.now,
   });
   const mapping = TrustpilotMappingSchema.parse({ ...options.mapping });
-  const lookup = createTrustpilotLookup({ client, cache: createLookupCache(connection, prefix), businessUnitId: TP.businessUnitId, ttlMs: 6 * 3_600_000, mapping, index });
+  const lookup = createTrustpilotLookup({ client, cache: createLookupCache(connection, prefix), businessUnitId: TP.businessUnitId, ttlMs: 6 * 3_600_000, mapping, index, now: () => clock.now });
   return { sim, lookup, index, store, taken: () => taken, clock };
 }
 
@@ -145,11 +145,11 @@ describe('a fresh, complete index', () => {
     const byEmail = w.sim.addReview({ stars: 2, title: 'Meh', text: 'Meh.', referralEmail: 'Mixed.Case@Example.com', createdAt: minutesAgo(20) });
     w.sim.addReview({ stars: 3, title: 'Organic', text: 'No invitation.', createdAt: minutesAgo(10) });
 
-    assert.equal((await w.lookup.review(contact(undefined, 'ctByReference0001'), undefined))?.id, byReference.id);
-    assert.equal((await w.lookup.review(contact('mixed.case@EXAMPLE.com'), undefined))?.id, byEmail.id);
-    for (let i = 0; i < 5; i++) assert.equal(await w.lookup.review(contact(`nobody${i}@example.com`), undefined), null);
+    assert.equal((await w.lookup.review(contact(undefined, 'ctByReference0001'), undefined, w.clock.now))?.id, byReference.id);
+    assert.equal((await w.lookup.review(contact('mixed.case@EXAMPLE.com'), undefined, w.clock.now))?.id, byEmail.id);
+    for (let i = 0; i < 5; i++) assert.equal(await w.lookup.review(contact(`nobody${i}@example.com`), undefined, w.clock.now), null);
     // A contact whose stored review id is all there is to go on.
-    assert.equal((await w.lookup.review(contact(), byEmail.id))?.stars, 2);
+    assert.equal((await w.lookup.review(contact(), byEmail.id, w.clock.now))?.stars, 2);
 
     const pages = indexPages(w.sim);
     assert.equal(pages.length, 1, 'one listing for the whole unit');
@@ -158,24 +158,29 @@ describe('a fresh, complete index', () => {
     assert.equal(w.sim.calls.filter((call) => call.path.startsWith('/v1/private/reviews/')).length, 0, 'no single-review read');
     assert.equal(w.taken(), w.sim.calls.length, 'every call, the token call included, took a unit of the budget');
 
-    // Within the window, more new contacts cost nothing at all.
+    // Events received before the listing started cost nothing at all, however much later they are looked up.
     const before = w.sim.calls.length;
+    const listedAt = w.clock.now;
     w.clock.now += WINDOW_MS - 1;
-    assert.equal(await w.lookup.review(contact('later@example.com'), undefined), null);
+    assert.equal(await w.lookup.review(contact('later@example.com'), undefined, listedAt), null);
     assert.equal(w.sim.calls.length, before);
+    // An event received after it: one delta refresh (one page) before the miss is an answer.
+    assert.equal(await w.lookup.review(contact('later2@example.com'), undefined, w.clock.now), null);
+    assert.equal(indexPages(w.sim, before).length, 1);
+    assert.equal(w.sim.calls.length, before + 1);
   });
 
   test('a refresh reads newest first only down to the high-water mark', async () => {
     const w = await world();
     seed(w.sim, 'old', 150, 500);
-    assert.equal((await w.lookup.review(contact('old149@example.com'), undefined))?.title, 'old 149');
+    assert.equal((await w.lookup.review(contact('old149@example.com'), undefined, w.clock.now))?.title, 'old 149');
     assert.deepEqual(indexPages(w.sim).map((call) => call.query.page), ['1', '2'], 'the first build reads to the last page');
     assert.equal((await w.index.refresh()).complete, true);
 
     seed(w.sim, 'new', 120, 100);
     const mark = w.sim.calls.length;
     w.clock.now += WINDOW_MS;
-    assert.equal((await w.lookup.review(contact('new119@example.com'), undefined))?.title, 'new 119');
+    assert.equal((await w.lookup.review(contact('new119@example.com'), undefined, w.clock.now))?.title, 'new 119');
     // Page 2 holds the last 20 new reviews and then old ones: the mark is passed, page 3 is not read.
     assert.deepEqual(indexPages(w.sim, mark).map((call) => call.query.page), ['1', '2']);
     assert.equal(perContact(w.sim).length, 0);
@@ -184,19 +189,25 @@ describe('a fresh, complete index', () => {
     assert.equal(meta.highWater, Date.parse(minutesAgo(100)));
   });
 
-  test('the window spaces refreshes; the lookup cache still answers first', async () => {
+  test('a cached "no review" answers only events received before it was true; a later event finds the review', async () => {
     const w = await world();
     const known = contact('repeat@example.com');
-    assert.equal(await w.lookup.review(known, undefined), null);
+    const first = w.clock.now;
+    assert.equal(await w.lookup.review(known, undefined, first), null);
     w.sim.addReview({ stars: 5, title: 'Late', text: 'Late.', referralEmail: 'repeat@example.com' });
     w.clock.now += WINDOW_MS;
     const mark = w.sim.calls.length;
-    // Cached "no review" for this contact: no refresh, no call (as before the index).
-    assert.equal(await w.lookup.review(known, undefined), null);
+    // A retry of the first event: the cached answer stands, no call.
+    assert.equal(await w.lookup.review(known, undefined, first), null);
     assert.equal(w.sim.calls.length, mark);
-    // A new contact with the same email: the due refresh finds the review.
-    assert.equal((await w.lookup.review(contact('repeat@example.com'), undefined))?.title, 'Late');
+    // The contact's next event: the cached "no review" is older, one delta refresh finds the review.
+    assert.equal((await w.lookup.review(known, undefined, w.clock.now))?.title, 'Late');
     assert.equal(indexPages(w.sim, mark).length, 1);
+    assert.equal(perContact(w.sim, mark).length, 0);
+    // Found is found: the next event costs nothing.
+    w.clock.now += WINDOW_MS;
+    assert.equal((await w.lookup.review(known, undefined, w.clock.now))?.title, 'Late');
+    assert.equal(w.sim.calls.length, mark + 1);
   });
 });
 
@@ -204,16 +215,16 @@ describe('falling back to per-contact lookups', () => {
   test('an incomplete index (more pages than allowed) answers hits and looks misses up per contact', async () => {
     const w = await world({ maxPages: 1 });
     seed(w.sim, 'big', 150);
-    assert.equal((await w.lookup.review(contact('big5@example.com'), undefined))?.title, 'big 5');
+    assert.equal((await w.lookup.review(contact('big5@example.com'), undefined, w.clock.now))?.title, 'big 5');
     assert.equal(perContact(w.sim).length, 0, 'a hit costs no per-contact call');
     assert.deepEqual(indexPages(w.sim).map((call) => call.query.page), ['1'], 'the first build stops at the page budget');
     assert.equal((await w.index.refresh()).complete, false);
 
     // On page 2, which the index never read: found per contact.
-    assert.equal((await w.lookup.review(contact('big140@example.com'), undefined))?.title, 'big 140');
+    assert.equal((await w.lookup.review(contact('big140@example.com'), undefined, w.clock.now))?.title, 'big 140');
     // No review anywhere: per contact too (referenceId, then email), and the answer is null.
     const mark = w.sim.calls.length;
-    assert.equal(await w.lookup.review(contact('none@example.com'), undefined), null);
+    assert.equal(await w.lookup.review(contact('none@example.com'), undefined, w.clock.now), null);
     assert.deepEqual(
       perContact(w.sim, mark).map((call) => Object.keys(call.query).filter((name) => name === 'referenceId' || name === 'referralEmail')),
       [['referenceId'], ['referralEmail']],
@@ -221,7 +232,7 @@ describe('falling back to per-contact lookups', () => {
     assert.equal(indexPages(w.sim).length, 1, 'no second refresh within the window');
   });
 
-  test('a 503 mid-paging leaves the index incomplete and not fresh: lookups go per contact; the next window completes it', async () => {
+  test('a 503 mid-paging leaves the index incomplete and untrusted: what it read is found, misses are not answered; the next refresh completes it', async () => {
     const sim = await startSim();
     let failPage: number | undefined = 2;
     const w = await world({
@@ -244,15 +255,18 @@ describe('falling back to per-contact lookups', () => {
     assert.equal(failed.ok, false);
     assert.equal(failed.highWater, undefined, 'the mark does not move');
 
-    // mid3 is on page 1, already indexed, but the index is not trusted: per contact.
+    // mid3 is on page 1, already indexed: a found review is a true answer, no call.
     const mark = w.sim.calls.length;
-    assert.equal((await w.lookup.review(contact('mid3@example.com'), undefined))?.title, 'mid 3');
+    assert.equal((await w.lookup.review(contact('mid3@example.com'), undefined, w.clock.now))?.title, 'mid 3');
+    assert.equal(w.sim.calls.length, mark);
+    // A miss for an event no later than the failed attempt: that attempt is not repeated, the answer comes per contact.
+    assert.equal(await w.lookup.review(contact('nobody-yet@example.com'), undefined, w.clock.now), null);
     assert.equal(perContact(w.sim, mark).length, 2);
-    assert.equal(indexPages(w.sim, mark).length, 0, 'no new attempt within the window');
+    assert.equal(indexPages(w.sim, mark).length, 0, 'no new attempt for the same moment');
 
     w.clock.now += WINDOW_MS;
     const next = w.sim.calls.length;
-    assert.equal(await w.lookup.review(contact('nobody-mid@example.com'), undefined), null);
+    assert.equal(await w.lookup.review(contact('nobody-mid@example.com'), undefined, w.clock.now), null);
     assert.deepEqual(indexPages(w.sim, next).map((call) => call.query.page), ['1', '2', '3']);
     assert.equal(perContact(w.sim, next).length, 0);
     const meta = await w.index.refresh();
@@ -262,7 +276,7 @@ describe('falling back to per-contact lookups', () => {
 });
 
 describe('failed refreshes', () => {
-  test('a 429 on the refresh of a complete index: misses go per contact until the next window, hits too; no retry within the window', async () => {
+  test('a 429 on the refresh of a complete index: the lookup goes per contact; the failed moment is not retried; a later event refreshes', async () => {
     const sim = await startSim();
     let failNext = false;
     const w = await world({
@@ -274,13 +288,14 @@ describe('failed refreshes', () => {
       },
     });
     seed(sim, 'rl', 3);
-    assert.equal((await w.lookup.review(contact('rl0@example.com'), undefined))?.title, 'rl 0');
+    assert.equal((await w.lookup.review(contact('rl0@example.com'), undefined, w.clock.now))?.title, 'rl 0');
     assert.equal((await w.index.refresh()).complete, true);
 
     failNext = true;
     w.clock.now += WINDOW_MS;
+    sim.addReview({ stars: 4, title: 'rl new', text: 'Fine.', referralEmail: 'rl-new@example.com', createdAt: new Date(w.clock.now - 60_000).toISOString() });
     const mark = sim.calls.length;
-    assert.equal((await w.lookup.review(contact('rl1@example.com'), undefined))?.title, 'rl 1');
+    assert.equal((await w.lookup.review(contact('rl-new@example.com'), undefined, w.clock.now))?.title, 'rl new');
     assert.deepEqual(indexPages(sim, mark).map((call) => call.status), [429]);
     assert.equal(perContact(sim, mark).length, 2, 'looked up per contact: referenceId (nothing), then email');
     const meta = await w.index.refresh();
@@ -289,7 +304,7 @@ describe('failed refreshes', () => {
 
     w.clock.now += WINDOW_MS;
     const next = sim.calls.length;
-    assert.equal(await w.lookup.review(contact('nobody-rl@example.com'), undefined), null);
+    assert.equal(await w.lookup.review(contact('nobody-rl@example.com'), undefined, w.clock.now), null);
     assert.equal(perContact(sim, next).length, 0);
     assert.deepEqual(indexPages(sim, next).map((call) => call.status), [200]);
   });
@@ -307,7 +322,7 @@ describe('several workers', () => {
     const b = await world({ sim, prefix, clock, redis: other });
     // Slow the first index page so the two lookups overlap for certain.
     sim.injectFault({ fault: { kind: 'latency', ms: 300 }, method: 'GET', path: new RegExp(`^${LIST_PATH}$`), times: 1 });
-    const [first, second] = await Promise.all([a.lookup.review(contact('pair1@example.com'), undefined), b.lookup.review(contact('nobody-pair@example.com'), undefined)]);
+    const [first, second] = await Promise.all([a.lookup.review(contact('pair1@example.com'), undefined, clock.now), b.lookup.review(contact('nobody-pair@example.com'), undefined, clock.now)]);
     assert.equal(first?.title, 'pair 1');
     assert.equal(second, null);
     assert.equal(indexPages(sim).length, 1, 'one refresh for both workers');
@@ -320,7 +335,7 @@ describe('several workers', () => {
     // The "other worker": takes the lock, indexes what it read, commits, releases.
     const token = await w.store.tryLock(10_000);
     assert.ok(token);
-    const answer = w.lookup.review(contact('held@example.com'), undefined);
+    const answer = w.lookup.review(contact('held@example.com'), undefined, w.clock.now);
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(w.sim.calls.length, 0, 'no call while the lock is held');
     await w.store.markAttempt(w.clock.now);
@@ -335,7 +350,7 @@ describe('several workers', () => {
     const w = await world();
     seed(w.sim, 'many', 3);
     w.sim.injectFault({ fault: { kind: 'latency', ms: 200 }, method: 'GET', path: new RegExp(`^${LIST_PATH}$`), times: 1 });
-    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => w.lookup.review(contact(`many${i}@example.com`), undefined)));
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => w.lookup.review(contact(`many${i}@example.com`), undefined, w.clock.now)));
     assert.deepEqual(answers.map((answer) => answer?.title ?? null), ['many 0', 'many 1', 'many 2', null, null, null, null, null, null, null]);
     assert.equal(indexPages(w.sim).length, 1);
     assert.equal(perContact(w.sim).length, 0);
@@ -345,7 +360,7 @@ describe('several workers', () => {
 describe('notifications', () => {
   test('a re-fetched review is indexed at once, an edit replaces it, a deletion removes it: no listing needed', async () => {
     const w = await world();
-    assert.equal(await w.lookup.review(contact('first@example.com'), undefined), null);
+    assert.equal(await w.lookup.review(contact('first@example.com'), undefined, w.clock.now), null);
     const mark = w.sim.calls.length;
 
     const created = w.sim.addReview({ stars: 1, title: 'Bad', text: 'Bad.', referralEmail: 'Notified@Example.com' });
@@ -354,18 +369,18 @@ describe('notifications', () => {
     const fresh = await client.getPrivateReview(created.id);
     assert.ok(fresh);
     await w.lookup.observe(fresh);
-    assert.equal((await w.lookup.review(contact('notified@example.com'), undefined))?.stars, 1);
+    assert.equal((await w.lookup.review(contact('notified@example.com'), undefined, w.clock.now))?.stars, 1);
 
     w.sim.updateReview(created.id, { stars: 5, title: 'Sorted' });
     const edited = await client.getPrivateReview(created.id);
     assert.ok(edited);
     await w.lookup.observe(edited);
-    assert.equal((await w.lookup.review(contact('notified@example.com'), undefined))?.title, 'Sorted');
+    assert.equal((await w.lookup.review(contact('notified@example.com'), undefined, w.clock.now))?.title, 'Sorted');
 
     w.sim.deleteReview(created.id);
     await w.lookup.forget(created.id);
-    assert.equal(await w.lookup.review(contact('notified@example.com'), undefined), null);
-    assert.equal(await w.lookup.review(contact(), created.id), null, 'by stored review id too');
+    assert.equal(await w.lookup.review(contact('notified@example.com'), undefined, w.clock.now), null);
+    assert.equal(await w.lookup.review(contact(), created.id, w.clock.now), null, 'by stored review id too');
 
     assert.equal(listings(w.sim, mark).length, 0, 'the lookups after the notifications cost no listing');
   });
@@ -381,7 +396,7 @@ describe('notifications', () => {
 describe('no index', () => {
   test('ownReview disabled in the mapping: no review lookup and nothing indexed, no call', async () => {
     const w = await world({ mapping: { ownReview: { enabled: false, matchBy: ['referenceId', 'email'] } } });
-    assert.equal(await w.lookup.review(contact('off@example.com'), undefined), undefined);
+    assert.equal(await w.lookup.review(contact('off@example.com'), undefined, w.clock.now), undefined);
     await w.lookup.observe(PrivateReviewSchema.parse({ id: 'disabled-1', referralEmail: 'off@example.com', createdAt: minutesAgo(1) }));
     assert.equal(await w.store.find('email', 'off@example.com'), undefined);
     assert.equal(w.sim.calls.length, 0);
@@ -389,7 +404,7 @@ describe('no index', () => {
 
   test('no business-user credentials: private reviews cannot be read, no call', async () => {
     const w = await world({ credentials: false });
-    assert.equal(await w.lookup.review(contact('nocreds@example.com'), undefined), undefined);
+    assert.equal(await w.lookup.review(contact('nocreds@example.com'), undefined, w.clock.now), undefined);
     assert.equal(w.sim.calls.length, 0);
   });
 
@@ -399,7 +414,7 @@ describe('no index', () => {
     clients.push(client);
     const prefix = `idx-${randomBytes(4).toString('hex')}`;
     const lookup = createTrustpilotLookup({ client, cache: createLookupCache(redis, prefix), businessUnitId: TP.businessUnitId, ttlMs: 60_000, mapping: TrustpilotMappingSchema.parse({}) });
-    for (let i = 0; i < 3; i++) assert.equal(await lookup.review(contact(`plain${i}@example.com`), undefined), null);
+    for (let i = 0; i < 3; i++) assert.equal(await lookup.review(contact(`plain${i}@example.com`), undefined, DAY), null);
     assert.equal(perContact(sim).length, 6);
     assert.equal(indexPages(sim).length, 0);
   });
