@@ -301,7 +301,7 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
           logger,
           ...(config.TRUSTPILOT_POLL_INTERVAL > 0
             ? {
-                onPage: createReviewRouter({
+                router: createReviewRouter({
                   store: reviewIndexStore,
                   enqueue: async (job, dedupeKey) =>
                     void (await queues[QUEUE_NAMES.trustpilotEvents].add(job.eventName, job, { ...jobOptionsFor(QUEUE_NAMES.trustpilotEvents, config.RETRY_HORIZON), jobId: jobIdFor('tp-poll', dedupeKey) })),

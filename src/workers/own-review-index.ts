@@ -18,6 +18,7 @@ import type { ReviewFacts } from '../domain/trustpilot-plan.js';
 import type { Logger } from '../observability/logger.js';
 import type { IndexedReview, ReviewIndexMeta, ReviewIndexStore, ReviewKey } from '../state/review-index.js';
 import { reviewFacts } from './trustpilot-lookup.js';
+import type { ReviewRouter } from './trustpilot-review-router.js';
 
 /** The most the private reviews endpoint gives per page (perPage 1–100). */
 const PER_PAGE = 100;
@@ -35,8 +36,8 @@ export interface OwnReviewIndexDeps {
   logger?: Logger;
   /** Lease of the refresh lock; default 60 s. */
   lockTtlMs?: number;
-  /** Each page a refresh reads, as read: new and edited reviews are routed to their contacts from here. */
-  onPage?: (reviews: PrivateReview[], startedAt: number) => Promise<void>;
+  /** Routes new and edited reviews of each page a refresh reads to their contacts; absent: polling is off. */
+  router?: ReviewRouter;
   /** How long a lookup waits for another worker's refresh; default 10 s. */
   lockWaitMs?: number;
   lockPollMs?: number;
@@ -149,7 +150,7 @@ export function createOwnReviewIndex(deps: OwnReviewIndexDeps): OwnReviewIndex {
       const answer = await client.listPrivateReviews(businessUnitId, { page, perPage: PER_PAGE, orderBy: 'createdat.desc' });
       const entries = answer.reviews.map(indexed);
       await store.upsert(entries.filter((entry) => entry.referenceId !== undefined || entry.referralEmail !== undefined));
-      await deps.onPage?.(answer.reviews, startedAt);
+      await deps.router?.route(answer.reviews, startedAt);
       for (const entry of entries) {
         if (newest === undefined || entry.createdAtMs > newest) newest = entry.createdAtMs;
         if (mark !== undefined && entry.createdAtMs < mark) passedMark = true;
@@ -224,6 +225,7 @@ export function createOwnReviewIndex(deps: OwnReviewIndexDeps): OwnReviewIndex {
       // A review with neither key can never be tied to a contact: not worth the space.
       if (entry.referenceId === undefined && entry.referralEmail === undefined) return;
       await store.upsert([entry]);
+      await deps.router?.seen(review);
     },
 
     async forget(reviewId) {

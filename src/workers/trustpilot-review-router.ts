@@ -24,11 +24,16 @@ export interface ReviewRouterDeps {
   now?: () => number;
 }
 
-export type ReviewRouter = (reviews: PrivateReview[], startedAt: number) => Promise<void>;
+export interface ReviewRouter {
+  /** A page the index listing read (started at `startedAt`): routes what is new or edited. */
+  route(reviews: PrivateReview[], startedAt: number): Promise<void>;
+  /** A review a notification brought: already on its way to its contact, so the listing does not route this version again. */
+  seen(review: PrivateReview): Promise<void>;
+}
 
 export function createReviewRouter(deps: ReviewRouterDeps): ReviewRouter {
   const now = deps.now ?? Date.now;
-  return async (reviews, startedAt) => {
+  const route = async (reviews: PrivateReview[], startedAt: number): Promise<void> => {
     // The first listing ever marks the start; everything older is history.
     await deps.store.startRouting(startedAt);
     const since = (await deps.store.meta()).routeSince ?? startedAt;
@@ -46,6 +51,12 @@ export function createReviewRouter(deps: ReviewRouterDeps): ReviewRouter {
     // Marked after the jobs exist: a crash in between routes the review again, which its job id absorbs.
     await deps.store.markRouted(fresh.map(({ review, version }) => ({ reviewId: review.id, version })));
     if (fresh.length > 0) deps.logger?.info({ routed: fresh.length }, 'trustpilot reviews routed to their contacts');
+  };
+  return {
+    route,
+    async seen(review) {
+      await deps.store.markRouted([{ reviewId: review.id, version: versionOf(review).version }]);
+    },
   };
 }
 

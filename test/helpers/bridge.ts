@@ -106,7 +106,7 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
  * delayed, a few rounds over, since work makes work. Dead letters stay where they are, and the
  * scheduled queues always hold their next run, so only a running poll or reconcile counts there.
  */
-const SCHEDULED_QUEUES = new Set<string>([QUEUE_NAMES.opinionStagePoll, QUEUE_NAMES.reconcile]);
+const SCHEDULED_QUEUES = new Set<string>([QUEUE_NAMES.opinionStagePoll, QUEUE_NAMES.trustpilotPoll, QUEUE_NAMES.reconcile]);
 
 export async function settle(bridge: TestBridge, simulators: { idle(): Promise<void> }[], rounds = 3): Promise<void> {
   for (let round = 0; round < rounds; round++) {
