@@ -42,6 +42,8 @@ export async function startTestBridge(options: TestBridgeOptions): Promise<TestB
     COALESCE_WINDOW_MS: '0',
     // Tests count calls and jobs: the reconcile poll runs only where a test asks for it.
     RECONCILE_INTERVAL: '0',
+    // Likewise the Trustpilot review poll.
+    TRUSTPILOT_POLL_INTERVAL: '0',
     // Tests poll admin and health routes quickly; the public limiter is tested on its own.
     PUBLIC_RATE_LIMIT: '100000/60',
     WORKER_CONCURRENCY: '4',

@@ -63,9 +63,6 @@ describe('admin API', () => {
       env: {
         ...simulatorEnv(ghl, LOCATION_ID, TOKEN),
         ...trustpilotSimulatorEnv(tp),
-        // The admin sync runs outside the queue's one-run-per-contact rule: a review the poll routes
-        // would start a queued sync of the same contact beside it.
-        TRUSTPILOT_POLL_INTERVAL: '0',
         ADMIN_TOKEN,
         VIEWER_TOKEN,
         LOG_LEVEL: 'info',
