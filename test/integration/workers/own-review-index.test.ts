@@ -1,9 +1,11 @@
 /**
  * The shared index of our business unit's reviews, through the Trustpilot lookup, against the
- * Trustpilot simulator and a real redis-server, counting what the simulator saw: a fresh, complete
- * index answers new contacts without a per-contact call; refreshes read newest first down to the
- * high-water mark; an incomplete index and a failed refresh fall back to per-contact lookups; two
- * workers refresh once; notifications keep it current; every call is taken from the budget.
+ * Trustpilot simulator and a real redis-server, counting what the simulator saw: a complete index
+ * listed after the event answers new contacts without a per-contact call; a miss for a later event
+ * (or a cached "no review" older than it) costs one delta refresh, shared by every lookup waiting;
+ * refreshes read newest first down to the high-water mark; an incomplete index and a failed refresh
+ * fall back to per-contact lookups; two workers refresh once; notifications keep it current; new and
+ * edited reviews are routed once per version; every call is taken from the budget.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +21,8 @@ import { createLookupCache } from '../../../src/state/lookup-cache.js';
 import { createReviewIndexStore, type ReviewIndexStore } from '../../../src/state/review-index.js';
 import { createOwnReviewIndex, type OwnReviewIndex } from '../../../src/workers/own-review-index.js';
 import { createTrustpilotLookup, type TrustpilotLookup } from '../../../src/workers/trustpilot-lookup.js';
+import { createReviewRouter, type ReviewRouter } from '../../../src/workers/trustpilot-review-router.js';
+import type { TrustpilotEventJob } from '../../../src/queue/catalog.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 
 const WINDOW_MS = 300_000;
@@ -65,6 +69,7 @@ interface WorldOptions {
   clock?: { now: number };
   /** Runs before each page the index asks for (not the per-contact listings): a hook to inject faults at a given page. */
   beforeIndexPage?: (page: number) => void;
+  router?: ReviewRouter;
 }
 
 async function startSim(): Promise<TrustpilotSimulator> {
@@ -112,6 +117,7 @@ async function world(options: WorldOptions = {}): Promise<World> {
     rescanMs: 6 * 3_600_000,
     lockPollMs: 10,
     now: () => clock.now,
+    ...(options.router ? { router: options.router } : {}),
   });
   const mapping = TrustpilotMappingSchema.parse({ ...options.mapping });
   const lookup = createTrustpilotLookup({ client, cache: createLookupCache(connection, prefix), businessUnitId: TP.businessUnitId, ttlMs: 6 * 3_600_000, mapping, index, now: () => clock.now });
@@ -208,6 +214,119 @@ describe('a fresh, complete index', () => {
     w.clock.now += WINDOW_MS;
     assert.equal((await w.lookup.review(known, undefined, w.clock.now))?.title, 'Late');
     assert.equal(w.sim.calls.length, mark + 1);
+  });
+});
+
+describe('fresh answers', () => {
+  test('a review written after the last listing is found on the next event: one delta refresh, no per-contact call', async () => {
+    const w = await world();
+    seed(w.sim, 'base', 5, 60);
+    assert.equal(await w.lookup.review(contact('fresh@example.com'), undefined, w.clock.now), null);
+    const listed = w.clock.now;
+    // A minute later the customer reviews us; a second later their contact changes.
+    w.clock.now += 60_000;
+    w.sim.addReview({ stars: 1, title: 'Just now', text: 'Just now.', referralEmail: 'fresh@example.com', createdAt: new Date(w.clock.now).toISOString() });
+    w.clock.now += 1_000;
+    const mark = w.sim.calls.length;
+    // The same contact, whose "no review" is cached from before: not the answer for this event.
+    const known = contact('fresh@example.com');
+    assert.equal(await w.lookup.review(known, undefined, listed), null, 'an event from before the review: the cached or listed answer stands');
+    assert.equal(w.sim.calls.length, mark, 'and costs nothing');
+    assert.equal((await w.lookup.review(known, undefined, w.clock.now))?.title, 'Just now');
+    assert.deepEqual(indexPages(w.sim, mark).map((call) => call.query.page), ['1'], 'one delta refresh of one page');
+    assert.equal(perContact(w.sim, mark).length, 0);
+  });
+
+  test('a batch of contacts waiting together across two workers costs one delta refresh', async () => {
+    const sim = await startSim();
+    seed(sim, 'batch-old', 3, 120);
+    const prefix = `idx-${randomBytes(4).toString('hex')}`;
+    const other = new Redis(server.url);
+    connections.push(other);
+    const clock = { now: DAY };
+    const a = await world({ sim, prefix, clock });
+    const b = await world({ sim, prefix, clock, redis: other });
+    assert.equal(await a.lookup.review(contact('first-batch@example.com'), undefined, clock.now), null);
+    clock.now += 5 * 60_000;
+    const ids = seed(sim, 'batch', 10, 1);
+    const mark = sim.calls.length;
+    // Slow the first page so every lookup is waiting while it runs.
+    sim.injectFault({ fault: { kind: 'latency', ms: 300 }, method: 'GET', path: new RegExp(`^${LIST_PATH}$`), times: 1 });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).lookup.review(contact(`batch${i}@example.com`), undefined, clock.now)),
+    );
+    assert.deepEqual(
+      answers.map((answer) => answer?.id ?? null),
+      Array.from({ length: 20 }, (_, i) => ids[i] ?? null),
+    );
+    assert.equal(indexPages(sim, mark).length, 1, 'one refresh for 20 lookups on two workers');
+    assert.equal(perContact(sim, mark).length, 0);
+  });
+});
+
+describe('routing reviews to their contacts', () => {
+  interface Routed {
+    job: TrustpilotEventJob;
+    dedupeKey: string;
+  }
+  async function routedWorld(): Promise<World & { routed: Routed[] }> {
+    const routed: Routed[] = [];
+    const prefix = `idx-${randomBytes(4).toString('hex')}`;
+    const store = createReviewIndexStore(redis, prefix, TP.businessUnitId);
+    const router = createReviewRouter({
+      store,
+      enqueue: async (job, dedupeKey) => {
+        routed.push({ job, dedupeKey });
+      },
+    });
+    return { ...(await world({ prefix, router })), routed };
+  }
+
+  test('history is not routed; a new review is routed once with the review as read; an edit once more; keyless reviews never', async () => {
+    const w = await routedWorld();
+    seed(w.sim, 'history', 3, 60);
+    // The first listing ever: everything in it is history.
+    await w.index.refreshSince(w.clock.now);
+    assert.equal(w.routed.length, 0);
+
+    const review = w.sim.addReview({ stars: 2, title: 'New one', text: 'New.', referenceId: 'ctRouted000001', createdAt: new Date(w.clock.now + 1_000).toISOString() });
+    w.sim.addReview({ stars: 5, title: 'Organic', text: 'No invitation.', createdAt: new Date(w.clock.now + 2_000).toISOString() });
+    w.clock.now += 60_000;
+    await w.index.refreshSince(w.clock.now);
+    assert.equal(w.routed.length, 1);
+    const [first] = w.routed;
+    assert.equal(first?.job.reviewId, review.id);
+    assert.equal(first?.job.source, 'poll');
+    assert.equal(first?.job.eventName, 'service-review-created');
+    assert.equal(PrivateReviewSchema.parse(first?.job.eventData).referenceId, 'ctRouted000001', 'the review as read travels with the job');
+
+    // Unchanged: read again, not routed again.
+    w.clock.now += 60_000;
+    await w.index.refreshSince(w.clock.now);
+    assert.equal(w.routed.length, 1);
+
+    // Edited (the edit moves updatedAt, here to the simulator's clock, after the listing above).
+    w.sim.updateReview(review.id, { stars: 5, title: 'Sorted' });
+    w.clock.now += 60_000;
+    await w.index.refreshSince(w.clock.now);
+    assert.equal(w.routed.length, 2);
+    assert.equal(w.routed[1]?.job.eventName, 'service-review-updated');
+    assert.notEqual(w.routed[1]?.dedupeKey, first?.dedupeKey, 'a new version is a new job');
+    assert.equal(PrivateReviewSchema.parse(w.routed[1]?.job.eventData).title, 'Sorted');
+  });
+
+  test('a review a notification already brought is not routed again by the listing', async () => {
+    const w = await routedWorld();
+    await w.index.refreshSince(w.clock.now);
+    const review = w.sim.addReview({ stars: 4, title: 'Notified', text: 'Notified.', referralEmail: 'notified-route@example.com', createdAt: new Date(w.clock.now + 1_000).toISOString() });
+    const client = createTrustpilotClient({ baseUrl: w.sim.url, apiKey: TP.apiKey, apiSecret: TP.apiSecret, username: TP.username, password: TP.password, timeoutMs: 3_000, budget: { async take() {} }, tokenStore: createMemoryTokenStore() });
+    clients.push(client);
+    const fetched = await client.getPrivateReview(review.id);
+    assert.ok(fetched);
+    await w.lookup.observe(fetched);
+    w.clock.now += 60_000;
+    await w.index.refreshSince(w.clock.now);
+    assert.deepEqual(w.routed, []);
   });
 });
 
