@@ -53,7 +53,8 @@ export function createContactSyncProcessor(deps: ContactSyncDeps) {
 
 /**
  * When the newest event this run answers was received: the job's own (the first of a coalesced
- * burst) or a later one marked when its sync was scheduled. A retry answers its own start instead.
+ * burst) or a later one marked when its sync was scheduled. For reconcile and backfill that is when
+ * their run queued the contact, so one listing serves the whole batch. A retry answers its own start.
  */
 async function eventsAt(deps: ContactSyncDeps, job: Job, data: ContactSyncJob): Promise<number | undefined> {
   if (job.attemptsMade > 0) return undefined;
