@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
 import { startTrustpilotSimulator, TRUSTPILOT_SANDBOX_DEFAULTS as TP, type RecordedCall, type TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
+import { QUEUE_NAMES } from '../../src/queue/catalog.js';
+import { syncContact } from '../../src/workers/contact-sync-processor.js';
 import { setupFields } from '../../src/workers/setup-fields.js';
 import { settle as settleBridge, simulatorEnv, startTestBridge, trustpilotSimulatorEnv, waitFor, type TestBridge } from '../helpers/bridge.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
@@ -109,6 +111,38 @@ describe('a contact\'s next event finds a review written after the last listing 
     assert.deepEqual(h.indexPages(mark).map((call) => call.query.page), ['1'], 'one delta refresh of one page');
     assert.equal(h.perContact(mark).length, 0, 'no per-contact listing');
     assert.equal(h.singleReads(mark).length, 0, 'no single-review read');
+  });
+
+  test('a burst coalesced into one job answers its newest event, not the first one the job was queued for', async () => {
+    const { ghl, tp, bridge } = get();
+    const first = ghl.userCreateContact(LOCATION_ID, { firstName: 'Burst', email: 'burst@fresh-widgets.com' });
+    const other = ghl.userCreateContact(LOCATION_ID, { firstName: 'Other', email: 'other@fresh-widgets.com' });
+    await waitFor(async () => ((await h.runs(first.id)).length > 0 && (await h.runs(other.id)).length > 0 ? true : undefined), 15_000, 'the first syncs');
+    await h.settle();
+    const syncWorker = bridge.container.workers.find((worker) => worker.name === QUEUE_NAMES.contactSync);
+    assert.ok(syncWorker);
+    // Held: the burst's job waits, so the second event is folded into it (the job keeps the first event's data).
+    await syncWorker.pause();
+    try {
+      const pending = async (name: string, states: ('waiting' | 'delayed' | 'active')[]) =>
+        Object.values(await bridge.container.queues[name as keyof typeof bridge.container.queues].getJobCounts(...states)).reduce((sum, count) => sum + count, 0);
+      ghl.userUpdateContact(LOCATION_ID, first.id, { website: 'https://fresh-widgets.com/burst/1' });
+      await waitFor(async () => ((await pending(QUEUE_NAMES.contactSync, ['waiting', 'delayed'])) > 0 ? true : undefined), 15_000, 'the burst job');
+      // Another contact's run reads the listing after the first event, before the review exists.
+      await syncContact(bridge.container.syncDeps, LOCATION_ID, other.id);
+      tp.addReview({ stars: 3, title: 'Folded in', text: 'Written between the two events.', referralEmail: 'burst@fresh-widgets.com' });
+      const marked = ghl.deliveries.length;
+      ghl.userUpdateContact(LOCATION_ID, first.id, { website: 'https://fresh-widgets.com/burst/2' });
+      await waitFor(() => (ghl.deliveries.length > marked ? true : undefined), 15_000, 'the second event delivered');
+      await waitFor(async () => ((await pending(QUEUE_NAMES.ghlWebhooks, ['waiting', 'active'])) === 0 ? true : undefined), 15_000, 'the second event routed');
+      assert.equal(await pending(QUEUE_NAMES.contactSync, ['waiting', 'delayed', 'active']), 1, 'one job for the burst');
+    } finally {
+      syncWorker.resume();
+    }
+    await waitFor(() => (h.notes(first.id).length > 0 ? true : undefined), 15_000, 'the note');
+    await h.settle();
+    assert.equal(h.field(first.id, 'contact.trustpilot_review_title'), 'Folded in');
+    assert.equal(h.notes(first.id).length, 1);
   });
 
   test('N contacts updated together, each with a review written after the last listing: every review found, at most one refresh per contact, none per contact', async () => {
