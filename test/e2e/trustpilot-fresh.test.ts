@@ -3,7 +3,7 @@
  * Trustpilot notifications off throughout (no webhook URL is ever set on the Trustpilot simulator):
  * a review written after the shared listing was last read is found on the contact's next event, with
  * one delta refresh and no per-contact call, even though the contact's "no review" was cached before;
- * with the poll on, a review written after the contact's sync reaches GHL within the poll interval,
+ * a burst folded into one job answers its newest event; with the poll on, a review written after the contact's sync reaches GHL within the poll interval,
  * an edit reaches the note, and an unchanged review is never routed twice. Trustpilot calls counted.
  */
 import assert from 'node:assert/strict';
