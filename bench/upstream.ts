@@ -11,6 +11,10 @@
  * between) and again once the bridge is quiet, the two states are compared. Each contact whose mapped
  * custom fields changed counts 1, each tag added or removed 1, each note created or edited 1, each
  * task created or completed 1: the GHL objects the flow had to change.
+ *
+ * "Reviews found late": contacts whose Trustpilot review existed when their event was processed but
+ * which were written as "no review". The day includes reviews written after the shared listing of our
+ * reviews was first read, whose notifications never arrive, each followed by an update of its contact.
  */
 import { mappedFieldKeys } from '../src/config/mapping.js';
 import { startGhlSimulator, type GhlStore } from '../src/sandbox/ghl/simulator.js';
@@ -31,6 +35,8 @@ const RESAVES = 10;
 const IRRELEVANT_EDITS = 10;
 const REVIEWS = 10;
 const REVIEW_EDITS = 5;
+/** Reviews written after the index's first listing, notifications lost, then their contact updated. */
+const LATE_REVIEWS = 10;
 const STARS = [1, 2, 3, 4, 5] as const;
 
 const redis = await startRedisServer();
@@ -153,6 +159,31 @@ try {
     return REVIEW_EDITS;
   });
 
+  // Reviews written a moment before their contact changes, their notifications lost: only the
+  // contact's own event can find them, from a listing read after that event.
+  tp.setWebhookUrl(undefined);
+  const lateReviews: { contactId: string; stars: number }[] = [];
+  await phase('reviews written before their contact changes (no notification)', LATE_REVIEWS, () => {
+    for (let i = 0; i < LATE_REVIEWS; i++) {
+      const index = REVIEWS + i;
+      const stars = STARS[i % STARS.length] ?? 5;
+      tp.addReview({ stars, title: `Late review ${i}`, text: `Written just before the update ${i}.`, referralEmail: `day${index}@acme-widgets.com`, consumerName: `Day ${index}` });
+      lateReviews.push({ contactId: contactIds[index] ?? '', stars });
+      ghl.userUpdateContact(LOCATION_ID, contactIds[index] ?? '', { website: `https://acme-widgets.com/late/${i}` });
+    }
+    return LATE_REVIEWS;
+  });
+  tp.setWebhookUrl(`${bridge.url}/webhooks/trustpilot?token=${TP_SECRET}`);
+  const starsField = ghl.store.findCustomField(LOCATION_ID, 'contact.trustpilot_review_stars')?.id;
+  const reviewed = [
+    ...reviewIds.map((_, i) => ({ contactId: contactIds[i] ?? '', stars: i < REVIEW_EDITS ? 5 : (STARS[i % STARS.length] ?? 5) })),
+    ...lateReviews,
+  ];
+  const foundLate = reviewed.filter(({ contactId, stars }) => {
+    const written = ghl.store.getContact(contactId)?.customFields?.find((field) => field.id === starsField)?.value;
+    return Number(written) !== stars || ghl.store.listNotes(contactId).length === 0;
+  }).length;
+
   const total = phases.reduce(
     (sum, item) => ({
       userEvents: sum.userEvents + item.userEvents,
@@ -179,6 +210,7 @@ try {
   const echoAndResaveCalls = resaves.ghlCalls + resaves.tpCalls;
   emit({ bench: BENCH, figure: 'calls for unchanged re-saves and irrelevant edits', value: echoAndResaveCalls, unit: 'calls', baseline: 4 * resaves.userEvents, target: '= 0', met: echoAndResaveCalls === 0 });
   emit({ bench: BENCH, figure: 'Trustpilot calls per inbound event (echoes included)', value: tpPerEvent, unit: 'calls', baseline: 1, ratio: tpPerEvent, target: '≤ 0.2', ...marginOf(tpPerEvent, 0.2, 'lower') });
+  emit({ bench: BENCH, figure: `reviews found late (of ${reviewed.length} contacts with a review, ${LATE_REVIEWS} written after the first listing without a notification)`, value: foundLate, unit: 'contacts', target: '= 0', met: foundLate === 0 });
   const worstBurst = Math.max(...runsPerBurst);
   emit({ bench: BENCH, figure: `runs per burst of ${BURST_SIZE} updates to one contact (worst of ${BURSTS})`, value: worstBurst, unit: 'runs', baseline: BURST_SIZE, ratio: worstBurst / BURST_SIZE, target: '= 1', met: worstBurst === 1 });
   const table = [

@@ -57,6 +57,8 @@ import { withFailurePolicy } from '../workers/run-job.js';
 import { refuseUnsafeRedis, waitForRedis } from './redis-policy.js';
 import { createTrustpilotEventProcessor } from '../workers/trustpilot-event-processor.js';
 import { createTrustpilotLookup } from '../workers/trustpilot-lookup.js';
+import { createTrustpilotPollProcessor } from '../workers/trustpilot-poll-processor.js';
+import { createReviewRouter } from '../workers/trustpilot-review-router.js';
 
 export type ProcessMode = 'web' | 'worker' | 'all';
 
@@ -193,6 +195,7 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
     [QUEUE_NAMES.contactSync]: makeQueue(QUEUE_NAMES.contactSync),
     [QUEUE_NAMES.trustpilotEvents]: makeQueue(QUEUE_NAMES.trustpilotEvents),
     [QUEUE_NAMES.opinionStageResponses]: makeQueue(QUEUE_NAMES.opinionStageResponses),
+    [QUEUE_NAMES.trustpilotPoll]: makeQueue(QUEUE_NAMES.trustpilotPoll),
     [QUEUE_NAMES.opinionStagePoll]: makeQueue(QUEUE_NAMES.opinionStagePoll),
     [QUEUE_NAMES.opinionStagePush]: makeQueue(QUEUE_NAMES.opinionStagePush),
     [QUEUE_NAMES.reconcile]: makeQueue(QUEUE_NAMES.reconcile),
@@ -284,17 +287,32 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
     const client = trustpilot;
     closers.push({ name: 'trustpilot-client', close: () => client.close() });
   }
-  // The shared index of our unit's reviews needs the business user; 0 keeps per-contact lookups.
+  // The shared index of our unit's reviews needs the business user. It answers lookups unless
+  // TRUSTPILOT_INDEX_REFRESH is 0, and routes new and edited reviews unless TRUSTPILOT_POLL_INTERVAL is 0.
+  const reviewIndexStore =
+    trustpilot?.canReadPrivateReviews && config.TRUSTPILOT_BUSINESS_UNIT_ID && mapping.trustpilot.ownReview.enabled && (config.TRUSTPILOT_INDEX_REFRESH > 0 || config.TRUSTPILOT_POLL_INTERVAL > 0)
+      ? createReviewIndexStore(stateRedis, prefix, config.TRUSTPILOT_BUSINESS_UNIT_ID)
+      : undefined;
   const reviewIndex =
-    trustpilot?.canReadPrivateReviews && config.TRUSTPILOT_BUSINESS_UNIT_ID && config.TRUSTPILOT_INDEX_REFRESH > 0 && mapping.trustpilot.ownReview.enabled
+    trustpilot && reviewIndexStore && config.TRUSTPILOT_BUSINESS_UNIT_ID
       ? createOwnReviewIndex({
           client: trustpilot,
-          store: createReviewIndexStore(stateRedis, prefix, config.TRUSTPILOT_BUSINESS_UNIT_ID),
+          store: reviewIndexStore,
           businessUnitId: config.TRUSTPILOT_BUSINESS_UNIT_ID,
-          refreshMs: config.TRUSTPILOT_INDEX_REFRESH,
+          refreshMs: config.TRUSTPILOT_INDEX_REFRESH > 0 ? config.TRUSTPILOT_INDEX_REFRESH : config.TRUSTPILOT_POLL_INTERVAL,
           maxPages: config.TRUSTPILOT_INDEX_MAX_PAGES,
           rescanMs: config.TRUSTPILOT_CACHE_TTL,
           logger,
+          ...(config.TRUSTPILOT_POLL_INTERVAL > 0
+            ? {
+                router: createReviewRouter({
+                  store: reviewIndexStore,
+                  enqueue: async (job, dedupeKey) =>
+                    void (await queues[QUEUE_NAMES.trustpilotEvents].add(job.eventName, job, { ...jobOptionsFor(QUEUE_NAMES.trustpilotEvents, config.RETRY_HORIZON), jobId: jobIdFor('tp-poll', dedupeKey) })),
+                  logger,
+                }),
+              }
+            : {}),
         })
       : undefined;
   const lookup = trustpilot
@@ -304,7 +322,7 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
         businessUnitId: config.TRUSTPILOT_BUSINESS_UNIT_ID,
         ttlMs: config.TRUSTPILOT_CACHE_TTL,
         mapping: mapping.trustpilot,
-        ...(reviewIndex ? { index: reviewIndex } : {}),
+        ...(reviewIndex && config.TRUSTPILOT_INDEX_REFRESH > 0 ? { index: reviewIndex } : {}),
       })
     : undefined;
   const syncDeps: ContactSyncDeps = {
@@ -352,7 +370,11 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
   if (mode !== 'web') {
     const policy = { deadLetters, alerts, metrics, logger };
     const syncQueue = queues[QUEUE_NAMES.contactSync];
-    const schedule = (job: ContactSyncJob) => scheduleContactSync(syncQueue, job, config.COALESCE_WINDOW_MS, config.RETRY_HORIZON);
+    const schedule = async (job: ContactSyncJob) => {
+      // The coalesced job keeps its first event's data: the newest event's time goes beside it.
+      await snapshots.eventReceived(job.locationId, job.contactId, job.triggeredAt);
+      await scheduleContactSync(syncQueue, job, config.COALESCE_WINDOW_MS, config.RETRY_HORIZON);
+    };
     const pushQueue = queues[QUEUE_NAMES.opinionStagePush];
     const router = createGhlWebhookProcessor({
       facts,
@@ -440,6 +462,15 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
         logger,
       });
       run(QUEUE_NAMES.trustpilotEvents, events);
+    }
+    const pollQueue = queues[QUEUE_NAMES.trustpilotPoll];
+    if (reviewIndex && reviewIndexStore && config.TRUSTPILOT_POLL_INTERVAL > 0) {
+      run(QUEUE_NAMES.trustpilotPoll, createTrustpilotPollProcessor({ index: reviewIndex, logger }));
+      // Reviews written from now on are routed; older ones are history (kept from the first start).
+      await reviewIndexStore.startRouting(Date.now());
+      await pollQueue.upsertJobScheduler('trustpilot-poll', { every: config.TRUSTPILOT_POLL_INTERVAL }, { name: 'poll', data: {}, opts: DEFAULT_JOB_OPTIONS[QUEUE_NAMES.trustpilotPoll] });
+    } else {
+      await pollQueue.removeJobScheduler('trustpilot-poll');
     }
     for (const worker of workers) closers.push({ name: `worker-${worker.name}`, close: () => worker.close() });
   }

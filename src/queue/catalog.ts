@@ -12,8 +12,10 @@ export const QUEUE_NAMES = {
   ghlWebhooks: 'ghl-webhooks',
   /** One coalesced sync run per contact: read GHL and the sources, plan, write. */
   contactSync: 'contact-sync',
-  /** Trustpilot review notifications: re-fetch the review, find the contact, sync it. */
+  /** Trustpilot review notifications (and reviews the poll found): re-fetch the review, find the contact, sync it. */
   trustpilotEvents: 'trustpilot-events',
+  /** The scheduled read of our business unit's reviews: new and edited ones are routed to their contacts. */
+  trustpilotPoll: 'trustpilot-poll',
   /** Opinion Stage responses (webhook or poll): upsert the contact, note, fields, tags, tasks. */
   opinionStageResponses: 'opinionstage-responses',
   /** The scheduled poll of Opinion Stage items for responses webhooks missed. */
@@ -56,6 +58,8 @@ export const TrustpilotEventJobSchema = z.object({
   receivedAt: z.number().int().nonnegative(),
   /** The notification's review data: used as is when private reviews cannot be read. */
   eventData: z.record(z.string(), z.unknown()),
+  /** `poll`: found by the scheduled listing, and `eventData` is the private review as just read (no re-fetch). */
+  source: z.enum(['webhook', 'poll']).optional(),
 });
 export type TrustpilotEventJob = z.infer<typeof TrustpilotEventJobSchema>;
 
@@ -131,6 +135,12 @@ export const DEFAULT_JOB_OPTIONS: Record<QueueName, JobsOptions> = {
   [QUEUE_NAMES.contactSync]: retrying(QUEUE_NAMES.contactSync, DEFAULT_RETRY_HORIZON_MS),
   [QUEUE_NAMES.trustpilotEvents]: retrying(QUEUE_NAMES.trustpilotEvents, DEFAULT_RETRY_HORIZON_MS),
   [QUEUE_NAMES.opinionStageResponses]: retrying(QUEUE_NAMES.opinionStageResponses, DEFAULT_RETRY_HORIZON_MS),
+  [QUEUE_NAMES.trustpilotPoll]: {
+    attempts: 3,
+    backoff: { type: 'jitter-exponential', delay: 5_000 },
+    removeOnComplete: { count: 100 },
+    removeOnFail: { count: 100 },
+  },
   [QUEUE_NAMES.opinionStagePoll]: {
     attempts: 3,
     backoff: { type: 'jitter-exponential', delay: 5_000 },

@@ -10,8 +10,11 @@
  * when it started and finished, and `take` refuses a snapshot that may predate such a write: the sync
  * then reads the contact from GHL, as it does without a snapshot.
  *
+ * Beside it, when the newest event for the contact was received (`event`): the coalesced job's data
+ * holds the first event's time, and a Trustpilot "no review" must be true as of the latest one.
+ *
  * One hash per contact: `at` (newest observation seen), `data` (the snapshot, removed once taken),
- * `started` / `finished` (the bridge's last contact-write run, ms).
+ * `started` / `finished` (the bridge's last contact-write run, ms), `event` (newest event receipt, ms).
  */
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -57,6 +60,10 @@ export interface ContactSnapshots {
   writeStarted(locationId: string, contactId: string): Promise<void>;
   /** After those writes, whether they succeeded or not. */
   writeFinished(locationId: string, contactId: string): Promise<void>;
+  /** An event for the contact was received at `at` (ms) and its sync scheduled; the mark only moves forward. */
+  eventReceived(locationId: string, contactId: string, at: number): Promise<void>;
+  /** When the newest event for the contact was received, if one was marked. */
+  latestEvent(locationId: string, contactId: string): Promise<number | undefined>;
   /** The contact was deleted: nothing to plan from. */
   forget(locationId: string, contactId: string): Promise<void>;
 }
@@ -135,6 +142,12 @@ export function createContactSnapshots(redis: Redis, prefix: string, options: Co
     },
     async writeFinished(locationId, contactId) {
       await mark([key(locationId, contactId)], ['finished', now(), markTtlMs]);
+    },
+    async eventReceived(locationId, contactId, at) {
+      await mark([key(locationId, contactId)], ['event', Math.floor(at), markTtlMs]);
+    },
+    async latestEvent(locationId, contactId) {
+      return numberOrUndefined(await redis.hget(key(locationId, contactId), 'event'));
     },
     async forget(locationId, contactId) {
       await redis.hdel(key(locationId, contactId), 'data');

@@ -1,8 +1,10 @@
 /**
  * The reviews of our own Trustpilot business unit, indexed in Redis by review id, by referenceId and
  * by referral email (lower-cased), so a contact's review is found without a Trustpilot call. Beside
- * them: the high-water mark of the last refresh, whether every page down to the oldest review has
- * been read, and the lock that lets one worker refresh for all.
+ * them: the high-water mark of the last refresh, when the last successful listing started (a miss is
+ * an answer only for events received before it), whether every page down to the oldest review has
+ * been read, the lock that lets one worker refresh for all, and which version of each review was last
+ * routed to its contact.
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -43,6 +45,10 @@ export interface ReviewIndexMeta {
   /** The last refresh succeeded; false after a failed one until the next success. */
   ok: boolean;
   refreshedAt: number | undefined;
+  /** When the last successful refresh started reading: every review that existed then is in the index (when complete). */
+  listedAt: number | undefined;
+  /** Reviews created or edited before this are history: refreshes route only later ones to their contacts. */
+  routeSince: number | undefined;
   /** When the last refresh started, successful or not: refreshes are spaced by this. */
   attemptedAt: number | undefined;
   /** When the last refresh that read every page it could (not stopping at the high-water mark) started. */
@@ -58,8 +64,13 @@ export interface ReviewIndexStore {
   upsert(reviews: IndexedReview[]): Promise<void>;
   remove(reviewId: string): Promise<void>;
   markAttempt(at: number): Promise<void>;
-  /** A successful refresh; `scannedAt` only when it read every page it could. */
-  commit(state: { highWater: number | undefined; complete: boolean; refreshedAt: number; scannedAt?: number }): Promise<void>;
+  /** A successful refresh that started reading at `listedAt`; `scannedAt` only when it read every page it could. */
+  commit(state: { highWater: number | undefined; complete: boolean; refreshedAt: number; listedAt?: number; scannedAt?: number }): Promise<void>;
+  /** Sets the routing start once; later calls keep the first. */
+  startRouting(at: number): Promise<void>;
+  /** The version (updatedAt, else createdAt) of each review last routed, by review id. */
+  routedVersions(reviewIds: string[]): Promise<(string | undefined)[]>;
+  markRouted(versions: { reviewId: string; version: string }[]): Promise<void>;
   /** A failed refresh: misses are no longer answered from the index until the next success. */
   markFailed(): Promise<void>;
   /** A lock token, or undefined when another holder has it. */
@@ -144,6 +155,7 @@ export function createReviewIndexStore(redis: Redis, prefix: string, businessUni
   const byEmailKey = key('by-email');
   const metaKey = key('meta');
   const lockKey = key('lock');
+  const routedKey = key('routed');
   const upsertScript = loadScript(redis, UPSERT_LUA);
   const removeScript = loadScript(redis, REMOVE_LUA);
   const releaseScript = loadScript(redis, RELEASE_LUA);
@@ -164,6 +176,8 @@ export function createReviewIndexStore(redis: Redis, prefix: string, businessUni
         complete: raw.complete === '1',
         ok: raw.ok === '1',
         refreshedAt: numberOf(raw.refreshedAt),
+        listedAt: numberOf(raw.listedAt),
+        routeSince: numberOf(raw.routeSince),
         attemptedAt: numberOf(raw.attemptedAt),
         scannedAt: numberOf(raw.scannedAt),
       };
@@ -211,7 +225,22 @@ export function createReviewIndexStore(redis: Redis, prefix: string, businessUni
       };
       if (state.highWater !== undefined) fields.highWater = String(state.highWater);
       if (state.scannedAt !== undefined) fields.scannedAt = String(state.scannedAt);
+      if (state.listedAt !== undefined) fields.listedAt = String(state.listedAt);
       await redis.hset(metaKey, fields);
+    },
+
+    async startRouting(at) {
+      await redis.hsetnx(metaKey, 'routeSince', String(at));
+    },
+
+    async routedVersions(reviewIds) {
+      if (reviewIds.length === 0) return [];
+      return (await redis.hmget(routedKey, ...reviewIds)).map((value) => value ?? undefined);
+    },
+
+    async markRouted(versions) {
+      if (versions.length === 0) return;
+      await redis.hset(routedKey, Object.fromEntries(versions.map(({ reviewId, version }) => [reviewId, version])));
     },
 
     async markFailed() {

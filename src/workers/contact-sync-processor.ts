@@ -13,7 +13,7 @@ import { planSurveyLink } from '../domain/survey-link.js';
 import { planTrustpilot } from '../domain/trustpilot-plan.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { ContactSyncJobSchema } from '../queue/catalog.js';
+import { ContactSyncJobSchema, type ContactSyncJob } from '../queue/catalog.js';
 import type { ContactFacts } from '../state/contact-facts.js';
 import type { ContactSnapshots } from '../state/contact-snapshots.js';
 import { contactFingerprint, type ContactFingerprints, type FingerprintScope } from '../state/contact-fingerprint.js';
@@ -47,8 +47,19 @@ export function createContactSyncProcessor(deps: ContactSyncDeps) {
   const now = deps.now ?? Date.now;
   return async (job: Job): Promise<ContactSyncOutcome> => {
     const data = ContactSyncJobSchema.parse(job.data);
-    return syncContact(deps, data.locationId, data.contactId, now, { fromSnapshot: true });
+    return syncContact(deps, data.locationId, data.contactId, now, { fromSnapshot: true, eventsAt: await eventsAt(deps, job, data) });
   };
+}
+
+/**
+ * When the newest event this run answers was received: the job's own (the first of a coalesced
+ * burst) or a later one marked when its sync was scheduled. For reconcile and backfill that is when
+ * their run queued the contact, so one listing serves the whole batch. A retry answers its own start.
+ */
+async function eventsAt(deps: ContactSyncDeps, job: Job, data: ContactSyncJob): Promise<number | undefined> {
+  if (job.attemptsMade > 0) return undefined;
+  const marked = await deps.snapshots?.latestEvent(data.locationId, data.contactId);
+  return Math.max(data.triggeredAt, marked ?? 0);
 }
 
 export interface SyncOptions {
@@ -57,6 +68,11 @@ export interface SyncOptions {
    * taken and reads the contact: the failed attempt may have written part of its plan.
    */
   fromSnapshot?: boolean;
+  /**
+   * When the newest event this run answers was received: a Trustpilot "no review" must be true as of
+   * then. Absent (admin sync, retries): the run's start.
+   */
+  eventsAt?: number;
 }
 
 /** The whole flow for one contact; also what `POST /admin/contacts/:id/sync` runs (reading the contact). */
@@ -98,8 +114,10 @@ export async function syncContact(
   const mapping = deps.mapping.trustpilot;
   const reviewIdField = mapping.fields.reviewId ? fieldIds[mapping.fields.reviewId] : undefined;
   const storedReviewId = stringValue(snapshot.customFields.find((field) => field.id === reviewIdField)?.value);
+  // Never later than now: the event's clock (the web process's) may run ahead of this one.
+  const asOf = Math.min(options.eventsAt ?? started, started);
   const [review, company] = deps.trustpilot
-    ? [await deps.trustpilot.review(snapshot, storedReviewId), await deps.trustpilot.company(snapshot)]
+    ? [await deps.trustpilot.review(snapshot, storedReviewId, asOf), await deps.trustpilot.company(snapshot)]
     : [undefined, undefined];
   const ledger = await deps.ledger.view(locationId, contactId);
   const plan = mergePlans(

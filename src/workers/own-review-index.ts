@@ -1,10 +1,15 @@
 /**
  * Answers "which review of us did this contact write?" from one shared, paged listing of our business
- * unit's private reviews instead of two Trustpilot calls per contact. The listing is refreshed at most
- * once per window, by one worker under a Redis lock, newest first down to the last high-water mark;
- * the first build reads a bounded number of pages. Review notifications keep it current in between.
- * A miss is an answer ("no review") only when the index holds every review and is fresh; otherwise
- * the caller falls back to its per-contact lookup.
+ * unit's private reviews instead of two Trustpilot calls per contact. A refresh reads newest first
+ * down to the last high-water mark (normally one page), by one worker under a Redis lock while the
+ * others wait for its result; the first build reads a bounded number of pages. Review notifications
+ * keep it current in between.
+ *
+ * A found review is an answer whenever it is found. A miss for an event received at time T is an
+ * answer ("no review") only from a complete listing that started reading after T: otherwise one delta
+ * refresh runs first, shared by every lookup waiting at that moment, and when even that fails the
+ * caller falls back to its per-contact lookup. A review written a second before the contact's event
+ * is therefore never answered "no review" from an older listing.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PrivateReview } from '../clients/trustpilot/schemas.js';
@@ -13,6 +18,7 @@ import type { ReviewFacts } from '../domain/trustpilot-plan.js';
 import type { Logger } from '../observability/logger.js';
 import type { IndexedReview, ReviewIndexMeta, ReviewIndexStore, ReviewKey } from '../state/review-index.js';
 import { reviewFacts } from './trustpilot-lookup.js';
+import type { ReviewRouter } from './trustpilot-review-router.js';
 
 /** The most the private reviews endpoint gives per page (perPage 1–100). */
 const PER_PAGE = 100;
@@ -30,17 +36,26 @@ export interface OwnReviewIndexDeps {
   logger?: Logger;
   /** Lease of the refresh lock; default 60 s. */
   lockTtlMs?: number;
+  /** Routes new and edited reviews of each page a refresh reads to their contacts; absent: polling is off. */
+  router?: ReviewRouter;
   /** How long a lookup waits for another worker's refresh; default 10 s. */
   lockWaitMs?: number;
   lockPollMs?: number;
   now?: () => number;
 }
 
-export type IndexAnswer = { kind: 'found'; review: ReviewFacts } | { kind: 'none' } | { kind: 'unknown' };
+/** `none` holds when the listing that answered started reading (ms): the "no review" is true as of then. */
+export type IndexAnswer = { kind: 'found'; review: ReviewFacts } | { kind: 'none'; at: number } | { kind: 'unknown' };
 
 export interface OwnReviewIndex {
-  /** Tries the keys in order (the mapping's matchBy); refreshes first when the window has passed. */
-  find(keys: { kind: ReviewKey; value: string }[]): Promise<IndexAnswer>;
+  /**
+   * Tries the keys in order (the mapping's matchBy). A miss is "no review" only from a complete
+   * listing that started after `asOf` (the triggering event's receipt); one shared refresh runs first
+   * when the last one is older.
+   */
+  find(keys: { kind: ReviewKey; value: string }[], asOf: number): Promise<IndexAnswer>;
+  /** Makes sure a refresh started at or after `asOf` (shared with every caller waiting); the state afterwards. */
+  refreshSince(asOf: number): Promise<ReviewIndexMeta>;
   /** A review re-fetched after a notification: indexed as it is now. */
   observe(review: PrivateReview): Promise<void>;
   /** A deleted review. */
@@ -60,6 +75,23 @@ export function createOwnReviewIndex(deps: OwnReviewIndexDeps): OwnReviewIndex {
   const due = (meta: ReviewIndexMeta) => meta.attemptedAt === undefined || now() - meta.attemptedAt >= refreshMs;
   // One missed refresh (another worker's, still running) is tolerated before the index stops answering.
   const fresh = (meta: ReviewIndexMeta) => meta.ok && meta.refreshedAt !== undefined && now() - meta.refreshedAt < 2 * refreshMs;
+  /** A refresh (successful or not) started at or after `asOf`: a further one would learn nothing new about that moment. */
+  const attemptedSince = (meta: ReviewIndexMeta, asOf: number) => meta.attemptedAt !== undefined && meta.attemptedAt >= asOf;
+  /** Every review that existed at `asOf` is in the index. */
+  const listedSince = (meta: ReviewIndexMeta, asOf: number) => meta.ok && meta.complete && meta.listedAt !== undefined && meta.listedAt >= asOf;
+
+  async function refreshSince(asOf: number): Promise<ReviewIndexMeta> {
+    // Three rounds at most: one refresh of this process that started too early, one of another worker, one of ours.
+    for (let round = 0; round < 3; round++) {
+      const meta = await store.meta();
+      if (attemptedSince(meta, asOf) && !(await store.isLocked())) return meta;
+      pending ??= refreshUnderLock((current) => attemptedSince(current, asOf)).finally(() => {
+        pending = undefined;
+      });
+      await pending;
+    }
+    return store.meta();
+  }
 
   async function refresh(): Promise<ReviewIndexMeta> {
     // Lookups in this process share one refresh.
@@ -73,13 +105,14 @@ export function createOwnReviewIndex(deps: OwnReviewIndexDeps): OwnReviewIndex {
       }
       return meta;
     }
-    pending ??= refreshUnderLock().finally(() => {
+    pending ??= refreshUnderLock((current) => !due(current)).finally(() => {
       pending = undefined;
     });
     return pending;
   }
 
-  async function refreshUnderLock(): Promise<ReviewIndexMeta> {
+  /** Refreshes unless `done` says another worker already did what is needed; waits for the lock holder otherwise. */
+  async function refreshUnderLock(done: (meta: ReviewIndexMeta) => boolean): Promise<ReviewIndexMeta> {
     const token = await store.tryLock(lockTtlMs);
     if (token === undefined) {
       await waitForUnlock();
@@ -88,7 +121,7 @@ export function createOwnReviewIndex(deps: OwnReviewIndexDeps): OwnReviewIndex {
     try {
       const meta = await store.meta();
       // Another worker refreshed while we were taking the lock.
-      if (!due(meta)) return meta;
+      if (done(meta)) return meta;
       const startedAt = now();
       await store.markAttempt(startedAt);
       try {
@@ -117,6 +150,7 @@ export function createOwnReviewIndex(deps: OwnReviewIndexDeps): OwnReviewIndex {
       const answer = await client.listPrivateReviews(businessUnitId, { page, perPage: PER_PAGE, orderBy: 'createdat.desc' });
       const entries = answer.reviews.map(indexed);
       await store.upsert(entries.filter((entry) => entry.referenceId !== undefined || entry.referralEmail !== undefined));
+      await deps.router?.route(answer.reviews, startedAt);
       for (const entry of entries) {
         if (newest === undefined || entry.createdAtMs > newest) newest = entry.createdAtMs;
         if (mark !== undefined && entry.createdAtMs < mark) passedMark = true;
@@ -136,6 +170,7 @@ export function createOwnReviewIndex(deps: OwnReviewIndexDeps): OwnReviewIndex {
       // Everything up to the old mark was in; what we read since reaches down past it, or to the end.
       complete: reachedEnd || (meta.complete && passedMark),
       refreshedAt: now(),
+      listedAt: startedAt,
       ...(full ? { scannedAt: startedAt } : {}),
     });
   }
@@ -158,17 +193,29 @@ export function createOwnReviewIndex(deps: OwnReviewIndexDeps): OwnReviewIndex {
     };
   }
 
+  async function findStored(keys: { kind: ReviewKey; value: string }[]): Promise<ReviewFacts | undefined> {
+    for (const { kind, value } of keys) {
+      const review = await store.find(kind, value);
+      if (review) return review;
+    }
+    return undefined;
+  }
+
   return {
     refresh,
+    refreshSince,
 
-    async find(keys) {
-      const meta = await refresh();
-      if (!fresh(meta)) return { kind: 'unknown' };
-      for (const { kind, value } of keys) {
-        const review = await store.find(kind, value);
-        if (review) return { kind: 'found', review };
-      }
-      return meta.complete ? { kind: 'none' } : { kind: 'unknown' };
+    async find(keys, asOf) {
+      // A review already indexed is a true answer however old the listing: no refresh needed.
+      const known = await findStored(keys);
+      if (known) return { kind: 'found', review: known };
+      let meta = await store.meta();
+      // Beyond the page budget a miss is never an answer: the per-contact lookup is, and a refresh would not change that.
+      if (meta.ok && meta.listedAt !== undefined && !meta.complete) return { kind: 'unknown' };
+      if (!listedSince(meta, asOf)) meta = await refreshSince(asOf);
+      const found = await findStored(keys);
+      if (found) return { kind: 'found', review: found };
+      return listedSince(meta, asOf) && meta.listedAt !== undefined ? { kind: 'none', at: meta.listedAt } : { kind: 'unknown' };
     },
 
     async observe(review) {
@@ -178,6 +225,7 @@ export function createOwnReviewIndex(deps: OwnReviewIndexDeps): OwnReviewIndex {
       // A review with neither key can never be tied to a contact: not worth the space.
       if (entry.referenceId === undefined && entry.referralEmail === undefined) return;
       await store.upsert([entry]);
+      await deps.router?.seen(review);
     },
 
     async forget(reviewId) {

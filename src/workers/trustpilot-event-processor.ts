@@ -1,5 +1,6 @@
 /**
- * A Trustpilot review notification: re-fetch the review (the notification is only a hint), find the
+ * A Trustpilot review notification, or a review the scheduled listing found new or edited: re-fetch
+ * the review (a notification is only a hint; a listed review is used as read), find the
  * GHL contact it belongs to (the contact it was found for before, else referenceId = GHL contact id,
  * else the review's referral email through a contact search), refresh the cached review for that
  * contact and schedule its sync. A contact read or found here is handed to the sync as its snapshot,
@@ -7,6 +8,7 @@
  */
 import type { Job } from 'bullmq';
 import type { GhlClient } from '../clients/ghl/ghl-client.js';
+import { PrivateReviewSchema } from '../clients/trustpilot/schemas.js';
 import type { TrustpilotClient } from '../clients/trustpilot/trustpilot-client.js';
 import { isGhlNotFound } from '../clients/ghl/ghl-api-error.js';
 import { UpstreamError } from '../clients/http/upstream-error.js';
@@ -65,7 +67,9 @@ export function createTrustpilotEventProcessor(deps: TrustpilotEventDeps) {
     let referenceId: string | undefined;
     let referralEmail: string | undefined;
     if (deps.trustpilot.canReadPrivateReviews) {
-      const fresh = await deps.trustpilot.getPrivateReview(data.reviewId);
+      // A review the scheduled listing just read is as fresh as a re-fetch would be.
+      const listed = data.source === 'poll' ? PrivateReviewSchema.safeParse(data.eventData) : undefined;
+      const fresh = listed?.success && listed.data.id === data.reviewId ? listed.data : await deps.trustpilot.getPrivateReview(data.reviewId);
       if (!fresh) {
         await deps.lookup.forget(data.reviewId);
         return skipped('review-not-found');

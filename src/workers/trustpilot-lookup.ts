@@ -1,8 +1,10 @@
 /**
- * Trustpilot lookups for one contact, cache first: a hit costs no call, and "nothing found" is cached
- * too, because a Trustpilot plan's yearly allowance is small. On a cache miss, the shared index of our
- * unit's reviews answers when it can; only then a per-contact lookup. Review events refresh the cache
- * for the contact they concern, and the index.
+ * Trustpilot lookups for one contact, cache first: a found review costs no call, and "nothing found"
+ * is cached too, with the moment it was true, because a Trustpilot plan's yearly allowance is small.
+ * A cached "nothing found" answers only events received before that moment: a customer may review us
+ * a minute before their contact changes. Then the shared index of our unit's reviews answers when it
+ * can; only then a per-contact lookup. Review events refresh the cache for the contact they concern,
+ * and the index.
  */
 import { z } from 'zod';
 import type { PrivateReview, BusinessUnit } from '../clients/trustpilot/schemas.js';
@@ -16,6 +18,8 @@ import { ReviewFactsSchema, type ReviewKey } from '../state/review-index.js';
 import type { OwnReviewIndex } from './own-review-index.js';
 
 const CompanyFactsSchema = z.object({ businessUnitId: z.string(), trustScore: z.number(), stars: z.number(), totalReviews: z.number() });
+/** A contact's review as cached: the review or null, and when that answer was read (ms). */
+const CachedReviewSchema = z.object({ review: ReviewFactsSchema.nullable(), at: z.number() });
 
 export interface TrustpilotLookupDeps {
   client: TrustpilotClient;
@@ -26,11 +30,15 @@ export interface TrustpilotLookupDeps {
   mapping: TrustpilotMapping;
   /** Our unit's reviews from one shared listing; absent = a per-contact lookup on every cache miss. */
   index?: OwnReviewIndex;
+  now?: () => number;
 }
 
 export interface TrustpilotLookup {
-  /** The contact's newest review of us; null when none; undefined when private reviews cannot be read. */
-  review(contact: ContactSnapshot, storedReviewId: string | undefined): Promise<ReviewFacts | null | undefined>;
+  /**
+   * The contact's newest review of us; null when none existed at `asOf` (when the triggering event
+   * was received; a run without one passes its start); undefined when private reviews cannot be read.
+   */
+  review(contact: ContactSnapshot, storedReviewId: string | undefined, asOf: number): Promise<ReviewFacts | null | undefined>;
   /** The TrustScore of the contact's company; null when not on Trustpilot; undefined when no domain. */
   company(contact: ContactSnapshot): Promise<CompanyFacts | null | undefined>;
   /** A review event: the fresh review replaces whatever was cached for that contact. */
@@ -45,14 +53,17 @@ const reviewCacheKey = (locationId: string, contactId: string) => `${locationId}
 
 export function createTrustpilotLookup(deps: TrustpilotLookupDeps): TrustpilotLookup {
   const { client, cache, mapping } = deps;
+  const now = deps.now ?? Date.now;
+  const rememberReview = (key: string, review: ReviewFacts | null, at: number) => cache.set('tp-review', key, { review, at }, deps.ttlMs);
   const companiesInFlight = new Map<string, Promise<CompanyFacts | null>>();
   return {
-    async review(contact, storedReviewId) {
+    async review(contact, storedReviewId, asOf) {
       const businessUnitId = deps.businessUnitId;
       if (!mapping.ownReview.enabled || !businessUnitId || !client.canReadPrivateReviews) return undefined;
       const key = reviewCacheKey(contact.locationId, contact.id);
-      const cached = await cache.get('tp-review', key, ReviewFactsSchema);
-      if (cached.hit) return cached.value;
+      const cached = await cache.get('tp-review', key, CachedReviewSchema);
+      // A found review stays the answer; "none" only for events received before it was read.
+      if (cached.hit && cached.value && (cached.value.review !== null || cached.value.at >= asOf)) return cached.value.review;
       if (deps.index) {
         const keys: { kind: ReviewKey; value: string }[] = [];
         for (const method of mapping.ownReview.matchBy) {
@@ -60,13 +71,17 @@ export function createTrustpilotLookup(deps: TrustpilotLookupDeps): TrustpilotLo
           if (method === 'referenceId') keys.push({ kind: 'referenceId', value: contact.id });
           if (method === 'email' && contact.email) keys.push({ kind: 'email', value: contact.email });
         }
-        const answer = await deps.index.find(keys);
-        if (answer.kind !== 'unknown') {
-          const facts = answer.kind === 'found' ? answer.review : null;
-          await cache.set('tp-review', key, facts, deps.ttlMs);
-          return facts;
+        const answer = await deps.index.find(keys, asOf);
+        if (answer.kind === 'found') {
+          await rememberReview(key, answer.review, now());
+          return answer.review;
+        }
+        if (answer.kind === 'none') {
+          await rememberReview(key, null, answer.at);
+          return null;
         }
       }
+      const lookedUpAt = now();
       let found: PrivateReview | undefined;
       for (const method of mapping.ownReview.matchBy) {
         if (method === 'reviewId' && storedReviewId) found = await client.getPrivateReview(storedReviewId);
@@ -75,7 +90,7 @@ export function createTrustpilotLookup(deps: TrustpilotLookupDeps): TrustpilotLo
         if (found) break;
       }
       const facts = found ? reviewFacts(found) : null;
-      await cache.set('tp-review', key, facts, deps.ttlMs);
+      await rememberReview(key, facts, lookedUpAt);
       return facts;
     },
     async company(contact) {
@@ -98,7 +113,7 @@ export function createTrustpilotLookup(deps: TrustpilotLookupDeps): TrustpilotLo
       return lookup;
     },
     async remember(locationId, contactId, review) {
-      await cache.set('tp-review', reviewCacheKey(locationId, contactId), review, deps.ttlMs);
+      await rememberReview(reviewCacheKey(locationId, contactId), review, now());
     },
     async observe(review) {
       if (mapping.ownReview.enabled) await deps.index?.observe(review);

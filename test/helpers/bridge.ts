@@ -42,6 +42,8 @@ export async function startTestBridge(options: TestBridgeOptions): Promise<TestB
     COALESCE_WINDOW_MS: '0',
     // Tests count calls and jobs: the reconcile poll runs only where a test asks for it.
     RECONCILE_INTERVAL: '0',
+    // Likewise the Trustpilot review poll.
+    TRUSTPILOT_POLL_INTERVAL: '0',
     // Tests poll admin and health routes quickly; the public limiter is tested on its own.
     PUBLIC_RATE_LIMIT: '100000/60',
     WORKER_CONCURRENCY: '4',
@@ -106,7 +108,7 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
  * delayed, a few rounds over, since work makes work. Dead letters stay where they are, and the
  * scheduled queues always hold their next run, so only a running poll or reconcile counts there.
  */
-const SCHEDULED_QUEUES = new Set<string>([QUEUE_NAMES.opinionStagePoll, QUEUE_NAMES.reconcile]);
+const SCHEDULED_QUEUES = new Set<string>([QUEUE_NAMES.opinionStagePoll, QUEUE_NAMES.trustpilotPoll, QUEUE_NAMES.reconcile]);
 
 export async function settle(bridge: TestBridge, simulators: { idle(): Promise<void> }[], rounds = 3): Promise<void> {
   for (let round = 0; round < rounds; round++) {

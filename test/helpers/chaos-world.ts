@@ -147,6 +147,8 @@ async function buildWorld(options: ChaosWorldOptions, cleanups: (() => Promise<v
     ALERT_WEBHOOK_URL: alertReceiver.url,
     // No reconcile polling: what reaches GHL must come through the queues under test, not a catch-up.
     RECONCILE_INTERVAL: '0',
+    // Nor a Trustpilot review poll: reviews reach contacts through their notifications and events.
+    TRUSTPILOT_POLL_INTERVAL: '0',
     GHL_RATE_LIMIT: '1000000/10',
     ...trustpilotSimulatorEnv(tp),
     TRUSTPILOT_RATE_LIMIT: '1000000/300',
@@ -259,7 +261,7 @@ async function buildWorld(options: ChaosWorldOptions, cleanups: (() => Promise<v
 }
 
 /** Queues that hold a job scheduler's next run, which is not pending work. */
-const SCHEDULED_QUEUES = new Set<string>([QUEUE_NAMES.opinionStagePoll, QUEUE_NAMES.reconcile]);
+const SCHEDULED_QUEUES = new Set<string>([QUEUE_NAMES.opinionStagePoll, QUEUE_NAMES.trustpilotPoll, QUEUE_NAMES.reconcile]);
 
 /** A loopback endpoint for ALERT_WEBHOOK_URL that keeps what it receives. */
 async function startAlertReceiver(into: ReceivedAlert[]): Promise<{ url: string; server: Server }> {

@@ -24,6 +24,7 @@ function queuesOn(connection: Redis, prefix: string): Record<QueueName, Queue> {
     [names.ghlWebhooks]: make(names.ghlWebhooks),
     [names.contactSync]: make(names.contactSync),
     [names.trustpilotEvents]: make(names.trustpilotEvents),
+    [names.trustpilotPoll]: make(names.trustpilotPoll),
     [names.opinionStageResponses]: make(names.opinionStageResponses),
     [names.opinionStagePoll]: make(names.opinionStagePoll),
     [names.opinionStagePush]: make(names.opinionStagePush),

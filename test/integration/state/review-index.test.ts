@@ -104,18 +104,30 @@ describe('lookups', () => {
 });
 
 describe('refresh state', () => {
-  test('starts empty; a commit records mark, completeness and times; a failure clears ok only', async () => {
+  test('starts empty; a commit records mark, completeness, listing start and times; a failure clears ok only; routing starts once', async () => {
     const store = freshStore();
-    assert.deepEqual(await store.meta(), { highWater: undefined, complete: false, ok: false, refreshedAt: undefined, attemptedAt: undefined, scannedAt: undefined });
+    assert.deepEqual(await store.meta(), { highWater: undefined, complete: false, ok: false, refreshedAt: undefined, listedAt: undefined, routeSince: undefined, attemptedAt: undefined, scannedAt: undefined });
     await store.markAttempt(1_000);
-    await store.commit({ highWater: 900, complete: true, refreshedAt: 1_100, scannedAt: 1_000 });
-    assert.deepEqual(await store.meta(), { highWater: 900, complete: true, ok: true, refreshedAt: 1_100, attemptedAt: 1_000, scannedAt: 1_000 });
+    await store.commit({ highWater: 900, complete: true, refreshedAt: 1_100, listedAt: 1_000, scannedAt: 1_000 });
+    assert.deepEqual(await store.meta(), { highWater: 900, complete: true, ok: true, refreshedAt: 1_100, listedAt: 1_000, routeSince: undefined, attemptedAt: 1_000, scannedAt: 1_000 });
     await store.markAttempt(2_000);
     await store.markFailed();
-    assert.deepEqual(await store.meta(), { highWater: 900, complete: true, ok: false, refreshedAt: 1_100, attemptedAt: 2_000, scannedAt: 1_000 });
+    assert.deepEqual(await store.meta(), { highWater: 900, complete: true, ok: false, refreshedAt: 1_100, listedAt: 1_000, routeSince: undefined, attemptedAt: 2_000, scannedAt: 1_000 });
     // A later commit without a scan keeps the last scan time.
     await store.commit({ highWater: 950, complete: false, refreshedAt: 3_000 });
-    assert.deepEqual(await store.meta(), { highWater: 950, complete: false, ok: true, refreshedAt: 3_000, attemptedAt: 2_000, scannedAt: 1_000 });
+    assert.deepEqual(await store.meta(), { highWater: 950, complete: false, ok: true, refreshedAt: 3_000, listedAt: 1_000, routeSince: undefined, attemptedAt: 2_000, scannedAt: 1_000 });
+    await store.startRouting(5_000);
+    await store.startRouting(6_000);
+    assert.equal((await store.meta()).routeSince, 5_000, 'the first start stays');
+  });
+
+  test('routed versions: unknown ids answer undefined; a mark replaces the previous version', async () => {
+    const store = freshStore();
+    assert.deepEqual(await store.routedVersions([]), []);
+    assert.deepEqual(await store.routedVersions(['r1', 'r2']), [undefined, undefined]);
+    await store.markRouted([{ reviewId: 'r1', version: 'v1' }]);
+    await store.markRouted([{ reviewId: 'r1', version: 'v2' }, { reviewId: 'r2', version: 'v1' }]);
+    assert.deepEqual(await store.routedVersions(['r1', 'r2', 'r3']), ['v2', 'v1', undefined]);
   });
 });
 
