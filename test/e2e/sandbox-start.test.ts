@@ -30,7 +30,7 @@ test('sandbox mode starts, explains itself, and both demo commands run through t
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   try {
-    const bridgeUrl = await waitFor(() => /bridge:\s+(http:\/\/\S+)/.exec(stdout)?.[1], 20_000, `the sandbox banner (stderr: ${stderr})`);
+    const bridgeUrl = await waitFor(() => /bridge:\s+(http:\/\/\S+)/.exec(stdout)?.[1], 60_000, `the sandbox banner (stderr: ${stderr})`);
     assert.match(stdout, /sandbox mode/);
     const demos = [...stdout.matchAll(/curl -s -X POST (\S+) -H 'content-type: application\/json' -d '(\{.*\})'/g)];
     assert.equal(demos.length, 2, `two demo commands are printed:\n${stdout}`);

@@ -53,7 +53,12 @@ export const OAUTH_PREFIX = '/oauth/';
 export const MARKETPLACE_OAUTH_PREFIX = '/v2/oauth/';
 
 function isOAuthRequest(request: FastifyRequest): boolean {
-  return request.url.startsWith(OAUTH_PREFIX) || request.url.startsWith(MARKETPLACE_OAUTH_PREFIX);
+  return request.url.startsWith(OAUTH_PREFIX);
+}
+
+/** The install page is a marketplace web page a browser opens, not an API operation: no document describes it. */
+function isMarketplacePage(request: FastifyRequest): boolean {
+  return request.url.startsWith(MARKETPLACE_OAUTH_PREFIX);
 }
 
 export function isControlRequest(request: FastifyRequest): boolean {
@@ -147,7 +152,7 @@ function admit(request: FastifyRequest, deps: PipelineDeps, recorded: boolean): 
 
 export function registerRequestPipeline(app: FastifyInstance, deps: PipelineDeps): void {
   app.addHook('onRequest', async (request, reply) => {
-    if (isControlRequest(request)) return;
+    if (isControlRequest(request) || isMarketplacePage(request)) return;
     // OAuth calls are counted by oauth.ts, not in the API call log; they are validated all the same.
     if (isOAuthRequest(request)) {
       admit(request, deps, false);
