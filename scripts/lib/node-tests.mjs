@@ -8,8 +8,10 @@ const KEEP_OUTPUT_CHARS = 256 * 1024;
 /**
  * Runs node's test runner (through tsx) on `files`, echoing its output live (unless `echo` is false)
  * and keeping the tail for the summary. Resolves `{ code, output }`.
+ * The timeout (per file, since each file runs in its own process) only catches a hang: the command
+ * tests start the CLI once per case and take about 40 s on two quiet cores, three times that on busy ones.
  */
-export function runNodeTests({ cwd, files, flags = [], env = process.env, concurrency = 2, timeoutMs = 120_000, echo = true }) {
+export function runNodeTests({ cwd, files, flags = [], env = process.env, concurrency = 2, timeoutMs = 300_000, echo = true }) {
   const args = [
     '--import', 'tsx',
     '--test',

@@ -12,7 +12,8 @@ export interface CliResult {
   lines: string[];
 }
 
-export async function runCli(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<CliResult> {
+// The deadline only catches a hanging handle: a start through tsx takes 5 s on quiet cores, several times that on busy ones.
+export async function runCli(args: string[], env: Record<string, string>, timeoutMs = 90_000): Promise<CliResult> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: ROOT,
     // Only what the command needs: nothing of the developer's environment leaks into the config.
