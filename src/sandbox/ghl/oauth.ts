@@ -1,11 +1,11 @@
 /**
- * Marketplace-app OAuth (NOTES §4, apps/oauth.json): `POST /oauth/token` (form-encoded; authorization_code
+ * Marketplace-app OAuth (openapi/upstream/ghl/apps/oauth.json): `POST /oauth/token` (form-encoded; authorization_code
  * and refresh_token grants) and `POST /oauth/locationToken` (Company token → Location token, no refresh
- * token in the v2 SPEC). Refresh tokens are single-use: each refresh returns a new pair and spends the old one.
+ * token in that document). Refresh tokens are single-use: each refresh returns a new pair and spends the old one.
  *
- * Refusals: bad client or unknown code → 401 `{"error":"UnAuthorized!","error_description":…}` (measured, §7).
+ * Refusals: bad client or unknown code → 401 `{"error":"UnAuthorized!","error_description":…}` (measured against the live API).
  * A spent, revoked or unknown refresh token → 400 `{"error":"invalid_grant",…}`: GHL's real wording is not
- * documented (§4 UNCONFIRMED; staff said a failed refresh answers 400), so we chose RFC 6749's.
+ * documented (GHL staff only said a failed refresh answers 400), so we chose RFC 6749's.
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -177,7 +177,7 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer {
         issue: issueAuthorizationCode,
       });
       app.register(async (scope) => {
-        // The token endpoints are form-encoded (NOTES §4); only this scope parses forms.
+        // The token endpoints are form-encoded (openapi/upstream/ghl/apps/oauth.json); only this scope parses forms.
         scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
           const text = typeof body === 'string' ? body : body.toString('utf8');
           done(null, Object.fromEntries(new URLSearchParams(text)));

@@ -2,13 +2,14 @@
  * A GoHighLevel API simulator on loopback: Contacts API 2021-07-28 (contacts, upsert, search, tags,
  * tasks, notes), location custom fields, sub-account tokens, GHL's rate limits and headers, injected
  * faults, and signed webhooks for every change, including the changes made through the API.
- * Contract: notes/GHL-SIM-API.md. Built from the public specs, not from the bridge's client.
+ * Built from GHL's public documents (openapi/upstream/ghl/), not from the bridge's client.
  */
 import { buildSimulatorApp } from './app.js';
 import { createTokenRegistry } from './auth.js';
 import { contactWriteFromPatch } from './contact-input.js';
 import { ghlErrors } from './errors.js';
-import { createFaultRegistry, type FaultRule } from '../shared/faults.js';
+import { createFaultRegistry, faultControls, type FaultRule } from '../shared/faults.js';
+import { closeOnce, listenOnLoopback } from '../shared/serve.js';
 import type { Contact } from './model.js';
 import type { MissingEntityStatus, MissingEntitySwitch } from './missing-entity.js';
 import { createMutations } from './mutations.js';
@@ -176,13 +177,7 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
     baseUrl: () => baseUrl,
   });
 
-  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('simulator is not listening on TCP');
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  baseUrl = `http://${host}:${address.port}`;
-
-  let closing: Promise<void> | undefined;
+  baseUrl = await listenOnLoopback(app, options.host, options.port);
 
   return {
     url: baseUrl,
@@ -191,13 +186,7 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
     undocumented,
     deliveries: emitter.deliveries,
     store,
-    injectFault(rule) {
-      const id = faults.add(rule);
-      return () => {
-        faults.remove(id);
-      };
-    },
-    clearFaults: () => faults.clear(),
+    ...faultControls(faults),
     setMissingEntityStatus(status) {
       missingEntity.status = status;
     },
@@ -220,13 +209,6 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
     oauthCalls: oauth.counts,
     maxCallsInAnyWindow: (locationId) => limiter.maxCallsInAnyWindow(locationId),
     idle: () => emitter.idle(),
-    close() {
-      closing ??= (async () => {
-        shutdown.abort();
-        await app.close();
-        await emitter.close();
-      })();
-      return closing;
-    },
+    close: closeOnce(shutdown, app, emitter),
   };
 }

@@ -1,6 +1,6 @@
 /**
- * In-memory items, their questions and their responses. Listings are newest first (NOTES §B5: the
- * Pipedream poller relies on it); equal timestamps keep the later insertion first.
+ * In-memory items, their questions and their responses. Listings are newest first (Pipedream's
+ * public Opinion Stage poller relies on it); equal timestamps keep the later insertion first.
  */
 import { JsonApiError, osErrors } from './errors.js';
 import { newOsId } from './ids.js';

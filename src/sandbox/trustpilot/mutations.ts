@@ -1,7 +1,7 @@
 /**
  * What consumers and the company do on Trustpilot's side, each emitting its review event:
  * a new review → service-review-created; an edit or a company reply → service-review-updated;
- * a deletion → service-review-deleted with `{ id }` only (NOTES A6). Seeding a business unit emits nothing.
+ * a deletion → service-review-deleted with `{ id }` only. Seeding a business unit emits nothing.
  */
 import type { z } from 'zod';
 import { parseIsoDate } from './dates.js';

@@ -1,7 +1,7 @@
 /**
  * The JSON Trustpilot answers with, built from the stored records. Field names and order follow
- * shared/specs/trustpilot/examples/*.json and Airbyte's `private_reviews` schema (NOTES A3–A6); empty
- * values are null, never omitted ("Empty values are included as null rather than omitted", NOTES A1).
+ * the examples in Trustpilot's API documentation and Airbyte's `private_reviews` schema; empty
+ * values are null, never omitted ("Empty values are included as null rather than omitted", Trustpilot's docs).
  * `links` point at this simulator so a client can follow them; the public page of a review is
  * `https://www.trustpilot.com/reviews/<id>`.
  */
@@ -25,7 +25,7 @@ export interface NumberOfReviews {
   fiveStars: number;
 }
 
-/** GET /v1/business-units/find and /v1/business-units/{id} (examples/business-unit-find.example.json). */
+/** GET /v1/business-units/find and /v1/business-units/{id} (Trustpilot's published example answer). */
 export interface BusinessUnit {
   links: Link[];
   id: string;
@@ -59,7 +59,7 @@ export interface ReviewBusinessUnit {
   displayName: string;
 }
 
-/** GET /v1/reviews/{id} (examples/review-get.example.json plus links and businessUnit, SOURCES.md). */
+/** GET /v1/reviews/{id} (Trustpilot's published example answer, plus links and businessUnit). */
 export interface PublicReview {
   id: string;
   stars: number;
@@ -115,7 +115,7 @@ interface ProfileImage {
   height: number;
 }
 
-/** GET /v1/consumers/{id}/profile (examples/consumer-profile.example.json; empty profile per TP-bruno README). */
+/** GET /v1/consumers/{id}/profile (Trustpilot's published example answer; an unknown consumer gets an empty profile). */
 export interface ConsumerProfile {
   city: string;
   about: string;
@@ -146,7 +146,7 @@ export interface Presenters {
   publicReview(review: ReviewRecord): PublicReview;
   consumerProfile(consumer: ConsumerRecord): ConsumerProfile;
   consumerWithReviews(consumer: ConsumerRecord): ConsumerWithReviews;
-  /** `eventData` of service-review-created/-updated (examples/webhook-service-review-created.example.json). */
+  /** `eventData` of service-review-created/-updated (Trustpilot's published example event). */
   webhookEventData(review: ReviewRecord): Record<string, unknown>;
 }
 
