@@ -48,6 +48,34 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.in
   throw tpErrors.badRequest(first === undefined ? 'Invalid input' : `${first.path || 'body'}: ${first.message}`, details);
 }
 
+/** A consumer's new review as stored: not yet edited or answered; verified when invited. */
+function newReview(
+  input: z.output<typeof ReviewInputSchema>,
+  ids: { id: string; businessUnitId: string; consumerId: string },
+  now: () => number,
+): ReviewRecord {
+  const { id, businessUnitId, consumerId } = ids;
+  const referenceId = input.referenceId ?? null;
+  const referralEmail = input.referralEmail ?? null;
+  const review: ReviewRecord = {
+    id,
+    businessUnitId,
+    consumerId,
+    stars: input.stars,
+    title: input.title,
+    text: input.text,
+    language: input.language ?? 'en',
+    referenceId,
+    referralEmail,
+    createdAt: input.createdAt === undefined ? now() : (parseIsoDate(input.createdAt) ?? now()),
+    updatedAt: null,
+    companyReply: null,
+    // Invited reviews (the ones that carry a reference or an email) are the verified ones.
+    isVerified: referenceId !== null || referralEmail !== null,
+  };
+  return review;
+}
+
 export function createMutations(deps: MutationDeps): Mutations {
   const { store, presenters } = deps;
   const now = deps.now ?? Date.now;
@@ -94,24 +122,7 @@ export function createMutations(deps: MutationDeps): Mutations {
       if (store.getReview(id)) throw tpErrors.badRequest(`review ${id} already exists`);
       const consumerId = input.consumerId ?? newTrustpilotId();
       if (!store.getConsumer(consumerId)) store.putConsumer({ id: consumerId, displayName: input.consumerName ?? 'Sandbox Consumer' });
-      const referenceId = input.referenceId ?? null;
-      const referralEmail = input.referralEmail ?? null;
-      const review: ReviewRecord = {
-        id,
-        businessUnitId,
-        consumerId,
-        stars: input.stars,
-        title: input.title,
-        text: input.text,
-        language: input.language ?? 'en',
-        referenceId,
-        referralEmail,
-        createdAt: input.createdAt === undefined ? now() : (parseIsoDate(input.createdAt) ?? now()),
-        updatedAt: null,
-        companyReply: null,
-        // Invited reviews (the ones that carry a reference or an email) are the verified ones.
-        isVerified: referenceId !== null || referralEmail !== null,
-      };
+      const review = newReview(input, { id, businessUnitId, consumerId }, now);
       store.putReview(review);
       deps.emit({ eventName: 'service-review-created', reviewId: id, eventData: presenters.webhookEventData(review) });
       return review;
