@@ -1,6 +1,6 @@
 /**
  * Location scoping: a sub-account token reaches only its own location's records. Another location's
- * record or locationId gets GHL's 403 (NOTES §7); an id that exists nowhere gets 404.
+ * record or locationId gets GHL's 403 (measured against the live API); an id that exists nowhere gets 404.
  */
 import type { FastifyRequest } from 'fastify';
 import { ghlErrors } from './errors.js';

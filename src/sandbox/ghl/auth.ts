@@ -1,6 +1,6 @@
 /**
- * Sub-account tokens and the Version header, with the refusals measured against the live API
- * (NOTES §1, §7): missing Version → 401, unknown version → 400, unknown token → 401, expired → 401.
+ * Sub-account tokens and the Version header, with the refusals measured against the live API:
+ * missing Version → 401, unknown version → 400, unknown token → 401, expired → 401.
  */
 import { ghlErrors, type GhlHttpError } from './errors.js';
 

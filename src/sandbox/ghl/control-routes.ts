@@ -1,12 +1,13 @@
 /**
  * The sandbox control API under /__sandbox (no auth; the simulator listens on loopback only) for
- * out-of-process users such as the demo command and chaos tests. See notes/GHL-SIM-API.md.
+ * out-of-process users such as the demo command and chaos tests. The routes and their bodies are below.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { resolveCustomFieldWrites } from './contact-input.js';
 import { ghlErrors } from './errors.js';
 import { FaultRuleInputSchema, type FaultRegistry } from '../shared/faults.js';
+import { registerCommonControlRoutes } from '../shared/control-routes.js';
 import type { Contact } from './model.js';
 import { MissingEntityStatusSchema, type MissingEntitySwitch } from './missing-entity.js';
 import { CONTROL_PREFIX, type RecordedCall } from './request-pipeline.js';
@@ -95,10 +96,11 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): 
     },
   );
 
-  app.get(`${CONTROL_PREFIX}/calls`, async () => ({ calls: deps.calls }));
-  app.delete(`${CONTROL_PREFIX}/calls`, async () => {
-    deps.calls.length = 0;
-    return { calls: [] };
+  registerCommonControlRoutes(app, CONTROL_PREFIX, deps, {
+    parseRule: (body) => parseOrThrow(FaultRuleInputSchema, body),
+    invalidPath: () => ghlErrors.unprocessable(['path must be a valid regular expression']),
+    faultNotFound: () => ghlErrors.notFound('Fault not found'),
+    createdStatus: 200,
   });
 
   // Requests GHL's OpenAPI documents do not describe (answered 404 or 422, or refused for a header).
@@ -106,27 +108,6 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): 
   app.delete(`${CONTROL_PREFIX}/undocumented`, async () => {
     deps.undocumented.length = 0;
     return { cleared: true };
-  });
-
-  app.get(`${CONTROL_PREFIX}/deliveries`, async () => ({ deliveries: deps.deliveries }));
-
-  app.post(`${CONTROL_PREFIX}/faults`, async (request) => {
-    const input = parseOrThrow(FaultRuleInputSchema, request.body);
-    let path: RegExp | undefined;
-    try {
-      path = input.path === undefined ? undefined : new RegExp(input.path);
-    } catch {
-      throw ghlErrors.unprocessable(['path must be a valid regular expression']);
-    }
-    return { id: deps.faults.add({ ...input, path }) };
-  });
-  app.delete(`${CONTROL_PREFIX}/faults`, async () => {
-    deps.faults.clear();
-    return { cleared: true };
-  });
-  app.delete<{ Params: { id: string } }>(`${CONTROL_PREFIX}/faults/:id`, async (request) => {
-    if (!deps.faults.remove(request.params.id)) throw ghlErrors.notFound('Fault not found');
-    return { removed: true };
   });
 
   // How API calls answer a missing contact, note or task: 404, 400 or 422 (GHL answers each in places).

@@ -1,5 +1,5 @@
 /**
- * GHL's error bodies (common-schemas.json and the messages measured against the live API, NOTES §7).
+ * GHL's error bodies (openapi/upstream/ghl/common/common-schemas.json and the messages measured against the live API).
  * Thrown from hooks and handlers; the app's error handler sends `body` with `statusCode`.
  */
 export class GhlHttpError extends Error {

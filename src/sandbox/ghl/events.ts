@@ -1,12 +1,13 @@
 /**
  * Webhook payloads as GHL sends them: flat JSON, `type` = event name, fields and order as in the
- * DOCS-EV examples (shared/specs/ghl/examples). The emitter adds webhookId, timestamp, appId, versionId.
+ * examples of GHL's webhook-event documentation (copied to
+ * test/fixtures/ghl/*.example.json). The emitter adds webhookId, timestamp, appId, versionId.
  */
 import type { Contact, Note, Task } from './model.js';
 
 export const CONTACT_EVENT_TYPES = ['ContactCreate', 'ContactUpdate', 'ContactDelete', 'ContactTagUpdate'] as const;
 export const NOTE_EVENT_TYPES = ['NoteCreate', 'NoteUpdate', 'NoteDelete'] as const;
-// GHL has no TaskUpdate event (NOTES §6.1): edits other than completion are silent.
+// GHL has no TaskUpdate event: edits other than completion are silent.
 export const TASK_EVENT_TYPES = ['TaskCreate', 'TaskComplete', 'TaskDelete'] as const;
 
 export type ContactEventType = (typeof CONTACT_EVENT_TYPES)[number];

@@ -32,15 +32,19 @@ function sameTagSet(a: readonly string[], b: readonly string[]): boolean {
   return left.size === right.size && [...left].every((tag) => right.has(tag));
 }
 
-export function createMutations(store: GhlStore, emit: (event: GhlEvent) => void): Mutations {
-  function contactOrThrow(contactId: string): Contact {
-    const contact = store.getContact(contactId);
-    if (!contact) throw ghlErrors.missing('Contact');
-    return contact;
-  }
+type Emit = (event: GhlEvent) => void;
 
+function contactOrThrow(store: GhlStore, contactId: string): Contact {
+  const contact = store.getContact(contactId);
+  if (!contact) throw ghlErrors.missing('Contact');
+  return contact;
+}
+
+type ContactMutations = Pick<Mutations, 'createContact' | 'updateContact' | 'deleteContact' | 'addTags' | 'removeTags'>;
+
+function contactMutations(store: GhlStore, emit: Emit): ContactMutations {
   function setTags(contactId: string, tags: string[]): { contact: Contact; changed: boolean } {
-    const before = contactOrThrow(contactId);
+    const before = contactOrThrow(store, contactId);
     if (sameTagSet(before.tags, tags)) return { contact: before, changed: false };
     const contact = store.patchContact(contactId, { tags });
     if (!contact) throw ghlErrors.missing('Contact');
@@ -55,7 +59,7 @@ export function createMutations(store: GhlStore, emit: (event: GhlEvent) => void
       return contact;
     },
     updateContact(contactId, write) {
-      const before = contactOrThrow(contactId);
+      const before = contactOrThrow(store, contactId);
       const contact = store.patchContact(contactId, write);
       if (!contact) throw ghlErrors.missing('Contact');
       emit(contactEvent('ContactUpdate', contact));
@@ -69,49 +73,57 @@ export function createMutations(store: GhlStore, emit: (event: GhlEvent) => void
       return contact;
     },
     addTags(contactId, tags) {
-      const current = contactOrThrow(contactId).tags;
+      const current = contactOrThrow(store, contactId).tags;
       const known = new Set(current.map((tag) => tag.toLowerCase()));
       const added = tags.map((tag) => tag.trim()).filter((tag) => tag !== '' && !known.has(tag.toLowerCase()));
       return setTags(contactId, [...current, ...new Set(added)]);
     },
     removeTags(contactId, tags) {
       const removed = new Set(tags.map((tag) => tag.trim().toLowerCase()));
-      const current = contactOrThrow(contactId).tags;
+      const current = contactOrThrow(store, contactId).tags;
       return setTags(
         contactId,
         current.filter((tag) => !removed.has(tag.toLowerCase())),
       );
     },
+  };
+}
 
+function noteMutations(store: GhlStore, emit: Emit): Pick<Mutations, 'createNote' | 'updateNote' | 'deleteNote'> {
+  return {
     createNote(contactId, write) {
-      const contact = contactOrThrow(contactId);
+      const contact = contactOrThrow(store, contactId);
       const note = store.insertNote(contactId, write);
       emit(noteEvent('NoteCreate', contact.locationId, note));
       return note;
     },
     updateNote(contactId, noteId, write) {
-      const contact = contactOrThrow(contactId);
+      const contact = contactOrThrow(store, contactId);
       const note = store.patchNote(contactId, noteId, write);
       if (!note) throw ghlErrors.missing('Note');
       emit(noteEvent('NoteUpdate', contact.locationId, note));
       return note;
     },
     deleteNote(contactId, noteId) {
-      const contact = contactOrThrow(contactId);
+      const contact = contactOrThrow(store, contactId);
       const note = store.removeNote(contactId, noteId);
       if (!note) throw ghlErrors.missing('Note');
       emit(noteEvent('NoteDelete', contact.locationId, note));
       return note;
     },
+  };
+}
 
+function taskMutations(store: GhlStore, emit: Emit): Pick<Mutations, 'createTask' | 'updateTask' | 'deleteTask'> {
+  return {
     createTask(contactId, write) {
-      const contact = contactOrThrow(contactId);
+      const contact = contactOrThrow(store, contactId);
       const task = store.insertTask(contactId, write);
       emit(taskEvent('TaskCreate', contact.locationId, task));
       return task;
     },
     updateTask(contactId, taskId, write) {
-      const contact = contactOrThrow(contactId);
+      const contact = contactOrThrow(store, contactId);
       const before = store.getTask(contactId, taskId);
       if (!before) throw ghlErrors.missing('Task');
       const task = store.patchTask(contactId, taskId, write);
@@ -120,11 +132,15 @@ export function createMutations(store: GhlStore, emit: (event: GhlEvent) => void
       return task;
     },
     deleteTask(contactId, taskId) {
-      const contact = contactOrThrow(contactId);
+      const contact = contactOrThrow(store, contactId);
       const task = store.removeTask(contactId, taskId);
       if (!task) throw ghlErrors.missing('Task');
       emit(taskEvent('TaskDelete', contact.locationId, task));
       return task;
     },
   };
+}
+
+export function createMutations(store: GhlStore, emit: Emit): Mutations {
+  return { ...contactMutations(store, emit), ...noteMutations(store, emit), ...taskMutations(store, emit) };
 }

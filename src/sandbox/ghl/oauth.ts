@@ -1,14 +1,14 @@
 /**
- * Marketplace-app OAuth (NOTES §4, apps/oauth.json): `POST /oauth/token` (form-encoded; authorization_code
+ * Marketplace-app OAuth (openapi/upstream/ghl/apps/oauth.json): `POST /oauth/token` (form-encoded; authorization_code
  * and refresh_token grants) and `POST /oauth/locationToken` (Company token → Location token, no refresh
- * token in the v2 SPEC). Refresh tokens are single-use: each refresh returns a new pair and spends the old one.
+ * token in that document). Refresh tokens are single-use: each refresh returns a new pair and spends the old one.
  *
- * Refusals: bad client or unknown code → 401 `{"error":"UnAuthorized!","error_description":…}` (measured, §7).
+ * Refusals: bad client or unknown code → 401 `{"error":"UnAuthorized!","error_description":…}` (measured against the live API).
  * A spent, revoked or unknown refresh token → 400 `{"error":"invalid_grant",…}`: GHL's real wording is not
- * documented (§4 UNCONFIRMED; staff said a failed refresh answers 400), so we chose RFC 6749's.
+ * documented (GHL staff only said a failed refresh answers 400), so we chose RFC 6749's.
  */
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { checkVersion, type TokenRegistry } from './auth.js';
 import { registerChooseLocation } from './choose-location.js';
@@ -101,70 +101,155 @@ const invalidRequest = (description: string) =>
 
 const secret = (kind: string) => `${kind}-${randomBytes(24).toString('base64url')}`;
 
-export function createOAuthServer(deps: OAuthServerDeps): OAuthServer {
-  const codes = new Map<string, Install>();
-  const refreshTokens = new Map<string, { install: Install; spent: boolean }>();
-  const companyTokens = new Map<string, Install>();
-  const counts: OAuthCallCounts = { authorization_code: 0, refresh_token: 0, locationToken: 0 };
-  let installer: Omit<AuthorizationGrant, 'scopes'> | undefined;
+/** What the token endpoints remember: codes, refresh tokens, Company tokens and the call counts. */
+interface OAuthState {
+  deps: OAuthServerDeps;
+  codes: Map<string, Install>;
+  refreshTokens: Map<string, { install: Install; spent: boolean }>;
+  companyTokens: Map<string, Install>;
+  counts: OAuthCallCounts;
+}
 
-  function issueTokens(install: Install): Record<string, unknown> {
-    const accessToken = secret('sim-at');
-    const refreshToken = secret('sim-rt');
-    refreshTokens.set(refreshToken, { install, spent: false });
-    if (install.userType === 'Location' && install.locationId !== undefined) deps.tokens.add(accessToken, install.locationId, install.scopes);
-    else companyTokens.set(accessToken, install);
-    return {
-      access_token: accessToken,
-      token_type: 'Bearer',
-      expires_in: deps.accessTokenTtlSeconds,
-      refresh_token: refreshToken,
-      scope: install.scopes.join(' '),
-      userType: install.userType,
-      ...(install.locationId === undefined ? {} : { locationId: install.locationId }),
-      companyId: install.companyId,
-      ...(install.approvedLocations === undefined ? {} : { approvedLocations: install.approvedLocations }),
-      userId: install.userId,
-      planId: 'plan_sandbox',
-      isBulkInstallation: false,
-    };
+function issueTokens(state: OAuthState, install: Install): Record<string, unknown> {
+  const { deps } = state;
+  const accessToken = secret('sim-at');
+  const refreshToken = secret('sim-rt');
+  state.refreshTokens.set(refreshToken, { install, spent: false });
+  if (install.userType === 'Location' && install.locationId !== undefined) deps.tokens.add(accessToken, install.locationId, install.scopes);
+  else state.companyTokens.set(accessToken, install);
+  return {
+    access_token: accessToken,
+    token_type: 'Bearer',
+    expires_in: deps.accessTokenTtlSeconds,
+    refresh_token: refreshToken,
+    scope: install.scopes.join(' '),
+    userType: install.userType,
+    ...(install.locationId === undefined ? {} : { locationId: install.locationId }),
+    companyId: install.companyId,
+    ...(install.approvedLocations === undefined ? {} : { approvedLocations: install.approvedLocations }),
+    userId: install.userId,
+    planId: 'plan_sandbox',
+    isBulkInstallation: false,
+  };
+}
+
+function checkClient(deps: OAuthServerDeps, form: z.infer<typeof TokenFormSchema>): void {
+  const known = deps.clients.some((c) => c.clientId === form.client_id && c.clientSecret === form.client_secret);
+  if (!known) throw unauthorized('Invalid client credentials');
+}
+
+function issueAuthorizationCode(state: OAuthState, grant: AuthorizationGrant): string {
+  if (grant.userType === 'Location' && grant.locationId === undefined) {
+    throw new Error('a Location authorization code needs a locationId');
   }
+  if (grant.locationId !== undefined) state.deps.ensureLocation(grant.locationId);
+  for (const id of grant.approvedLocations ?? []) state.deps.ensureLocation(id);
+  const code = secret('sim-code');
+  state.codes.set(code, {
+    userType: grant.userType,
+    companyId: grant.companyId ?? 'company_sandbox',
+    ...(grant.userType === 'Location' && grant.locationId !== undefined ? { locationId: grant.locationId } : {}),
+    ...(grant.approvedLocations === undefined ? {} : { approvedLocations: [...grant.approvedLocations] }),
+    userId: newGhlId(),
+    scopes: grant.scopes ?? (grant.userType === 'Company' ? COMPANY_SCOPES : SCOPES),
+  });
+  return code;
+}
 
-  function checkClient(form: z.infer<typeof TokenFormSchema>): void {
-    const known = deps.clients.some((c) => c.clientId === form.client_id && c.clientSecret === form.client_secret);
-    if (!known) throw unauthorized('Invalid client credentials');
+/** `POST /oauth/token`: the authorization_code and refresh_token grants. */
+function tokenGrant(state: OAuthState, body: unknown): Record<string, unknown> {
+  const { counts } = state;
+  const parsed = TokenFormSchema.safeParse(body ?? {});
+  if (!parsed.success) throw invalidRequest('the token request must be a form of strings');
+  const form = parsed.data;
+  if (form.grant_type === 'authorization_code') {
+    counts.authorization_code += 1;
+    checkClient(state.deps, form);
+    const install = form.code === undefined ? undefined : state.codes.get(form.code);
+    if (install === undefined) throw unauthorized('Authorization code not found');
+    state.codes.delete(form.code ?? '');
+    return issueTokens(state, install);
   }
+  if (form.grant_type === 'refresh_token') {
+    counts.refresh_token += 1;
+    checkClient(state.deps, form);
+    const entry = form.refresh_token === undefined ? undefined : state.refreshTokens.get(form.refresh_token);
+    if (entry === undefined || entry.spent) throw invalidGrant('Invalid grant: refresh token is invalid');
+    entry.spent = true;
+    return issueTokens(state, entry.install);
+  }
+  throw invalidRequest('grant_type must be authorization_code or refresh_token');
+}
 
-  function issueAuthorizationCode(grant: AuthorizationGrant): string {
-    if (grant.userType === 'Location' && grant.locationId === undefined) {
-      throw new Error('a Location authorization code needs a locationId');
-    }
-    if (grant.locationId !== undefined) deps.ensureLocation(grant.locationId);
-    for (const id of grant.approvedLocations ?? []) deps.ensureLocation(id);
-    const code = secret('sim-code');
-    codes.set(code, {
-      userType: grant.userType,
-      companyId: grant.companyId ?? 'company_sandbox',
-      ...(grant.userType === 'Location' && grant.locationId !== undefined ? { locationId: grant.locationId } : {}),
-      ...(grant.approvedLocations === undefined ? {} : { approvedLocations: [...grant.approvedLocations] }),
-      userId: newGhlId(),
-      scopes: grant.scopes ?? (grant.userType === 'Company' ? COMPANY_SCOPES : SCOPES),
+/** `POST /oauth/locationToken`: a Company token with oauth.write mints a Location token for an approved location. */
+function locationToken(state: OAuthState, request: FastifyRequest): Record<string, unknown> {
+  state.counts.locationToken += 1;
+  const versionHeader = request.headers.version;
+  const versionError = checkVersion(Array.isArray(versionHeader) ? versionHeader[0] : versionHeader);
+  if (versionError) throw versionError;
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+  const install = bearer === undefined ? undefined : state.companyTokens.get(bearer);
+  if (install === undefined) {
+    throw new GhlHttpError(401, { statusCode: 401, message: 'Invalid token: access token is invalid', error: 'Unauthorized' });
+  }
+  const form = LocationTokenFormSchema.safeParse(request.body ?? {}).data ?? {};
+  if (form.companyId === undefined || form.locationId === undefined) {
+    throw new GhlHttpError(422, { statusCode: 422, message: ['companyId and locationId are required'], error: 'Unprocessable Entity' });
+  }
+  if (!install.scopes.includes('oauth.write')) throw ghlErrors.scopeMissing();
+  if (form.companyId !== install.companyId || !(install.approvedLocations ?? []).includes(form.locationId)) {
+    throw new GhlHttpError(403, { statusCode: 403, message: 'The token does not have access to this location.' });
+  }
+  const accessToken = secret('sim-lat');
+  state.deps.tokens.add(accessToken, form.locationId, install.scopes);
+  return {
+    access_token: accessToken,
+    token_type: 'Bearer',
+    expires_in: state.deps.accessTokenTtlSeconds,
+    scope: install.scopes.join(' '),
+    locationId: form.locationId,
+    planId: 'plan_sandbox',
+    userId: install.userId,
+    appId: 'app_sandbox',
+    versionId: 'ver_sandbox',
+  };
+}
+
+function registerTokenRoutes(app: FastifyInstance, state: OAuthState): void {
+  app.register(async (scope) => {
+    // The token endpoints are form-encoded (openapi/upstream/ghl/apps/oauth.json); only this scope parses forms.
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+      const text = typeof body === 'string' ? body : body.toString('utf8');
+      done(null, Object.fromEntries(new URLSearchParams(text)));
     });
-    return code;
-  }
+    scope.post('/oauth/token', async (request) => tokenGrant(state, request.body));
+    scope.post('/oauth/locationToken', async (request) => locationToken(state, request));
+  });
+}
+
+export function createOAuthServer(deps: OAuthServerDeps): OAuthServer {
+  const state: OAuthState = {
+    deps,
+    codes: new Map(),
+    refreshTokens: new Map(),
+    companyTokens: new Map(),
+    counts: { authorization_code: 0, refresh_token: 0, locationToken: 0 },
+  };
+  let installer: Omit<AuthorizationGrant, 'scopes'> | undefined;
+  const issue = (grant: AuthorizationGrant): string => issueAuthorizationCode(state, grant);
 
   return {
-    counts,
-    issueAuthorizationCode,
+    counts: state.counts,
+    issueAuthorizationCode: issue,
     setInstaller(grant) {
       installer = grant;
     },
     revokeRefreshToken(refreshToken) {
-      const entry = refreshTokens.get(refreshToken);
+      const entry = state.refreshTokens.get(refreshToken);
       if (entry) entry.spent = true;
     },
     revokeLocationRefreshTokens(locationId) {
-      for (const entry of refreshTokens.values()) if (entry.install.locationId === locationId) entry.spent = true;
+      for (const entry of state.refreshTokens.values()) if (entry.install.locationId === locationId) entry.spent = true;
     },
     register(app) {
       registerChooseLocation(app, {
@@ -174,71 +259,9 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer {
           return { versionId: client.versionId ?? DEFAULT_APP_VERSION_ID, ...(client.redirectUri === undefined ? {} : { redirectUri: client.redirectUri }) };
         },
         installer: () => installer ?? deps.defaultInstaller(),
-        issue: issueAuthorizationCode,
+        issue,
       });
-      app.register(async (scope) => {
-        // The token endpoints are form-encoded (NOTES §4); only this scope parses forms.
-        scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-          const text = typeof body === 'string' ? body : body.toString('utf8');
-          done(null, Object.fromEntries(new URLSearchParams(text)));
-        });
-
-        scope.post('/oauth/token', async (request) => {
-          const parsed = TokenFormSchema.safeParse(request.body ?? {});
-          if (!parsed.success) throw invalidRequest('the token request must be a form of strings');
-          const form = parsed.data;
-          if (form.grant_type === 'authorization_code') {
-            counts.authorization_code += 1;
-            checkClient(form);
-            const install = form.code === undefined ? undefined : codes.get(form.code);
-            if (install === undefined) throw unauthorized('Authorization code not found');
-            codes.delete(form.code ?? '');
-            return issueTokens(install);
-          }
-          if (form.grant_type === 'refresh_token') {
-            counts.refresh_token += 1;
-            checkClient(form);
-            const entry = form.refresh_token === undefined ? undefined : refreshTokens.get(form.refresh_token);
-            if (entry === undefined || entry.spent) throw invalidGrant('Invalid grant: refresh token is invalid');
-            entry.spent = true;
-            return issueTokens(entry.install);
-          }
-          throw invalidRequest('grant_type must be authorization_code or refresh_token');
-        });
-
-        scope.post('/oauth/locationToken', async (request) => {
-          counts.locationToken += 1;
-          const versionHeader = request.headers.version;
-          const versionError = checkVersion(Array.isArray(versionHeader) ? versionHeader[0] : versionHeader);
-          if (versionError) throw versionError;
-          const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
-          const install = bearer === undefined ? undefined : companyTokens.get(bearer);
-          if (install === undefined) {
-            throw new GhlHttpError(401, { statusCode: 401, message: 'Invalid token: access token is invalid', error: 'Unauthorized' });
-          }
-          const form = LocationTokenFormSchema.safeParse(request.body ?? {}).data ?? {};
-          if (form.companyId === undefined || form.locationId === undefined) {
-            throw new GhlHttpError(422, { statusCode: 422, message: ['companyId and locationId are required'], error: 'Unprocessable Entity' });
-          }
-          if (!install.scopes.includes('oauth.write')) throw ghlErrors.scopeMissing();
-          if (form.companyId !== install.companyId || !(install.approvedLocations ?? []).includes(form.locationId)) {
-            throw new GhlHttpError(403, { statusCode: 403, message: 'The token does not have access to this location.' });
-          }
-          const accessToken = secret('sim-lat');
-          deps.tokens.add(accessToken, form.locationId, install.scopes);
-          return {
-            access_token: accessToken,
-            token_type: 'Bearer',
-            expires_in: deps.accessTokenTtlSeconds,
-            scope: install.scopes.join(' '),
-            locationId: form.locationId,
-            planId: 'plan_sandbox',
-            userId: install.userId,
-            appId: 'app_sandbox',
-            versionId: 'ver_sandbox',
-          };
-        });
-      });
+      registerTokenRoutes(app, state);
     },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Per-location budgets as GHL publishes them (NOTES §5): a burst limit (default 100 per 10 s) and a
+ * Per-location budgets as GHL publishes them: a burst limit (default 100 per 10 s) and a
  * daily limit (200,000). The burst window is a sliding log: a call is admitted when fewer than `max`
  * calls were admitted in the last `windowMs`. Sliding is the stricter reading of GHL's "100 requests
  * per 10 seconds", so a client that stays inside it also stays inside a fixed window. The daily count

@@ -7,11 +7,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkVersion, type TokenRegistry } from './auth.js';
 import { ghlErrors, GhlHttpError } from './errors.js';
 import type { Fault, FaultRegistry } from '../shared/faults.js';
+import { holdRequest } from '../shared/hold-request.js';
 import type { DocumentedOperation, GhlRequestValidator } from './openapi-validator.js';
 import type { RateLimiter } from './rate-limit.js';
 
@@ -84,18 +84,6 @@ function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-// A `timeout` fault answers nothing: the socket stays open until the client gives up or we close.
-function hold(reply: FastifyReply, shutdown: AbortSignal): void {
-  reply.hijack();
-  const raw: ServerResponse = reply.raw;
-  const release = (): void => {
-    raw.socket?.destroy();
-  };
-  if (shutdown.aborted) release();
-  else shutdown.addEventListener('abort', release, { once: true });
-  raw.on('close', () => shutdown.removeEventListener('abort', release));
-}
-
 async function applyFault(fault: Fault, reply: FastifyReply, deps: PipelineDeps, locationId: string): Promise<void> {
   switch (fault.kind) {
     case 'status': {
@@ -109,7 +97,7 @@ async function applyFault(fault: Fault, reply: FastifyReply, deps: PipelineDeps,
       await sleep(fault.ms, undefined, { signal: deps.shutdown });
       return;
     case 'timeout':
-      hold(reply, deps.shutdown);
+      holdRequest(reply, deps.shutdown);
       return;
     case 'rate-limit':
       reply.headers(deps.limiter.headers(locationId, Date.now(), true));
@@ -201,7 +189,7 @@ export function registerRequestPipeline(app: FastifyInstance, deps: PipelineDeps
     throw ghlErrors.unprocessable(problems);
   });
 
-  // GHL returns a traceId with every response (docs/oauth/Overview.md).
+  // GHL returns a traceId with every response (its OAuth overview documents it).
   app.addHook('preSerialization', async (request, _reply, payload: unknown) => {
     if (isControlRequest(request) || payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
       return payload;

@@ -10,7 +10,8 @@ import {
   CustomFieldsQuerySchema,
   UpdateCustomFieldBodySchema,
 } from './schemas.js';
-import { fieldKeyFromName, type GhlStore } from './store.js';
+import { fieldKeyFromName } from './custom-field-records.js';
+import type { GhlStore } from './store.js';
 import { parseOrThrow } from './validation.js';
 
 interface LocationParams {

@@ -13,7 +13,7 @@ const text = z.string().nullable().optional();
 
 /**
  * One custom-field write. The v2 spec documents `{ id, key?, field_value }`; v3 prefers `fieldValue`
- * and reads use `value`, so all three are accepted (NOTES §3.1). Either `id` or `key` is needed.
+ * and reads use `value`, so all three are accepted. Either `id` or `key` is needed.
  */
 export const CustomFieldWriteSchema = z
   .looseObject({

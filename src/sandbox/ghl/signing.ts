@@ -1,5 +1,5 @@
 /**
- * Webhook signatures as GHL makes them (NOTES §6.3): `x-ghl-signature` = base64 Ed25519 over the raw
+ * Webhook signatures as GHL's webhook documentation describes them: `x-ghl-signature` = base64 Ed25519 over the raw
  * body; legacy `x-wh-signature` = base64 RSA-SHA256 (PKCS#1 v1.5) with a 4096-bit key like GHL's.
  */
 import { createPrivateKey, createPublicKey, generateKeyPair, sign, type KeyObject } from 'node:crypto';

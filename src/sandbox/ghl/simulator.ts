@@ -2,22 +2,21 @@
  * A GoHighLevel API simulator on loopback: Contacts API 2021-07-28 (contacts, upsert, search, tags,
  * tasks, notes), location custom fields, sub-account tokens, GHL's rate limits and headers, injected
  * faults, and signed webhooks for every change, including the changes made through the API.
- * Contract: notes/GHL-SIM-API.md. Built from the public specs, not from the bridge's client.
+ * Built from GHL's public documents (openapi/upstream/ghl/), not from the bridge's client.
  */
 import { buildSimulatorApp } from './app.js';
-import { createTokenRegistry } from './auth.js';
-import { contactWriteFromPatch } from './contact-input.js';
-import { ghlErrors } from './errors.js';
-import { createFaultRegistry, type FaultRule } from '../shared/faults.js';
-import type { Contact } from './model.js';
+import { createTokenRegistry, type TokenRegistry } from './auth.js';
+import { createFaultRegistry, faultControls, type FaultRule } from '../shared/faults.js';
+import { closeOnce, listenOnLoopback } from '../shared/serve.js';
 import type { MissingEntityStatus, MissingEntitySwitch } from './missing-entity.js';
 import { createMutations } from './mutations.js';
 import { sharedGhlRequestValidator } from './openapi-validator.js';
-import { createOAuthServer, type AuthorizationGrant, type OAuthCallCounts, type OAuthClient } from './oauth.js';
+import { createOAuthServer, type AuthorizationGrant, type OAuthCallCounts, type OAuthClient, type OAuthServer } from './oauth.js';
 import { createRateLimiter } from './rate-limit.js';
 import type { RecordedCall } from './request-pipeline.js';
 import { createWebhookSigner, type SigningKeyPems, type WebhookSignatureMode } from './signing.js';
 import { createGhlStore, type GhlStore } from './store.js';
+import { createUserActions, type UserActions } from './user-actions.js';
 import { createWebhookEmitter, type WebhookDelivery } from './webhook-emitter.js';
 
 export type { Contact, CustomField, CustomFieldValue, Note, Task } from './model.js';
@@ -51,7 +50,7 @@ export interface GhlSimulatorOptions {
   signingKeys?: SigningKeyPems;
   /** Marketplace apps accepted by POST /oauth/token. */
   oauthClients?: OAuthClient[];
-  /** `expires_in` of issued OAuth access tokens. Default 86399 (SPEC). */
+  /** `expires_in` of issued OAuth access tokens. Default 86399, as in openapi/upstream/ghl/apps/oauth.json. */
   oauthAccessTokenTtlSeconds?: number;
   /** How a missing contact, note or task is answered: 404 (default), or 400 / 422 saying "not found". */
   missingEntityStatus?: MissingEntityStatus;
@@ -59,7 +58,7 @@ export interface GhlSimulatorOptions {
   logger?: boolean;
 }
 
-export interface GhlSimulator {
+export interface GhlSimulator extends UserActions {
   readonly url: string;
   readonly publicKeys: { ed25519: string; rsa: string };
   readonly calls: RecordedCall[];
@@ -72,11 +71,6 @@ export interface GhlSimulator {
   /** Switches how a missing contact, note or task is answered from now on. */
   setMissingEntityStatus(status: MissingEntityStatus): void;
   setWebhookUrl(url: string | undefined): void;
-  userCreateContact(locationId: string, input: Partial<Contact>): Contact;
-  userUpdateContact(locationId: string, contactId: string, patch: Partial<Contact>): Contact;
-  userDeleteContact(locationId: string, contactId: string): void;
-  userCompleteTask(locationId: string, contactId: string, taskId: string): void;
-  userDeleteTask(locationId: string, contactId: string, taskId: string): void;
   addLocation(location: GhlSimulatorLocation): void;
   revokeToken(token: string): void;
   /** An install's authorization code, as GHL's redirect would hand it to the app's callback. */
@@ -96,6 +90,20 @@ export interface GhlSimulator {
 }
 
 export const DEFAULT_SIMULATOR_LOCATION: GhlSimulatorLocation = { id: 'loc_sandbox_1', token: 'pit-sandbox-1' };
+
+/** The marketplace OAuth server; installs land in the first configured location unless told otherwise. */
+function simulatorOAuth(options: GhlSimulatorOptions, tokens: TokenRegistry, store: GhlStore): OAuthServer {
+  return createOAuthServer({
+    clients: options.oauthClients ?? [],
+    tokens,
+    accessTokenTtlSeconds: options.oauthAccessTokenTtlSeconds ?? 86_399,
+    ensureLocation: (locationId) => store.addLocation(locationId),
+    defaultInstaller: () => {
+      const first = (options.locations ?? [DEFAULT_SIMULATOR_LOCATION])[0];
+      return first === undefined ? undefined : { userType: 'Location', locationId: first.id };
+    },
+  });
+}
 
 export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Promise<GhlSimulator> {
   const rateLimit = options.rateLimit ?? { max: 100, windowMs: 10_000 };
@@ -124,37 +132,9 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
     tokens.add(location.token, location.id, location.scopes);
   };
   for (const location of options.locations ?? [DEFAULT_SIMULATOR_LOCATION]) addLocation(location);
-  const oauth = createOAuthServer({
-    clients: options.oauthClients ?? [],
-    tokens,
-    accessTokenTtlSeconds: options.oauthAccessTokenTtlSeconds ?? 86_399,
-    ensureLocation: (locationId) => store.addLocation(locationId),
-    defaultInstaller: () => {
-      const first = (options.locations ?? [DEFAULT_SIMULATOR_LOCATION])[0];
-      return first === undefined ? undefined : { userType: 'Location', locationId: first.id };
-    },
-  });
+  const oauth = simulatorOAuth(options, tokens, store);
 
-  // The user* methods act inside one location: a contact of another location is "not found" there.
-  const contactIn = (locationId: string, contactId: string): Contact => {
-    if (!store.hasLocation(locationId)) throw ghlErrors.notFound('Location not found');
-    const contact = store.getContact(contactId);
-    if (!contact || contact.locationId !== locationId) throw ghlErrors.notFound('Contact not found');
-    return contact;
-  };
-
-  const user = {
-    userCreateContact(locationId: string, input: Partial<Contact>): Contact {
-      if (!store.hasLocation(locationId)) throw ghlErrors.notFound('Location not found');
-      return mutations.createContact(locationId, contactWriteFromPatch(input));
-    },
-    userUpdateContact(locationId: string, contactId: string, patch: Partial<Contact>): Contact {
-      return mutations.updateContact(contactIn(locationId, contactId).id, contactWriteFromPatch(patch));
-    },
-    userDeleteContact(locationId: string, contactId: string): void {
-      mutations.deleteContact(contactIn(locationId, contactId).id);
-    },
-  };
+  const user = createUserActions(store, mutations);
 
   const app = buildSimulatorApp({
     logger: options.logger ?? false,
@@ -176,13 +156,7 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
     baseUrl: () => baseUrl,
   });
 
-  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('simulator is not listening on TCP');
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  baseUrl = `http://${host}:${address.port}`;
-
-  let closing: Promise<void> | undefined;
+  baseUrl = await listenOnLoopback(app, options.host, options.port);
 
   return {
     url: baseUrl,
@@ -191,26 +165,12 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
     undocumented,
     deliveries: emitter.deliveries,
     store,
-    injectFault(rule) {
-      const id = faults.add(rule);
-      return () => {
-        faults.remove(id);
-      };
-    },
-    clearFaults: () => faults.clear(),
+    ...faultControls(faults),
     setMissingEntityStatus(status) {
       missingEntity.status = status;
     },
     setWebhookUrl: (url) => emitter.setUrl(url),
     ...user,
-    userCompleteTask(locationId, contactId, taskId) {
-      contactIn(locationId, contactId);
-      mutations.updateTask(contactId, taskId, { completed: true });
-    },
-    userDeleteTask(locationId, contactId, taskId) {
-      contactIn(locationId, contactId);
-      mutations.deleteTask(contactId, taskId);
-    },
     addLocation,
     revokeToken: (token) => tokens.revoke(token),
     issueAuthorizationCode: (grant) => oauth.issueAuthorizationCode(grant),
@@ -220,13 +180,6 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
     oauthCalls: oauth.counts,
     maxCallsInAnyWindow: (locationId) => limiter.maxCallsInAnyWindow(locationId),
     idle: () => emitter.idle(),
-    close() {
-      closing ??= (async () => {
-        shutdown.abort();
-        await app.close();
-        await emitter.close();
-      })();
-      return closing;
-    },
+    close: closeOnce(shutdown, app, emitter),
   };
 }

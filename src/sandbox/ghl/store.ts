@@ -3,6 +3,8 @@
  * pairs each change with its event), so tests may seed through it silently. Every read hands out a
  * copy so callers cannot alias the state.
  */
+import { createChildRecords } from './child-records.js';
+import { customFieldRecords } from './custom-field-records.js';
 import { newGhlId } from './ids.js';
 import type {
   Contact,
@@ -78,14 +80,6 @@ interface LocationData {
   customFields: Map<string, CustomField>;
 }
 
-export function fieldKeyFromName(name: string, model: 'contact' | 'opportunity' = 'contact'): string {
-  const slug = name
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '');
-  return `${model}.${slug}`;
-}
-
 /** Keeps `+` and digits so `+1 888-888-8888` and `+18888888888` are one number. */
 export function normalizePhone(phone: string): string {
   const trimmed = phone.trim();
@@ -105,99 +99,54 @@ function isEmptyValue(value: unknown): boolean {
   return value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
 }
 
-export function createGhlStore(): GhlStore {
-  const locations = new Map<string, LocationData>();
+function mergeCustomFields(current: CustomFieldValue[], updates: CustomFieldValue[]): CustomFieldValue[] {
+  const merged = new Map(current.map((entry) => [entry.id, entry.value] as const));
+  for (const update of updates) {
+    if (isEmptyValue(update.value)) merged.delete(update.id);
+    else merged.set(update.id, structuredClone(update.value));
+  }
+  return [...merged].map(([id, value]) => ({ id, value }));
+}
+
+function applyWrite(contact: Contact, write: ContactWrite): void {
+  const { customFields, tags, ...plain } = write;
+  for (const [key, value] of Object.entries(plain)) {
+    if (value !== undefined) Object.assign(contact, { [key]: structuredClone(value) });
+  }
+  if (typeof write.phone === 'string') contact.phone = normalizePhone(write.phone);
+  if (tags !== undefined) contact.tags = [...new Set(tags.map((tag) => tag.trim()).filter((tag) => tag !== ''))];
+  if (customFields !== undefined) contact.customFields = mergeCustomFields(contact.customFields, customFields);
+  if (write.name === undefined && (write.firstName !== undefined || write.lastName !== undefined)) {
+    const full = [contact.firstName, contact.lastName].filter((part) => typeof part === 'string' && part !== '');
+    contact.name = full.length > 0 ? full.join(' ') : null;
+  }
+  contact.emailLowerCase = lower(contact.email);
+  contact.firstNameLowerCase = lower(contact.firstName);
+  contact.lastNameLowerCase = lower(contact.lastName);
+  contact.fullNameLowerCase = lower(contact.name);
+}
+
+type ContactRecords = Pick<
+  GhlStore,
+  'listContacts' | 'getContact' | 'insertContact' | 'patchContact' | 'removeContact' | 'findDuplicate'
+>;
+
+interface ContactDeps {
+  locations: Map<string, LocationData>;
+  location(locationId: string): LocationData;
+  stamp(): string;
+  /** Forgets what a removed contact owned. */
+  onRemove(contactId: string): void;
+}
+
+function contactRecords(deps: ContactDeps): ContactRecords {
+  const { location, stamp } = deps;
   const contactLocation = new Map<string, string>();
-  const notes = new Map<string, Map<string, Note>>();
-  const tasks = new Map<string, Map<string, Task>>();
-  const ignoredCustomFieldWrites: IgnoredCustomFieldWrite[] = [];
-  let lastStamp = 0;
-
-  // Strictly increasing timestamps: "dateUpdated changes on every write" even within one millisecond.
-  function stamp(): string {
-    lastStamp = Math.max(Date.now(), lastStamp + 1);
-    return new Date(lastStamp).toISOString();
-  }
-
-  function location(locationId: string): LocationData {
-    const data = locations.get(locationId);
-    if (!data) throw new Error(`unknown location ${locationId}`);
-    return data;
-  }
-
-  function liveContact(contactId: string): Contact | undefined {
+  const liveContact = (contactId: string): Contact | undefined => {
     const locationId = contactLocation.get(contactId);
-    return locationId === undefined ? undefined : locations.get(locationId)?.contacts.get(contactId);
-  }
-
-  function mergeCustomFields(current: CustomFieldValue[], updates: CustomFieldValue[]): CustomFieldValue[] {
-    const merged = new Map(current.map((entry) => [entry.id, entry.value] as const));
-    for (const update of updates) {
-      if (isEmptyValue(update.value)) merged.delete(update.id);
-      else merged.set(update.id, structuredClone(update.value));
-    }
-    return [...merged].map(([id, value]) => ({ id, value }));
-  }
-
-  function applyWrite(contact: Contact, write: ContactWrite): void {
-    const { customFields, tags, ...plain } = write;
-    for (const [key, value] of Object.entries(plain)) {
-      if (value !== undefined) Object.assign(contact, { [key]: structuredClone(value) });
-    }
-    if (typeof write.phone === 'string') contact.phone = normalizePhone(write.phone);
-    if (tags !== undefined) contact.tags = [...new Set(tags.map((tag) => tag.trim()).filter((tag) => tag !== ''))];
-    if (customFields !== undefined) contact.customFields = mergeCustomFields(contact.customFields, customFields);
-    if (write.name === undefined && (write.firstName !== undefined || write.lastName !== undefined)) {
-      const full = [contact.firstName, contact.lastName].filter((part) => typeof part === 'string' && part !== '');
-      contact.name = full.length > 0 ? full.join(' ') : null;
-    }
-    contact.emailLowerCase = lower(contact.email);
-    contact.firstNameLowerCase = lower(contact.firstName);
-    contact.lastNameLowerCase = lower(contact.lastName);
-    contact.fullNameLowerCase = lower(contact.name);
-  }
-
-  function children<T>(map: Map<string, Map<string, T>>, contactId: string): Map<string, T> {
-    let found = map.get(contactId);
-    if (!found) {
-      found = new Map();
-      map.set(contactId, found);
-    }
-    return found;
-  }
-
-  function sortedByDateAdded<T extends { dateAdded: string }>(items: Iterable<T>): T[] {
-    return [...items].sort((a, b) => a.dateAdded.localeCompare(b.dateAdded)).map((item) => structuredClone(item));
-  }
-
-  function buildCustomField(locationId: string, id: string, input: CustomFieldInput): CustomField {
-    const model = input.model ?? 'contact';
-    return {
-      id,
-      name: input.name,
-      fieldKey: fieldKeyFromName(input.name, model),
-      placeholder: input.placeholder ?? '',
-      dataType: input.dataType,
-      position: input.position ?? 0,
-      picklistOptions: input.picklistOptions ?? [],
-      picklistImageOptions: [],
-      isAllowedCustomOption: false,
-      isMultiFileAllowed: input.isMultipleFile ?? false,
-      maxFileLimit: input.maxNumberOfFiles ?? 0,
-      locationId,
-      model,
-    };
-  }
-
-  const store: GhlStore = {
-    ignoredCustomFieldWrites,
-
-    hasLocation: (locationId) => locations.has(locationId),
-    addLocation(locationId) {
-      if (!locations.has(locationId)) locations.set(locationId, { contacts: new Map(), customFields: new Map() });
-    },
-    locationIds: () => [...locations.keys()],
-
+    return locationId === undefined ? undefined : deps.locations.get(locationId)?.contacts.get(contactId);
+  };
+  return {
     listContacts: (locationId) => [...location(locationId).contacts.values()].map((c) => structuredClone(c)),
     getContact(contactId) {
       const contact = liveContact(contactId);
@@ -233,8 +182,7 @@ export function createGhlStore(): GhlStore {
       if (!contact) return undefined;
       location(contact.locationId).contacts.delete(contactId);
       contactLocation.delete(contactId);
-      notes.delete(contactId);
-      tasks.delete(contactId);
+      deps.onRemove(contactId);
       return structuredClone(contact);
     },
     findDuplicate(locationId, email, phone) {
@@ -251,101 +199,62 @@ export function createGhlStore(): GhlStore {
       }
       return undefined;
     },
+  };
+}
 
-    listNotes: (contactId) => sortedByDateAdded(notes.get(contactId)?.values() ?? []),
-    getNote(contactId, noteId) {
-      const note = notes.get(contactId)?.get(noteId);
-      return note && structuredClone(note);
-    },
-    insertNote(contactId, write) {
-      const note: Note = { ...structuredClone(write), id: newGhlId(), contactId, dateAdded: stamp() };
-      children(notes, contactId).set(note.id, note);
-      return structuredClone(note);
-    },
-    patchNote(contactId, noteId, write) {
-      const note = notes.get(contactId)?.get(noteId);
-      if (!note) return undefined;
-      for (const [key, value] of Object.entries(write)) {
-        if (value !== undefined) Object.assign(note, { [key]: value });
-      }
-      return structuredClone(note);
-    },
-    removeNote(contactId, noteId) {
-      const list = notes.get(contactId);
-      const note = list?.get(noteId);
-      if (!list || !note) return undefined;
-      list.delete(noteId);
-      return note;
-    },
+/** Strictly increasing timestamps: "dateUpdated changes on every write" even within one millisecond. */
+function createStampClock(): () => string {
+  let lastStamp = 0;
+  return () => {
+    lastStamp = Math.max(Date.now(), lastStamp + 1);
+    return new Date(lastStamp).toISOString();
+  };
+}
 
-    listTasks: (contactId) => sortedByDateAdded(tasks.get(contactId)?.values() ?? []),
-    getTask(contactId, taskId) {
-      const task = tasks.get(contactId)?.get(taskId);
-      return task && structuredClone(task);
+export function createGhlStore(): GhlStore {
+  const locations = new Map<string, LocationData>();
+  const stamp = createStampClock();
+  const notes = createChildRecords<Note>(stamp);
+  const tasks = createChildRecords<Task>(stamp);
+  const location = (locationId: string): LocationData => {
+    const data = locations.get(locationId);
+    if (!data) throw new Error(`unknown location ${locationId}`);
+    return data;
+  };
+  const contacts = contactRecords({
+    locations,
+    location,
+    stamp,
+    onRemove(contactId) {
+      notes.dropContact(contactId);
+      tasks.dropContact(contactId);
     },
-    insertTask(contactId, write) {
-      const task: Task = { ...structuredClone(write), id: newGhlId(), contactId, dateAdded: stamp() };
-      children(tasks, contactId).set(task.id, task);
-      return structuredClone(task);
-    },
-    patchTask(contactId, taskId, write) {
-      const task = tasks.get(contactId)?.get(taskId);
-      if (!task) return undefined;
-      for (const [key, value] of Object.entries(write)) {
-        if (value !== undefined) Object.assign(task, { [key]: value });
-      }
-      return structuredClone(task);
-    },
-    removeTask(contactId, taskId) {
-      const list = tasks.get(contactId);
-      const task = list?.get(taskId);
-      if (!list || !task) return undefined;
-      list.delete(taskId);
-      return task;
-    },
+  });
 
-    listCustomFields(locationId, model = 'all') {
-      return [...location(locationId).customFields.values()]
-        .filter((field) => model === 'all' || field.model === model)
-        .sort((a, b) => a.position - b.position)
-        .map((field) => structuredClone(field));
+  const store: GhlStore = {
+    ignoredCustomFieldWrites: [],
+
+    hasLocation: (locationId) => locations.has(locationId),
+    addLocation(locationId) {
+      if (!locations.has(locationId)) locations.set(locationId, { contacts: new Map(), customFields: new Map() });
     },
-    findCustomField(locationId, idOrKey) {
-      const fields = [...location(locationId).customFields.values()];
-      const found =
-        fields.find((field) => field.id === idOrKey) ??
-        fields.find((field) => field.fieldKey === idOrKey) ??
-        fields.find((field) => field.model === 'contact' && field.fieldKey === `contact.${idOrKey}`);
-      return found && structuredClone(found);
-    },
-    insertCustomField(locationId, input) {
-      const field = buildCustomField(locationId, newGhlId(), input);
-      location(locationId).customFields.set(field.id, field);
-      return structuredClone(field);
-    },
-    patchCustomField(locationId, fieldId, input) {
-      const field = location(locationId).customFields.get(fieldId);
-      if (!field) return undefined;
-      // The field key and model are fixed at creation: renaming a field keeps its key.
-      const updated: CustomField = {
-        ...field,
-        name: input.name ?? field.name,
-        placeholder: input.placeholder ?? field.placeholder,
-        position: input.position ?? field.position,
-        picklistOptions: input.picklistOptions ?? field.picklistOptions,
-        isMultiFileAllowed: input.isMultipleFile ?? field.isMultiFileAllowed,
-        maxFileLimit: input.maxNumberOfFiles ?? field.maxFileLimit,
-      };
-      location(locationId).customFields.set(fieldId, updated);
-      return structuredClone(updated);
-    },
-    removeCustomField(locationId, fieldId) {
-      const data = location(locationId);
-      const field = data.customFields.get(fieldId);
-      if (!field) return undefined;
-      data.customFields.delete(fieldId);
-      return field;
-    },
+    locationIds: () => [...locations.keys()],
+
+    ...contacts,
+
+    listNotes: (contactId) => notes.list(contactId),
+    getNote: (contactId, noteId) => notes.get(contactId, noteId),
+    insertNote: (contactId, write) => notes.insert(contactId, write),
+    patchNote: (contactId, noteId, write) => notes.patch(contactId, noteId, write),
+    removeNote: (contactId, noteId) => notes.remove(contactId, noteId),
+
+    listTasks: (contactId) => tasks.list(contactId),
+    getTask: (contactId, taskId) => tasks.get(contactId, taskId),
+    insertTask: (contactId, write) => tasks.insert(contactId, write),
+    patchTask: (contactId, taskId, write) => tasks.patch(contactId, taskId, write),
+    removeTask: (contactId, taskId) => tasks.remove(contactId, taskId),
+
+    ...customFieldRecords((locationId) => location(locationId).customFields),
 
     snapshot() {
       return [...locations.entries()].map(([id, data]) => {

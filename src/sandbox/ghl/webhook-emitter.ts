@@ -1,10 +1,11 @@
 /**
  * Asynchronous, signed webhook delivery. Events about one contact go out one after another in the
  * order they happened; each is retried on non-2xx or transport failure with the same webhookId and the
- * same bytes (GUIDE-2026: non-2xx and transport failures are retried with exponential backoff).
+ * same bytes; non-2xx answers and transport failures are retried with exponential backoff.
  */
 import { randomUUID } from 'node:crypto';
-import { createDeliveryQueue, type DeliveryRecord } from '../shared/delivery-queue.js';
+import type { DeliveryRecord } from '../shared/delivery-queue.js';
+import { createEmitterCore } from '../shared/webhook-emitter.js';
 import type { GhlEvent } from './events.js';
 import type { WebhookSignatureMode, WebhookSigner } from './signing.js';
 
@@ -33,35 +34,29 @@ export interface WebhookEmitter {
 }
 
 export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmitter {
-  const deliveries: WebhookDelivery[] = [];
-  const queue = createDeliveryQueue({ retry: options.retry, timeoutMs: options.timeoutMs ?? 10_000 });
-  let url = options.url;
+  const core = createEmitterCore<WebhookDelivery>({ url: options.url, retry: options.retry, timeoutMs: options.timeoutMs ?? 10_000 });
   return {
-    deliveries,
-    setUrl(next) {
-      url = next;
-    },
+    deliveries: core.deliveries,
+    setUrl: (next) => core.setUrl(next),
     emit(event) {
-      const target = url;
-      if (target === undefined || queue.closed) return;
-      const webhookId = randomUUID();
-      const text = JSON.stringify({
-        ...event.payload,
-        appId: options.appId,
-        versionId: options.versionId,
-        timestamp: new Date().toISOString(),
-        webhookId,
+      core.send(() => {
+        const webhookId = randomUUID();
+        const text = JSON.stringify({
+          ...event.payload,
+          appId: options.appId,
+          versionId: options.versionId,
+          timestamp: new Date().toISOString(),
+          webhookId,
+        });
+        const headers = {
+          'content-type': 'application/json',
+          'user-agent': 'ghl-sandbox-webhooks',
+          ...options.signer.headers(Buffer.from(text, 'utf8'), options.signatures),
+        };
+        return { delivery: { webhookId, type: event.type, body: text, status: 0, attempts: 0 }, headers, orderingKey: event.orderingKey };
       });
-      const delivery: WebhookDelivery = { webhookId, type: event.type, body: text, status: 0, attempts: 0 };
-      deliveries.push(delivery);
-      const headers = {
-        'content-type': 'application/json',
-        'user-agent': 'ghl-sandbox-webhooks',
-        ...options.signer.headers(Buffer.from(text, 'utf8'), options.signatures),
-      };
-      queue.send(target, delivery, headers, event.orderingKey);
     },
-    idle: () => queue.idle(),
-    close: () => queue.close(),
+    idle: () => core.idle(),
+    close: () => core.close(),
   };
 }

@@ -48,7 +48,7 @@ export function buildSimulatorApp(deps: SimulatorAppDeps): FastifyInstance {
       .send({ errors: [{ status: '404', title: statusTitle(404), detail: `No route for ${request.method} ${request.url.split('?')[0] ?? ''}` }] }),
   );
 
-  // Every API answer, documents and errors alike, carries the JSON:API media type (NOTES §B2).
+  // Every API answer, documents and errors alike, carries the JSON:API media type.
   app.addHook('onSend', async (request, reply, payload) => {
     if (!isControlRequest(request)) reply.type(JSON_API_MEDIA_TYPE);
     return payload;

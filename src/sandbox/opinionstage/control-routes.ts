@@ -1,11 +1,12 @@
 /**
  * The sandbox control API under /__sandbox (no auth; the simulator listens on loopback only) for
- * out-of-process users such as the demo command and chaos tests. See notes/OS-SIM-API.md.
+ * out-of-process users such as the demo command and chaos tests. The routes and their bodies are below.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { osErrors } from './errors.js';
 import { FaultRuleInputSchema, type FaultRegistry } from '../shared/faults.js';
+import { registerCommonControlRoutes } from '../shared/control-routes.js';
 import type { Item, ItemResponse } from './model.js';
 import { CONTROL_PREFIX, type RecordedCall } from './request-pipeline.js';
 import { parseOrThrow } from './validation.js';
@@ -39,31 +40,11 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): 
     return reply.code(201).send({ response });
   });
 
-  app.get(`${CONTROL_PREFIX}/calls`, async () => ({ calls: deps.calls }));
-  app.delete(`${CONTROL_PREFIX}/calls`, async () => {
-    deps.calls.length = 0;
-    return { calls: [] };
-  });
-
-  app.get(`${CONTROL_PREFIX}/deliveries`, async () => ({ deliveries: deps.deliveries }));
-
-  app.post(`${CONTROL_PREFIX}/faults`, async (request, reply) => {
-    const input = parseOrThrow(FaultRuleInputSchema, request.body);
-    let path: RegExp | undefined;
-    try {
-      path = input.path === undefined ? undefined : new RegExp(input.path);
-    } catch {
-      throw osErrors.invalid([{ pointer: '/path', detail: 'must be a valid regular expression' }]);
-    }
-    return reply.code(201).send({ id: deps.faults.add({ ...input, path }) });
-  });
-  app.delete(`${CONTROL_PREFIX}/faults`, async () => {
-    deps.faults.clear();
-    return { cleared: true };
-  });
-  app.delete<{ Params: { id: string } }>(`${CONTROL_PREFIX}/faults/:id`, async (request) => {
-    if (!deps.faults.remove(request.params.id)) throw osErrors.notFound(`Fault ${request.params.id} not found`);
-    return { removed: true };
+  registerCommonControlRoutes(app, CONTROL_PREFIX, deps, {
+    parseRule: (body) => parseOrThrow(FaultRuleInputSchema, body),
+    invalidPath: () => osErrors.invalid([{ pointer: '/path', detail: 'must be a valid regular expression' }]),
+    faultNotFound: (id) => osErrors.notFound(`Fault ${id} not found`),
+    createdStatus: 201,
   });
 
   app.put(`${CONTROL_PREFIX}/webhook-url`, async (request) => {

@@ -1,6 +1,6 @@
 /**
  * JSON:API error documents (`{ errors: [{ status, title, detail?, source? }] }`), the form a JSON:API
- * server such as Opinion Stage's Public Result API answers with (NOTES §B2, §B6). Thrown from hooks,
+ * server such as Opinion Stage's Public Result API answers with. Thrown from hooks,
  * handlers and the simulator's own methods; the app's error handler sends `body` with `statusCode`.
  */
 export interface JsonApiErrorObject {

@@ -1,7 +1,7 @@
 /**
  * The simulator's records and the input schemas that create them. Shapes follow the only observed
- * Opinion Stage schemas (NOTES §B4, airbyte-source-opinion-stage.manifest.yaml); lead-form questions
- * (`lead: true`, kinds email/name/phone) are NOTES §B4's inference, marked [U] there.
+ * Opinion Stage schemas (Airbyte's Opinion Stage source manifest); lead-form questions
+ * (`lead: true`, kinds email/name/phone) are an inference, not documented.
  */
 import { z } from 'zod';
 

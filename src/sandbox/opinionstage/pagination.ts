@@ -1,5 +1,5 @@
 /**
- * JSON:API page-number paging (NOTES §B4, §B5): `page[number]` 1-based, `page[size]` capped at 100,
+ * JSON:API page-number paging as the Public Result API documents it: `page[number]` 1-based, `page[size]` capped at 100,
  * envelope `{ data: [...], meta: { page: { current, total } }, links: { self, next } }` with `total`
  * the number of pages and `next` null on the last page. The default size is undocumented; 25 is small
  * enough that a client which never follows `links.next` misses records in tests.

@@ -1,13 +1,13 @@
 /**
  * What every API call goes through before its handler: call log → HTTP Basic auth (username = the
- * personal API key, empty password; NOTES §B2) → injected faults. Control routes under /__sandbox
+ * personal API key, empty password) → injected faults. Control routes under /__sandbox
  * skip all of it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { JsonApiError, osErrors } from './errors.js';
 import type { Fault, FaultRegistry } from '../shared/faults.js';
+import { holdRequest } from '../shared/hold-request.js';
 
 export const JSON_API_MEDIA_TYPE = 'application/vnd.api+json';
 export const CONTROL_PREFIX = '/__sandbox';
@@ -59,18 +59,6 @@ export function isValidBasicAuth(header: string | undefined, apiKey: string): bo
   return decoded === `${apiKey}:`;
 }
 
-// A `timeout` fault answers nothing: the socket stays open until the client gives up or we close.
-function hold(reply: FastifyReply, shutdown: AbortSignal): void {
-  reply.hijack();
-  const raw: ServerResponse = reply.raw;
-  const release = (): void => {
-    raw.socket?.destroy();
-  };
-  if (shutdown.aborted) release();
-  else shutdown.addEventListener('abort', release, { once: true });
-  raw.on('close', () => shutdown.removeEventListener('abort', release));
-}
-
 /** Applies a fault; true when the reply has been taken over and the route must not run. */
 async function applyFault(fault: Fault, reply: FastifyReply, shutdown: AbortSignal): Promise<boolean> {
   switch (fault.kind) {
@@ -85,7 +73,7 @@ async function applyFault(fault: Fault, reply: FastifyReply, shutdown: AbortSign
       await sleep(fault.ms, undefined, { signal: shutdown });
       return false;
     case 'timeout':
-      hold(reply, shutdown);
+      holdRequest(reply, shutdown);
       return true;
     case 'rate-limit':
       throw osErrors.tooManyRequests(fault.retryAfterSeconds ?? 1);

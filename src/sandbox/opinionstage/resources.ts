@@ -1,5 +1,5 @@
 /**
- * JSON:API resource objects as the Public Result API serves them (NOTES §B4; field names from the
+ * JSON:API resource objects as the Public Result API serves them (field names from the
  * Airbyte schemas auto-imported from real responses). Links are absolute and point at the simulator.
  */
 import type { Item, ItemResponse, Question } from './model.js';
@@ -98,7 +98,7 @@ export function toResponseResource(response: ItemResponse, baseUrl: string): Res
       result: response.result === null ? null : { ...response.result },
       timestamps: { created: response.createdAt },
       timings: { duration: response.durationSeconds },
-      // Whether Opinion Stage copies arbitrary link parameters into `utm` is NOTES §B9 [U]: both carry them.
+      // Whether Opinion Stage copies arbitrary link parameters into `utm` is not documented: both carry them.
       utm: { ...response.query },
       hidden_fields: { ...response.query },
     },

@@ -1,5 +1,5 @@
 /**
- * The Public Result API's three reads (NOTES §B3): items, an item's responses and an item's questions,
+ * The Public Result API's three reads: items, an item's responses and an item's questions,
  * each a paged JSON:API collection. An unknown item is a JSON:API 404. The responses' order is not
  * documented anywhere, so it is a switch (newest first by default); an item's questions can be made
  * to answer 404 while its responses are still served.

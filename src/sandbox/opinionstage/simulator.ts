@@ -1,12 +1,13 @@
 /**
  * An Opinion Stage Public Result API simulator on loopback: items, responses (newest first) and
  * questions as paged JSON:API collections behind HTTP Basic auth, injected faults, and "new response"
- * webhooks in the assumed shape of notes/OS-SIM-API.md. Built from NOTES §B and the Airbyte schemas,
+ * webhooks in an assumed shape (webhook-payload.ts). Built from Opinion Stage's public documents and the Airbyte schemas,
  * not from the bridge's client.
  */
 import { buildSimulatorApp } from './app.js';
 import { osErrors } from './errors.js';
-import { createFaultRegistry, type FaultRule } from '../shared/faults.js';
+import { createFaultRegistry, faultControls, type FaultRule } from '../shared/faults.js';
+import { closeOnce, listenOnLoopback } from '../shared/serve.js';
 import type { Item, ItemInput, ItemResponse, ResponseInput } from './model.js';
 import { API_PREFIX } from './resources.js';
 import type { RecordedCall } from './request-pipeline.js';
@@ -115,26 +116,14 @@ export async function startOpinionStageSimulator(options: OpinionStageSimulatorO
     questionsHidden: (itemId) => hiddenQuestions.has(itemId),
   });
 
-  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('simulator is not listening on TCP');
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  baseUrl = `http://${host}:${address.port}`;
-
-  let closing: Promise<void> | undefined;
+  baseUrl = await listenOnLoopback(app, options.host, options.port);
 
   return {
     url: baseUrl,
     apiBaseUrl: `${baseUrl}${API_PREFIX}`,
     calls,
     deliveries: emitter.deliveries,
-    injectFault(rule) {
-      const id = faults.add(rule);
-      return () => {
-        faults.remove(id);
-      };
-    },
-    clearFaults: () => faults.clear(),
+    ...faultControls(faults),
     setWebhookUrl: (url) => emitter.setUrl(url),
     setResponseOrder(order) {
       responseOrder = order;
@@ -146,13 +135,6 @@ export async function startOpinionStageSimulator(options: OpinionStageSimulatorO
     addItem,
     addResponse,
     idle: () => emitter.idle(),
-    close() {
-      closing ??= (async () => {
-        shutdown.abort();
-        await app.close();
-        await emitter.close();
-      })();
-      return closing;
-    },
+    close: closeOnce(shutdown, app, emitter),
   };
 }

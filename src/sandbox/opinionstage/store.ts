@@ -1,6 +1,6 @@
 /**
- * In-memory items, their questions and their responses. Listings are newest first (NOTES §B5: the
- * Pipedream poller relies on it); equal timestamps keep the later insertion first.
+ * In-memory items, their questions and their responses. Listings are newest first (Pipedream's
+ * public Opinion Stage poller relies on it); equal timestamps keep the later insertion first.
  */
 import { JsonApiError, osErrors } from './errors.js';
 import { newOsId } from './ids.js';
@@ -13,6 +13,7 @@ import {
   type ItemResponse,
   type Question,
 } from './model.js';
+import type { z } from 'zod';
 import { parseOrThrow } from './validation.js';
 
 export interface OsStore {
@@ -37,12 +38,49 @@ function byCreatedDesc<T extends { createdAt: string }>(records: readonly T[]): 
   return [...records].reverse().sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
 }
 
+type ParsedItemInput = z.output<typeof ItemInputSchema>;
+
+/** Question ids are unique within an item; lead questions default by kind. */
+function buildQuestions(inputs: ParsedItemInput['questions'], createdAt: string): Question[] {
+  const seen = new Set<string>();
+  return inputs.map((question) => {
+    const questionId = question.id ?? newOsId();
+    if (seen.has(questionId)) throw conflict(`Question ${questionId} appears twice`);
+    seen.add(questionId);
+    return {
+      id: questionId,
+      title: question.title,
+      kind: question.kind,
+      lead: question.lead ?? LEAD_KINDS.includes(question.kind),
+      createdAt,
+      modifiedAt: createdAt,
+    };
+  });
+}
+
+/** Answers keyed by question id or title, in the item's question order (a respondent fills it top to bottom). */
+function orderedAnswers(item: Item, given: z.output<typeof ResponseInputSchema>['answers']): Answer[] {
+  const { questions } = item;
+  const selections = new Map<string, string[]>();
+  for (const [key, value] of Object.entries(given)) {
+    const question = questions.find((q) => q.id === key) ?? questions.find((q) => q.title === key);
+    if (!question) {
+      throw osErrors.invalid([{ pointer: `/answers/${key}`, detail: `no question with id or title "${key}" in item ${item.id}` }]);
+    }
+    selections.set(question.id, Array.isArray(value) ? value : [value]);
+  }
+  return questions.flatMap((q) => {
+    const selection = selections.get(q.id);
+    return selection === undefined ? [] : [{ question: q.id, selection }];
+  });
+}
+
+const conflict = (detail: string): JsonApiError => new JsonApiError(409, [{ detail }]);
+
 export function createOsStore(options: { baseUrl(): string; now?: () => Date }): OsStore {
   const entries = new Map<string, Entry>();
   const responseIds = new Set<string>();
   const now = options.now ?? (() => new Date());
-
-  const conflict = (detail: string): JsonApiError => new JsonApiError(409, [{ detail }]);
 
   return {
     addItem(raw) {
@@ -50,20 +88,7 @@ export function createOsStore(options: { baseUrl(): string; now?: () => Date }):
       const id = input.id ?? newOsId();
       if (entries.has(id)) throw conflict(`Item ${id} already exists`);
       const createdAt = input.createdAt ?? now().toISOString();
-      const seen = new Set<string>();
-      const questions: Question[] = input.questions.map((question) => {
-        const questionId = question.id ?? newOsId();
-        if (seen.has(questionId)) throw conflict(`Question ${questionId} appears twice`);
-        seen.add(questionId);
-        return {
-          id: questionId,
-          title: question.title,
-          kind: question.kind,
-          lead: question.lead ?? LEAD_KINDS.includes(question.kind),
-          createdAt,
-          modifiedAt: createdAt,
-        };
-      });
+      const questions = buildQuestions(input.questions, createdAt);
       const item: Item = {
         id,
         title: input.title,
@@ -89,20 +114,7 @@ export function createOsStore(options: { baseUrl(): string; now?: () => Date }):
       const id = input.id ?? newOsId();
       if (responseIds.has(id)) throw conflict(`Response ${id} already exists`);
 
-      const { questions } = entry.item;
-      const selections = new Map<string, string[]>();
-      for (const [key, value] of Object.entries(input.answers)) {
-        const question = questions.find((q) => q.id === key) ?? questions.find((q) => q.title === key);
-        if (!question) {
-          throw osErrors.invalid([{ pointer: `/answers/${key}`, detail: `no question with id or title "${key}" in item ${itemId}` }]);
-        }
-        selections.set(question.id, Array.isArray(value) ? value : [value]);
-      }
-      // Answers follow the item's question order, as a respondent fills the item top to bottom.
-      const answers: Answer[] = questions.flatMap((q) => {
-        const selection = selections.get(q.id);
-        return selection === undefined ? [] : [{ question: q.id, selection }];
-      });
+      const answers = orderedAnswers(entry.item, input.answers);
 
       const response: ItemResponse = {
         id,

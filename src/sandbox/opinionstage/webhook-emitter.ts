@@ -1,9 +1,10 @@
 /**
  * Asynchronous webhook delivery: `emit` returns at once, each delivery is retried on non-2xx or
  * transport failure with the same bytes and exponential backoff, and `idle()` waits for all of them.
- * The shared secret travels in `x-webhook-token` (the bridge's receiver contract, NOTES §B9 item 1).
+ * The shared secret travels in `x-webhook-token` (what the bridge's Opinion Stage receiver checks).
  */
-import { createDeliveryQueue, type DeliveryRecord } from '../shared/delivery-queue.js';
+import type { DeliveryRecord } from '../shared/delivery-queue.js';
+import { createEmitterCore } from '../shared/webhook-emitter.js';
 
 export interface WebhookDelivery extends DeliveryRecord {
   responseId: string;
@@ -29,33 +30,26 @@ export interface WebhookEmitter {
 }
 
 export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmitter {
-  const deliveries: WebhookDelivery[] = [];
-  const queue = createDeliveryQueue({ retry: options.retry, timeoutMs: options.timeoutMs ?? 5_000 });
-  let url = options.url;
+  const core = createEmitterCore<WebhookDelivery>({ url: options.url, retry: options.retry, timeoutMs: options.timeoutMs ?? 5_000 });
   let token = options.token;
   return {
-    deliveries,
-    url: () => url,
-    setUrl(next) {
-      url = next;
-    },
+    deliveries: core.deliveries,
+    url: () => core.url(),
+    setUrl: (next) => core.setUrl(next),
     setToken(next) {
       token = next;
     },
     emit(event) {
-      const target = url;
-      if (target === undefined || queue.closed) return;
-      const text = JSON.stringify(event.payload);
-      const delivery: WebhookDelivery = { responseId: event.responseId, itemId: event.itemId, body: text, status: 0, attempts: 0 };
-      deliveries.push(delivery);
-      const headers: Record<string, string> = {
-        'content-type': 'application/json',
-        'user-agent': 'opinionstage-sandbox-webhooks',
-        ...(token === undefined ? {} : { 'x-webhook-token': token }),
-      };
-      queue.send(target, delivery, headers);
+      core.send(() => ({
+        delivery: { responseId: event.responseId, itemId: event.itemId, body: JSON.stringify(event.payload), status: 0, attempts: 0 },
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'opinionstage-sandbox-webhooks',
+          ...(token === undefined ? {} : { 'x-webhook-token': token }),
+        },
+      }));
     },
-    idle: () => queue.idle(),
-    close: () => queue.close(),
+    idle: () => core.idle(),
+    close: () => core.close(),
   };
 }

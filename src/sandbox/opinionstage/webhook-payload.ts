@@ -1,6 +1,6 @@
 /**
- * The body of a "new response" webhook. Opinion Stage's real payload is undocumented (NOTES §B7, §B9
- * item 3), so this is the assumed shape of notes/OS-SIM-API.md: the JSON:API response object, bare or
+ * The body of a "new response" webhook. Opinion Stage's real payload is undocumented,
+ * so this is an assumed shape: the JSON:API response object, bare or
  * wrapped in `data`, plus flat `item_id`, lead fields `email`/`name`/`phone`, and `contactId` taken
  * from the personal link's `contact_id` parameter.
  */

@@ -104,3 +104,16 @@ export function createFaultRegistry(supported: readonly FaultKind[], random: () 
     },
   };
 }
+
+/** The test-facing fault methods of a simulator: `injectFault` returns the rule's removal. */
+export function faultControls(faults: FaultRegistry): { injectFault(rule: FaultRule): () => void; clearFaults(): void } {
+  return {
+    injectFault(rule) {
+      const id = faults.add(rule);
+      return () => {
+        faults.remove(id);
+      };
+    },
+    clearFaults: () => faults.clear(),
+  };
+}

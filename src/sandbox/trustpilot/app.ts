@@ -31,7 +31,7 @@ export function buildTrustpilotApp(deps: TrustpilotAppDeps): FastifyInstance {
   // forceCloseConnections: close() must also end keep-alive sockets and requests held by a timeout fault.
   const app = Fastify({ logger: deps.logger, forceCloseConnections: true });
 
-  // Token requests are form-encoded (TP-docs, TP-bruno Tokens/*).
+  // Token requests are form-encoded, as Trustpilot's token endpoints document.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     done(null, Object.fromEntries(new URLSearchParams(text)));

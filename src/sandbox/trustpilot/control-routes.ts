@@ -1,10 +1,11 @@
 /**
  * The sandbox control API under /__sandbox (no auth; the simulator listens on loopback only) for
- * out-of-process users such as the demo command and chaos tests. See notes/TP-SIM-API.md.
+ * out-of-process users such as the demo command and chaos tests. The routes and their bodies are below.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { FaultRuleInputSchema, type FaultRegistry } from '../shared/faults.js';
+import { registerCommonControlRoutes } from '../shared/control-routes.js';
 import { tpErrors } from './errors.js';
 import { BusinessUnitInputSchema, ReplyInputSchema, ReviewInputSchema, ReviewPatchSchema } from './inputs.js';
 import { parseInput } from './mutations.js';
@@ -54,31 +55,11 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): 
     return { expired: true };
   });
 
-  app.get(`${CONTROL_PREFIX}/calls`, async () => ({ calls: deps.calls }));
-  app.delete(`${CONTROL_PREFIX}/calls`, async () => {
-    deps.calls.length = 0;
-    return { calls: [] };
-  });
-
-  app.get(`${CONTROL_PREFIX}/deliveries`, async () => ({ deliveries: deps.deliveries }));
-
-  app.post(`${CONTROL_PREFIX}/faults`, async (request, reply) => {
-    const input = parseInput(FaultRuleInputSchema, request.body);
-    let path: RegExp | undefined;
-    try {
-      path = input.path === undefined ? undefined : new RegExp(input.path);
-    } catch {
-      throw tpErrors.badRequest('path must be a valid regular expression');
-    }
-    return reply.code(201).send({ id: deps.faults.add({ ...input, path }) });
-  });
-  app.delete(`${CONTROL_PREFIX}/faults`, async () => {
-    deps.faults.clear();
-    return { cleared: true };
-  });
-  app.delete<{ Params: { id: string } }>(`${CONTROL_PREFIX}/faults/:id`, async (request) => {
-    if (!deps.faults.remove(request.params.id)) throw tpErrors.notFound('Fault not found');
-    return { removed: true };
+  registerCommonControlRoutes(app, CONTROL_PREFIX, deps, {
+    parseRule: (body) => parseInput(FaultRuleInputSchema, body),
+    invalidPath: () => tpErrors.badRequest('path must be a valid regular expression'),
+    faultNotFound: () => tpErrors.notFound('Fault not found'),
+    createdStatus: 201,
   });
 
   app.put(`${CONTROL_PREFIX}/webhook-url`, async (request) => {

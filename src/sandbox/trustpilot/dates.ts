@@ -1,5 +1,5 @@
 /**
- * Dates: "all date/time responses are returned using ISO 8601 format using UTC" (NOTES A1). The
+ * Dates: "all date/time responses are returned using ISO 8601 format using UTC" (Trustpilot's docs). The
  * simulator always answers with milliseconds and `Z` (as the webhook example does), so a client must
  * parse both that and the zone-less form in Trustpilot's docs. Query parameters without a zone are UTC,
  * and a date without a time is midnight ("If no time is specified then time is implicit 00:00:00").

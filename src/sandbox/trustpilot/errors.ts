@@ -1,9 +1,9 @@
 /**
  * Trustpilot's error answers. The API sits behind an Apigee gateway (its token answers carry Apigee's
- * `issued_at`, `token_type: "BearerToken"`, `refresh_count`: NOTES A2, LINDAR), so gateway refusals
+ * `issued_at`, `token_type: "BearerToken"`, `refresh_count`), so gateway refusals
  * use Apigee's `{ fault: { faultstring, detail: { errorcode } } }` body; token-grant refusals use the
  * OAuth 2.0 `{ error, error_description }` body; resource errors a plain `{ message }` (assumed: the
- * public material shows no body for them, only the statuses in NOTES A7).
+ * public material shows no body for them, only the statuses).
  */
 function describeBody(body: Record<string, unknown>): string {
   if (typeof body.message === 'string') return body.message;
@@ -37,7 +37,7 @@ const oauth = (status: number, error: string, description: string): TrustpilotHt
   new TrustpilotHttpError(status, { error, error_description: description });
 
 export const tpErrors = {
-  /** "Invalid API key" when the key is missing or unknown (TP-docs /faq). */
+  /** "Invalid API key" when the key is missing or unknown (Trustpilot's API FAQ). */
   invalidApiKey: () => fault(401, 'Invalid ApiKey', 'oauth.v2.InvalidApiKey'),
   invalidAccessToken: () => fault(401, 'Invalid access token', 'oauth.v2.InvalidAccessToken'),
   expiredAccessToken: () => fault(401, 'Access Token expired', 'keymanagement.service.access_token_expired'),
@@ -51,7 +51,7 @@ export const tpErrors = {
   unsupportedMediaType: () => new TrustpilotHttpError(415, { message: 'Unsupported Media Type' }),
   badRequest: (message: string, details?: unknown) =>
     new TrustpilotHttpError(400, details === undefined ? { message } : { message, details }),
-  /** A business unit the user may not read, including an unknown id (TP-bruno README: wrong BU id → 403). */
+  /** A business unit the user may not read, including an unknown id (Trustpilot: a wrong business unit id → 403). */
   forbidden: () => new TrustpilotHttpError(403, { message: 'Forbidden' }),
   notFound: (message: string) => new TrustpilotHttpError(404, { message }),
 } as const;

@@ -5,7 +5,7 @@
 
 export interface BusinessUnitRecord {
   id: string;
-  /** Identifying name: the domain without `www.` (examples/business-unit-find.example.json). */
+  /** Identifying name: the domain without `www.` (as in Trustpilot's published example). */
   domain: string;
   displayName: string;
   trustScore: number;

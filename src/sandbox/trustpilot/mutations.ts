@@ -1,7 +1,7 @@
 /**
  * What consumers and the company do on Trustpilot's side, each emitting its review event:
  * a new review → service-review-created; an edit or a company reply → service-review-updated;
- * a deletion → service-review-deleted with `{ id }` only (NOTES A6). Seeding a business unit emits nothing.
+ * a deletion → service-review-deleted with `{ id }` only. Seeding a business unit emits nothing.
  */
 import type { z } from 'zod';
 import { parseIsoDate } from './dates.js';
@@ -46,6 +46,34 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.in
   const details = result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
   const first = details[0];
   throw tpErrors.badRequest(first === undefined ? 'Invalid input' : `${first.path || 'body'}: ${first.message}`, details);
+}
+
+/** A consumer's new review as stored: not yet edited or answered; verified when invited. */
+function newReview(
+  input: z.output<typeof ReviewInputSchema>,
+  ids: { id: string; businessUnitId: string; consumerId: string },
+  now: () => number,
+): ReviewRecord {
+  const { id, businessUnitId, consumerId } = ids;
+  const referenceId = input.referenceId ?? null;
+  const referralEmail = input.referralEmail ?? null;
+  const review: ReviewRecord = {
+    id,
+    businessUnitId,
+    consumerId,
+    stars: input.stars,
+    title: input.title,
+    text: input.text,
+    language: input.language ?? 'en',
+    referenceId,
+    referralEmail,
+    createdAt: input.createdAt === undefined ? now() : (parseIsoDate(input.createdAt) ?? now()),
+    updatedAt: null,
+    companyReply: null,
+    // Invited reviews (the ones that carry a reference or an email) are the verified ones.
+    isVerified: referenceId !== null || referralEmail !== null,
+  };
+  return review;
 }
 
 export function createMutations(deps: MutationDeps): Mutations {
@@ -94,24 +122,7 @@ export function createMutations(deps: MutationDeps): Mutations {
       if (store.getReview(id)) throw tpErrors.badRequest(`review ${id} already exists`);
       const consumerId = input.consumerId ?? newTrustpilotId();
       if (!store.getConsumer(consumerId)) store.putConsumer({ id: consumerId, displayName: input.consumerName ?? 'Sandbox Consumer' });
-      const referenceId = input.referenceId ?? null;
-      const referralEmail = input.referralEmail ?? null;
-      const review: ReviewRecord = {
-        id,
-        businessUnitId,
-        consumerId,
-        stars: input.stars,
-        title: input.title,
-        text: input.text,
-        language: input.language ?? 'en',
-        referenceId,
-        referralEmail,
-        createdAt: input.createdAt === undefined ? now() : (parseIsoDate(input.createdAt) ?? now()),
-        updatedAt: null,
-        companyReply: null,
-        // Invited reviews (the ones that carry a reference or an email) are the verified ones.
-        isVerified: referenceId !== null || referralEmail !== null,
-      };
+      const review = newReview(input, { id, businessUnitId, consumerId }, now);
       store.putReview(review);
       deps.emit({ eventName: 'service-review-created', reviewId: id, eventData: presenters.webhookEventData(review) });
       return review;

@@ -1,5 +1,5 @@
 /**
- * Trustpilot's published budget, "833 calls per 5 minutes" per application (NOTES A7), as a sliding
+ * Trustpilot's published budget, "833 calls per 5 minutes" per application, as a sliding
  * log per API key: a call is admitted when fewer than `max` calls were admitted in the last
  * `windowMs`. Refused calls are not admitted; the 429 carries Retry-After (undocumented by
  * Trustpilot: clients must also cope without it).

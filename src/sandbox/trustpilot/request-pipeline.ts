@@ -5,9 +5,9 @@
  * auth step then refuses) → auth refusal → injected faults. Control routes under /__sandbox skip it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Fault, FaultRegistry } from '../shared/faults.js';
+import { holdRequest } from '../shared/hold-request.js';
 import { tpErrors, TrustpilotHttpError } from './errors.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { TokenRegistry } from './tokens.js';
@@ -84,24 +84,12 @@ function identify(
     const bearer = parseBearer(authorization);
     const access = bearer === undefined ? undefined : deps.tokens.checkAccess(bearer);
     if (!access) return { key: undefined, refusal: tpErrors.invalidAccessToken() };
-    // The apikey header is optional next to the token (NOTES A2), but a wrong one is refused.
+    // The apikey header is optional next to the token, but a wrong one is refused.
     if (apiKey !== undefined && apiKey !== access.clientKey) return { key: access.clientKey, refusal: tpErrors.invalidApiKey() };
     return { key: access.clientKey, refusal: access.expired ? tpErrors.expiredAccessToken() : undefined };
   }
   if (apiKey === deps.apiKey) return { key: apiKey, refusal: undefined };
   return { key: undefined, refusal: tpErrors.invalidApiKey() };
-}
-
-// A `timeout` fault answers nothing: the socket stays open until the client gives up or we close.
-function hold(reply: FastifyReply, shutdown: AbortSignal): void {
-  reply.hijack();
-  const raw: ServerResponse = reply.raw;
-  const release = (): void => {
-    raw.socket?.destroy();
-  };
-  if (shutdown.aborted) release();
-  else shutdown.addEventListener('abort', release, { once: true });
-  raw.on('close', () => shutdown.removeEventListener('abort', release));
 }
 
 async function applyFault(fault: Fault, reply: FastifyReply, shutdown: AbortSignal): Promise<void> {
@@ -117,7 +105,7 @@ async function applyFault(fault: Fault, reply: FastifyReply, shutdown: AbortSign
       await sleep(fault.ms, undefined, { signal: shutdown });
       return;
     case 'timeout':
-      hold(reply, shutdown);
+      holdRequest(reply, shutdown);
       return;
     case 'rate-limit':
       throw tpErrors.tooManyRequests(fault.retryAfterSeconds ?? 1);

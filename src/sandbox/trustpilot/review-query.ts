@@ -1,6 +1,6 @@
 /**
  * GET /v1/private/business-units/{id}/reviews: the filters and paging the bridge relies on
- * (TP-bruno "Business unit private reviews", NOTES A3). `referenceId` matches exactly,
+ * (Trustpilot's "Business unit private reviews" endpoint). `referenceId` matches exactly,
  * `referralEmail` case-insensitively; an empty parameter counts as absent. `page` ≥ 1, `perPage`
  * 1–100 (default 20); `stars` repeats or is a comma list. Other documented filters are ignored.
  */

@@ -1,6 +1,6 @@
 /**
- * POST /v1/oauth/oauth-business-users-for-applications/{accesstoken,refresh,revoke} (NOTES A2,
- * TP-bruno Tokens/*): form-encoded bodies; the pipeline has already checked the Basic client
+ * POST /v1/oauth/oauth-business-users-for-applications/{accesstoken,refresh,revoke} (Trustpilot's
+ * token endpoints): form-encoded bodies; the pipeline has already checked the Basic client
  * credentials. Grants: password (business user), client_credentials (no refresh token) and
  * refresh_token (rotates both tokens; the old refresh token is refused with 400 invalid_grant).
  */

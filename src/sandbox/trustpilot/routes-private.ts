@@ -1,7 +1,7 @@
 /**
- * The Bearer-token endpoints the bridge reads (TP-bruno "Business unit private reviews", "Get private
+ * The Bearer-token endpoints the bridge reads (Trustpilot's "Business unit private reviews" and "Get private
  * review"). The business user reaches only our business unit: another id, known or not, is a 403
- * (TP-bruno README "Using the wrong Business Unit ID … may result in 403").
+ * (Trustpilot: "Using the wrong Business Unit ID … may result in 403").
  */
 import type { FastifyInstance } from 'fastify';
 import { tpErrors } from './errors.js';

@@ -1,5 +1,5 @@
 /**
- * The API-key endpoints (TP-bruno "Business Units API (public)", "Service Reviews API/Get a review",
+ * The API-key endpoints (Trustpilot's "Business Units API (public)", "Service Reviews API/Get a review",
  * "Consumer Profile API"): find a business unit by domain, get one by id, a public review, a consumer.
  */
 import type { FastifyInstance } from 'fastify';

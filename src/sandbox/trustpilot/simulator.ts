@@ -3,9 +3,10 @@
  * rotating refresh), the public API-key endpoints (find a business unit, business unit, review,
  * consumer), the private reviews of our business unit with referenceId/referralEmail filters and
  * paging, the per-key rate limit, injected faults, and unsigned review-event webhooks.
- * Contract: notes/TP-SIM-API.md. Built from shared/specs/trustpilot, not from the bridge's client.
+ * Built from Trustpilot's public documents, not from the bridge's client.
  */
-import { createFaultRegistry, type FaultRule } from '../shared/faults.js';
+import { createFaultRegistry, faultControls, type FaultRule } from '../shared/faults.js';
+import { closeOnce, listenOnLoopback } from '../shared/serve.js';
 import { buildTrustpilotApp } from './app.js';
 import { newTrustpilotId } from './ids.js';
 import type { ReviewInput } from './inputs.js';
@@ -153,36 +154,17 @@ export async function startTrustpilotSimulator(options: TrustpilotSimulatorOptio
     baseUrl: () => baseUrl,
   });
 
-  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('simulator is not listening on TCP');
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  baseUrl = `http://${host}:${address.port}`;
-
-  let closing: Promise<void> | undefined;
+  baseUrl = await listenOnLoopback(app, options.host, options.port);
 
   return {
     url: baseUrl,
     calls,
     deliveries: emitter.deliveries,
-    injectFault(rule) {
-      const id = faults.add(rule);
-      return () => {
-        faults.remove(id);
-      };
-    },
-    clearFaults: () => faults.clear(),
+    ...faultControls(faults),
     setWebhookUrl: (url) => emitter.setUrl(url),
     ...seeding,
     maxCallsInAnyWindow: () => limiter.maxCallsInAnyWindow(apiKey),
     idle: () => emitter.idle(),
-    close() {
-      closing ??= (async () => {
-        shutdown.abort();
-        await app.close();
-        await emitter.close();
-      })();
-      return closing;
-    },
+    close: closeOnce(shutdown, app, emitter),
   };
 }

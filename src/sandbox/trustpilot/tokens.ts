@@ -1,5 +1,5 @@
 /**
- * OAuth tokens of the business-users-for-applications endpoint (NOTES A2): access tokens live
+ * OAuth tokens of the business-users-for-applications endpoint: access tokens live
  * `accessTokenTtlSeconds` (Trustpilot: 100 hours, `expires_in` "359999" as a string), refresh tokens
  * 30 days. A refresh rotates both tokens and the old refresh token stops working at once (Airbyte
  * treats it as single-use). The old access token stays valid until it expires (undocumented either
