@@ -9,7 +9,7 @@ import { ZodError } from 'zod';
 import { isGhlNotFound } from '../clients/ghl/ghl-api-error.js';
 import { UpstreamError } from '../clients/http/upstream-error.js';
 import { CircuitOpenError } from '../state/circuit-breaker.js';
-import { RateBudgetExceededError } from '../state/rate-budget-types.js';
+import { RateBudgetExceededError } from '../clients/http/rate-budget-types.js';
 
 export type FailureDecision =
   | { action: 'retry'; cause: string }

@@ -25,7 +25,7 @@ import { loadMapping, mappedFieldKeys, MappingError, type Mapping } from '../../
 import type { Logger } from '../../observability/logger.js';
 import { createRedisConnection } from '../../queue/connections.js';
 import { createRateBudget } from '../../state/rate-budget.js';
-import { RateBudgetExceededError } from '../../state/rate-budget-types.js';
+import { RateBudgetExceededError } from '../../clients/http/rate-budget-types.js';
 import { createGhlSignatureVerifier, GhlSignatureKeyError } from '../../webhooks/ghl-signature.js';
 import { checkRedisPolicy } from '../redis-policy.js';
 import { safeRedisUrl, type CommandIo } from './replay.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { z } from 'zod';
 import { UpstreamError } from '../../../src/clients/http/upstream-error.js';
-import { RateBudgetExceededError } from '../../../src/state/rate-budget-types.js';
+import { RateBudgetExceededError } from '../../../src/clients/http/rate-budget-types.js';
 import { classifyError, PermanentJobError } from '../../../src/workers/classify-error.js';
 
 function http(status: number, retryAfterMs?: number): UpstreamError {

@@ -2,7 +2,7 @@
  * The shared call budget contract: every outside call first takes a token from its budget, which is
  * shared by every worker process through Redis. A spent budget does not hold a worker slot: the
  * caller gets RateBudgetExceededError with the time to wait, and the job is delayed by that much
- * (a job refused midway waits in place for a short while instead: clients/http/budget-wait.ts).
+ * (a job refused midway waits in place for a short while instead: budget-wait.ts).
  */
 
 export interface BudgetLimit {
