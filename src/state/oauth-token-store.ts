@@ -9,15 +9,12 @@ import { StoredOAuthTokenSchema, type OAuthTokenStore, type StoredOAuthToken } f
 import { createSealer } from './aes-gcm.js';
 import { stateKey } from './keys.js';
 import { loadScript } from './redis-script.js';
+import { BridgeError } from '../observability/errors.js';
 
 
-export class OAuthTokenStoreError extends Error {
-  constructor(
-    readonly code: 'OAUTH_TOKEN_LOCK_TIMEOUT',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'OAuthTokenStoreError';
+export class OAuthTokenStoreError extends BridgeError<'OAUTH_TOKEN_LOCK_TIMEOUT'> {
+  constructor(code: 'OAUTH_TOKEN_LOCK_TIMEOUT', message: string) {
+    super(code, message);
   }
 }
 

@@ -15,6 +15,7 @@ import { loadScript } from './redis-script.js';
 import { z } from 'zod';
 import { stateKey } from './keys.js';
 import type { BudgetDecision, BudgetLimit, RateBudget } from '../clients/http/rate-budget-types.js';
+import { BridgeError } from '../observability/errors.js';
 
 const DAY_MS = 86_400_000;
 
@@ -121,11 +122,9 @@ const TakeReplySchema = z.tuple([
   z.number().int(),
 ]);
 
-export class RateBudgetScriptError extends Error {
-  readonly code = 'RATE_BUDGET_SCRIPT';
+export class RateBudgetScriptError extends BridgeError<'RATE_BUDGET_SCRIPT'> {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'RateBudgetScriptError';
+    super('RATE_BUDGET_SCRIPT', message, options);
   }
 }
 
