@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { BridgeError } from '../observability/errors.js';
 
 /** A GHL custom field key such as `contact.trustpilot_score`; `null` turns that value off. */
 const FieldKey = z
@@ -203,11 +204,9 @@ export const MappingSchema = z
   .meta({ id: 'Mapping', title: 'ghl-bridge mapping file', description: 'Field mapping and rules (MAPPING_FILE)' });
 export type Mapping = z.infer<typeof MappingSchema>;
 
-export class MappingError extends Error {
-  readonly code = 'MAPPING_INVALID';
+export class MappingError extends BridgeError<'MAPPING_INVALID'> {
   constructor(readonly problems: string[]) {
-    super(`MAPPING_FILE is invalid:\n${problems.join('\n')}`);
-    this.name = 'MappingError';
+    super('MAPPING_INVALID', `MAPPING_FILE is invalid:\n${problems.join('\n')}`, { permanent: true });
   }
 }
 

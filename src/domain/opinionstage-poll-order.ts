@@ -3,7 +3,7 @@
  * source documents it (one poller assumes newest first), so the poll reads each page's created times
  * instead of trusting a position.
  */
-import type { OsResponse } from './opinionstage-response.js';
+import type { OsResponse } from '../clients/opinionstage/schemas.js';
 
 export type PageOrder = 'newest-first' | 'oldest-first' | 'unknown';
 

@@ -1,48 +1,14 @@
 /**
- * Opinion Stage responses, pure: the response and question shapes (Public Result API v2, JSON:API),
- * the webhook body we accept, who answered, and the answers as note lines. No I/O.
+ * Opinion Stage responses, pure: the webhook body we accept, who answered, and the answers as note
+ * lines. No I/O. The response and question shapes are the API's (src/clients/opinionstage/schemas.ts).
  *
- * Shapes follow the only observed schemas (Airbyte's auto-imported `responses`/`questions`, NOTES B4):
- * every field may be null there, so reads are loose and tolerate null. The webhook payload itself is
- * undocumented (NOTES B7), so CONTRACT.md settles it: the response object as the API returns it, bare or
+ * The webhook payload is undocumented, so we accept the response object as the API returns it, bare or
  * wrapped in `data`, optionally with flat `email`, `name`, `phone`, `contactId` (and `item_id`/`itemId`).
  */
 import { z } from 'zod';
+import { OsResponseSchema, type OsAnswer, type OsQuestion, type OsResponse } from '../clients/opinionstage/schemas.js';
 
 const text = z.string().nullish();
-const flag = z.boolean().nullish();
-/** utm / hidden_fields: string values in practice; anything else is carried and ignored. */
-const ParamsSchema = z.record(z.string(), z.unknown()).nullish();
-
-/** `answers[]`: `question` is the question id (join with GET /items/{id}/questions), `selection` the chosen or typed values. */
-export const OsAnswerSchema = z.looseObject({
-  question: text,
-  selection: z.array(z.union([z.string(), z.number(), z.boolean()]).nullable()).nullish(),
-});
-export type OsAnswer = z.infer<typeof OsAnswerSchema>;
-
-/**
- * One response of an item. `id` is the dedupe key and the only field required: real records carry
- * null `attributes` and null `answers`, and such a response is still imported with what it has
- * (flat identity fields, a note saying what was missing).
- */
-export const OsResponseSchema = z.looseObject({
-  id: z.string().min(1).max(256),
-  type: text,
-  attributes: z
-    .looseObject({
-      answers: z.array(OsAnswerSchema).nullish(),
-      result: z.looseObject({ title: text, text, score: z.number().nullish() }).nullish(),
-      // Airbyte's schema allows null here; being strict would turn a harmless gap into a lost response.
-      timestamps: z.looseObject({ created: text }).nullish(),
-      timings: z.looseObject({ duration: z.number().nullish() }).nullish(),
-      utm: ParamsSchema,
-      hidden_fields: ParamsSchema,
-    })
-    .nullish(),
-  links: z.looseObject({ self: text, hosting: text }).nullish(),
-});
-export type OsResponse = z.infer<typeof OsResponseSchema>;
 
 /** The response's answers; none when the record carries null (or no) attributes or answers. */
 export function answersOf(response: OsResponse): OsAnswer[] {
@@ -53,21 +19,6 @@ export function answersOf(response: OsResponse): OsAnswer[] {
 export function hasAnswers(response: OsResponse): boolean {
   return Array.isArray(response.attributes?.answers);
 }
-
-/** One question of an item. `lead` and `kind` are observed field names; their values are not documented (NOTES B4). */
-export const OsQuestionSchema = z.looseObject({
-  id: z.string().min(1),
-  type: text,
-  attributes: z
-    .looseObject({
-      title: text,
-      kind: text,
-      lead: flag,
-      timestamps: z.looseObject({ created: text, modified: text }).nullish(),
-    })
-    .nullish(),
-});
-export type OsQuestion = z.infer<typeof OsQuestionSchema>;
 
 const ItemIdSchema = z.union([z.string().min(1).max(256), z.number().int().nonnegative()]);
 

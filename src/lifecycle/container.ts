@@ -26,8 +26,8 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { fullJitterBackoff, JITTER_BACKOFF } from '../queue/backoff.js';
 import { DEFAULT_JOB_OPTIONS, DEFAULT_RETRY_HORIZON_MS, jobOptionsFor, QUEUE_NAMES, type ContactSyncJob, type PushEvent, type QueueName } from '../queue/catalog.js';
 import { createRedisConnection } from '../queue/connections.js';
-import { createAlerts, jobFailedAlert, type Alerts } from '../queue/alerts.js';
-import { createDeadLetters, type DeadLetters } from '../queue/dead-letters.js';
+import { createAlerts, type Alerts } from '../queue/alerts.js';
+import { createDeadLetters, deadLetterJob, type DeadLetters } from '../queue/dead-letters.js';
 import { createWebhookProducer, jobIdFor } from '../queue/webhook-producer.js';
 import { createContactFacts } from '../state/contact-facts.js';
 import { createContactSnapshots, snapshotTtlMs } from '../state/contact-snapshots.js';
@@ -623,10 +623,7 @@ function startWorker(
   // failure policy never sees it: record and alert it here (recording is keyed by job id, so once).
   worker.on('failed', (job, error) => {
     if (!job || !STALLED_TOO_OFTEN.test(error.message)) return;
-    void (async () => {
-      await failures.deadLetters.record(name, job, `stalled: ${error.message}`);
-      if (name !== QUEUE_NAMES.alerts) await failures.alerts.raise(jobFailedAlert(name, job, error));
-    })().catch((cause: unknown) => logger.error({ queue: name, jobId: job.id, err: { message: cause instanceof Error ? cause.message : String(cause) } }, 'could not dead-letter a stalled job'));
+    deadLetterJob(failures, name, job, `stalled: ${error.message}`, error).catch((cause: unknown) => logger.error({ queue: name, jobId: job.id, err: { message: cause instanceof Error ? cause.message : String(cause) } }, 'could not dead-letter a stalled job'));
   });
   return worker;
 }

@@ -7,6 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { BridgeError } from '../observability/errors.js';
 
 export type RedisPolicyResult = { ok: true; warnings: string[] } | { ok: false; problem: string };
 
@@ -15,11 +16,9 @@ export interface RedisCommander {
   call(command: string, ...args: string[]): Promise<unknown>;
 }
 
-export class RedisPolicyError extends Error {
-  readonly code = 'REDIS_EVICTION_POLICY';
+export class RedisPolicyError extends BridgeError<'REDIS_EVICTION_POLICY'> {
   constructor(problem: string) {
-    super(problem);
-    this.name = 'RedisPolicyError';
+    super('REDIS_EVICTION_POLICY', problem);
   }
 }
 

@@ -5,6 +5,7 @@
  * operator replays them (admin API or `ghl-bridge replay`) or they are removed.
  */
 import type { Job, Queue } from 'bullmq';
+import { jobFailedAlert, type Alerts } from './alerts.js';
 import { DEFAULT_JOB_OPTIONS, DeadLetterJobSchema, QUEUE_NAMES, type DeadLetterJob, type QueueName } from './catalog.js';
 
 /** What the dead letters need of their BullMQ queue (a subset, so an inert one can stand in). */
@@ -155,4 +156,30 @@ export function createDeadLetters(queue: DeadLetterQueue): DeadLetters {
       return result;
     },
   };
+}
+
+export interface DeadLetterPath {
+  deadLetters: DeadLetters;
+  alerts?: Alerts | undefined;
+}
+
+/**
+ * The one way a job is dead-lettered, whether the failure policy gave up on it (workers/run-job.ts)
+ * or BullMQ failed it for stalling too often before our processor ran: record it, then alert on the
+ * failure and on the dead-letter queue's growth. An alert job that fails for good raises no alert,
+ * or one broken alert path would feed itself.
+ */
+export async function deadLetterJob(path: DeadLetterPath, queueName: string, job: Job, reason: string, error: unknown): Promise<void> {
+  await path.deadLetters.record(queueName, job, reason);
+  if (queueName === QUEUE_NAMES.alerts || !path.alerts) return;
+  await path.alerts.raise(jobFailedAlert(queueName, job, error));
+  await alertDeadLetterGrowth(path.deadLetters, path.alerts);
+}
+
+/** Dead letters piling up is its own alert, at 10, 100, 1000... entries. */
+async function alertDeadLetterGrowth(deadLetters: DeadLetters, alerts: Alerts): Promise<void> {
+  const size = await deadLetters.count().catch(() => 0);
+  if (size >= 10 && Number.isInteger(Math.log10(size))) {
+    await alerts.raise({ kind: 'dead-letter-growth', queue: QUEUE_NAMES.deadLetter, message: `${size} jobs are waiting in the dead-letter queue for a replay` });
+  }
 }

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import { DEFAULT_RETRY_HORIZON_MS, jobOptionsFor, type QueueName } from './catalog.js';
 import type { SeenWebhooks } from '../state/seen-webhooks.js';
+import { BridgeError } from '../observability/errors.js';
 
 export interface IngestResult {
   status: 'accepted' | 'duplicate';
@@ -21,11 +22,9 @@ export interface IngestResult {
   id: string;
 }
 
-export class QueueUnavailableError extends Error {
-  readonly code = 'QUEUE_UNAVAILABLE';
+export class QueueUnavailableError extends BridgeError<'QUEUE_UNAVAILABLE'> {
   constructor(reason: string) {
-    super(`the job queue is unavailable: ${reason}`);
-    this.name = 'QueueUnavailableError';
+    super('QUEUE_UNAVAILABLE', `the job queue is unavailable: ${reason}`);
   }
 }
 

@@ -5,17 +5,15 @@
  * Copied from the pattern in trustpilot-token-store.ts (not extracted, so that store stays untouched).
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { BridgeError } from '../observability/errors.js';
 
 const FORMAT = 'v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-export class SealKeyError extends Error {
-  readonly code = 'ENCRYPTION_KEY_INVALID';
-
+export class SealKeyError extends BridgeError<'ENCRYPTION_KEY_INVALID'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'SealKeyError';
+    super('ENCRYPTION_KEY_INVALID', message);
   }
 }
 

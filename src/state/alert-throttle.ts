@@ -15,6 +15,7 @@ import { loadScript } from './redis-script.js';
 import { z } from 'zod';
 import { AlertPayloadSchema, type AlertPayload } from '../clients/alert-webhook/alert-client.js';
 import { stateKey } from './keys.js';
+import { BridgeError } from '../observability/errors.js';
 
 /** How long a window's counter outlives the window: room for the summary's retries. */
 const COUNTS_KEEP_MS = 86_400_000;
@@ -71,11 +72,9 @@ export interface AlertThrottle {
   clear(causeId: string, windowId: string): Promise<void>;
 }
 
-export class AlertThrottleScriptError extends Error {
-  readonly code = 'ALERT_THROTTLE_SCRIPT';
+export class AlertThrottleScriptError extends BridgeError<'ALERT_THROTTLE_SCRIPT'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'AlertThrottleScriptError';
+    super('ALERT_THROTTLE_SCRIPT', message);
   }
 }
 

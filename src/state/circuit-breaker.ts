@@ -23,6 +23,7 @@ import { loadScript } from './redis-script.js';
 import { z } from 'zod';
 import { UPSTREAM_SYSTEMS, type UpstreamSystem } from '../clients/http/upstream-error.js';
 import { stateKey } from './keys.js';
+import { BridgeError } from '../observability/errors.js';
 
 export type CircuitSystem = UpstreamSystem;
 export type CircuitState = 'closed' | 'open' | 'half-open';
@@ -31,22 +32,18 @@ export type CircuitOutcome = 'success' | 'failure';
 /** For a gauge: `ghl_bridge_circuit_state{system}`. */
 export const CIRCUIT_STATE_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
-export class CircuitOpenError extends Error {
-  readonly code = 'CIRCUIT_OPEN';
+export class CircuitOpenError extends BridgeError<'CIRCUIT_OPEN'> {
   constructor(
     readonly system: CircuitSystem,
     readonly retryAfterMs: number,
   ) {
-    super(`${system} circuit is open after repeated failures; next call in ${retryAfterMs} ms`);
-    this.name = 'CircuitOpenError';
+    super('CIRCUIT_OPEN', `${system} circuit is open after repeated failures; next call in ${retryAfterMs} ms`);
   }
 }
 
-export class CircuitScriptError extends Error {
-  readonly code = 'CIRCUIT_SCRIPT';
+export class CircuitScriptError extends BridgeError<'CIRCUIT_SCRIPT'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'CircuitScriptError';
+    super('CIRCUIT_SCRIPT', message);
   }
 }
 

@@ -21,6 +21,7 @@ import { z } from 'zod';
 import type { ContactSnapshot } from '../domain/plan.js';
 import { stateKey } from './keys.js';
 import { loadScript } from './redis-script.js';
+import { BridgeError } from '../observability/errors.js';
 
 /** Webhook `timestamp`s come from GHL's clock, write marks from ours: a snapshot this close after a write counts as before it. */
 export const SNAPSHOT_CLOCK_SKEW_MS = 1_000;
@@ -105,8 +106,10 @@ return 1
 
 const TakeReplySchema = z.tuple([z.string().nullable(), z.string().nullable(), z.string().nullable(), z.string().nullable()]);
 
-export class ContactSnapshotError extends Error {
-  readonly code = 'CONTACT_SNAPSHOT_SCRIPT';
+export class ContactSnapshotError extends BridgeError<'CONTACT_SNAPSHOT_SCRIPT'> {
+  constructor(message: string) {
+    super('CONTACT_SNAPSHOT_SCRIPT', message);
+  }
 }
 
 export function createContactSnapshots(redis: Redis, prefix: string, options: ContactSnapshotsOptions): ContactSnapshots {

@@ -1,48 +1,23 @@
 /**
  * GHL OAuth tokens per location in Redis, sealed with AES-256-GCM (aes-gcm.ts; the Redis key is the
  * authenticated data), plus the per-location lock every refresher takes: GHL refresh tokens are
- * single-use (NOTES §4), so two workers refreshing at once would leave one holding a spent token.
+ * single-use, so two workers refreshing at once would leave one holding a spent token.
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
+import { StoredOAuthTokenSchema, type OAuthTokenStore, type StoredOAuthToken } from '../clients/ghl/oauth-token-store.js';
 import { createSealer } from './aes-gcm.js';
 import { stateKey } from './keys.js';
 import { loadScript } from './redis-script.js';
+import { BridgeError } from '../observability/errors.js';
 
-export const StoredOAuthTokenSchema = z.strictObject({
-  accessToken: z.string().min(1),
-  refreshToken: z.string().min(1).optional(),
-  /** Epoch ms. */
-  expiresAt: z.number(),
-  userType: z.enum(['Location', 'Company']),
-  companyId: z.string().optional(),
-  scope: z.string().optional(),
-  needsReconnect: z.boolean().optional(),
-});
-export type StoredOAuthToken = z.infer<typeof StoredOAuthTokenSchema>;
 
-export class OAuthTokenStoreError extends Error {
-  constructor(
-    readonly code: 'OAUTH_TOKEN_LOCK_TIMEOUT',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'OAuthTokenStoreError';
+export class OAuthTokenStoreError extends BridgeError<'OAUTH_TOKEN_LOCK_TIMEOUT'> {
+  constructor(code: 'OAUTH_TOKEN_LOCK_TIMEOUT', message: string) {
+    super(code, message);
   }
 }
 
-export interface OAuthTokenStore {
-  /** Undefined when absent or unreadable (no key opens it). */
-  get(locationId: string): Promise<StoredOAuthToken | undefined>;
-  set(locationId: string, token: StoredOAuthToken): Promise<void>;
-  delete(locationId: string): Promise<void>;
-  listLocations(): Promise<string[]>;
-  /** Rewrites every readable entry with the first key; returns how many were rewritten. */
-  reencryptAll(): Promise<number>;
-  /** Runs fn holding the location's lock (SET NX PX, owner-checked release). */
-  withLock<T>(locationId: string, fn: () => Promise<T>): Promise<T>;
-}
 
 export interface OAuthTokenStoreOptions {
   redis: Redis;

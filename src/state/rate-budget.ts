@@ -1,5 +1,5 @@
 /**
- * The shared call budget (contract in rate-budget-types.ts), kept in Redis so that every worker process
+ * The shared call budget (contract in src/clients/http/rate-budget-types.ts), kept in Redis so that every worker process
  * draws from the same count. One Lua script decides each call atomically against Redis's own clock
  * (`TIME`), so processes whose clocks disagree still agree on the window and on the UTC day.
  *
@@ -14,7 +14,8 @@ import type { Redis } from 'ioredis';
 import { loadScript } from './redis-script.js';
 import { z } from 'zod';
 import { stateKey } from './keys.js';
-import type { BudgetDecision, BudgetLimit, RateBudget } from './rate-budget-types.js';
+import type { BudgetDecision, BudgetLimit, RateBudget } from '../clients/http/rate-budget-types.js';
+import { BridgeError } from '../observability/errors.js';
 
 const DAY_MS = 86_400_000;
 
@@ -121,11 +122,9 @@ const TakeReplySchema = z.tuple([
   z.number().int(),
 ]);
 
-export class RateBudgetScriptError extends Error {
-  readonly code = 'RATE_BUDGET_SCRIPT';
+export class RateBudgetScriptError extends BridgeError<'RATE_BUDGET_SCRIPT'> {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'RateBudgetScriptError';
+    super('RATE_BUDGET_SCRIPT', message, options);
   }
 }
 
@@ -198,53 +197,6 @@ export function createRateBudget(redis: Redis, prefix: string, now: () => number
         ...(blockedUntil > nowMs ? { blockedUntil } : {}),
       };
     },
-  };
-}
-
-export interface GhlRateHeaders {
-  max?: number | undefined;
-  remaining?: number | undefined;
-  intervalMs?: number | undefined;
-  dailyRemaining?: number | undefined;
-}
-
-/** GHL's published burst interval, used when a response omits X-RateLimit-Interval-Milliseconds. */
-const GHL_DEFAULT_INTERVAL_MS = 10_000;
-
-/**
- * After a GHL response: when GHL says a limit is spent, block the key even if our own count has room
- * (another app shares the location, or GHL counts differently). We do not know where GHL's window
- * started, so the block lasts a whole interval. Returns the block deadline it set, if any.
- */
-export async function observeGhlHeaders(
-  budget: RateBudget,
-  key: string,
-  headers: GhlRateHeaders,
-  nowMs: number,
-): Promise<number | undefined> {
-  let untilMs: number | undefined;
-  if (headers.dailyRemaining === 0) untilMs = (Math.floor(nowMs / DAY_MS) + 1) * DAY_MS;
-  else if (headers.remaining === 0) untilMs = nowMs + (headers.intervalMs ?? GHL_DEFAULT_INTERVAL_MS);
-  if (untilMs === undefined) return undefined;
-  await budget.block(key, untilMs);
-  return untilMs;
-}
-
-/**
- * The limit GHL says applies to a location (X-RateLimit-Max / -Interval-Milliseconds / -Limit-Daily),
- * falling back to the configured one for whatever the headers leave out or give as nonsense.
- */
-export function correctGhlLimit(
-  configured: BudgetLimit,
-  headers: { max?: number | undefined; intervalMs?: number | undefined; dailyLimit?: number | undefined },
-): BudgetLimit {
-  const positive = (value: number | undefined): value is number =>
-    value !== undefined && Number.isInteger(value) && value > 0;
-  const daily = positive(headers.dailyLimit) ? headers.dailyLimit : configured.daily;
-  return {
-    max: positive(headers.max) ? headers.max : configured.max,
-    windowMs: positive(headers.intervalMs) ? headers.intervalMs : configured.windowMs,
-    ...(daily === undefined ? {} : { daily }),
   };
 }
 

@@ -3,6 +3,7 @@
  * `x-ghl-signature` is Ed25519 (current), `x-wh-signature` is RSA-SHA256 with a 4096-bit key (legacy). Both base64.
  */
 import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { BridgeError } from '../observability/errors.js';
 
 export type SignatureScheme = 'ed25519' | 'rsa';
 export type SignatureFailure = 'missing' | 'invalid' | 'malformed';
@@ -18,14 +19,12 @@ export interface GhlSignatureVerifier {
   verify(rawBody: Buffer, headers: WebhookHeaders): SignatureResult;
 }
 
-export class GhlSignatureKeyError extends Error {
-  readonly code = 'GHL_SIGNATURE_KEY_INVALID';
+export class GhlSignatureKeyError extends BridgeError<'GHL_SIGNATURE_KEY_INVALID'> {
   constructor(
     readonly key: keyof GhlSignatureKeys,
     detail: string,
   ) {
-    super(`${key} is not a usable ${key === 'ed25519PublicKeyPem' ? 'Ed25519' : 'RSA'} PEM public key: ${detail}`);
-    this.name = 'GhlSignatureKeyError';
+    super('GHL_SIGNATURE_KEY_INVALID', `${key} is not a usable ${key === 'ed25519PublicKeyPem' ? 'Ed25519' : 'RSA'} PEM public key: ${detail}`);
   }
 }
 

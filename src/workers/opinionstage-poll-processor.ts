@@ -12,7 +12,7 @@
 import type { Job } from 'bullmq';
 import type { OpinionStageClient } from '../clients/opinionstage/opinionstage-client.js';
 import { createdMs } from '../domain/opinionstage-poll-order.js';
-import type { OsResponse } from '../domain/opinionstage-response.js';
+import type { OsResponse } from '../clients/opinionstage/schemas.js';
 import type { Logger } from '../observability/logger.js';
 import { OPINIONSTAGE_DEDUPE_TTL_SECONDS, OpinionStageResponseJobSchema, opinionStageDedupeKey, QUEUE_NAMES } from '../queue/catalog.js';
 import type { WebhookProducer } from '../queue/webhook-producer.js';

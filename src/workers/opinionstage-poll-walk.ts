@@ -6,7 +6,7 @@
  */
 import type { OpinionStageClient, OsResponsePage } from '../clients/opinionstage/opinionstage-client.js';
 import { createdMs, pageOrder, reachesBefore } from '../domain/opinionstage-poll-order.js';
-import type { OsResponse } from '../domain/opinionstage-response.js';
+import type { OsResponse } from '../clients/opinionstage/schemas.js';
 import type { OsPollState } from '../state/opinionstage-poll-seen.js';
 
 /** A safety bound on the pages one item costs per poll. */

@@ -6,9 +6,8 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { runAsJob } from '../clients/http/budget-wait.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { jobFailedAlert, type Alerts } from '../queue/alerts.js';
-import { QUEUE_NAMES } from '../queue/catalog.js';
-import type { DeadLetters } from '../queue/dead-letters.js';
+import type { Alerts } from '../queue/alerts.js';
+import { deadLetterJob, type DeadLetters } from '../queue/dead-letters.js';
 import { classifyError } from './classify-error.js';
 
 export type Processor<R> = (job: Job) => Promise<R>;
@@ -44,12 +43,7 @@ export function withFailurePolicy<R>(queueName: string, processor: Processor<R>,
       if (decision.action === 'give-up' || lastAttempt) {
         deps.metrics.jobDuration.observe({ queue: queueName, outcome: 'failed' }, seconds);
         const reason = `${decision.cause}: ${errorMessage(error)}`;
-        await deps.deadLetters.record(queueName, job, reason);
-        // An alert that fails for good must not raise another alert.
-        if (queueName !== QUEUE_NAMES.alerts) {
-          await deps.alerts?.raise(jobFailedAlert(queueName, job, error));
-          await alertDeadLetterGrowth(deps);
-        }
+        await deadLetterJob(deps, queueName, job, reason, error);
         deps.logger.error({ ...log, err: describe(error) }, 'job failed for good');
         throw new UnrecoverableError(reason);
       }
@@ -72,13 +66,4 @@ function describe(error: unknown): Record<string, unknown> {
   }
   if (error instanceof Error) return { name: error.name, message: error.message };
   return { message: String(error) };
-}
-
-/** Dead letters piling up is its own alert, at 10, 100, 1000... entries. */
-async function alertDeadLetterGrowth(deps: RunJobDeps): Promise<void> {
-  if (!deps.alerts) return;
-  const size = await deps.deadLetters.count().catch(() => 0);
-  if (size >= 10 && Number.isInteger(Math.log10(size))) {
-    await deps.alerts.raise({ kind: 'dead-letter-growth', queue: QUEUE_NAMES.deadLetter, message: `${size} jobs are waiting in the dead-letter queue for a replay` });
-  }
 }

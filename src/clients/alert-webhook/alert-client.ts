@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { hmacSignature } from '../http/hmac-signature.js';
 import { createHttpTransport, type HttpRequest, type ResponseObserver } from '../http/transport.js';
 import { UpstreamError } from '../http/upstream-error.js';
+import { BridgeError } from '../../observability/errors.js';
 
 export const ALERT_KINDS = ['job-failed', 'circuit-open', 'oauth-reconnect', 'daily-budget', 'dead-letter-growth'] as const;
 export const AlertKindSchema = z.enum(ALERT_KINDS);
@@ -48,12 +49,10 @@ export interface AlertClient {
   close(): Promise<void>;
 }
 
-export class AlertWebhookConfigError extends Error {
-  readonly code = 'ALERT_WEBHOOK_URL_INVALID';
+export class AlertWebhookConfigError extends BridgeError<'ALERT_WEBHOOK_URL_INVALID'> {
   constructor(reason: string) {
     // The URL itself is not echoed: it may carry a credential.
-    super(`ALERT_WEBHOOK_URL is invalid: ${reason}`);
-    this.name = 'AlertWebhookConfigError';
+    super('ALERT_WEBHOOK_URL_INVALID', `ALERT_WEBHOOK_URL is invalid: ${reason}`);
   }
 }
 

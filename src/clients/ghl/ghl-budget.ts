@@ -1,16 +1,15 @@
 /**
- * GHL's per-location call budget (CONTRACT "Within the limits", NOTES §5). Every GHL request first
+ * GHL's per-location call budget. Every GHL request first
  * takes one call from `ghl:<locationId>` in the shared Redis budget, so all worker processes together
  * stay within GHL_RATE_LIMIT and GHL_DAILY_LIMIT. GHL's X-RateLimit-* headers can only tighten that
  * limit, and a location GHL calls spent (remaining 0 that our own count does not explain, a spent
  * day, a 429) is blocked for every process, not only the one that saw it.
  */
-import { correctGhlLimit, observeGhlHeaders } from '../../state/rate-budget.js';
-import { RateBudgetExceededError, type BudgetLimit, type RateBudget } from '../../state/rate-budget-types.js';
+import { RateBudgetExceededError, type BudgetLimit, type RateBudget } from '../http/rate-budget-types.js';
 import { takeSlot } from '../http/budget-wait.js';
 import type { CallBudget } from '../http/budgeted.js';
 import type { GhlCallBudget } from './ghl-client.js';
-import type { GhlRateLimitHeaders } from './rate-limit-headers.js';
+import { correctGhlLimit, observeGhlHeaders, type GhlRateLimitHeaders } from './rate-limit-headers.js';
 
 /**
  * GHL counts a request when it arrives, after it took its slot here. Each slot is therefore moved to

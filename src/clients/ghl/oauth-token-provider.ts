@@ -12,7 +12,7 @@
  */
 import { z } from 'zod';
 import { createHttpTransport, type HttpTransport } from '../http/transport.js';
-import type { OAuthTokenStore, StoredOAuthToken } from '../../state/oauth-token-store.js';
+import type { OAuthTokenStore, StoredOAuthToken } from './oauth-token-store.js';
 import { GhlClientError } from './ghl-client-error.js';
 import type { GhlTokenProvider } from './token-provider.js';
 

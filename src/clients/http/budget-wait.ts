@@ -11,7 +11,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RateBudgetExceededError } from '../../state/rate-budget-types.js';
+import { RateBudgetExceededError } from './rate-budget-types.js';
 
 /** Longest wait in place per job run: one GHL window (10 s) and its margin; shorter than a graceful shutdown. */
 export const MAX_IN_PLACE_WAIT_MS = 12_000;

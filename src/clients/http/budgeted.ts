@@ -3,7 +3,7 @@
  * RateBudgetExceededError with the wait, so the job is delayed instead of holding a worker slot
  * (except in the middle of a job run, see budget-wait.ts).
  */
-import { RateBudgetExceededError, type BudgetLimit, type RateBudget } from '../../state/rate-budget-types.js';
+import { RateBudgetExceededError, type BudgetLimit, type RateBudget } from './rate-budget-types.js';
 import { takeSlot } from './budget-wait.js';
 
 export interface CallBudget {

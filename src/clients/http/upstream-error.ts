@@ -1,5 +1,7 @@
 /** The one error type every outside-API call throws; classified once in workers/classify-error.ts. */
 
+import { BridgeError } from '../../observability/errors.js';
+
 export const UPSTREAM_SYSTEMS = ['ghl', 'trustpilot', 'opinionstage', 'alert-webhook', 'push'] as const;
 export type UpstreamSystem = (typeof UPSTREAM_SYSTEMS)[number];
 
@@ -25,9 +27,15 @@ export interface UpstreamErrorDetails {
   cause?: unknown;
 }
 
-export class UpstreamError extends Error {
+/** Answers that say the request itself is wrong (or the thing is gone): sending it again cannot help. */
+const PERMANENT_STATUSES = new Set([400, 401, 403, 404, 405, 409, 410, 413, 415, 422]);
+
+/**
+ * `permanent`: a body we cannot read (it will not read better next time) or a status in
+ * PERMANENT_STATUSES. 401 is permanent because the client has already refreshed its token once.
+ */
+export class UpstreamError extends BridgeError<UpstreamErrorCode> {
   readonly system: UpstreamSystem;
-  readonly code: UpstreamErrorCode;
   readonly method: string;
   readonly path: string;
   readonly status: number | undefined;
@@ -37,10 +45,11 @@ export class UpstreamError extends Error {
 
   constructor(details: UpstreamErrorDetails) {
     const status = details.status === undefined ? details.code : `status ${details.status}`;
-    super(`${details.system} ${details.method} ${details.path} failed: ${status}`, { cause: details.cause });
+    const permanent =
+      details.code === 'UPSTREAM_BAD_RESPONSE' || (details.code === 'UPSTREAM_HTTP' && PERMANENT_STATUSES.has(details.status ?? 0));
+    super(details.code, `${details.system} ${details.method} ${details.path} failed: ${status}`, { permanent, cause: details.cause });
     this.name = 'UpstreamError';
     this.system = details.system;
-    this.code = details.code;
     this.method = details.method;
     this.path = details.path;
     this.status = details.status;

@@ -1,15 +1,18 @@
 /** Errors the Opinion Stage client raises before any request leaves: an id or page that would make a bad request. */
+import { BridgeError } from '../../observability/errors.js';
 
 export type OpinionStageClientErrorCode =
   | 'OPINIONSTAGE_INVALID_ID' // an id that would change the request path ('', '.', '..')
   | 'OPINIONSTAGE_INVALID_REQUEST'; // a page number or size outside what the API takes
 
-export class OpinionStageClientError extends Error {
-  readonly code: OpinionStageClientErrorCode;
+/** Both are wrong before the request is sent, so sending it again cannot help. */
+const PERMANENT: Record<OpinionStageClientErrorCode, boolean> = {
+  OPINIONSTAGE_INVALID_ID: true,
+  OPINIONSTAGE_INVALID_REQUEST: true,
+};
 
+export class OpinionStageClientError extends BridgeError<OpinionStageClientErrorCode> {
   constructor(code: OpinionStageClientErrorCode, message: string) {
-    super(message);
-    this.name = 'OpinionStageClientError';
-    this.code = code;
+    super(code, message, { permanent: PERMANENT[code] });
   }
 }

@@ -6,7 +6,6 @@
  */
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
-import { OsResponseSchema, type OsQuestion, type OsResponse } from '../../domain/opinionstage-response.js';
 import { createHttpTransport, retryAfterMs, type HttpRequest, type ResponseObserver } from '../http/transport.js';
 import { OpinionStageClientError } from './opinionstage-client-error.js';
 import {
@@ -14,14 +13,16 @@ import {
   OsPageQuerySchema,
   OsQuestionListSchema,
   OsResponseListSchema,
+  OsResponseSchema,
   type OsItem,
   type OsListEnvelope,
   type OsPageQuery,
+  type OsQuestion,
+  type OsResponse,
 } from './schemas.js';
 
 // The record types callers of this client handle, importable from here.
-export type { OsItem } from './schemas.js';
-export type { OsQuestion, OsResponse } from '../../domain/opinionstage-response.js';
+export type { OsItem, OsQuestion, OsResponse } from './schemas.js';
 
 export interface OpinionStageClientOptions {
   /** e.g. https://api.opinionstage.com/api/v2 (paths below it are `/items/…`). */

@@ -1,4 +1,5 @@
 /** Errors the Trustpilot client and its token store raise themselves: bad input, missing credentials or keys, lock timeouts. */
+import { BridgeError } from '../../observability/errors.js';
 
 export type TrustpilotClientErrorCode =
   | 'TRUSTPILOT_PRIVATE_NOT_CONFIGURED' // a private call without API secret + business-user username/password
@@ -7,12 +8,17 @@ export type TrustpilotClientErrorCode =
   | 'TRUSTPILOT_TOKEN_LOCK_TIMEOUT' // another worker held the token lock past our deadline
   | 'TRUSTPILOT_TOKEN_STORE_KEY'; // the Redis token store was given no (or a malformed) encryption key
 
-export class TrustpilotClientError extends Error {
-  readonly code: TrustpilotClientErrorCode;
+/** Missing credentials or keys and bad input stay wrong on a retry; a lock held too long does not. */
+const PERMANENT: Record<TrustpilotClientErrorCode, boolean> = {
+  TRUSTPILOT_PRIVATE_NOT_CONFIGURED: true,
+  TRUSTPILOT_INVALID_ID: true,
+  TRUSTPILOT_INVALID_REQUEST: true,
+  TRUSTPILOT_TOKEN_LOCK_TIMEOUT: false,
+  TRUSTPILOT_TOKEN_STORE_KEY: true,
+};
 
+export class TrustpilotClientError extends BridgeError<TrustpilotClientErrorCode> {
   constructor(code: TrustpilotClientErrorCode, message: string) {
-    super(message);
-    this.name = 'TrustpilotClientError';
-    this.code = code;
+    super(code, message, { permanent: PERMANENT[code] });
   }
 }

@@ -11,15 +11,14 @@ import { BlockList, isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Metrics } from '../../observability/metrics.js';
 import { errorReply } from '../schemas/common.js';
+import { BridgeError } from '../../observability/errors.js';
 
-export class IpRangeError extends Error {
-  readonly code = 'IP_RANGE_INVALID';
+export class IpRangeError extends BridgeError<'IP_RANGE_INVALID'> {
   constructor(
     readonly variable: string,
     readonly entry: string,
   ) {
-    super(`${variable}: "${entry}" is not an IP address or CIDR (e.g. 10.0.0.0/8, 2001:db8::/32)`);
-    this.name = 'IpRangeError';
+    super('IP_RANGE_INVALID', `${variable}: "${entry}" is not an IP address or CIDR (e.g. 10.0.0.0/8, 2001:db8::/32)`);
   }
 }
 

@@ -13,7 +13,7 @@ import { DEFAULT_MAPPING, MappingSchema, type Mapping } from '../../config/mappi
 import { QUEUE_NAMES, type QueueName } from '../../queue/catalog.js';
 import { createDeadLetters, type DeadLetterEntry, type DeadLetters, type ReplayTarget } from '../../queue/dead-letters.js';
 import { PlannedWriteRecordSchema, type PlannedWrites } from '../../state/planned-writes.js';
-import { RateBudgetExceededError } from '../../state/rate-budget-types.js';
+import { RateBudgetExceededError } from '../../clients/http/rate-budget-types.js';
 import type { ContactSyncOutcome } from '../../workers/contact-sync-processor.js';
 import { ADMIN_AUTH_ERROR_REPLIES, ADMIN_SECURITY, adminSwaggerTransform, useAdminAuth } from '../plugins/admin-auth.js';
 import { ErrorReplySchema, errorReply } from '../schemas/common.js';

@@ -7,7 +7,7 @@ import type { RecentAlert } from '../../state/alert-throttle.js';
 import type { CircuitStatus, CircuitSystem } from '../../state/circuit-breaker.js';
 import type { SyncRecord } from '../../state/contact-facts.js';
 import type { PlannedWriteRecord } from '../../state/planned-writes.js';
-import type { BudgetLimit } from '../../state/rate-budget-types.js';
+import type { BudgetLimit } from '../../clients/http/rate-budget-types.js';
 import type { AdminRole } from '../plugins/admin-auth.js';
 
 export interface QueueRow {

@@ -24,7 +24,7 @@ import { QUEUE_NAMES } from '../../queue/catalog.js';
 import { createRedisConnection } from '../../queue/connections.js';
 import { stateKey } from '../../state/keys.js';
 import { createRateBudget } from '../../state/rate-budget.js';
-import { RateBudgetExceededError } from '../../state/rate-budget-types.js';
+import { RateBudgetExceededError } from '../../clients/http/rate-budget-types.js';
 import { scheduleContactSync } from '../container.js';
 import { safeRedisUrl, type CommandIo } from './replay.js';
 import { redisReadyWithin } from '../redis-policy.js';

@@ -25,10 +25,11 @@ import { loadMapping, mappedFieldKeys, MappingError, type Mapping } from '../../
 import type { Logger } from '../../observability/logger.js';
 import { createRedisConnection } from '../../queue/connections.js';
 import { createRateBudget } from '../../state/rate-budget.js';
-import { RateBudgetExceededError } from '../../state/rate-budget-types.js';
+import { RateBudgetExceededError } from '../../clients/http/rate-budget-types.js';
 import { createGhlSignatureVerifier, GhlSignatureKeyError } from '../../webhooks/ghl-signature.js';
 import { checkRedisPolicy } from '../redis-policy.js';
 import { safeRedisUrl, type CommandIo } from './replay.js';
+import { BridgeError } from '../../observability/errors.js';
 
 export const DOCTOR_USAGE = 'usage: ghl-bridge doctor';
 /** The longest a single probe may take; a check that needs two probes can take twice as long. */
@@ -430,11 +431,9 @@ async function checkReachable(url: string, variable: string, consequence: string
 
 // --- helpers ------------------------------------------------------------------------------------
 
-class ProbeTimeoutError extends Error {
-  readonly code = 'DOCTOR_PROBE_TIMEOUT';
+class ProbeTimeoutError extends BridgeError<'DOCTOR_PROBE_TIMEOUT'> {
   constructor(ms: number) {
-    super(`no answer within ${ms / 1000} s`);
-    this.name = 'ProbeTimeoutError';
+    super('DOCTOR_PROBE_TIMEOUT', `no answer within ${ms / 1000} s`);
   }
 }
 

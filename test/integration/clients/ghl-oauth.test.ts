@@ -11,7 +11,8 @@ import { createGhlClient } from '../../../src/clients/ghl/ghl-client.js';
 import { GhlClientError } from '../../../src/clients/ghl/ghl-client-error.js';
 import { createOAuthTokenProvider, type OAuthTokenProvider } from '../../../src/clients/ghl/oauth-token-provider.js';
 import { startGhlSimulator, type GhlSimulator } from '../../../src/sandbox/ghl/simulator.js';
-import { createOAuthTokenStore, type OAuthTokenStore } from '../../../src/state/oauth-token-store.js';
+import type { OAuthTokenStore } from '../../../src/clients/ghl/oauth-token-store.js';
+import { createOAuthTokenStore } from '../../../src/state/oauth-token-store.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 
 const VERSION = '2021-07-28';

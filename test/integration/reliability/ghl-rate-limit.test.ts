@@ -21,7 +21,7 @@ import { scheduleContactSync } from '../../../src/lifecycle/container.js';
 import { QUEUE_NAMES } from '../../../src/queue/catalog.js';
 import { startGhlSimulator, type GhlSimulator, type GhlSimulatorLocation } from '../../../src/sandbox/ghl/simulator.js';
 import { createRateBudget } from '../../../src/state/rate-budget.js';
-import { RateBudgetExceededError, type BudgetLimit } from '../../../src/state/rate-budget-types.js';
+import { RateBudgetExceededError, type BudgetLimit } from '../../../src/clients/http/rate-budget-types.js';
 import { simulatorEnv, startTestBridge, waitFor, type TestBridge } from '../../helpers/bridge.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 

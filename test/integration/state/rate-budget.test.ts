@@ -13,13 +13,9 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { budgetFor } from '../../../src/clients/http/budgeted.js';
-import {
-  correctGhlLimit,
-  createRateBudget,
-  observeGhlHeaders,
-  type TimedBudgetDecision,
-} from '../../../src/state/rate-budget.js';
-import { RateBudgetExceededError, type BudgetLimit } from '../../../src/state/rate-budget-types.js';
+import { correctGhlLimit, observeGhlHeaders } from '../../../src/clients/ghl/rate-limit-headers.js';
+import { createRateBudget, type TimedBudgetDecision } from '../../../src/state/rate-budget.js';
+import { RateBudgetExceededError, type BudgetLimit } from '../../../src/clients/http/rate-budget-types.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 
 const DAY_MS = 86_400_000;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DEFAULT_MAPPING, parseMapping } from '../../../src/config/mapping.js';
 import { planOpinionStage, responseNoteKey, type OpinionStagePlanInput } from '../../../src/domain/opinionstage-plan.js';
-import type { OsQuestion, OsResponse } from '../../../src/domain/opinionstage-response.js';
+import type { OsQuestion, OsResponse } from '../../../src/clients/opinionstage/schemas.js';
 import { bodyHash, mergePlans, type ContactSnapshot } from '../../../src/domain/plan.js';
 import { personalSurveyLink, planSurveyLink } from '../../../src/domain/survey-link.js';
 

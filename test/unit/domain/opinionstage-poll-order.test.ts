@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createdMs, pageOrder, reachesBefore } from '../../../src/domain/opinionstage-poll-order.js';
-import type { OsResponse } from '../../../src/domain/opinionstage-response.js';
+import type { OsResponse } from '../../../src/clients/opinionstage/schemas.js';
 
 const at = (id: string, created: string | null | undefined): OsResponse => ({ id, attributes: created === undefined ? null : { answers: [], timestamps: { created } } });
 

@@ -5,10 +5,9 @@ import {
   findRespondent,
   OsWebhookBodySchema,
   parseOsWebhookBody,
-  type OsQuestion,
-  type OsResponse,
   type Respondent,
 } from '../../../src/domain/opinionstage-response.js';
+import type { OsQuestion, OsResponse } from '../../../src/clients/opinionstage/schemas.js';
 
 function question(id: string, title: string | null, kind: string | null, lead: boolean | null = null): OsQuestion {
   return { id, type: 'question', attributes: { title, kind, lead } };

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { z } from 'zod';
+import { GhlClientError } from '../../../src/clients/ghl/ghl-client-error.js';
+import { TrustpilotClientError } from '../../../src/clients/trustpilot/trustpilot-client-error.js';
 import { UpstreamError } from '../../../src/clients/http/upstream-error.js';
-import { RateBudgetExceededError } from '../../../src/state/rate-budget-types.js';
+import { RateBudgetExceededError } from '../../../src/clients/http/rate-budget-types.js';
 import { classifyError, PermanentJobError } from '../../../src/workers/classify-error.js';
 
 function http(status: number, retryAfterMs?: number): UpstreamError {
@@ -28,7 +30,8 @@ describe('classifyError', () => {
     ['our own permanent errors give up', new PermanentJobError('X', 'no'), 'give-up'],
     ['429 waits', http(429, 3_000), 'wait'],
     ['a spent call budget waits', new RateBudgetExceededError('trustpilot', 1_500, 'window'), 'wait'],
-    ['a request refused before sending gives up', Object.assign(new Error('bad id'), { code: 'GHL_INVALID_ID' }), 'give-up'],
+    ['a request refused before sending gives up', new GhlClientError('GHL_INVALID_ID', 'bad id'), 'give-up'],
+    ['a token lock held too long retries', new TrustpilotClientError('TRUSTPILOT_TOKEN_LOCK_TIMEOUT', 'busy'), 'retry'],
   ];
   for (const [name, error, action] of cases) {
     test(name, () => assert.equal(classifyError(error).action, action));

@@ -12,7 +12,7 @@ import { createGhlClient, type GhlCallBudget, type GhlClient, type GhlClientOpti
 import type { GhlRateLimitHeaders } from '../../../../src/clients/ghl/rate-limit-headers.js';
 import { createStaticTokenProvider, type GhlTokenProvider } from '../../../../src/clients/ghl/token-provider.js';
 import { UpstreamError } from '../../../../src/clients/http/upstream-error.js';
-import { RateBudgetExceededError, type BudgetDecision, type BudgetLimit, type RateBudget } from '../../../../src/state/rate-budget-types.js';
+import { RateBudgetExceededError, type BudgetDecision, type BudgetLimit, type RateBudget } from '../../../../src/clients/http/rate-budget-types.js';
 
 const ORIGIN = 'https://ghl.test';
 const LOC = 'loc_1';

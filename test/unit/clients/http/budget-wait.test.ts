@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { noteRunProgress, runAsJob, takeSlot } from '../../../../src/clients/http/budget-wait.js';
-import { RateBudgetExceededError } from '../../../../src/state/rate-budget-types.js';
+import { RateBudgetExceededError } from '../../../../src/clients/http/rate-budget-types.js';
 
 /** A budget that grants `grants` calls, then refuses `refusals` times with `retryAfterMs`, then grants again. */
 function scriptedBudget(options: { grants: number; refusals: number; retryAfterMs: number; scope?: 'window' | 'day' | 'blocked' }) {

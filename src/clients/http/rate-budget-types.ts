@@ -2,8 +2,10 @@
  * The shared call budget contract: every outside call first takes a token from its budget, which is
  * shared by every worker process through Redis. A spent budget does not hold a worker slot: the
  * caller gets RateBudgetExceededError with the time to wait, and the job is delayed by that much
- * (a job refused midway waits in place for a short while instead: clients/http/budget-wait.ts).
+ * (a job refused midway waits in place for a short while instead: budget-wait.ts).
  */
+
+import { BridgeError } from '../../observability/errors.js';
 
 export interface BudgetLimit {
   /** Calls allowed per window. */
@@ -39,14 +41,12 @@ export interface RateBudget {
   usage(key: string, limit: BudgetLimit): Promise<{ window: number; day: number; blockedUntil?: number }>;
 }
 
-export class RateBudgetExceededError extends Error {
-  readonly code = 'RATE_BUDGET_EXCEEDED';
+export class RateBudgetExceededError extends BridgeError<'RATE_BUDGET_EXCEEDED'> {
   constructor(
     readonly system: string,
     readonly retryAfterMs: number,
     readonly scope: 'window' | 'day' | 'blocked',
   ) {
-    super(`${system} call budget spent (${scope}); next call in ${retryAfterMs} ms`);
-    this.name = 'RateBudgetExceededError';
+    super('RATE_BUDGET_EXCEEDED', `${system} call budget spent (${scope}); next call in ${retryAfterMs} ms`);
   }
 }
