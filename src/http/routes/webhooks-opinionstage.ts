@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { OsWebhookBodySchema, parseOsWebhookBody } from '../../domain/opinionstage-response.js';
+import { OsWebhookBodySchema, parseOsWebhookBody } from '../../webhooks/opinionstage-response.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { OPINIONSTAGE_DEDUPE_TTL_SECONDS, OpinionStageResponseJobSchema, opinionStageDedupeKey, QUEUE_NAMES } from '../../queue/catalog.js';
 import { QueueUnavailableError, type WebhookProducer } from '../../queue/webhook-producer.js';
