@@ -6,7 +6,8 @@
 import type { OpinionStageMapping, ResponseCondition } from '../config/mapping.js';
 import { addBusinessDays } from './business-days.js';
 import type { OsQuestion, OsResponse } from '../clients/opinionstage/schemas.js';
-import { answerLines, answersOf, hasAnswers } from './opinionstage-response.js';
+import { answerLines } from './opinionstage-answers.js';
+import { answersOf, hasAnswers } from './opinionstage-response.js';
 import { bodyHash, sameFieldValue, type ContactSnapshot, type FieldValue, type LedgerView, type Plan, type PlannedField, type PlannedWrite } from './plan.js';
 import { renderTemplate } from './template.js';
 

@@ -2,50 +2,13 @@
  * Echo and no-op detection. After a sync, the bridge remembers a fingerprint of the contact inputs
  * its flows depend on (email, names, website, the mapped fields it writes, its managed tags) as they stand
  * after its own writes. A ContactUpdate whose payload has the same fingerprint is either GHL echoing
- * the bridge's write or a save that changed nothing relevant: it costs no call at all.
+ * the bridge's write or a save that changed nothing relevant: it costs no call at all. The
+ * fingerprint itself is computed in src/domain/contact-fingerprint.ts; this file keeps it in Redis.
  */
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { stateKey } from './keys.js';
 
 const FINGERPRINT_TTL_SECONDS = 30 * 86_400;
-
-export interface FingerprintInput {
-  email?: string | null;
-  firstName?: string | null;
-  lastName?: string | null;
-  name?: string | null;
-  website?: string | null;
-  tags?: readonly string[] | null;
-  customFields?: readonly { id: string; value?: unknown }[] | null;
-}
-
-export interface FingerprintScope {
-  /** Ids of the custom fields the flows read or write. */
-  fieldIds: readonly string[];
-  /** Tags the flows manage (lower case). */
-  managedTags: readonly string[];
-}
-
-export function contactFingerprint(contact: FingerprintInput, scope: FingerprintScope): string {
-  const fields = new Map((contact.customFields ?? []).map((field) => [field.id, normalise(field.value)]));
-  const tags = new Set((contact.tags ?? []).map((tag) => tag.toLowerCase()));
-  const material = {
-    email: (contact.email ?? '').trim().toLowerCase(),
-    // Names go into the personal survey link.
-    name: [contact.firstName, contact.lastName, contact.name].map((part) => (part ?? '').trim()).join('\u0000'),
-    website: (contact.website ?? '').trim().toLowerCase(),
-    fields: [...scope.fieldIds].sort().map((id) => [id, fields.get(id) ?? '']),
-    tags: [...scope.managedTags].sort().filter((tag) => tags.has(tag)),
-  };
-  return createHash('sha256').update(JSON.stringify(material)).digest('hex').slice(0, 32);
-}
-
-function normalise(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  if (Array.isArray(value)) return value.map(String).sort().join('\u0000');
-  return String(value);
-}
 
 /** Echoes of the bridge's own writes arrive within seconds; intermediate states need not be kept longer. */
 const ECHO_TTL_SECONDS = 600;

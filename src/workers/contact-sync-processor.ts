@@ -8,7 +8,9 @@ import { isGhlNotFound } from '../clients/ghl/ghl-api-error.js';
 import type { Contact } from '../clients/ghl/schemas.js';
 import { noteRunProgress } from '../clients/http/budget-wait.js';
 import { mappedFieldKeys, type Mapping } from '../config/mapping.js';
-import { mergePlans, type ContactSnapshot, type Plan, type PlannedWrite } from '../domain/plan.js';
+import { contactFingerprint, fingerprintScope } from '../domain/contact-fingerprint.js';
+import { statesAfterEachWrite, toSnapshot } from '../domain/contact-snapshot.js';
+import { mergePlans, type ContactSnapshot, type PlannedWrite } from '../domain/plan.js';
 import { planSurveyLink } from '../domain/survey-link.js';
 import { planTrustpilot } from '../domain/trustpilot-plan.js';
 import type { Logger } from '../observability/logger.js';
@@ -16,7 +18,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { ContactSyncJobSchema, type ContactSyncJob } from '../queue/catalog.js';
 import type { ContactFacts } from '../state/contact-facts.js';
 import type { ContactSnapshots } from '../state/contact-snapshots.js';
-import { contactFingerprint, type ContactFingerprints, type FingerprintScope } from '../state/contact-fingerprint.js';
+import type { ContactFingerprints } from '../state/contact-fingerprint.js';
 import type { CustomFieldIds } from '../state/custom-field-ids.js';
 import type { WriteLedger } from '../state/write-ledger.js';
 import { applyPlan, type ApplyDeps, type ApplyResult, type GhlWriter } from './apply-plan.js';
@@ -156,49 +158,6 @@ export async function syncContact(
   });
   deps.logger.debug({ locationId, contactId, writes: result.writes, ghlCalls }, 'contact synced');
   return { outcome: 'synced', writes: result.writes, ghlCalls, ...(deps.apply.dryRun ? { plan: plan.writes } : {}) };
-}
-
-/** What the sync depends on, so an event that changes none of it can be skipped. */
-export function fingerprintScope(mapping: Mapping, fieldIds: Record<string, string>): FingerprintScope {
-  const tp = mapping.trustpilot;
-  const keys = [...Object.values(tp.fields), mapping.opinionStage.fields.surveyLink].filter((key): key is string => key !== null);
-  const tags = [tp.tags.reviewer, ...Object.values(tp.tags.byStars)].filter((tag): tag is string => tag !== null);
-  return {
-    fieldIds: keys.map((key) => fieldIds[key]).filter((id): id is string => id !== undefined),
-    managedTags: [...new Set(tags.map((tag) => tag.toLowerCase()))],
-  };
-}
-
-export function toSnapshot(contact: Contact, locationId: string): ContactSnapshot {
-  return {
-    id: contact.id,
-    locationId,
-    ...(contact.firstName ? { firstName: contact.firstName } : {}),
-    ...(contact.lastName ? { lastName: contact.lastName } : {}),
-    ...(contact.name ? { name: contact.name } : {}),
-    ...(contact.email ? { email: contact.email } : {}),
-    ...(contact.website ? { website: contact.website } : {}),
-    ...(contact.assignedTo ? { assignedTo: contact.assignedTo } : {}),
-    tags: contact.tags ?? [],
-    customFields: (contact.customFields ?? []).map((field) => ({ id: field.id, value: field.value })),
-  };
-}
-
-/** The contact as GHL holds it after each field or tag write of the plan, in order; the last is the final state. */
-function statesAfterEachWrite(contact: ContactSnapshot, plan: Plan): ContactSnapshot[] {
-  const fields = new Map(contact.customFields.map((field) => [field.id, field.value]));
-  let tags = [...contact.tags];
-  const states: ContactSnapshot[] = [];
-  for (const write of plan.writes) {
-    if (write.kind === 'set-fields') for (const field of write.fields) fields.set(field.id, field.value);
-    else if (write.kind === 'add-tags') tags = [...tags, ...write.tags];
-    else if (write.kind === 'remove-tags') {
-      const removed = new Set(write.tags.map((tag) => tag.toLowerCase()));
-      tags = tags.filter((tag) => !removed.has(tag.toLowerCase()));
-    } else continue;
-    states.push({ ...contact, tags, customFields: [...fields].map(([id, value]) => ({ id, value })) });
-  }
-  return states;
 }
 
 function stringValue(value: unknown): string | undefined {

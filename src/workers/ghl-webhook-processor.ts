@@ -11,13 +11,14 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { GhlWebhookJobSchema, type ContactSyncJob, type PushEvent } from '../queue/catalog.js';
 import type { Mapping } from '../config/mapping.js';
+import { contactFingerprint, fingerprintScope } from '../domain/contact-fingerprint.js';
+import { toSnapshot } from '../domain/contact-snapshot.js';
 import type { ContactSnapshot } from '../domain/plan.js';
 import type { ContactFacts } from '../state/contact-facts.js';
 import type { ContactSnapshots } from '../state/contact-snapshots.js';
-import { contactFingerprint, type ContactFingerprints } from '../state/contact-fingerprint.js';
+import type { ContactFingerprints } from '../state/contact-fingerprint.js';
 import type { CustomFieldIds } from '../state/custom-field-ids.js';
 import type { WriteLedger } from '../state/write-ledger.js';
-import { fingerprintScope } from './contact-sync-processor.js';
 import { eventContactId, eventEntityId, eventLocationId, parseGhlEvent, type GhlContactEvent, type GhlEvent } from '../webhooks/ghl-events.js';
 import { GhlWorkflowEventSchema } from '../webhooks/ghl-workflow.js';
 import { PermanentJobError } from './classify-error.js';
@@ -130,18 +131,7 @@ function observedAt(timestamp: unknown, receivedAt: number): number {
  */
 function eventSnapshot(event: GhlEvent, locationId: string | undefined, contactId: string | undefined): ContactSnapshot | undefined {
   if (!isSyncTrigger(event) || !locationId || !contactId || event.tags === undefined || event.customFields === undefined) return undefined;
-  return {
-    id: contactId,
-    locationId,
-    ...(event.firstName ? { firstName: event.firstName } : {}),
-    ...(event.lastName ? { lastName: event.lastName } : {}),
-    ...(event.name ? { name: event.name } : {}),
-    ...(event.email ? { email: event.email } : {}),
-    ...(event.website ? { website: event.website } : {}),
-    ...(event.assignedTo ? { assignedTo: event.assignedTo } : {}),
-    tags: event.tags,
-    customFields: event.customFields.map((field) => ({ id: field.id, value: field.value })),
-  };
+  return toSnapshot({ ...event, id: contactId }, locationId);
 }
 
 function isSyncTrigger(event: GhlEvent): event is Exclude<GhlContactEvent, { type: 'ContactDelete' }> {

@@ -14,7 +14,8 @@ import type { OpinionStageClient } from '../clients/opinionstage/opinionstage-cl
 import { mappedFieldKeys, type Mapping } from '../config/mapping.js';
 import { planOpinionStage } from '../domain/opinionstage-plan.js';
 import { OsQuestionSchema, OsResponseSchema, type OsQuestion } from '../clients/opinionstage/schemas.js';
-import { findRespondent, type Respondent } from '../domain/opinionstage-response.js';
+import { findRespondent, type Respondent } from '../domain/opinionstage-answers.js';
+import { toSnapshot } from '../domain/contact-snapshot.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { OpinionStageResponseJobSchema } from '../queue/catalog.js';
@@ -22,7 +23,6 @@ import type { CustomFieldIds } from '../state/custom-field-ids.js';
 import type { LookupCache } from '../state/lookup-cache.js';
 import type { WriteLedger } from '../state/write-ledger.js';
 import { applyPlan, type ApplyDeps, type GhlWriter } from './apply-plan.js';
-import { toSnapshot } from './contact-sync-processor.js';
 
 export interface OpinionStageResponseDeps {
   /** Absent without OPINIONSTAGE_API_KEY: question titles and item titles are then unknown. */

@@ -15,9 +15,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { PrivateReview } from '../clients/trustpilot/schemas.js';
 import type { TrustpilotClient } from '../clients/trustpilot/trustpilot-client.js';
 import type { ReviewFacts } from '../domain/trustpilot-plan.js';
+import { reviewFacts } from '../domain/trustpilot-review-facts.js';
 import type { Logger } from '../observability/logger.js';
 import type { IndexedReview, ReviewIndexMeta, ReviewIndexStore, ReviewKey } from '../state/review-index.js';
-import { reviewFacts } from './trustpilot-lookup.js';
 import type { ReviewRouter } from './trustpilot-review-router.js';
 
 /** The most the private reviews endpoint gives per page (perPage 1–100). */

@@ -12,17 +12,16 @@
  */
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { ContactSearchPage } from '../clients/ghl/ghl-client.js';
 import type { Contact, SearchContactsInput } from '../clients/ghl/schemas.js';
 import type { Mapping } from '../config/mapping.js';
+import { contactFingerprint, fingerprintScope } from '../domain/contact-fingerprint.js';
 import type { Logger } from '../observability/logger.js';
 import { DEFAULT_JOB_OPTIONS, QUEUE_NAMES, type ContactSyncJob } from '../queue/catalog.js';
-import { contactFingerprint, type ContactFingerprints } from '../state/contact-fingerprint.js';
+import type { ContactFingerprints } from '../state/contact-fingerprint.js';
 import type { CustomFieldIds } from '../state/custom-field-ids.js';
-import { stateKey } from '../state/keys.js';
-import { fingerprintScope } from './contact-sync-processor.js';
+import { readReconcileMark, withReconcileLock, writeReconcileMark } from '../state/reconcile-marks.js';
 
 export const ReconcileJobSchema = z.object({ locationId: z.string().min(1).max(128) });
 export type ReconcileJob = z.infer<typeof ReconcileJobSchema>;
@@ -61,33 +60,6 @@ export function changedSinceQuery(sinceMs: number, searchAfter: readonly (string
   };
 }
 
-const MarkSchema = z.object({
-  /** Lower bound (epoch ms, inclusive) of the current pass. */
-  since: z.number(),
-  /** The high-water mark: newest `dateUpdated` seen (epoch ms). */
-  newest: z.number(),
-  /** Where the current pass continues when the last run ran out of pages. */
-  cursor: z.array(z.union([z.string(), z.number()])).optional(),
-});
-export type ReconcileMark = z.infer<typeof MarkSchema>;
-
-const markKey = (prefix: string, locationId: string) => stateKey(prefix, 'reconcile', locationId, 'mark');
-const lockKey = (prefix: string, locationId: string) => stateKey(prefix, 'reconcile', locationId, 'lock');
-
-/** The location's reconcile progress (dashboard, tests); undefined before its first run. */
-export async function readReconcileMark(redis: Redis, prefix: string, locationId: string): Promise<ReconcileMark | undefined> {
-  const raw = await redis.get(markKey(prefix, locationId));
-  if (raw === null) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
-  const parsed = MarkSchema.safeParse(json);
-  return parsed.success ? parsed.data : undefined;
-}
-
 export interface ReconcileDeps {
   ghl: { searchContacts(locationId: string, input: SearchContactsInput): Promise<ContactSearchPage> };
   fieldIds: Pick<CustomFieldIds, 'cached' | 'resolve'>;
@@ -123,9 +95,6 @@ export interface ReconcileOutcome {
   newest?: string;
 }
 
-// Frees the lock only if this run still holds it.
-const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-
 export function createReconcileProcessor(deps: ReconcileDeps) {
   const now = deps.now ?? Date.now;
   const pageLimit = deps.pageLimit ?? DEFAULT_PAGE_LIMIT;
@@ -136,17 +105,19 @@ export function createReconcileProcessor(deps: ReconcileDeps) {
 
   return async (job: Pick<Job, 'data'>): Promise<ReconcileOutcome> => {
     const { locationId } = ReconcileJobSchema.parse(job.data);
-    const token = randomUUID();
-    const lock = lockKey(deps.prefix, locationId);
     // Two runs of one location (a slow run overlapping the next) would page the same contacts twice.
-    if ((await deps.redis.set(lock, token, 'PX', lockMs, 'NX')) !== 'OK') return { outcome: 'skipped', reason: 'already-running', pages: 0, seen: 0, scheduled: 0 };
-    try {
-      const outcome = await run(locationId);
-      deps.logger.info({ locationId, ...outcome }, 'reconcile run done');
-      return outcome;
-    } finally {
-      await deps.redis.eval(RELEASE_SCRIPT, 1, lock, token);
-    }
+    return withReconcileLock(
+      deps.redis,
+      deps.prefix,
+      locationId,
+      lockMs,
+      async () => {
+        const outcome = await run(locationId);
+        deps.logger.info({ locationId, ...outcome }, 'reconcile run done');
+        return outcome;
+      },
+      (): ReconcileOutcome => ({ outcome: 'skipped', reason: 'already-running', pages: 0, seen: 0, scheduled: 0 }),
+    );
   };
 
   async function run(locationId: string): Promise<ReconcileOutcome> {
@@ -183,7 +154,7 @@ export function createReconcileProcessor(deps: ReconcileDeps) {
       // Pass complete: the next one starts a little before the newest change seen, never earlier than this one.
       else mark = { since: Math.max(mark.since, newest - overlapMs), newest };
       // Saved after every page: a run cut short (budget wait, crash) resumes here.
-      await deps.redis.set(markKey(deps.prefix, locationId), JSON.stringify(mark));
+      await writeReconcileMark(deps.redis, deps.prefix, locationId, mark);
       if (complete) return { outcome: 'done', pages, seen, scheduled, newest: new Date(mark.newest).toISOString() };
     }
     return { outcome: 'capped', reason: 'page budget spent', pages, seen, scheduled, newest: new Date(mark.newest).toISOString() };

@@ -13,14 +13,15 @@ import type { TrustpilotClient } from '../clients/trustpilot/trustpilot-client.j
 import { isGhlNotFound } from '../clients/ghl/ghl-api-error.js';
 import { UpstreamError } from '../clients/http/upstream-error.js';
 import type { ReviewFacts } from '../domain/trustpilot-plan.js';
+import { reviewFacts } from '../domain/trustpilot-review-facts.js';
+import { toSnapshot } from '../domain/contact-snapshot.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { TrustpilotEventJobSchema, type ContactSyncJob } from '../queue/catalog.js';
 import type { ContactFacts } from '../state/contact-facts.js';
 import type { ContactSnapshots } from '../state/contact-snapshots.js';
 import type { LookupCache } from '../state/lookup-cache.js';
-import { toSnapshot } from './contact-sync-processor.js';
-import { reviewFacts, type TrustpilotLookup } from './trustpilot-lookup.js';
+import type { TrustpilotLookup } from './trustpilot-lookup.js';
 import { z } from 'zod';
 
 export interface TrustpilotEventDeps {

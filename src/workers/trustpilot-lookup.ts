@@ -13,6 +13,7 @@ import type { TrustpilotMapping } from '../config/mapping.js';
 import { companyDomain } from '../domain/company-domain.js';
 import type { ContactSnapshot } from '../domain/plan.js';
 import type { CompanyFacts, ReviewFacts } from '../domain/trustpilot-plan.js';
+import { reviewFacts } from '../domain/trustpilot-review-facts.js';
 import type { LookupCache } from '../state/lookup-cache.js';
 import { ReviewFactsSchema, type ReviewKey } from '../state/review-index.js';
 import type { OwnReviewIndex } from './own-review-index.js';
@@ -121,24 +122,6 @@ export function createTrustpilotLookup(deps: TrustpilotLookupDeps): TrustpilotLo
     async forget(reviewId) {
       await deps.index?.forget(reviewId);
     },
-  };
-}
-
-export function reviewFacts(review: PrivateReview): ReviewFacts {
-  const createdAt = review.createdAt ?? new Date(0).toISOString();
-  return {
-    id: review.id,
-    stars: review.stars ?? 0,
-    title: review.title ?? '',
-    text: review.text ?? '',
-    createdAt,
-    ...(review.updatedAt ? { updatedAt: review.updatedAt } : {}),
-    ...(review.consumer?.id ? { consumerId: review.consumer.id } : {}),
-    ...(review.consumer?.displayName ? { consumerName: review.consumer.displayName } : {}),
-    ...(typeof review.consumer?.numberOfReviews === 'number' ? { consumerReviewCount: review.consumer.numberOfReviews } : {}),
-    ...(review.companyReply?.text ? { companyReply: review.companyReply.text } : {}),
-    // The public page of a review; the API's own links point at the API, not at the page.
-    url: `https://www.trustpilot.com/reviews/${review.id}`,
   };
 }
 

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OsResponseSchema } from '../../src/clients/opinionstage/schemas.js';
-import { parseOsWebhookBody } from '../../src/domain/opinionstage-response.js';
+import { parseOsWebhookBody } from '../../src/webhooks/opinionstage-response.js';
 import { GhlWebhookJobSchema, OpinionStageResponseJobSchema } from '../../src/queue/catalog.js';
 import { GHL_EVENT_TYPES, checkTimestamp, parseGhlEvent } from '../../src/webhooks/ghl-events.js';
 import { createGhlSignatureVerifier, type WebhookHeaders } from '../../src/webhooks/ghl-signature.js';

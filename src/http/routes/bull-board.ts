@@ -18,6 +18,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decideAdminAccess, denyAdminAccess, type AdminAuthDecision, type AdminAuthOptions } from '../plugins/admin-auth.js';
+import { readCookie } from '../plugins/read-cookie.js';
 import { DASHBOARD_COOKIE, isSameOrigin, roleOfSession } from './dashboard.js';
 
 export const BULL_BOARD_PATH = '/admin/queues';
@@ -48,15 +49,6 @@ export const BULL_BOARD_CSP = [
 ].join('; ');
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
-
-function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const index = part.indexOf('=');
-    if (index > 0 && part.slice(0, index).trim() === name) return part.slice(index + 1).trim();
-  }
-  return undefined;
-}
 
 /** Admin only, on every method; pure over the request's headers, so it is easy to test. */
 export function decideBullBoardAccess(options: AdminAuthOptions, method: string, headers: FastifyRequest['headers']): AdminAuthDecision {

@@ -25,6 +25,7 @@ import type { CircuitStatus, CircuitSystem } from '../../state/circuit-breaker.j
 import type { SyncRecord } from '../../state/contact-facts.js';
 import type { PlannedWrites } from '../../state/planned-writes.js';
 import { decideAdminAccess, type AdminRole } from '../plugins/admin-auth.js';
+import { readCookie } from '../plugins/read-cookie.js';
 import { DASHBOARD_CSS, renderDashboard, renderLogin, renderMessage, type DashboardView, type FailedJobRow, type QueueRow } from '../views/dashboard-page.js';
 
 /** What the dashboard reads of a BullMQ queue. */
@@ -68,15 +69,6 @@ const NoticeQuerySchema = z.object({ retried: z.string().max(300).optional(), er
 /** The session cookie's value for a token: an HMAC, so the cookie is not the token itself. */
 function sessionValue(token: string): Buffer {
   return createHmac('sha256', token).update('ghl-bridge dashboard session v1').digest();
-}
-
-function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const index = part.indexOf('=');
-    if (index > 0 && part.slice(0, index).trim() === name) return part.slice(index + 1).trim();
-  }
-  return undefined;
 }
 
 /** The role a session cookie stands for, comparing against both tokens every time. */

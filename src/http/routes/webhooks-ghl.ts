@@ -16,7 +16,7 @@ import { requireSharedSecret } from '../plugins/shared-secret-auth.js';
 import { checkTimestamp, eventLocationId, parseGhlEvent } from '../../webhooks/ghl-events.js';
 import type { GhlSignatureVerifier } from '../../webhooks/ghl-signature.js';
 import { parseGhlWorkflowPayload } from '../../webhooks/ghl-workflow.js';
-import { WEBHOOK_ERROR_REPLIES, WebhookReplySchema, errorReply, type WebhookReply } from '../schemas/common.js';
+import { WEBHOOK_ERROR_REPLIES, WebhookReplySchema, errorReply, queueUnavailableReply, type WebhookReply } from '../schemas/common.js';
 
 export interface GhlIngestDeps {
   verifier: GhlSignatureVerifier;
@@ -32,7 +32,6 @@ export interface GhlIngestDeps {
 const MARKETPLACE_DEDUPE_TTL_SECONDS = 25 * 3_600;
 /** Workflow actions carry no delivery id: identical bodies within 10 minutes are one event. */
 const WORKFLOW_DEDUPE_TTL_SECONDS = 10 * 60;
-const RETRY_AFTER_SECONDS = '10';
 const LIFECYCLE_TYPES = new Set(['AppInstall', 'AppUninstall']);
 
 const GhlEventBodySchema = z
@@ -194,10 +193,7 @@ export async function registerGhlWebhookRoutes(
       if (!(error instanceof QueueUnavailableError)) throw error;
       count(source, type, 'unavailable');
       reply.log.warn({ eventType: type, reason: error.message }, 'webhook not queued, asked sender to retry');
-      return reply
-        .code(429)
-        .header('retry-after', RETRY_AFTER_SECONDS)
-        .send(errorReply(429, error.code, 'the event could not be queued right now; retry later'));
+      return queueUnavailableReply(reply, error, 'the event');
     }
   }
 

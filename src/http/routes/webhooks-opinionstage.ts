@@ -6,12 +6,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { OsWebhookBodySchema, parseOsWebhookBody } from '../../domain/opinionstage-response.js';
+import { OsWebhookBodySchema, parseOsWebhookBody } from '../../webhooks/opinionstage-response.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { OPINIONSTAGE_DEDUPE_TTL_SECONDS, OpinionStageResponseJobSchema, opinionStageDedupeKey, QUEUE_NAMES } from '../../queue/catalog.js';
 import { QueueUnavailableError, type WebhookProducer } from '../../queue/webhook-producer.js';
 import { requireSharedSecret } from '../plugins/shared-secret-auth.js';
-import { WEBHOOK_ERROR_REPLIES, WebhookReplySchema, errorReply } from '../schemas/common.js';
+import { WEBHOOK_ERROR_REPLIES, WebhookReplySchema, errorReply, queueUnavailableReply } from '../schemas/common.js';
 
 export interface OpinionStageIngestDeps {
   producer: WebhookProducer;
@@ -66,7 +66,7 @@ export async function registerOpinionStageWebhookRoute(app: FastifyInstance, opt
       } catch (error) {
         if (!(error instanceof QueueUnavailableError)) throw error;
         metrics.webhooks.inc({ source: 'opinionstage', type: 'response', outcome: 'unavailable' });
-        return reply.code(429).header('retry-after', '10').send(errorReply(429, error.code, 'the response could not be queued right now; retry later'));
+        return queueUnavailableReply(reply, error, 'the response');
       }
     },
   );

@@ -9,7 +9,8 @@ import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { createOpinionStageClient, type OpinionStageClient } from '../../../src/clients/opinionstage/opinionstage-client.js';
 import { UpstreamError } from '../../../src/clients/http/upstream-error.js';
-import { answerLines, findRespondent, parseOsWebhookBody } from '../../../src/domain/opinionstage-response.js';
+import { answerLines, findRespondent } from '../../../src/domain/opinionstage-answers.js';
+import { parseOsWebhookBody } from '../../../src/webhooks/opinionstage-response.js';
 import { startOpinionStageSimulator, type OpinionStageSimulator } from '../../../src/sandbox/opinionstage/simulator.js';
 
 const API_KEY = 'os-client-it-key-0123456789';

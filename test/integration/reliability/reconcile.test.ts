@@ -14,16 +14,16 @@ import { DEFAULT_MAPPING } from '../../../src/config/mapping.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import type { ContactSyncJob } from '../../../src/queue/catalog.js';
 import { startGhlSimulator, type GhlSimulator } from '../../../src/sandbox/ghl/simulator.js';
-import { contactFingerprint, createContactFingerprints, type ContactFingerprints } from '../../../src/state/contact-fingerprint.js';
+import { contactFingerprint, fingerprintScope } from '../../../src/domain/contact-fingerprint.js';
+import { createContactFingerprints, type ContactFingerprints } from '../../../src/state/contact-fingerprint.js';
 import { createCustomFieldIds, type CustomFieldIds } from '../../../src/state/custom-field-ids.js';
-import { fingerprintScope } from '../../../src/workers/contact-sync-processor.js';
 import {
   createReconcileProcessor,
-  readReconcileMark,
   reconcilePageBudget,
   scheduleReconcile,
   type ReconcileDeps,
 } from '../../../src/workers/reconcile-processor.js';
+import { readReconcileMark } from '../../../src/state/reconcile-marks.js';
 import { testPrefix, waitFor } from '../../helpers/bridge.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 

@@ -1,13 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  answerLines,
-  findRespondent,
-  OsWebhookBodySchema,
-  parseOsWebhookBody,
-  type Respondent,
-} from '../../../src/domain/opinionstage-response.js';
+import { answerLines, findRespondent, type Respondent } from '../../../src/domain/opinionstage-answers.js';
 import type { OsQuestion, OsResponse } from '../../../src/clients/opinionstage/schemas.js';
+import { OsWebhookBodySchema, parseOsWebhookBody } from '../../../src/webhooks/opinionstage-response.js';
 
 function question(id: string, title: string | null, kind: string | null, lead: boolean | null = null): OsQuestion {
   return { id, type: 'question', attributes: { title, kind, lead } };
