@@ -6,9 +6,8 @@ import { Queue, Worker, type Job, type MinimalJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createGhlBudget } from '../clients/ghl/ghl-budget.js';
 import { createGhlClient, type GhlClient } from '../clients/ghl/ghl-client.js';
-import { GhlClientError } from '../clients/ghl/ghl-client-error.js';
 import { createOAuthTokenProvider } from '../clients/ghl/oauth-token-provider.js';
-import { createStaticTokenProvider, type GhlTokenProvider } from '../clients/ghl/token-provider.js';
+import { createStaticTokenProvider } from '../clients/ghl/token-provider.js';
 import { budgetFor } from '../clients/http/budgeted.js';
 import type { ResponseObserver } from '../clients/http/transport.js';
 import { createOpinionStageClient, type OpinionStageClient } from '../clients/opinionstage/opinionstage-client.js';
@@ -36,6 +35,7 @@ import { createCustomFieldIds } from '../state/custom-field-ids.js';
 import { createLookupCache } from '../state/lookup-cache.js';
 import { createPlannedWrites, type PlannedWrites } from '../state/planned-writes.js';
 import { createRecentAlerts } from '../state/alert-throttle.js';
+import { createDailyBudgetAlerts } from '../state/daily-budget-alerts.js';
 import { createRateBudget } from '../state/rate-budget.js';
 import { createReviewIndexStore } from '../state/review-index.js';
 import { CIRCUIT_STATE_VALUE, circuitGuard, circuitReadinessChecks, createCircuitBreaker } from '../state/circuit-breaker.js';
@@ -57,31 +57,17 @@ import { withFailurePolicy } from '../workers/run-job.js';
 import { refuseUnsafeRedis, waitForRedis } from './redis-policy.js';
 import { createTrustpilotEventProcessor } from '../workers/trustpilot-event-processor.js';
 import { createTrustpilotLookup } from '../workers/trustpilot-lookup.js';
+import { routeGhlTokens } from './wiring/ghl-tokens.js';
+import { createServedLocations } from './wiring/served-locations.js';
 import { createTrustpilotPollProcessor } from '../workers/trustpilot-poll-processor.js';
 import { createReviewRouter } from '../workers/trustpilot-review-router.js';
 
 export type ProcessMode = 'web' | 'worker' | 'all';
 
 const HTTP_DRAIN_MS = 3_000;
-/** How long the list of served locations (private location + OAuth installs) is reused. */
-const SERVED_CACHE_MS = 5_000;
 
-/** Tokens for a location nobody installed. */
-const notServed: GhlTokenProvider = {
-  tokenFor: async (locationId) => {
-    throw new GhlClientError('GHL_LOCATION_NOT_SERVED', `location ${locationId} is not served: no private token for it and no app install`);
-  },
-  refresh: async () => undefined,
-};
 /** One alert per location and UTC day when this share of GHL's daily allowance is used. */
 const DAILY_BUDGET_ALERT_SHARE = 0.9;
-
-async function alertDailyBudgetOnce(redis: Redis, prefix: string, locationId: string, used: number, alerts: Alerts): Promise<void> {
-  const day = new Date().toISOString().slice(0, 10);
-  const first = await redis.set(`${prefix}:daily-budget-alerted:${locationId}:${day}`, '1', 'EX', 2 * 86_400, 'NX').catch(() => null);
-  if (first !== 'OK') return;
-  await alerts.raise({ kind: 'daily-budget', system: 'ghl', locationId, message: `${Math.round(used * 100)} % of the daily GHL budget used; jobs wait for the next day once it is spent` });
-}
 
 /** BullMQ's reason for a job whose worker died more than maxStalledCount times while running it. */
 const STALLED_TOO_OFTEN = /stalled more than allowable limit/;
@@ -156,17 +142,6 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
   const mapping = loadMapping(config.MAPPING_FILE);
   const stateRedis = connection('state');
   await refuseUnsafeRedis(stateRedis, logger);
-  const breaker = createCircuitBreaker({
-    redis: stateRedis,
-    prefix,
-    probeLeaseMs: config.UPSTREAM_TIMEOUT * 2 + 5_000,
-    onStateChange: (change) => {
-      logger.warn(change, 'circuit state changed');
-      if (change.to === 'open') void alerts.raise({ kind: 'circuit-open', system: change.system, message: `calls to ${change.system} paused after repeated failures` });
-    },
-    onError: (error) => logger.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, 'circuit breaker error'),
-  });
-  closers.push({ name: 'circuit-breaker', close: () => breaker.flush() });
   const facts = createContactFacts(stateRedis, prefix);
   const ledger = createWriteLedger(stateRedis, prefix);
   const fingerprints = createContactFingerprints(stateRedis, prefix);
@@ -174,13 +149,6 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
   const cache = createLookupCache(stateRedis, prefix);
   const planned = createPlannedWrites(stateRedis, prefix);
   const budget = createRateBudget(stateRedis, prefix);
-  const ghlBudget = createGhlBudget({
-    budget,
-    limit: { ...config.GHL_RATE_LIMIT, daily: config.GHL_DAILY_LIMIT },
-    onDailyUsage: (locationId, used) => {
-      if (used >= DAILY_BUDGET_ALERT_SHARE) void alertDailyBudgetOnce(stateRedis, prefix, locationId, used, alerts);
-    },
-  });
 
   // Producers fail fast (web answers 429 at once); workers' queues wait for Redis to come back.
   const queueRedis = connection(mode === 'worker' ? 'worker' : 'producer');
@@ -207,6 +175,31 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
     closers.push({ name: `queue-${queue.name}`, close: () => queue.close() });
   }
   const deadLetters = createDeadLetters(queues[QUEUE_NAMES.deadLetter]);
+  // Alerts exist before the breaker, budget and OAuth callbacks that raise them.
+  const alerts = createAlerts({ queue: queues[QUEUE_NAMES.alerts], redis: stateRedis, prefix, logger });
+  const breaker = createCircuitBreaker({
+    redis: stateRedis,
+    prefix,
+    probeLeaseMs: config.UPSTREAM_TIMEOUT * 2 + 5_000,
+    onStateChange: (change) => {
+      logger.warn(change, 'circuit state changed');
+      if (change.to === 'open') void alerts.raise({ kind: 'circuit-open', system: change.system, message: `calls to ${change.system} paused after repeated failures` });
+    },
+    onError: (error) => logger.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, 'circuit breaker error'),
+  });
+  closers.push({ name: 'circuit-breaker', close: () => breaker.flush() });
+  const dailyBudgetAlerts = createDailyBudgetAlerts(stateRedis, prefix);
+  const alertDailyBudget = async (locationId: string, used: number): Promise<void> => {
+    if (!(await dailyBudgetAlerts.firstToday(locationId))) return;
+    await alerts.raise({ kind: 'daily-budget', system: 'ghl', locationId, message: `${Math.round(used * 100)} % of the daily GHL budget used; jobs wait for the next day once it is spent` });
+  };
+  const ghlBudget = createGhlBudget({
+    budget,
+    limit: { ...config.GHL_RATE_LIMIT, daily: config.GHL_DAILY_LIMIT },
+    onDailyUsage: (locationId, used) => {
+      if (used >= DAILY_BUDGET_ALERT_SHARE) void alertDailyBudget(locationId, used);
+    },
+  });
   const producer = createWebhookProducer({
     queues,
     seen: createSeenWebhooks(queueRedis, prefix),
@@ -242,21 +235,10 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
         })
       : undefined;
   if (oauth) closers.push({ name: 'ghl-oauth', close: () => oauth.close() });
-  const tokens: GhlTokenProvider = {
-    tokenFor: (locationId) => (staticTokens && privateLocations.includes(locationId) ? staticTokens : (oauth ?? notServed)).tokenFor(locationId),
-    refresh: (locationId, rejected) => (staticTokens && privateLocations.includes(locationId) ? staticTokens : (oauth ?? notServed)).refresh(locationId, rejected),
-  };
-  let servedCache = { at: 0, ids: privateLocations };
-  /** Private-token location plus the installed ones; read from Redis at most every few seconds. */
-  const servedLocations = async (): Promise<string[]> => {
-    if (!oauthStore || Date.now() - servedCache.at < SERVED_CACHE_MS) return servedCache.ids;
-    const installed = (await oauthStore.listLocations()).filter((id) => !id.startsWith('company:'));
-    servedCache = { at: Date.now(), ids: [...new Set([...privateLocations, ...installed])] };
-    return servedCache.ids;
-  };
-  const forgetServed = () => {
-    servedCache = { at: 0, ids: privateLocations };
-  };
+  const tokens = routeGhlTokens(privateLocations, staticTokens, oauth);
+  const served = createServedLocations(privateLocations, oauthStore);
+  const servedLocations = served.list;
+  const forgetServed = served.forget;
   const ghl = createGhlClient({
     baseUrl: config.GHL_API_BASE_URL,
     version: config.GHL_API_VERSION,
@@ -357,7 +339,6 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
     ? createAlertClient({ url: config.ALERT_WEBHOOK_URL, ...(config.ALERT_WEBHOOK_SECRET ? { secret: config.ALERT_WEBHOOK_SECRET } : {}), timeoutMs: config.UPSTREAM_TIMEOUT, observe })
     : undefined;
   if (alertClient) closers.push({ name: 'alert-client', close: () => alertClient.close() });
-  const alerts = createAlerts({ queue: queues[QUEUE_NAMES.alerts], redis: stateRedis, prefix, logger });
 
   let push: PushClient | undefined;
   if (config.OPINIONSTAGE_PUSH_URL) {
