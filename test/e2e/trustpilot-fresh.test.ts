@@ -46,6 +46,20 @@ async function stopWorld(world: World | undefined): Promise<void> {
   await world.ghl.close();
 }
 
+/** A world for the enclosing describe: started before its tests, stopped after them. */
+function useWorld(env: Record<string, string>) {
+  let world: World | undefined;
+  const get = () => {
+    assert.ok(world);
+    return world;
+  };
+  before(async () => {
+    world = await startWorld(redis, env);
+  });
+  after(() => stopWorld(world));
+  return { get, h: helpers(get) };
+}
+
 function helpers(world: () => World) {
   const field = (contactId: string, key: string): unknown => {
     const definition = world().ghl.store.findCustomField(LOCATION_ID, key);
@@ -76,17 +90,7 @@ after(async () => {
 });
 
 describe('a contact\'s next event finds a review written after the last listing (poll off)', () => {
-  let world: World | undefined;
-  const get = () => {
-    assert.ok(world);
-    return world;
-  };
-  const h = helpers(get);
-
-  before(async () => {
-    world = await startWorld(redis, { TRUSTPILOT_POLL_INTERVAL: '0' });
-  });
-  after(() => stopWorld(world));
+  const { get, h } = useWorld({ TRUSTPILOT_POLL_INTERVAL: '0' });
 
   test('fields, note, tags and task on the next event; the cached "no review" is not the answer; one delta refresh', async () => {
     const { ghl, tp } = get();
@@ -164,17 +168,7 @@ describe('a contact\'s next event finds a review written after the last listing 
 });
 
 describe('the poll routes reviews to their contacts without notifications', () => {
-  let world: World | undefined;
-  const get = () => {
-    assert.ok(world);
-    return world;
-  };
-  const h = helpers(get);
-
-  before(async () => {
-    world = await startWorld(redis, { TRUSTPILOT_POLL_INTERVAL: '1s' });
-  });
-  after(() => stopWorld(world));
+  const { get, h } = useWorld({ TRUSTPILOT_POLL_INTERVAL: '1s' });
 
   let contactId = '';
   let reviewId = '';

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { GhlClientError } from '../../clients/ghl/ghl-client-error.js';
 import { UpstreamError } from '../../clients/http/upstream-error.js';
 import { ErrorReplySchema, errorReply, type ErrorReply } from '../schemas/common.js';
+import { escapeHtml } from '../views/dashboard-page.js';
 
 /** GHL's choose-location page (GHL's OAuth authorization guide; `/v2/` since 2026-05-27), on the marketplace host. */
 export const GHL_CHOOSE_LOCATION_PATH = '/v2/oauth/chooselocation';
@@ -168,8 +169,4 @@ function sendPage(reply: FastifyReply, title: string, body: string): FastifyRepl
     .header('content-security-policy', "default-src 'none'")
     .serializer((payload: unknown) => String(payload))
     .send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1>${body}</body></html>`);
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
