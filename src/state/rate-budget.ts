@@ -128,6 +128,9 @@ export class RateBudgetScriptError extends BridgeError<'RATE_BUDGET_SCRIPT'> {
   }
 }
 
+/** The one budget every process shares for Trustpilot calls (Trustpilot limits per API key, not per location). */
+export const TRUSTPILOT_BUDGET_KEY = 'trustpilot:global';
+
 /**
  * `now` only guesses the UTC day key before the script confirms it against Redis's clock (a wrong
  * guess costs one extra round trip, then the learned offset is reused); it never decides a limit.

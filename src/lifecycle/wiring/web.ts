@@ -1,0 +1,147 @@
+/**
+ * The web side (`web` and `all` modes): the dependencies of buildApp, and the HTTP close that lets
+ * requests in flight finish.
+ */
+import { buildApp, type App, type AppDeps } from '../../http/app.js';
+import type { ReadinessCheck } from '../../http/routes/health.js';
+import type { Config } from '../../config/env.js';
+import type { Mapping } from '../../config/mapping.js';
+import { joinHostMetrics } from '../../observability/host-metrics.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Metrics } from '../../observability/metrics.js';
+import { QUEUE_NAMES } from '../../queue/catalog.js';
+import type { DeadLetters } from '../../queue/dead-letters.js';
+import type { WebhookProducer } from '../../queue/webhook-producer.js';
+import { CIRCUIT_STATE_VALUE, circuitReadinessChecks, type CircuitBreaker, type CircuitSystem } from '../../state/circuit-breaker.js';
+import { createGhlSignatureVerifier } from '../../webhooks/ghl-signature.js';
+import { syncContact, type ContactSyncDeps } from '../../workers/contact-sync-processor.js';
+import type { GhlAccess } from './ghl.js';
+import type { GhlGuard } from './guards.js';
+import type { Queues } from './queues.js';
+import type { Resources } from './resources.js';
+import type { Stores } from './state.js';
+
+const HTTP_DRAIN_MS = 3_000;
+
+export interface WebParts {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  version: string;
+  mapping: Mapping;
+  stores: Stores;
+  queues: Queues;
+  deadLetters: DeadLetters;
+  producer: WebhookProducer;
+  breaker: CircuitBreaker;
+  guard: GhlGuard;
+  ghl: GhlAccess;
+  syncDeps: ContactSyncDeps;
+  /** The outside systems this configuration calls, for readiness, the dashboard and metrics. */
+  systems: CircuitSystem[];
+  /** Re-reads the served locations and re-schedules their reconcile runs (after an install). */
+  servedChanged: () => Promise<void>;
+  /** One of WEB_PROCESSES forked processes: /metrics answers for all of them. */
+  clusterProcess: boolean;
+  resources: Resources;
+}
+
+export async function createWebApp(parts: WebParts): Promise<App> {
+  const { config, producer } = parts;
+  const isServedLocation = async (locationId: string) => (await parts.ghl.served.list()).includes(locationId);
+  const app = await buildApp({
+    config,
+    logger: parts.logger,
+    metrics: parts.metrics,
+    version: parts.version,
+    readinessChecks: readinessChecks(parts),
+    ghlIngest: {
+      verifier: createGhlSignatureVerifier({ ed25519PublicKeyPem: config.GHL_WEBHOOK_ED25519_PUBLIC_KEY, rsaPublicKeyPem: config.GHL_WEBHOOK_PUBLIC_KEY }),
+      producer,
+      workflowSecret: config.GHL_WEBHOOK_SECRET,
+      isServedLocation,
+    },
+    trustpilotIngest: { producer, secret: config.TRUSTPILOT_WEBHOOK_SECRET },
+    ...oauthDeps(parts),
+    opinionStageIngest: { producer, secret: config.OPINIONSTAGE_WEBHOOK_SECRET },
+    admin: adminDeps(parts, isServedLocation),
+    dashboard: await dashboardDeps(parts),
+    bullBoard: { adminToken: config.ADMIN_TOKEN, viewerToken: config.VIEWER_TOKEN, queues: Object.values(parts.queues) },
+    ...(parts.clusterProcess ? { hostMetrics: joinHostMetrics(parts.metrics.registry) } : {}),
+    collectMetrics: () => collectMetrics(parts),
+  });
+  parts.resources.add('http', async () => {
+    // Requests in flight finish; a keep-alive peer that keeps the server open is cut after a grace period.
+    const cut = setTimeout(() => app.server.closeAllConnections(), HTTP_DRAIN_MS);
+    try {
+      await app.close();
+    } finally {
+      clearTimeout(cut);
+    }
+  });
+  return app;
+}
+
+function readinessChecks({ stores, breaker, systems }: WebParts): ReadinessCheck[] {
+  return [{ name: 'redis', check: async () => ({ ok: (await stores.redis.ping()) === 'PONG' }) }, ...circuitReadinessChecks(breaker, systems)];
+}
+
+function oauthDeps({ config, ghl, servedChanged }: WebParts): Pick<AppDeps, 'oauth'> {
+  const oauth = ghl.oauth;
+  if (!oauth) return {};
+  return {
+    oauth: {
+      clientId: oauth.clientId,
+      clientSecret: oauth.clientSecret,
+      redirectUri: config.GHL_OAUTH_REDIRECT_URI,
+      versionId: config.GHL_APP_VERSION_ID,
+      marketplaceUrl: config.GHL_MARKETPLACE_URL,
+      allowedCompanyIds: config.GHL_ALLOWED_COMPANY_IDS,
+      exchangeCode: (code, allowCompany) => oauth.provider.exchangeCode(code, allowCompany),
+      afterInstall: servedChanged,
+    },
+  };
+}
+
+function adminDeps(parts: WebParts, isServedLocation: (locationId: string) => Promise<boolean>): NonNullable<AppDeps['admin']> {
+  const { config, syncDeps } = parts;
+  return {
+    adminToken: config.ADMIN_TOKEN,
+    viewerToken: config.VIEWER_TOKEN,
+    mapping: parts.mapping,
+    planned: parts.stores.planned,
+    queues: parts.queues,
+    deadLetters: parts.deadLetters,
+    isServedLocation,
+    syncContact: (locationId, contactId, dryRun) => syncContact({ ...syncDeps, apply: { ...syncDeps.apply, dryRun: dryRun || config.DRY_RUN } }, locationId, contactId),
+  };
+}
+
+async function dashboardDeps(parts: WebParts): Promise<NonNullable<AppDeps['dashboard']>> {
+  const { config, stores, breaker } = parts;
+  return {
+    adminToken: config.ADMIN_TOKEN,
+    viewerToken: config.VIEWER_TOKEN,
+    queues: parts.queues,
+    deadLetters: parts.deadLetters,
+    planned: stores.planned,
+    recentSyncs: (limit) => stores.facts.recentSyncs(limit),
+    locations: await parts.ghl.served.list(),
+    budgetUsage: (locationId) => parts.guard.usage(locationId),
+    circuitSystems: parts.systems,
+    circuitState: (system) => breaker.state(system),
+    recentAlerts: (limit) => stores.recentAlerts.list(limit),
+  };
+}
+
+async function collectMetrics({ queues, metrics, breaker, systems }: WebParts): Promise<void> {
+  const states = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'] as const;
+  await Promise.all(
+    Object.values(queues).map(async (queue) => {
+      const counts = await queue.getJobCounts(...states);
+      for (const state of states) metrics.jobs.set({ queue: queue.name, state }, counts[state] ?? 0);
+      if (queue.name === QUEUE_NAMES.deadLetter) metrics.deadLetters.set((counts.waiting ?? 0) + (counts.prioritized ?? 0));
+    }),
+  );
+  for (const system of systems) metrics.circuitState.set({ system }, CIRCUIT_STATE_VALUE[(await breaker.state(system)).state]);
+}
