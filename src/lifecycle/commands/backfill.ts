@@ -10,29 +10,29 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { z } from 'zod';
-import { createGhlBudget } from '../../clients/ghl/ghl-budget.js';
+import type { Queue } from 'bullmq';
 import { GhlClientError } from '../../clients/ghl/ghl-client-error.js';
-import { createGhlClient, type ContactListCursor, type ContactPage, type GhlClient } from '../../clients/ghl/ghl-client.js';
-import { createStaticTokenProvider } from '../../clients/ghl/token-provider.js';
+import type { ContactListCursor, ContactPage, GhlClient } from '../../clients/ghl/ghl-client.js';
+import { RateBudgetExceededError } from '../../clients/http/rate-budget-types.js';
 import { UpstreamError } from '../../clients/http/upstream-error.js';
 import type { Config } from '../../config/env.js';
 import type { Logger } from '../../observability/logger.js';
+import { createAlerts } from '../../queue/alerts.js';
 import { QUEUE_NAMES } from '../../queue/catalog.js';
-import { createRedisConnection } from '../../queue/connections.js';
-import { stateKey } from '../../state/keys.js';
-import { createRateBudget } from '../../state/rate-budget.js';
-import { RateBudgetExceededError } from '../../clients/http/rate-budget-types.js';
-import { scheduleContactSync } from '../container.js';
-import { safeRedisUrl, type CommandIo } from './replay.js';
-import { redisReadyWithin } from '../redis-policy.js';
+import { createBackfillProgress, type BackfillCursor, type BackfillProgress } from '../../state/backfill-progress.js';
+import { CircuitOpenError } from '../../state/circuit-breaker.js';
+import { commandRedis, withResources, type CommandIo } from '../wiring/commands.js';
+import { createGhlAccess } from '../wiring/ghl.js';
+import { createBreaker, createGhlGuard } from '../wiring/guards.js';
+import { openQueue, scheduleContactSync } from '../wiring/queues.js';
+import type { Resources } from '../wiring/resources.js';
+import { createStores } from '../wiring/state.js';
+
+export { backfillCursorKey, BackfillCursorSchema, type BackfillCursor } from '../../state/backfill-progress.js';
 
 export const BACKFILL_USAGE = 'usage: ghl-bridge backfill --location LOCATION_ID [--restart]';
 /** GET /contacts/ allows at most 100 a page. */
 export const BACKFILL_PAGE_LIMIT = 100;
-const REDIS_READY_TIMEOUT_MS = 5_000;
 /** Network errors, timeouts and 5xx on one page are retried this often before the run stops. */
 const MAX_TRANSIENT_RETRIES = 5;
 /** Waits shorter than this are not announced on a non-TTY: a tight budget would print one per page. */
@@ -46,18 +46,6 @@ export interface BackfillIo extends CommandIo {
   write(text: string): void;
 }
 
-/** Saved after every page; `queued` counts the contacts queued since this backfill started (all runs). */
-export const BackfillCursorSchema = z.object({
-  startAfterId: z.string().min(1),
-  startAfter: z.number().int().nonnegative().optional(),
-  queued: z.number().int().nonnegative(),
-});
-export type BackfillCursor = z.infer<typeof BackfillCursorSchema>;
-
-export function backfillCursorKey(prefix: string, locationId: string): string {
-  return stateKey(prefix, 'backfill', locationId, 'cursor');
-}
-
 /** Returns the process exit code: 0 done, 1 not served / Redis unreachable / GHL refused, 2 bad usage. */
 export async function runBackfill(args: string[], config: Config, logger: Logger, io: BackfillIo): Promise<number> {
   let options: { locationId: string; restart: boolean };
@@ -69,84 +57,85 @@ export async function runBackfill(args: string[], config: Config, logger: Logger
     return 2;
   }
   const { locationId } = options;
-  // Private-token mode is the one way a location is served without the OAuth token store.
-  if (!config.GHL_PRIVATE_TOKEN || !config.GHL_LOCATION_ID) {
-    io.err('ghl-bridge backfill: no GHL credentials configured: set GHL_PRIVATE_TOKEN and GHL_LOCATION_ID');
+  if (!(config.GHL_PRIVATE_TOKEN && config.GHL_LOCATION_ID) && !(config.GHL_CLIENT_ID && config.GHL_CLIENT_SECRET)) {
+    io.err('ghl-bridge backfill: no GHL credentials configured: set GHL_PRIVATE_TOKEN and GHL_LOCATION_ID, or GHL_CLIENT_ID and GHL_CLIENT_SECRET');
     return 1;
   }
-  if (locationId !== config.GHL_LOCATION_ID) {
-    io.err(`ghl-bridge backfill: location ${locationId} is not served by this bridge (GHL_LOCATION_ID is ${config.GHL_LOCATION_ID})`);
-    return 1;
-  }
-
-  const redisUrl = config.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const redis = createRedisConnection(redisUrl, 'producer', logger);
-  let queue: Queue | undefined;
-  let ghl: GhlClient | undefined;
-  try {
-    if (!(await redisReadyWithin(redis, REDIS_READY_TIMEOUT_MS))) {
-      io.err(`ghl-bridge backfill: cannot reach Redis at ${safeRedisUrl(redisUrl)} within ${REDIS_READY_TIMEOUT_MS / 1000} s`);
+  return withResources(config, logger, async (resources) => {
+    const wired = await wireBackfill(resources, config, logger, io);
+    if (!wired) return 1;
+    if (!(await wired.served()).includes(locationId)) {
+      const privateOne = config.GHL_LOCATION_ID ? ` (GHL_LOCATION_ID is ${config.GHL_LOCATION_ID})` : '';
+      io.err(`ghl-bridge backfill: location ${locationId} is not served by this bridge${privateOne}: no private token for it and no app install`);
       return 1;
     }
-    const prefix = config.REDIS_PREFIX;
-    queue = new Queue(QUEUE_NAMES.contactSync, { connection: redis, prefix });
-    queue.on('error', (error) => logger.warn({ queue: QUEUE_NAMES.contactSync, err: { message: error.message } }, 'queue error'));
-    const syncQueue = queue;
-    ghl = createGhlClient({
-      baseUrl: config.GHL_API_BASE_URL,
-      version: config.GHL_API_VERSION,
-      timeoutMs: config.UPSTREAM_TIMEOUT,
-      tokens: createStaticTokenProvider(config.GHL_LOCATION_ID, config.GHL_PRIVATE_TOKEN),
-      // The workers' budget: listing calls and sync calls share the location's limit.
-      budget: createGhlBudget({ budget: createRateBudget(redis, prefix), limit: { ...config.GHL_RATE_LIMIT, daily: config.GHL_DAILY_LIMIT } }),
-    });
+    const progress = createBackfillProgress(wired.redis, config.REDIS_PREFIX, locationId);
+    if (options.restart) await progress.clear();
+    return queueEveryContact({ ...wired, config, io, locationId, progress });
+  });
+}
 
-    const key = backfillCursorKey(prefix, locationId);
-    if (options.restart) await redis.del(key);
-    const saved = await readCursor(redis, key);
-    if (saved === 'corrupt') io.err(`ghl-bridge backfill: the saved cursor of ${locationId} is unreadable; starting over`);
-    let cursor = saved === 'corrupt' ? undefined : saved;
-    const resumedAfter = cursor?.queued;
-    const progress = createProgress(io, locationId);
-    let queuedNow = 0;
-    let total: number | undefined;
+/**
+ * The workers' way to GHL: the location's shared call budget (listing calls and sync calls share its
+ * limit) behind the shared circuit, and the private token or the location's OAuth install.
+ */
+async function wireBackfill(resources: Resources, config: Config, logger: Logger, io: CommandIo) {
+  const redis = await commandRedis(resources, config, 'backfill', io);
+  if (!redis) return undefined;
+  const stores = createStores(redis, config);
+  const alerts = createAlerts({ queue: openQueue(resources, QUEUE_NAMES.alerts, redis, stores.prefix, logger), redis, prefix: stores.prefix, logger });
+  const breaker = createBreaker(stores, config, logger, alerts, resources);
+  const guard = createGhlGuard(stores, config, breaker, alerts);
+  const access = createGhlAccess({ config, logger, stores, guard, alerts, observe: (info) => breaker.recordExchange(info.system, info.status), resources });
+  return { redis, ghl: access.ghl, served: access.served.list, syncQueue: openQueue(resources, QUEUE_NAMES.contactSync, redis, stores.prefix, logger) };
+}
 
-    for (;;) {
-      let page: ContactPage;
-      try {
-        page = await listPage(ghl, locationId, cursor, (ms, why) => progress.waiting(ms, why));
-      } catch (error) {
-        progress.end();
-        io.err(`ghl-bridge backfill: ${describeFailure(error)}; ${queuedNow} contacts queued in this run, run again to resume`);
-        if (error instanceof UpstreamError || error instanceof GhlClientError) return 1;
-        throw error;
-      }
-      total = page.total ?? total;
-      const triggeredAt = Date.now();
-      await Promise.all(
-        page.items.map((contact) =>
-          scheduleContactSync(syncQueue, { locationId, contactId: contact.id, reason: 'backfill', triggeredAt }, config.COALESCE_WINDOW_MS, config.RETRY_HORIZON),
-        ),
-      );
-      queuedNow += page.items.length;
-      const next = resumeAfter(page);
-      if (next !== undefined) {
-        cursor = { ...next, queued: (cursor?.queued ?? 0) + page.items.length };
-        await redis.set(key, JSON.stringify(cursor));
-      }
-      progress.page(cursor?.queued ?? 0, total);
-      if (page.nextCursor === undefined) break;
+interface BackfillRun {
+  config: Config;
+  io: BackfillIo;
+  locationId: string;
+  ghl: GhlClient;
+  syncQueue: Queue;
+  progress: BackfillProgress;
+}
+
+/** Lists the location's contacts page by page from the saved cursor, queueing a sync for each. */
+async function queueEveryContact({ config, io, locationId, ghl, syncQueue, progress }: BackfillRun): Promise<number> {
+  const saved = await progress.read();
+  if (saved === 'corrupt') io.err(`ghl-bridge backfill: the saved cursor of ${locationId} is unreadable; starting over`);
+  let cursor: BackfillCursor | undefined = saved === 'corrupt' ? undefined : saved;
+  const resumedAfter = cursor?.queued;
+  const bar = createProgress(io, locationId);
+  let queuedNow = 0;
+  let total: number | undefined;
+  for (;;) {
+    let page: ContactPage;
+    try {
+      page = await listPage(ghl, locationId, cursor, (ms, why) => bar.waiting(ms, why));
+    } catch (error) {
+      bar.end();
+      io.err(`ghl-bridge backfill: ${describeFailure(error)}; ${queuedNow} contacts queued in this run, run again to resume`);
+      if (error instanceof UpstreamError || error instanceof GhlClientError) return 1;
+      throw error;
     }
-    progress.end();
-
-    const resumed = resumedAfter === undefined ? '' : ` (resumed after ${resumedAfter} queued before; --restart queues every contact again)`;
-    io.out(`backfill ${locationId}: done: ${queuedNow} contact${queuedNow === 1 ? '' : 's'} queued${resumed}`);
-    return 0;
-  } finally {
-    await ghl?.close().catch(() => undefined);
-    await queue?.close().catch(() => undefined);
-    await redis.quit().catch(() => redis.disconnect());
+    total = page.total ?? total;
+    const triggeredAt = Date.now();
+    await Promise.all(
+      page.items.map((contact) => scheduleContactSync(syncQueue, { locationId, contactId: contact.id, reason: 'backfill', triggeredAt }, config.COALESCE_WINDOW_MS, config.RETRY_HORIZON)),
+    );
+    queuedNow += page.items.length;
+    const next = resumeAfter(page);
+    if (next !== undefined) {
+      cursor = { ...next, queued: (cursor?.queued ?? 0) + page.items.length };
+      await progress.save(cursor);
+    }
+    bar.page(cursor?.queued ?? 0, total);
+    if (page.nextCursor === undefined) break;
   }
+  bar.end();
+  const resumed = resumedAfter === undefined ? '' : ` (resumed after ${resumedAfter} queued before; --restart queues every contact again)`;
+  io.out(`backfill ${locationId}: done: ${queuedNow} contact${queuedNow === 1 ? '' : 's'} queued${resumed}`);
+  return 0;
 }
 
 export function parseBackfillArgs(args: string[]): { locationId: string; restart: boolean } {
@@ -181,6 +170,9 @@ async function listPage(ghl: GhlClient, locationId: string, cursor: ContactListC
       if (error instanceof RateBudgetExceededError) {
         waitMs = error.retryAfterMs;
         why = `the GHL rate budget (${error.scope})`;
+      } else if (error instanceof CircuitOpenError) {
+        waitMs = error.retryAfterMs;
+        why = 'the GHL circuit (open after repeated failures)';
       } else if (error instanceof UpstreamError && error.status === 429) {
         waitMs = error.retryAfterMs ?? 10_000;
         why = 'GHL (429)';
@@ -204,17 +196,6 @@ function resumeAfter(page: ContactPage): ContactListCursor | undefined {
   if (last === undefined) return undefined;
   const added = typeof last.dateAdded === 'string' ? Date.parse(last.dateAdded) : Number.NaN;
   return Number.isNaN(added) ? { startAfterId: last.id } : { startAfterId: last.id, startAfter: added };
-}
-
-async function readCursor(redis: Redis, key: string): Promise<BackfillCursor | undefined | 'corrupt'> {
-  const text = await redis.get(key);
-  if (text === null) return undefined;
-  try {
-    const parsed = BackfillCursorSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : 'corrupt';
-  } catch {
-    return 'corrupt';
-  }
 }
 
 interface Progress {

@@ -4,21 +4,14 @@
  * workers of a running bridge pick the jobs up. Safe to repeat: every job's effects are idempotent.
  */
 import { parseArgs } from 'node:util';
-import { Queue } from 'bullmq';
 import type { Config } from '../../config/env.js';
 import type { Logger } from '../../observability/logger.js';
 import { QUEUE_NAMES, type QueueName } from '../../queue/catalog.js';
-import { createRedisConnection } from '../../queue/connections.js';
 import { createDeadLetters, type ReplayFilter, type ReplayTarget } from '../../queue/dead-letters.js';
-import { redisReadyWithin } from '../redis-policy.js';
-
-export interface CommandIo {
-  out(line: string): void;
-  err(line: string): void;
-}
+import { commandRedis, withResources, type CommandIo } from '../wiring/commands.js';
+import { openQueue } from '../wiring/queues.js';
 
 export const REPLAY_USAGE = 'usage: ghl-bridge replay --all | --id DEAD_LETTER_ID [--id ...] | --queue NAME';
-const REDIS_READY_TIMEOUT_MS = 5_000;
 
 const SOURCE_QUEUES: QueueName[] = Object.values(QUEUE_NAMES).filter((name) => name !== QUEUE_NAMES.deadLetter);
 
@@ -33,20 +26,10 @@ export async function runReplay(args: string[], config: Config, logger: Logger, 
     return 2;
   }
 
-  const redisUrl = config.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const redis = createRedisConnection(redisUrl, 'producer', logger);
-  const queues: Queue[] = [];
-  try {
-    if (!(await redisReadyWithin(redis, REDIS_READY_TIMEOUT_MS))) {
-      io.err(`ghl-bridge replay: cannot reach Redis at ${safeRedisUrl(redisUrl)} within ${REDIS_READY_TIMEOUT_MS / 1000} s`);
-      return 1;
-    }
-    const open = (name: QueueName): Queue => {
-      const queue = new Queue(name, { connection: redis, prefix: config.REDIS_PREFIX });
-      queue.on('error', (error) => logger.warn({ queue: name, err: { message: error.message } }, 'queue error'));
-      queues.push(queue);
-      return queue;
-    };
+  return withResources(config, logger, async (resources) => {
+    const redis = await commandRedis(resources, config, 'replay', io);
+    if (!redis) return 1;
+    const open = (name: QueueName) => openQueue(resources, name, redis, config.REDIS_PREFIX, logger);
     const deadLetters = createDeadLetters(open(QUEUE_NAMES.deadLetter));
     const targets: Record<string, ReplayTarget> = Object.fromEntries(SOURCE_QUEUES.map((name) => [name, open(name)]));
     const result = await deadLetters.replay(filter, targets);
@@ -56,10 +39,7 @@ export async function runReplay(args: string[], config: Config, logger: Logger, 
     for (const item of result.skipped) io.err(`skipped ${item.id}: ${item.reason}`);
     io.out(result.replayed.length === 0 ? 'nothing to replay' : `replayed ${result.replayed.length} dead letter${result.replayed.length === 1 ? '' : 's'}`);
     return 0;
-  } finally {
-    for (const queue of queues) await queue.close().catch(() => undefined);
-    await redis.quit().catch(() => redis.disconnect());
-  }
+  });
 }
 
 export function parseReplayArgs(args: string[]): ReplayFilter {
@@ -79,14 +59,3 @@ export function parseReplayArgs(args: string[]): ReplayFilter {
   return { ...(ids.length > 0 ? { ids } : {}), ...(queue !== undefined ? { queue } : {}), ...(values.all ? { all: true } : {}) };
 }
 
-
-/** The URL without its password, for an error line. */
-export function safeRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(invalid REDIS_URL)';
-  }
-}

@@ -4,13 +4,13 @@
  */
 import { parseArgs } from 'node:util';
 import { GhlClientError } from '../../clients/ghl/ghl-client-error.js';
-import { createGhlClient } from '../../clients/ghl/ghl-client.js';
 import { createStaticTokenProvider } from '../../clients/ghl/token-provider.js';
 import { UpstreamError } from '../../clients/http/upstream-error.js';
 import type { Config } from '../../config/env.js';
 import { MappingError, loadMapping, type Mapping } from '../../config/mapping.js';
 import { setupFields } from '../../workers/setup-fields.js';
-import type { CommandIo } from './replay.js';
+import type { CommandIo } from '../wiring/commands.js';
+import { ghlClientFrom } from '../wiring/upstreams.js';
 
 export const SETUP_FIELDS_USAGE = 'usage: ghl-bridge setup-fields --location LOCATION_ID';
 
@@ -46,12 +46,8 @@ export async function runSetupFields(args: string[], config: Config, io: Command
     return 1;
   }
 
-  const ghl = createGhlClient({
-    baseUrl: config.GHL_API_BASE_URL,
-    version: config.GHL_API_VERSION,
-    timeoutMs: config.UPSTREAM_TIMEOUT,
-    tokens: createStaticTokenProvider(config.GHL_LOCATION_ID, config.GHL_PRIVATE_TOKEN),
-  });
+  // Needs only GHL: the private token, no shared budget (a handful of calls, run by hand).
+  const ghl = ghlClientFrom(config, { tokens: createStaticTokenProvider(config.GHL_LOCATION_ID, config.GHL_PRIVATE_TOKEN) });
   try {
     const result = await setupFields(ghl, locationId, mapping);
     for (const key of result.created) io.out(`created ${key}`);
