@@ -1,6 +1,6 @@
 /**
  * buildApp(deps): the Fastify application without `listen`, so tests and the OpenAPI generator can
- * build it exactly as production does.
+ * build it exactly as production does. Listening and the server's timeouts are in server.ts.
  */
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -66,7 +66,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     bodyLimit: BODY_LIMIT_BYTES,
     // Per-request lines cost too much at webhook rates; routes log their own outcomes.
     logController: new LogController({ disableRequestLogging: true }),
-    requestTimeout: 30_000,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>();

@@ -1,9 +1,10 @@
 /**
- * The web side (`web` and `all` modes): the dependencies of buildApp, and the HTTP close that lets
- * requests in flight finish.
+ * The web side (`web` and `all` modes): the dependencies of buildApp; the app closes with the other
+ * resources, letting requests in flight finish.
  */
 import { buildApp, type App, type AppDeps } from '../../http/app.js';
 import type { ReadinessCheck } from '../../http/routes/health.js';
+import { closeServer } from '../../http/server.js';
 import type { Config } from '../../config/env.js';
 import type { Mapping } from '../../config/mapping.js';
 import { joinHostMetrics } from '../../observability/host-metrics.js';
@@ -20,8 +21,6 @@ import type { GhlGuard } from './guards.js';
 import type { Queues } from './queues.js';
 import type { Resources } from './resources.js';
 import type { Stores } from './state.js';
-
-const HTTP_DRAIN_MS = 3_000;
 
 export interface WebParts {
   config: Config;
@@ -70,15 +69,7 @@ export async function createWebApp(parts: WebParts): Promise<App> {
     ...(parts.clusterProcess ? { hostMetrics: joinHostMetrics(parts.metrics.registry) } : {}),
     collectMetrics: () => collectMetrics(parts),
   });
-  parts.resources.add('http', async () => {
-    // Requests in flight finish; a keep-alive peer that keeps the server open is cut after a grace period.
-    const cut = setTimeout(() => app.server.closeAllConnections(), HTTP_DRAIN_MS);
-    try {
-      await app.close();
-    } finally {
-      clearTimeout(cut);
-    }
-  });
+  parts.resources.add('http', () => closeServer(app));
   return app;
 }
 
