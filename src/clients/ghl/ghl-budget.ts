@@ -8,7 +8,7 @@
 import { RateBudgetExceededError, type BudgetLimit, type RateBudget } from '../http/rate-budget-types.js';
 import { takeSlot } from '../http/budget-wait.js';
 import type { CallBudget } from '../http/budgeted.js';
-import type { GhlCallBudget } from './ghl-client.js';
+import type { GhlCallBudget } from './ghl-call.js';
 import { correctGhlLimit, observeGhlHeaders, type GhlRateLimitHeaders } from './rate-limit-headers.js';
 
 /**

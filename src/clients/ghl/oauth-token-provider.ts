@@ -1,13 +1,13 @@
 /**
- * Marketplace-app mode: GHL OAuth tokens per location (NOTES §4). Access tokens live a day and are
+ * Marketplace-app mode: GHL OAuth tokens per location. Access tokens live a day and are
  * refreshed a margin before expiry; refresh tokens are single-use, so a refresh runs under the
  * location's Redis lock, re-reads the store inside it (another worker may have rotated already) and
  * persists the new pair before anyone uses it. A refused refresh (400/401) marks the location
  * `needsReconnect`, reports it once, and fails with GHL_RECONNECT_REQUIRED.
  *
  * Company (agency) installs: the company token is stored under `company:<companyId>` and each location
- * the install names gets a Location token from POST /oauth/locationToken (no refresh token in the v2
- * SPEC, so such a token is renewed by minting again). A Company response without `approvedLocations`
+ * the install names gets a Location token from POST /oauth/locationToken (GHL's v2 OAuth API gives it no
+ * refresh token, so such a token is renewed by minting again). A Company response without `approvedLocations`
  * stores only the company token; its locations are reachable once something names them.
  */
 import { z } from 'zod';
@@ -16,7 +16,7 @@ import type { OAuthTokenStore, StoredOAuthToken } from './oauth-token-store.js';
 import { GhlClientError } from './ghl-client-error.js';
 import type { GhlTokenProvider } from './token-provider.js';
 
-/** POST /oauth/token response (SPEC apps/oauth.json), the fields we keep. */
+/** POST /oauth/token response (GHL's OAuth API, `apps/oauth.json`), the fields we keep. */
 export const OAuthTokenResponseSchema = z.looseObject({
   access_token: z.string().min(1),
   token_type: z.string().optional(),
@@ -30,7 +30,7 @@ export const OAuthTokenResponseSchema = z.looseObject({
 });
 export type OAuthTokenResponse = z.infer<typeof OAuthTokenResponseSchema>;
 
-/** POST /oauth/locationToken response (SPEC): no refresh token. */
+/** POST /oauth/locationToken response: no refresh token. */
 export const LocationTokenResponseSchema = z.looseObject({
   access_token: z.string().min(1),
   expires_in: z.number(),

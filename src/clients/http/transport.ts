@@ -5,6 +5,7 @@
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
+import { describeIssues } from './request-guards.js';
 import { UpstreamError, type UpstreamSystem } from './upstream-error.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
@@ -163,10 +164,7 @@ export function createHttpTransport(options: TransportOptions): HttpTransport {
         method: req.method,
         path: req.path,
         status: response.status,
-        bodyExcerpt: parsed.error.issues
-          .slice(0, 5)
-          .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-          .join('; '),
+        bodyExcerpt: describeIssues(parsed.error.issues),
         requestId,
       });
     }
