@@ -56,10 +56,7 @@ export interface GhlCaller {
 }
 
 /** Checks of what the GHL client sends: bodies and queries against the documented shapes, ids in paths. */
-export const { checked, segment } = createRequestGuards('GHL', {
-  invalidRequest: (message) => new GhlClientError('GHL_INVALID_REQUEST', message),
-  invalidId: (message) => new GhlClientError('GHL_INVALID_ID', message),
-});
+export const { checked, segment } = createRequestGuards('GHL', GhlClientError, { invalidRequest: 'GHL_INVALID_REQUEST', invalidId: 'GHL_INVALID_ID' });
 
 export function createGhlCaller(options: GhlClientOptions): GhlCaller {
   const transport = createHttpTransport({

@@ -12,9 +12,10 @@ export interface RequestGuards {
   segment(id: string): string;
 }
 
-export interface RequestGuardErrors {
-  invalidRequest(message: string): Error;
-  invalidId(message: string): Error;
+/** The codes of a client's error class for a refused body or query and for a refused id. */
+export interface RequestGuardCodes<Code extends string> {
+  invalidRequest: Code;
+  invalidId: Code;
 }
 
 /** `path: message` of the first `max` issues, `;`-separated; `root` names an issue with an empty path. */
@@ -25,16 +26,20 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], max = 5, roo
     .join('; ');
 }
 
-/** `upstream` is the name in messages, e.g. 'GHL' → "invalid GHL contact update: …". */
-export function createRequestGuards(upstream: string, errors: RequestGuardErrors): RequestGuards {
+/** `upstream` is the name in messages, e.g. 'GHL' → "invalid GHL contact update: …"; errors are `ErrorClass`es. */
+export function createRequestGuards<Code extends string>(
+  upstream: string,
+  ErrorClass: new (code: Code, message: string) => Error,
+  codes: RequestGuardCodes<Code>,
+): RequestGuards {
   return {
     checked(schema, value, what) {
       const parsed = schema.safeParse(value);
       if (parsed.success) return parsed.data;
-      throw errors.invalidRequest(`invalid ${upstream} ${what}: ${describeIssues(parsed.error.issues)}`);
+      throw new ErrorClass(codes.invalidRequest, `invalid ${upstream} ${what}: ${describeIssues(parsed.error.issues)}`);
     },
     segment(id) {
-      if (id === '' || id === '.' || id === '..') throw errors.invalidId(`invalid ${upstream} id ${JSON.stringify(id)}`);
+      if (id === '' || id === '.' || id === '..') throw new ErrorClass(codes.invalidId, `invalid ${upstream} id ${JSON.stringify(id)}`);
       return encodeURIComponent(id);
     },
   };

@@ -81,10 +81,7 @@ export const MAX_PAGES = 50;
 /** Opinion Stage documents no rate limit and no Retry-After: wait this long after a bare 429. */
 export const DEFAULT_RETRY_AFTER_MS = 30_000;
 
-const { checked, segment } = createRequestGuards('Opinion Stage', {
-  invalidRequest: (message) => new OpinionStageClientError('OPINIONSTAGE_INVALID_REQUEST', message),
-  invalidId: (message) => new OpinionStageClientError('OPINIONSTAGE_INVALID_ID', message),
-});
+const { checked, segment } = createRequestGuards('Opinion Stage', OpinionStageClientError, { invalidRequest: 'OPINIONSTAGE_INVALID_REQUEST', invalidId: 'OPINIONSTAGE_INVALID_ID' });
 
 export function createOpinionStageClient(options: OpinionStageClientOptions): OpinionStageClient {
   const transport = createHttpTransport({

@@ -51,10 +51,7 @@ export interface TrustpilotClient {
 const DEFAULT_PER_PAGE = 20;
 const NEXT_PAGE_RELS = new Set(['next-page', 'next']);
 
-const { checked, segment } = createRequestGuards('Trustpilot', {
-  invalidRequest: (message) => new TrustpilotClientError('TRUSTPILOT_INVALID_REQUEST', message),
-  invalidId: (message) => new TrustpilotClientError('TRUSTPILOT_INVALID_ID', message),
-});
+const { checked, segment } = createRequestGuards('Trustpilot', TrustpilotClientError, { invalidRequest: 'TRUSTPILOT_INVALID_REQUEST', invalidId: 'TRUSTPILOT_INVALID_ID' });
 
 export function createTrustpilotClient(options: TrustpilotClientOptions): TrustpilotClient {
   const { get, find, canReadPrivate, close } = createTrustpilotCaller(options);
