@@ -19,8 +19,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { z } from 'zod';
+import { CHECK_SCRIPT, CheckReplySchema, RECORD_SCRIPT, RecordReplySchema } from './circuit-scripts.js';
 import { loadScript } from './redis-script.js';
-import { z } from 'zod';
 import { UPSTREAM_SYSTEMS, type UpstreamSystem } from '../clients/http/upstream-error.js';
 import { stateKey } from './keys.js';
 import { BridgeError } from '../observability/errors.js';
@@ -119,90 +120,6 @@ export function outcomeOf(status: number | 'timeout' | 'network'): CircuitOutcom
   return status === 'timeout' || status === 'network' || status >= 500 ? 'failure' : 'success';
 }
 
-const STATES = ['closed', 'open', 'half-open'] as const;
-
-// KEYS: state hash, window hash, probe lease. The state hash holds state, openUntil (server ms), cooldown (ms).
-const CLOCK = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-`;
-
-// ARGV: failures, successes, windowMs, minFailures, failureRate, cooldownMs, maxCooldownMs.
-// Returns { state, waitMs, from ('' = no transition), failures, outcomes, cooldownMs }.
-const RECORD_SCRIPT = `${CLOCK}
-local failures = tonumber(ARGV[1])
-local successes = tonumber(ARGV[2])
-local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
-
-if state == 'closed' then
-  local windowMs = tonumber(ARGV[3])
-  local bucket = math.floor(now / 1000)
-  local oldest = bucket - math.floor(windowMs / 1000)
-  if failures > 0 then redis.call('HINCRBY', KEYS[2], 'f:' .. bucket, failures) end
-  if successes > 0 then redis.call('HINCRBY', KEYS[2], 's:' .. bucket, successes) end
-  redis.call('PEXPIRE', KEYS[2], windowMs + 1000)
-  local all = redis.call('HGETALL', KEYS[2])
-  local f, s = 0, 0
-  for i = 1, #all, 2 do
-    local b = tonumber(string.sub(all[i], 3))
-    if b <= oldest then
-      redis.call('HDEL', KEYS[2], all[i])
-    elseif string.sub(all[i], 1, 1) == 'f' then
-      f = f + tonumber(all[i + 1])
-    else
-      s = s + tonumber(all[i + 1])
-    end
-  end
-  if failures > 0 and f >= tonumber(ARGV[4]) and f >= tonumber(ARGV[5]) * (f + s) then
-    local cooldown = tonumber(ARGV[6])
-    redis.call('HSET', KEYS[1], 'state', 'open', 'openUntil', now + cooldown, 'cooldown', cooldown)
-    redis.call('DEL', KEYS[2], KEYS[3])
-    return { 'open', cooldown, 'closed', f, f + s, cooldown }
-  end
-  return { 'closed', 0, '', f, f + s, 0 }
-end
-
-if state == 'half-open' then
-  if failures > 0 then
-    local previous = tonumber(redis.call('HGET', KEYS[1], 'cooldown') or ARGV[6])
-    local cooldown = math.min(previous * 2, tonumber(ARGV[7]))
-    redis.call('HSET', KEYS[1], 'state', 'open', 'openUntil', now + cooldown, 'cooldown', cooldown)
-    redis.call('DEL', KEYS[3])
-    return { 'open', cooldown, 'half-open', failures, failures + successes, cooldown }
-  end
-  if successes > 0 then
-    redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-    return { 'closed', 0, 'half-open', 0, successes, 0 }
-  end
-end
-
--- Open: outcomes of calls that started before the circuit opened say nothing new.
-local openUntil = tonumber(redis.call('HGET', KEYS[1], 'openUntil') or '0')
-return { state, math.max(0, openUntil - now), '', 0, 0, 0 }
-`;
-
-// ARGV: probeLeaseMs, probeWaitMs, lease token, grant (1: may take the probe; 0: read only).
-// Returns { state, waitMs, granted (0/1), from }.
-const CHECK_SCRIPT = `${CLOCK}
-local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
-if state == 'closed' then return { 'closed', 0, 0, '' } end
-local openUntil = tonumber(redis.call('HGET', KEYS[1], 'openUntil') or '0')
-if now < openUntil then return { state, openUntil - now, 0, '' } end
-if ARGV[4] == '1' and redis.call('SET', KEYS[3], ARGV[3], 'NX', 'PX', ARGV[1]) then
-  redis.call('HSET', KEYS[1], 'state', 'half-open')
-  return { 'half-open', 0, 1, state }
-end
-if ARGV[4] ~= '1' then return { state, 0, 0, '' } end
-local lease = redis.call('PTTL', KEYS[3])
-local wait = tonumber(ARGV[2])
-if lease > 0 and lease < wait then wait = lease end
-return { 'half-open', math.max(1, wait), 0, '' }
-`;
-
-const StateSchema = z.enum(STATES);
-const RecordReplySchema = z.tuple([StateSchema, z.number(), z.enum(['', ...STATES]), z.number(), z.number(), z.number()]);
-const CheckReplySchema = z.tuple([StateSchema, z.number(), z.number(), z.enum(['', ...STATES])]);
-
 interface CacheEntry {
   state: CircuitState;
   fetchedAt: number;
@@ -211,26 +128,111 @@ interface CacheEntry {
 }
 
 export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBreaker {
-  const { redis, prefix } = options;
-  const minFailures = positiveInt(options.minFailures ?? 10, 'minFailures');
+  const settings = settingsOf(options);
+  const { now, cacheMs, flushMs } = settings;
+  const shared = createSharedCircuit(options, settings);
+  const pendingSuccesses = new Map<CircuitSystem, number>();
+  const lastFlush = new Map<CircuitSystem, number>();
+
+  async function send(system: CircuitSystem, failures: number, successes: number): Promise<void> {
+    lastFlush.set(system, now());
+    await shared.record(system, failures, successes);
+  }
+
+  async function flushSystem(system: CircuitSystem): Promise<void> {
+    const successes = pendingSuccesses.get(system) ?? 0;
+    if (successes === 0) return;
+    pendingSuccesses.delete(system);
+    await send(system, 0, successes);
+  }
+
+  const breaker: CircuitBreaker = {
+    async check(system) {
+      const at = now();
+      const cached = shared.cached(system);
+      if (cached && at - cached.fetchedAt < cacheMs) {
+        if (cached.state === 'closed') return;
+        if (at < cached.waitUntil) throw shared.refusal(system, cached.waitUntil - at);
+      }
+      await shared.check(system);
+    },
+
+    async record(system, outcome) {
+      const cached = shared.cached(system);
+      const closed = cached === undefined || cached.state === 'closed';
+      if (outcome === 'success' && closed && !shared.isProbing(system)) {
+        pendingSuccesses.set(system, (pendingSuccesses.get(system) ?? 0) + 1);
+        if (now() - (lastFlush.get(system) ?? 0) >= flushMs) await flushSystem(system);
+        return;
+      }
+      const successes = (pendingSuccesses.get(system) ?? 0) + (outcome === 'success' ? 1 : 0);
+      pendingSuccesses.delete(system);
+      await send(system, outcome === 'failure' ? 1 : 0, successes);
+    },
+
+    recordExchange(system, status) {
+      breaker.record(system, outcomeOf(status)).catch((error: unknown) => options.onError?.(error));
+    },
+
+    state: shared.state,
+
+    async states(systems = UPSTREAM_SYSTEMS) {
+      const entries = await Promise.all(systems.map(async (system) => [system, await shared.state(system)] as const));
+      const result: Partial<Record<CircuitSystem, CircuitStatus>> = {};
+      for (const [system, status] of entries) result[system] = status;
+      return result;
+    },
+
+    async flush() {
+      await Promise.all([...pendingSuccesses.keys()].map((system) => flushSystem(system)));
+    },
+  };
+  return breaker;
+}
+
+/** The options with their defaults, checked. */
+type CircuitSettings = Required<Pick<CircuitBreakerOptions, 'minFailures' | 'failureRate' | 'windowMs' | 'cooldownMs' | 'maxCooldownMs' | 'probeLeaseMs' | 'probeWaitMs' | 'cacheMs' | 'flushMs' | 'jitterMs' | 'now' | 'random'>>;
+
+function settingsOf(options: CircuitBreakerOptions): CircuitSettings {
   const failureRate = options.failureRate ?? 0.5;
   if (!(failureRate > 0 && failureRate <= 1)) throw new RangeError(`failureRate must be in (0, 1], got ${failureRate}`);
-  const windowMs = Math.max(1_000, Math.round(positiveInt(options.windowMs ?? 30_000, 'windowMs') / 1_000) * 1_000);
   const cooldownMs = positiveInt(options.cooldownMs ?? 30_000, 'cooldownMs');
-  const maxCooldownMs = Math.max(cooldownMs, positiveInt(options.maxCooldownMs ?? 300_000, 'maxCooldownMs'));
-  const probeLeaseMs = positiveInt(options.probeLeaseMs ?? 30_000, 'probeLeaseMs');
-  const probeWaitMs = positiveInt(options.probeWaitMs ?? 1_000, 'probeWaitMs');
-  const cacheMs = options.cacheMs ?? 250;
-  const flushMs = options.flushMs ?? 250;
-  const jitterMs = options.jitterMs ?? 500;
-  const now = options.now ?? Date.now;
-  const random = options.random ?? Math.random;
+  return {
+    minFailures: positiveInt(options.minFailures ?? 10, 'minFailures'),
+    failureRate,
+    windowMs: Math.max(1_000, Math.round(positiveInt(options.windowMs ?? 30_000, 'windowMs') / 1_000) * 1_000),
+    cooldownMs,
+    maxCooldownMs: Math.max(cooldownMs, positiveInt(options.maxCooldownMs ?? 300_000, 'maxCooldownMs')),
+    probeLeaseMs: positiveInt(options.probeLeaseMs ?? 30_000, 'probeLeaseMs'),
+    probeWaitMs: positiveInt(options.probeWaitMs ?? 1_000, 'probeWaitMs'),
+    cacheMs: options.cacheMs ?? 250,
+    flushMs: options.flushMs ?? 250,
+    jitterMs: options.jitterMs ?? 500,
+    now: options.now ?? Date.now,
+    random: options.random ?? Math.random,
+  };
+}
+
+/** The circuit as Redis holds it, with this process's last view of it and the probes it holds. */
+interface SharedCircuit {
+  cached(system: CircuitSystem): CacheEntry | undefined;
+  isProbing(system: CircuitSystem): boolean;
+  /** The error that holds a caller back for `waitMs`, plus jitter. */
+  refusal(system: CircuitSystem, waitMs: number): CircuitOpenError;
+  /** Writes outcomes; a transition they cause is reported to `onStateChange`. */
+  record(system: CircuitSystem, failures: number, successes: number): Promise<void>;
+  /** Asks for a call: resolves when it may go out (maybe as the probe), throws CircuitOpenError otherwise. */
+  check(system: CircuitSystem): Promise<void>;
+  state(system: CircuitSystem): Promise<CircuitStatus>;
+}
+
+function createSharedCircuit(options: CircuitBreakerOptions, settings: CircuitSettings): SharedCircuit {
+  const { redis, prefix } = options;
+  const { minFailures, failureRate, windowMs, cooldownMs, maxCooldownMs, probeLeaseMs, probeWaitMs, jitterMs, now, random } = settings;
   const runRecord = loadScript(redis, RECORD_SCRIPT);
   const runCheck = loadScript(redis, CHECK_SCRIPT);
 
   const cache = new Map<CircuitSystem, CacheEntry>();
-  const pendingSuccesses = new Map<CircuitSystem, number>();
-  const lastFlush = new Map<CircuitSystem, number>();
   // Systems this process holds the probe of: their outcome must reach Redis at once.
   const probing = new Set<CircuitSystem>();
 
@@ -257,51 +259,31 @@ export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBre
     return new CircuitOpenError(system, Math.max(1, Math.ceil(waitMs)) + Math.floor(random() * (jitterMs + 1)));
   }
 
-  async function send(system: CircuitSystem, failures: number, successes: number): Promise<void> {
-    lastFlush.set(system, now());
-    const raw = await runRecord(keys(system), [failures, successes, windowMs, minFailures, failureRate, cooldownMs, maxCooldownMs]);
-    const parsed = RecordReplySchema.safeParse(raw);
-    if (!parsed.success) throw new CircuitScriptError('unexpected circuit record script reply');
-    const [state, waitMs, from, windowFailures, outcomes, cooldown] = parsed.data;
-    remember(system, state, waitMs);
-    if (state !== 'half-open') probing.delete(system);
-    if (from === '') return;
-    emit({
-      system,
-      from,
-      to: state,
-      ...(state === 'open' ? { cooldownMs: cooldown } : {}),
-      ...(from === 'closed' ? { failures: windowFailures, outcomes } : {}),
-    });
-  }
-
-  async function flushSystem(system: CircuitSystem): Promise<void> {
-    const successes = pendingSuccesses.get(system) ?? 0;
-    if (successes === 0) return;
-    pendingSuccesses.delete(system);
-    await send(system, 0, successes);
-  }
-
-  async function readState(system: CircuitSystem): Promise<CircuitStatus> {
-    const raw = await runCheck(keys(system), [probeLeaseMs, probeWaitMs, '', 0]);
-    const parsed = CheckReplySchema.safeParse(raw);
+  async function runChecked(system: CircuitSystem, lease: string, grant: 0 | 1): Promise<z.infer<typeof CheckReplySchema>> {
+    const parsed = CheckReplySchema.safeParse(await runCheck(keys(system), [probeLeaseMs, probeWaitMs, lease, grant]));
     if (!parsed.success) throw new CircuitScriptError('unexpected circuit check script reply');
-    const [state, waitMs] = parsed.data;
-    return { state, retryAfterMs: state === 'open' ? waitMs : 0 };
+    return parsed.data;
   }
 
-  const breaker: CircuitBreaker = {
+  return {
+    cached: (system) => cache.get(system),
+    isProbing: (system) => probing.has(system),
+    refusal,
+
+    async record(system, failures, successes) {
+      const raw = await runRecord(keys(system), [failures, successes, windowMs, minFailures, failureRate, cooldownMs, maxCooldownMs]);
+      const parsed = RecordReplySchema.safeParse(raw);
+      if (!parsed.success) throw new CircuitScriptError('unexpected circuit record script reply');
+      const [state, waitMs, from, windowFailures, outcomes, cooldown] = parsed.data;
+      remember(system, state, waitMs);
+      if (state !== 'half-open') probing.delete(system);
+      if (from === '') return;
+      const tripped = from === 'closed' ? { failures: windowFailures, outcomes } : {};
+      emit({ system, from, to: state, ...(state === 'open' ? { cooldownMs: cooldown } : {}), ...tripped });
+    },
+
     async check(system) {
-      const at = now();
-      const cached = cache.get(system);
-      if (cached && at - cached.fetchedAt < cacheMs) {
-        if (cached.state === 'closed') return;
-        if (at < cached.waitUntil) throw refusal(system, cached.waitUntil - at);
-      }
-      const raw = await runCheck(keys(system), [probeLeaseMs, probeWaitMs, randomUUID(), 1]);
-      const parsed = CheckReplySchema.safeParse(raw);
-      if (!parsed.success) throw new CircuitScriptError('unexpected circuit check script reply');
-      const [state, waitMs, granted, from] = parsed.data;
+      const [state, waitMs, granted, from] = await runChecked(system, randomUUID(), 1);
       if (granted === 1) {
         // This caller is the probe; other callers of this process wait like everyone else's.
         probing.add(system);
@@ -314,37 +296,11 @@ export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBre
       throw refusal(system, waitMs);
     },
 
-    async record(system, outcome) {
-      const cached = cache.get(system);
-      const closed = cached === undefined || cached.state === 'closed';
-      if (outcome === 'success' && closed && !probing.has(system)) {
-        pendingSuccesses.set(system, (pendingSuccesses.get(system) ?? 0) + 1);
-        if (now() - (lastFlush.get(system) ?? 0) >= flushMs) await flushSystem(system);
-        return;
-      }
-      const successes = (pendingSuccesses.get(system) ?? 0) + (outcome === 'success' ? 1 : 0);
-      pendingSuccesses.delete(system);
-      await send(system, outcome === 'failure' ? 1 : 0, successes);
-    },
-
-    recordExchange(system, status) {
-      breaker.record(system, outcomeOf(status)).catch((error: unknown) => options.onError?.(error));
-    },
-
-    state: readState,
-
-    async states(systems = UPSTREAM_SYSTEMS) {
-      const entries = await Promise.all(systems.map(async (system) => [system, await readState(system)] as const));
-      const result: Partial<Record<CircuitSystem, CircuitStatus>> = {};
-      for (const [system, status] of entries) result[system] = status;
-      return result;
-    },
-
-    async flush() {
-      await Promise.all([...pendingSuccesses.keys()].map((system) => flushSystem(system)));
+    async state(system) {
+      const [state, waitMs] = await runChecked(system, '', 0);
+      return { state, retryAfterMs: state === 'open' ? waitMs : 0 };
     },
   };
-  return breaker;
 }
 
 /**

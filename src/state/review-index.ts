@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ReviewFacts } from '../domain/trustpilot-plan.js';
 import { stateKey } from './keys.js';
-import { loadScript } from './redis-script.js';
+import { loadScript, type ScriptRunner } from './redis-script.js';
 
 export const ReviewFactsSchema = z.object({
   id: z.string(),
@@ -160,6 +160,20 @@ export function createReviewIndexStore(redis: Redis, prefix: string, businessUni
   const removeScript = loadScript(redis, REMOVE_LUA);
   const releaseScript = loadScript(redis, RELEASE_LUA);
 
+  return {
+    ...reviewLookups(redis, { reviewsKey, byReferenceKey, byEmailKey }, upsertScript, removeScript),
+    ...reviewIndexMarks(redis, metaKey, routedKey),
+    ...reviewIndexLock(redis, lockKey, releaseScript),
+  };
+}
+
+/** The reviews and their pointers by referenceId and by email (newest first). */
+function reviewLookups(
+  redis: Redis,
+  { reviewsKey, byReferenceKey, byEmailKey }: { reviewsKey: string; byReferenceKey: string; byEmailKey: string },
+  upsertScript: ScriptRunner,
+  removeScript: ScriptRunner,
+): Pick<ReviewIndexStore, 'find' | 'upsert' | 'remove'> {
   async function byId(id: string): Promise<ReviewFacts | undefined> {
     const raw = await redis.hget(reviewsKey, id);
     if (raw === null) return undefined;
@@ -169,20 +183,6 @@ export function createReviewIndexStore(redis: Redis, prefix: string, businessUni
   }
 
   return {
-    async meta() {
-      const raw = await redis.hgetall(metaKey);
-      return {
-        highWater: numberOf(raw.highWater),
-        complete: raw.complete === '1',
-        ok: raw.ok === '1',
-        refreshedAt: numberOf(raw.refreshedAt),
-        listedAt: numberOf(raw.listedAt),
-        routeSince: numberOf(raw.routeSince),
-        attemptedAt: numberOf(raw.attemptedAt),
-        scannedAt: numberOf(raw.scannedAt),
-      };
-    },
-
     async find(kind, value) {
       if (kind === 'reviewId') return byId(value);
       const field = kind === 'email' ? value.trim().toLowerCase() : value;
@@ -211,6 +211,29 @@ export function createReviewIndexStore(redis: Redis, prefix: string, businessUni
 
     async remove(reviewId) {
       await removeScript([reviewsKey, byReferenceKey, byEmailKey], [reviewId]);
+    },
+  };
+}
+
+/** The refresh bookkeeping in the meta hash, and the version of each review last routed. */
+function reviewIndexMarks(
+  redis: Redis,
+  metaKey: string,
+  routedKey: string,
+): Pick<ReviewIndexStore, 'meta' | 'markAttempt' | 'commit' | 'startRouting' | 'routedVersions' | 'markRouted' | 'markFailed'> {
+  return {
+    async meta() {
+      const raw = await redis.hgetall(metaKey);
+      return {
+        highWater: numberOf(raw.highWater),
+        complete: raw.complete === '1',
+        ok: raw.ok === '1',
+        refreshedAt: numberOf(raw.refreshedAt),
+        listedAt: numberOf(raw.listedAt),
+        routeSince: numberOf(raw.routeSince),
+        attemptedAt: numberOf(raw.attemptedAt),
+        scannedAt: numberOf(raw.scannedAt),
+      };
     },
 
     async markAttempt(at) {
@@ -246,7 +269,12 @@ export function createReviewIndexStore(redis: Redis, prefix: string, businessUni
     async markFailed() {
       await redis.hset(metaKey, 'ok', '0');
     },
+  };
+}
 
+/** The lock that lets one worker refresh for all; released only by its holder. */
+function reviewIndexLock(redis: Redis, lockKey: string, releaseScript: ScriptRunner): Pick<ReviewIndexStore, 'tryLock' | 'releaseLock' | 'isLocked'> {
+  return {
     async tryLock(ttlMs) {
       const token = randomBytes(12).toString('base64url');
       const taken = await redis.set(lockKey, token, 'PX', ttlMs, 'NX');

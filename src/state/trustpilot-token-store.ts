@@ -31,57 +31,13 @@ export function createRedisTokenStore(
   encryptionKeys: Buffer[],
   options: RedisTokenStoreOptions = {},
 ): TrustpilotTokenStore {
-  const keys = encryptionKeys.map((key) => Buffer.from(key));
-  const firstKey = keys[0];
-  if (firstKey === undefined) {
-    throw new TrustpilotClientError(
-      'TRUSTPILOT_TOKEN_STORE_KEY',
-      'the Redis Trustpilot token store needs ENCRYPTION_KEY (tokens are never stored in clear); use the memory token store without it',
-    );
-  }
-  if (keys.some((key) => key.length !== 32)) {
-    throw new TrustpilotClientError('TRUSTPILOT_TOKEN_STORE_KEY', 'each ENCRYPTION_KEY must be 32 bytes (AES-256)');
-  }
-  const writeKey: Buffer = firstKey;
   const tokenKey = stateKey(prefix, 'trustpilot-token', 'global', 'token');
   const lockKey = stateKey(prefix, 'trustpilot-token', 'global', 'lock');
   // The key name is authenticated data: a ciphertext copied under another key does not decrypt.
-  const aad = Buffer.from(tokenKey);
+  const { encrypt, decrypt } = createTokenCipher(encryptionKeys, Buffer.from(tokenKey));
   const lockTtlMs = options.lockTtlMs ?? 30_000;
   const lockWaitMs = options.lockWaitMs ?? 20_000;
   const lockPollMs = options.lockPollMs ?? 50;
-
-  function encrypt(token: StoredTrustpilotToken): string {
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', writeKey, iv, { authTagLength: TAG_BYTES });
-    cipher.setAAD(aad);
-    const body = Buffer.concat([cipher.update(JSON.stringify(token), 'utf8'), cipher.final()]);
-    return [FORMAT, iv.toString('base64url'), body.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
-  }
-
-  /** Tries every key (the first encrypts; the others are kept for rotation). Unreadable → undefined: the client grants anew. */
-  function decrypt(stored: string): StoredTrustpilotToken | undefined {
-    const [format, ivText, bodyText, tagText] = stored.split('.');
-    if (format !== FORMAT || ivText === undefined || bodyText === undefined || tagText === undefined) return undefined;
-    const iv = Buffer.from(ivText, 'base64url');
-    const body = Buffer.from(bodyText, 'base64url');
-    const tag = Buffer.from(tagText, 'base64url');
-    if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) return undefined;
-    for (const key of keys) {
-      let plain: string;
-      try {
-        const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
-        decipher.setAAD(aad);
-        decipher.setAuthTag(tag);
-        plain = Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
-      } catch {
-        continue; // not this key
-      }
-      const parsed = StoredTrustpilotTokenSchema.safeParse(parseJson(plain));
-      return parsed.success ? parsed.data : undefined;
-    }
-    return undefined;
-  }
 
   return {
     async get() {
@@ -120,6 +76,61 @@ export function createRedisTokenStore(
       }
     },
   };
+}
+
+interface TokenCipher {
+  encrypt(token: StoredTrustpilotToken): string;
+  /** Tries every key (the first encrypts; the others are kept for rotation). Unreadable → undefined: the client grants anew. */
+  decrypt(stored: string): StoredTrustpilotToken | undefined;
+}
+
+/** AES-256-GCM with `aad` as authenticated data: `v1.<iv>.<ciphertext>.<tag>`, base64url. */
+function createTokenCipher(encryptionKeys: Buffer[], aad: Buffer): TokenCipher {
+  const keys = encryptionKeys.map((key) => Buffer.from(key));
+  const firstKey = keys[0];
+  if (firstKey === undefined) {
+    throw new TrustpilotClientError(
+      'TRUSTPILOT_TOKEN_STORE_KEY',
+      'the Redis Trustpilot token store needs ENCRYPTION_KEY (tokens are never stored in clear); use the memory token store without it',
+    );
+  }
+  if (keys.some((key) => key.length !== 32)) {
+    throw new TrustpilotClientError('TRUSTPILOT_TOKEN_STORE_KEY', 'each ENCRYPTION_KEY must be 32 bytes (AES-256)');
+  }
+  const writeKey: Buffer = firstKey;
+
+  function encrypt(token: StoredTrustpilotToken): string {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', writeKey, iv, { authTagLength: TAG_BYTES });
+    cipher.setAAD(aad);
+    const body = Buffer.concat([cipher.update(JSON.stringify(token), 'utf8'), cipher.final()]);
+    return [FORMAT, iv.toString('base64url'), body.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
+  }
+
+  function decrypt(stored: string): StoredTrustpilotToken | undefined {
+    const [format, ivText, bodyText, tagText] = stored.split('.');
+    if (format !== FORMAT || ivText === undefined || bodyText === undefined || tagText === undefined) return undefined;
+    const iv = Buffer.from(ivText, 'base64url');
+    const body = Buffer.from(bodyText, 'base64url');
+    const tag = Buffer.from(tagText, 'base64url');
+    if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) return undefined;
+    for (const key of keys) {
+      let plain: string;
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+        decipher.setAAD(aad);
+        decipher.setAuthTag(tag);
+        plain = Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
+      } catch {
+        continue; // not this key
+      }
+      const parsed = StoredTrustpilotTokenSchema.safeParse(parseJson(plain));
+      return parsed.success ? parsed.data : undefined;
+    }
+    return undefined;
+  }
+
+  return { encrypt, decrypt };
 }
 
 function parseJson(text: string): unknown {

@@ -8,7 +8,7 @@
 import { RateBudgetExceededError, type BudgetLimit, type RateBudget } from '../http/rate-budget-types.js';
 import { takeSlot } from '../http/budget-wait.js';
 import type { CallBudget } from '../http/budgeted.js';
-import type { GhlCallBudget } from './ghl-client.js';
+import type { GhlCallBudget } from './ghl-call.js';
 import { correctGhlLimit, observeGhlHeaders, type GhlRateLimitHeaders } from './rate-limit-headers.js';
 
 /**
@@ -55,31 +55,8 @@ export function createGhlBudget(options: GhlBudgetOptions): GhlBudget {
   const marginMs = options.marginMs ?? DEFAULT_GHL_BUDGET_MARGIN_MS;
   if (!Number.isInteger(marginMs) || marginMs < 0) throw new RangeError(`marginMs must be a non-negative integer, got ${marginMs}`);
   const now = options.now ?? Date.now;
-  // What GHL last said about each location. Per process: every process sees headers on its first call.
-  const reported = new Map<string, BudgetLimit>();
+  const { limitFor, learn, reportDaily } = createLimitTracker(configured, marginMs, options.onDailyUsage);
   const keyOf = (locationId: string) => `ghl:${locationId}`;
-
-  function limitFor(locationId: string): BudgetLimit {
-    const limit = reported.get(locationId) ?? configured;
-    return { ...limit, windowMs: limit.windowMs + marginMs };
-  }
-
-  function reportDaily(locationId: string, usedFraction: number): void {
-    if (!options.onDailyUsage || !Number.isFinite(usedFraction)) return;
-    try {
-      options.onDailyUsage(locationId, Math.min(1, Math.max(0, usedFraction)));
-    } catch {
-      // Advisory: an alerting bug must not fail a GHL call.
-    }
-  }
-
-  /** Tightens the location's limit from GHL's headers and reports the day's use. */
-  function learn(locationId: string, info: GhlRateLimitHeaders): void {
-    const limit = tighten(configured, correctGhlLimit(configured, info));
-    reported.set(locationId, limit);
-    const dailyUsed = dailyFraction(info, limit);
-    if (dailyUsed !== undefined) reportDaily(locationId, dailyUsed);
-  }
 
   /** One slot, waiting in place when a job run is refused midway (budget-wait.ts). */
   const take = (locationId: string): Promise<() => Promise<void>> => takeSlot(() => takeOnce(locationId));
@@ -143,6 +120,43 @@ export function createGhlBudget(options: GhlBudgetOptions): GhlBudget {
       return { ...(await budget.usage(keyOf(locationId), limit)), limit };
     },
   };
+}
+
+interface LimitTracker {
+  /** The limit enforced for the location: configured, tightened by GHL's last headers, window plus margin. */
+  limitFor(locationId: string): BudgetLimit;
+  /** Tightens the location's limit from GHL's headers and reports the day's use. */
+  learn(locationId: string, info: GhlRateLimitHeaders): void;
+  /** Passes the share of the day's allowance used on to `onDailyUsage`, never throwing. */
+  reportDaily(locationId: string, usedFraction: number): void;
+}
+
+function createLimitTracker(configured: BudgetLimit, marginMs: number, onDailyUsage: GhlBudgetOptions['onDailyUsage']): LimitTracker {
+  // What GHL last said about each location. Per process: every process sees headers on its first call.
+  const reported = new Map<string, BudgetLimit>();
+
+  function limitFor(locationId: string): BudgetLimit {
+    const limit = reported.get(locationId) ?? configured;
+    return { ...limit, windowMs: limit.windowMs + marginMs };
+  }
+
+  function reportDaily(locationId: string, usedFraction: number): void {
+    if (!onDailyUsage || !Number.isFinite(usedFraction)) return;
+    try {
+      onDailyUsage(locationId, Math.min(1, Math.max(0, usedFraction)));
+    } catch {
+      // Advisory: an alerting bug must not fail a GHL call.
+    }
+  }
+
+  function learn(locationId: string, info: GhlRateLimitHeaders): void {
+    const limit = tighten(configured, correctGhlLimit(configured, info));
+    reported.set(locationId, limit);
+    const dailyUsed = dailyFraction(info, limit);
+    if (dailyUsed !== undefined) reportDaily(locationId, dailyUsed);
+  }
+
+  return { limitFor, learn, reportDaily };
 }
 
 /**

@@ -1,5 +1,5 @@
 /** Errors the GHL client raises before any request leaves: bad input or no token for a location. */
-import { BridgeError } from '../../observability/errors.js';
+import { clientErrorClass } from '../http/client-error.js';
 
 export type GhlClientErrorCode =
   | 'GHL_LOCATION_NOT_SERVED' // the token provider has no token for this location
@@ -20,8 +20,4 @@ const PERMANENT: Record<GhlClientErrorCode, boolean> = {
   GHL_INSTALL_NOT_ALLOWED: false,
 };
 
-export class GhlClientError extends BridgeError<GhlClientErrorCode> {
-  constructor(code: GhlClientErrorCode, message: string) {
-    super(code, message, { permanent: PERMANENT[code] });
-  }
-}
+export class GhlClientError extends clientErrorClass<GhlClientErrorCode>(PERMANENT) {}

@@ -1,42 +1,20 @@
 /**
- * Marketplace-app mode: GHL OAuth tokens per location (NOTES §4). Access tokens live a day and are
+ * Marketplace-app mode: GHL OAuth tokens per location. Access tokens live a day and are
  * refreshed a margin before expiry; refresh tokens are single-use, so a refresh runs under the
  * location's Redis lock, re-reads the store inside it (another worker may have rotated already) and
  * persists the new pair before anyone uses it. A refused refresh (400/401) marks the location
  * `needsReconnect`, reports it once, and fails with GHL_RECONNECT_REQUIRED.
  *
  * Company (agency) installs: the company token is stored under `company:<companyId>` and each location
- * the install names gets a Location token from POST /oauth/locationToken (no refresh token in the v2
- * SPEC, so such a token is renewed by minting again). A Company response without `approvedLocations`
+ * the install names gets a Location token from POST /oauth/locationToken (GHL's v2 OAuth API gives it no
+ * refresh token, so such a token is renewed by minting again). A Company response without `approvedLocations`
  * stores only the company token; its locations are reachable once something names them.
  */
-import { z } from 'zod';
-import { createHttpTransport, type HttpTransport } from '../http/transport.js';
+import { createHttpTransport } from '../http/transport.js';
+import { createOAuthEndpoints, type OAuthEndpoints, type OAuthTokenResponse } from './oauth-endpoints.js';
 import type { OAuthTokenStore, StoredOAuthToken } from './oauth-token-store.js';
 import { GhlClientError } from './ghl-client-error.js';
 import type { GhlTokenProvider } from './token-provider.js';
-
-/** POST /oauth/token response (SPEC apps/oauth.json), the fields we keep. */
-export const OAuthTokenResponseSchema = z.looseObject({
-  access_token: z.string().min(1),
-  token_type: z.string().optional(),
-  expires_in: z.number(),
-  refresh_token: z.string().min(1).optional(),
-  scope: z.string().optional(),
-  userType: z.enum(['Location', 'Company']).optional(),
-  locationId: z.string().optional(),
-  companyId: z.string().optional(),
-  approvedLocations: z.array(z.string()).optional(),
-});
-export type OAuthTokenResponse = z.infer<typeof OAuthTokenResponseSchema>;
-
-/** POST /oauth/locationToken response (SPEC): no refresh token. */
-export const LocationTokenResponseSchema = z.looseObject({
-  access_token: z.string().min(1),
-  expires_in: z.number(),
-  scope: z.string().optional(),
-  locationId: z.string().optional(),
-});
 
 export interface OAuthTokenProviderOptions {
   store: OAuthTokenStore;
@@ -54,13 +32,20 @@ export interface OAuthTokenProviderOptions {
   now?: () => number;
 }
 
+/** Who installed (a location, or a company for its approved locations) and the locations now served. */
+export interface InstallResult {
+  userType: 'Location' | 'Company';
+  companyId?: string;
+  locations: string[];
+}
+
 export interface OAuthTokenProvider extends GhlTokenProvider {
   /**
    * Trades an install's authorization code for tokens and stores them; returns the locations served.
    * `allowCompany` sees the installing company before anything is stored: false stores nothing and
    * throws GHL_INSTALL_NOT_ALLOWED. A refused code throws GHL_INSTALL_REFUSED.
    */
-  exchangeCode(code: string, allowCompany?: (companyId: string | undefined) => boolean): Promise<{ userType: 'Location' | 'Company'; companyId?: string; locations: string[] }>;
+  exchangeCode(code: string, allowCompany?: (companyId: string | undefined) => boolean): Promise<InstallResult>;
   close(): Promise<void>;
 }
 
@@ -70,53 +55,19 @@ export function createOAuthTokenProvider(options: OAuthTokenProviderOptions): OA
   const { store } = options;
   const now = options.now ?? Date.now;
   const margin = options.refreshMarginMs ?? 5 * 60_000;
-  const transport: HttpTransport = createHttpTransport({ system: 'ghl', baseUrl: options.baseUrl, timeoutMs: options.timeoutMs });
+  const transport = createHttpTransport({ system: 'ghl', baseUrl: options.baseUrl, timeoutMs: options.timeoutMs });
+  const endpoints = createOAuthEndpoints({ transport, clientId: options.clientId, clientSecret: options.clientSecret, version: options.version, now });
+  const { toStored, mintLocationToken } = endpoints;
 
   const fresh = (entry: StoredOAuthToken): boolean => entry.expiresAt - margin > now();
   const reconnectError = (locationId: string) =>
     new GhlClientError('GHL_RECONNECT_REQUIRED', `the GHL install for ${locationId} must be reconnected: its refresh was refused`);
 
-  function toStored(res: OAuthTokenResponse, fallback?: StoredOAuthToken): StoredOAuthToken {
-    const companyId = res.companyId ?? fallback?.companyId;
-    const scope = res.scope ?? fallback?.scope;
-    return {
-      accessToken: res.access_token,
-      ...(res.refresh_token === undefined ? {} : { refreshToken: res.refresh_token }),
-      expiresAt: now() + res.expires_in * 1000,
-      userType: res.userType ?? fallback?.userType ?? 'Location',
-      ...(companyId === undefined ? {} : { companyId }),
-      ...(scope === undefined ? {} : { scope }),
-    };
-  }
-
-  async function tokenEndpoint(form: Record<string, string>): Promise<{ ok: true; res: OAuthTokenResponse } | { ok: false; refused: string }> {
-    const req = { method: 'POST' as const, path: '/oauth/token', form: { client_id: options.clientId, client_secret: options.clientSecret, ...form } };
-    const response = await transport.send(req);
-    if (response.status === 400 || response.status === 401) {
-      const body = z.looseObject({ error: z.unknown().optional(), error_description: z.unknown().optional(), message: z.unknown().optional() }).safeParse(response.body);
-      const text = body.success ? [body.data.error, body.data.error_description ?? body.data.message].filter((v) => typeof v === 'string').join(': ') : '';
-      return { ok: false, refused: `HTTP ${response.status}${text === '' ? '' : ` ${text}`}` };
-    }
-    return { ok: true, res: transport.readJson(req, response, OAuthTokenResponseSchema, { secrets: Object.values(form) }) };
-  }
-
-  async function mintLocationToken(companyToken: string, companyId: string, locationId: string): Promise<StoredOAuthToken> {
-    const res = await transport.json(
-      {
-        method: 'POST',
-        path: '/oauth/locationToken',
-        headers: { authorization: `Bearer ${companyToken}`, version: options.version },
-        form: { companyId, locationId },
-      },
-      LocationTokenResponseSchema,
-    );
-    return {
-      accessToken: res.access_token,
-      expiresAt: now() + res.expires_in * 1000,
-      userType: 'Location',
-      companyId,
-      ...(res.scope === undefined ? {} : { scope: res.scope }),
-    };
+  /** The stored entry when it can be used or renewed; none, or one waiting for a reconnect, throws. */
+  function served(storeId: string, entry: StoredOAuthToken | undefined): StoredOAuthToken {
+    if (entry === undefined) throw new GhlClientError('GHL_LOCATION_NOT_SERVED', `no GHL OAuth install for location ${storeId}`);
+    if (entry.needsReconnect === true) throw reconnectError(storeId);
+    return entry;
   }
 
   /** Marks the entry, reports once (only on the transition), and returns the error to throw. */
@@ -131,7 +82,7 @@ export function createOAuthTokenProvider(options: OAuthTokenProviderOptions): OA
   /** Renews storeId's token; the caller holds its lock and has just re-read `entry`. */
   async function renewLocked(storeId: string, entry: StoredOAuthToken): Promise<string> {
     if (entry.refreshToken !== undefined) {
-      const answer = await tokenEndpoint({ grant_type: 'refresh_token', refresh_token: entry.refreshToken, user_type: entry.userType });
+      const answer = await endpoints.token({ grant_type: 'refresh_token', refresh_token: entry.refreshToken, user_type: entry.userType });
       if (!answer.ok) throw await markReconnect(storeId, entry, answer.refused);
       const next = toStored(answer.res, entry);
       // Persist before use: the old refresh token is spent now.
@@ -149,9 +100,7 @@ export function createOAuthTokenProvider(options: OAuthTokenProviderOptions): OA
 
   async function refreshUnderLock(storeId: string, rejectedToken: string | undefined): Promise<string> {
     return store.withLock(storeId, async () => {
-      const entry = await store.get(storeId);
-      if (entry === undefined) throw new GhlClientError('GHL_LOCATION_NOT_SERVED', `no GHL OAuth install for location ${storeId}`);
-      if (entry.needsReconnect === true) throw reconnectError(storeId);
+      const entry = served(storeId, await store.get(storeId));
       // Another worker rotated while we waited for the lock: use its token, spend nothing.
       if (entry.accessToken !== rejectedToken && fresh(entry)) return entry.accessToken;
       return renewLocked(storeId, entry);
@@ -159,9 +108,7 @@ export function createOAuthTokenProvider(options: OAuthTokenProviderOptions): OA
   }
 
   async function currentToken(storeId: string): Promise<string> {
-    const entry = await store.get(storeId);
-    if (entry === undefined) throw new GhlClientError('GHL_LOCATION_NOT_SERVED', `no GHL OAuth install for location ${storeId}`);
-    if (entry.needsReconnect === true) throw reconnectError(storeId);
+    const entry = served(storeId, await store.get(storeId));
     if (fresh(entry)) return entry.accessToken;
     return refreshUnderLock(storeId, entry.accessToken);
   }
@@ -172,25 +119,30 @@ export function createOAuthTokenProvider(options: OAuthTokenProviderOptions): OA
     async exchangeCode(code, allowCompany = () => true) {
       const form: Record<string, string> = { grant_type: 'authorization_code', code };
       if (options.redirectUri !== undefined) form.redirect_uri = options.redirectUri;
-      const answer = await tokenEndpoint(form);
+      const answer = await endpoints.token(form);
       if (!answer.ok) throw new GhlClientError('GHL_INSTALL_REFUSED', `GHL refused the authorization code (${answer.refused})`);
       const { res } = answer;
       if (!allowCompany(res.companyId)) throw new GhlClientError('GHL_INSTALL_NOT_ALLOWED', `company ${res.companyId ?? '(none named)'} is not allowed to install`);
-      const stored = toStored(res);
-      if (stored.userType === 'Location') {
-        if (res.locationId === undefined) throw new GhlClientError('GHL_INVALID_REQUEST', 'a Location token response without locationId');
-        await store.set(res.locationId, stored);
-        return { userType: 'Location', ...(res.companyId === undefined ? {} : { companyId: res.companyId }), locations: [res.locationId] };
-      }
-      if (res.companyId === undefined) throw new GhlClientError('GHL_INVALID_REQUEST', 'a Company token response without companyId');
-      await store.set(companyStoreId(res.companyId), stored);
-      const locations: string[] = [];
-      for (const locationId of res.approvedLocations ?? []) {
-        await store.set(locationId, await mintLocationToken(stored.accessToken, res.companyId, locationId));
-        locations.push(locationId);
-      }
-      return { userType: 'Company', companyId: res.companyId, locations };
+      return storeInstall(store, endpoints, res);
     },
     close: () => transport.close(),
   };
+}
+
+/** Stores an install's tokens: one Location token, or the Company token and a token minted for each approved location. */
+async function storeInstall(store: OAuthTokenStore, endpoints: OAuthEndpoints, res: OAuthTokenResponse): Promise<InstallResult> {
+  const stored = endpoints.toStored(res);
+  if (stored.userType === 'Location') {
+    if (res.locationId === undefined) throw new GhlClientError('GHL_INVALID_REQUEST', 'a Location token response without locationId');
+    await store.set(res.locationId, stored);
+    return { userType: 'Location', ...(res.companyId === undefined ? {} : { companyId: res.companyId }), locations: [res.locationId] };
+  }
+  if (res.companyId === undefined) throw new GhlClientError('GHL_INVALID_REQUEST', 'a Company token response without companyId');
+  await store.set(companyStoreId(res.companyId), stored);
+  const locations: string[] = [];
+  for (const locationId of res.approvedLocations ?? []) {
+    await store.set(locationId, await endpoints.mintLocationToken(stored.accessToken, res.companyId, locationId));
+    locations.push(locationId);
+  }
+  return { userType: 'Company', companyId: res.companyId, locations };
 }

@@ -5,6 +5,7 @@
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
+import { describeIssues } from './request-guards.js';
 import { UpstreamError, type UpstreamSystem } from './upstream-error.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
@@ -78,16 +79,7 @@ export function createHttpTransport(options: TransportOptions): HttpTransport {
   const base = new URL(options.baseUrl);
   const basePath = base.pathname.replace(/\/+$/, '');
   const ownsDispatcher = options.dispatcher === undefined;
-  const dispatcher =
-    options.dispatcher ??
-    new Agent({
-      keepAliveTimeout: 10_000,
-      keepAliveMaxTimeout: 60_000,
-      connections: 64,
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-      connect: { timeout: Math.min(options.timeoutMs, 5_000) },
-    });
+  const dispatcher = options.dispatcher ?? keepAliveAgent(options.timeoutMs);
 
   function urlFor(req: HttpRequest): URL {
     const url = new URL(basePath + req.path, base.origin);
@@ -101,17 +93,7 @@ export function createHttpTransport(options: TransportOptions): HttpTransport {
 
   async function send(req: HttpRequest): Promise<HttpResponse> {
     const url = urlFor(req);
-    const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
-    let body: string | undefined;
-    if (req.json !== undefined) {
-      body = JSON.stringify(req.json);
-      headers['content-type'] ??= 'application/json';
-    } else if (req.form !== undefined) {
-      body = new URLSearchParams(req.form).toString();
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-    } else if (req.rawBody !== undefined) {
-      body = req.rawBody;
-    }
+    const { headers, body } = encodeBody(req);
     const started = performance.now();
     const timeoutMs = req.timeoutMs ?? options.timeoutMs;
     try {
@@ -141,37 +123,8 @@ export function createHttpTransport(options: TransportOptions): HttpTransport {
     }
   }
 
-  function readJson<T>(req: HttpRequest, response: HttpResponse, schema: z.ZodType<T>, read: ReadOptions = {}): T {
-    const requestId = options.requestIdOf?.(response.headers, response.body);
-    if (response.status < 200 || response.status >= 300) {
-      throw new UpstreamError({
-        system: options.system,
-        code: 'UPSTREAM_HTTP',
-        method: req.method,
-        path: req.path,
-        status: response.status,
-        bodyExcerpt: excerpt(response.body, read.secrets ?? []),
-        requestId,
-        retryAfterMs: (read.retryAfterMs ?? retryAfterMs)(response.headers),
-      });
-    }
-    const parsed = schema.safeParse(response.body ?? {});
-    if (!parsed.success) {
-      throw new UpstreamError({
-        system: options.system,
-        code: 'UPSTREAM_BAD_RESPONSE',
-        method: req.method,
-        path: req.path,
-        status: response.status,
-        bodyExcerpt: parsed.error.issues
-          .slice(0, 5)
-          .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-          .join('; '),
-        requestId,
-      });
-    }
-    return parsed.data;
-  }
+  const readJson = <T>(req: HttpRequest, response: HttpResponse, schema: z.ZodType<T>, read: ReadOptions = {}): T =>
+    checkedBody(options, req, response, schema, read);
 
   return {
     system: options.system,
@@ -185,6 +138,62 @@ export function createHttpTransport(options: TransportOptions): HttpTransport {
       if (ownsDispatcher) await dispatcher.close();
     },
   };
+}
+
+/** The checks of `readJson`: a 2xx status, then the body against `schema`. */
+function checkedBody<T>(options: TransportOptions, req: HttpRequest, response: HttpResponse, schema: z.ZodType<T>, read: ReadOptions): T {
+  const requestId = options.requestIdOf?.(response.headers, response.body);
+  if (response.status < 200 || response.status >= 300) {
+    throw new UpstreamError({
+      system: options.system,
+      code: 'UPSTREAM_HTTP',
+      method: req.method,
+      path: req.path,
+      status: response.status,
+      bodyExcerpt: excerpt(response.body, read.secrets ?? []),
+      requestId,
+      retryAfterMs: (read.retryAfterMs ?? retryAfterMs)(response.headers),
+    });
+  }
+  const parsed = schema.safeParse(response.body ?? {});
+  if (!parsed.success) {
+    throw new UpstreamError({
+      system: options.system,
+      code: 'UPSTREAM_BAD_RESPONSE',
+      method: req.method,
+      path: req.path,
+      status: response.status,
+      bodyExcerpt: describeIssues(parsed.error.issues),
+      requestId,
+    });
+  }
+  return parsed.data;
+}
+
+/** One keep-alive Agent per origin; its header, body and connect timeouts follow the call deadline. */
+function keepAliveAgent(timeoutMs: number): Dispatcher {
+  return new Agent({
+    keepAliveTimeout: 10_000,
+    keepAliveMaxTimeout: 60_000,
+    connections: 64,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    connect: { timeout: Math.min(timeoutMs, 5_000) },
+  });
+}
+
+/** The request headers and body: JSON, a form, or raw bytes (their content-type set by the caller). */
+function encodeBody(req: HttpRequest): { headers: Record<string, string>; body: string | undefined } {
+  const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+  if (req.json !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    return { headers, body: JSON.stringify(req.json) };
+  }
+  if (req.form !== undefined) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    return { headers, body: new URLSearchParams(req.form).toString() };
+  }
+  return { headers, body: req.rawBody };
 }
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {

@@ -1,5 +1,5 @@
 /** Errors the Opinion Stage client raises before any request leaves: an id or page that would make a bad request. */
-import { BridgeError } from '../../observability/errors.js';
+import { clientErrorClass } from '../http/client-error.js';
 
 export type OpinionStageClientErrorCode =
   | 'OPINIONSTAGE_INVALID_ID' // an id that would change the request path ('', '.', '..')
@@ -11,8 +11,4 @@ const PERMANENT: Record<OpinionStageClientErrorCode, boolean> = {
   OPINIONSTAGE_INVALID_REQUEST: true,
 };
 
-export class OpinionStageClientError extends BridgeError<OpinionStageClientErrorCode> {
-  constructor(code: OpinionStageClientErrorCode, message: string) {
-    super(code, message, { permanent: PERMANENT[code] });
-  }
-}
+export class OpinionStageClientError extends clientErrorClass<OpinionStageClientErrorCode>(PERMANENT) {}

@@ -1,11 +1,12 @@
 /**
  * Typed client for the Opinion Stage Public Result API v2 (read-only JSON:API: items, their responses and
- * questions; NOTES B2-B6), built on the shared transport. Auth is HTTP Basic with the API key as user name
+ * questions), built on the shared transport. Auth is HTTP Basic with the API key as user name
  * and an empty password. Every call first takes from the caller's budget: Opinion Stage documents no rate
  * limit, so the bridge keeps its own. Retries are BullMQ's job.
  */
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
+import { createRequestGuards, describeIssues } from '../http/request-guards.js';
 import { createHttpTransport, retryAfterMs, type HttpRequest, type ResponseObserver } from '../http/transport.js';
 import { OpinionStageClientError } from './opinionstage-client-error.js';
 import {
@@ -71,14 +72,16 @@ export interface OpinionStageClient {
   close(): Promise<void>;
 }
 
-/** JSON:API media type, for Accept (NOTES B2); the transport parses any `…json` content type. */
+/** JSON:API media type, which the API answers in, for Accept; the transport parses any `…json` content type. */
 const JSON_API = 'application/vnd.api+json';
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
 /** Bounds a walk over all pages, so a server that never says "last page" cannot keep a worker forever. */
 export const MAX_PAGES = 50;
-/** No documented rate limit or Retry-After (NOTES B6): wait this long after a bare 429. */
+/** Opinion Stage documents no rate limit and no Retry-After: wait this long after a bare 429. */
 export const DEFAULT_RETRY_AFTER_MS = 30_000;
+
+const { checked, segment } = createRequestGuards('Opinion Stage', OpinionStageClientError, { invalidRequest: 'OPINIONSTAGE_INVALID_REQUEST', invalidId: 'OPINIONSTAGE_INVALID_ID' });
 
 export function createOpinionStageClient(options: OpinionStageClientOptions): OpinionStageClient {
   const transport = createHttpTransport({
@@ -107,7 +110,7 @@ export function createOpinionStageClient(options: OpinionStageClientOptions): Op
     schema: z.ZodType<OsListEnvelope & { data: T[] }>,
     query: OsPageQuery = {},
   ): Promise<{ data: T[]; nextPage?: number; totalPages?: number }> {
-    const { number = 1, size = DEFAULT_PAGE_SIZE } = checkedPage(query);
+    const { number = 1, size = DEFAULT_PAGE_SIZE } = checked(OsPageQuerySchema, query, 'page');
     const answer = await call({ method: 'GET', path, query: { 'page[number]': number, 'page[size]': size } }, schema);
     const nextPage = nextPageOf(answer, number);
     const totalPages = whole(answer.meta?.page?.total);
@@ -182,10 +185,7 @@ export function readResponses(records: readonly unknown[]): { responses: OsRespo
       return;
     }
     const id = typeof record === 'object' && record !== null && 'id' in record && typeof record.id === 'string' ? record.id.slice(0, 256) : undefined;
-    const reason = parsed.error.issues
-      .slice(0, 3)
-      .map((issue) => `${issue.path.join('.') || '(record)'}: ${issue.message}`)
-      .join('; ');
+    const reason = describeIssues(parsed.error.issues, 3, '(record)');
     skipped.push({ index, ...(id === undefined ? {} : { id }), reason });
   });
   return { responses, skipped };
@@ -207,19 +207,4 @@ function whole(value: number | string | null | undefined): number | undefined {
 
 function waitAfter429(headers: Record<string, string>): number {
   return retryAfterMs(headers) ?? DEFAULT_RETRY_AFTER_MS;
-}
-
-function checkedPage(query: OsPageQuery): OsPageQuery {
-  const parsed = OsPageQuerySchema.safeParse(query);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
-  throw new OpinionStageClientError('OPINIONSTAGE_INVALID_REQUEST', `invalid Opinion Stage page: ${issues}`);
-}
-
-/** Encodes one path segment; '.' and '..' would be resolved away by URL parsing, so they are refused. */
-function segment(id: string): string {
-  if (id === '' || id === '.' || id === '..') {
-    throw new OpinionStageClientError('OPINIONSTAGE_INVALID_ID', `invalid Opinion Stage id ${JSON.stringify(id)}`);
-  }
-  return encodeURIComponent(id);
 }

@@ -1,6 +1,6 @@
 /**
  * Trustpilot timestamps. The docs say "ISO 8601 in UTC" yet their own examples omit the zone
- * (`2013-09-07T13:37:00`), while real list responses carry `Z` (NOTES A1). `Date.parse` would read
+ * (`2013-09-07T13:37:00`), while real list responses carry `Z`. `Date.parse` would read
  * a zone-less date-time as local time, so a missing zone is made explicit UTC first.
  */
 

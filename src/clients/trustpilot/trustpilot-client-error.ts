@@ -1,5 +1,5 @@
 /** Errors the Trustpilot client and its token store raise themselves: bad input, missing credentials or keys, lock timeouts. */
-import { BridgeError } from '../../observability/errors.js';
+import { clientErrorClass } from '../http/client-error.js';
 
 export type TrustpilotClientErrorCode =
   | 'TRUSTPILOT_PRIVATE_NOT_CONFIGURED' // a private call without API secret + business-user username/password
@@ -17,8 +17,4 @@ const PERMANENT: Record<TrustpilotClientErrorCode, boolean> = {
   TRUSTPILOT_TOKEN_STORE_KEY: true,
 };
 
-export class TrustpilotClientError extends BridgeError<TrustpilotClientErrorCode> {
-  constructor(code: TrustpilotClientErrorCode, message: string) {
-    super(code, message, { permanent: PERMANENT[code] });
-  }
-}
+export class TrustpilotClientError extends clientErrorClass<TrustpilotClientErrorCode>(PERMANENT) {}
