@@ -13,7 +13,8 @@ import { startTrustpilotSimulator, TRUSTPILOT_SANDBOX_DEFAULTS as TP, type Recor
 import { QUEUE_NAMES } from '../../src/queue/catalog.js';
 import { syncContact } from '../../src/workers/contact-sync-processor.js';
 import { setupFields } from '../../src/workers/setup-fields.js';
-import { settle as settleBridge, simulatorEnv, startTestBridge, trustpilotSimulatorEnv, waitFor, type TestBridge } from '../helpers/bridge.js';
+import { settle as settleBridge, simulatorEnv, startTestBridge, trustpilotSimulatorEnv, type TestBridge } from '../helpers/bridge.js';
+import { waitFor } from '../helpers/wait.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 
 const LOCATION_ID = 'locTrustpilotFresh001';

@@ -10,7 +10,8 @@ import { DEFAULT_JOB_OPTIONS, QUEUE_NAMES } from '../../../src/queue/catalog.js'
 import { startGhlSimulator, type GhlSimulator } from '../../../src/sandbox/ghl/simulator.js';
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../../src/sandbox/trustpilot/simulator.js';
 import { setupFields } from '../../../src/workers/setup-fields.js';
-import { simulatorEnv, startTestBridge, trustpilotSimulatorEnv, waitFor, type TestBridge } from '../../helpers/bridge.js';
+import { simulatorEnv, startTestBridge, trustpilotSimulatorEnv, type TestBridge } from '../../helpers/bridge.js';
+import { waitFor } from '../../helpers/wait.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 
 const LOCATION_ID = 'locAdminApi0000000001';
