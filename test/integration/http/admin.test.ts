@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { DEFAULT_JOB_OPTIONS, QUEUE_NAMES } from '../../../src/queue/catalog.js';
-import { startGhlSimulator, type GhlSimulator } from '../../../src/sandbox/ghl/simulator.js';
-import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../../src/sandbox/trustpilot/simulator.js';
-import { setupFields } from '../../../src/workers/setup-fields.js';
-import { simulatorEnv, startTestBridge, trustpilotSimulatorEnv, type TestBridge } from '../../helpers/bridge.js';
+import type { GhlSimulator } from '../../../src/sandbox/ghl/simulator.js';
+import type { TrustpilotSimulator } from '../../../src/sandbox/trustpilot/simulator.js';
+import type { TestBridge } from '../../helpers/bridge.js';
+import { startWorld, type World } from '../../helpers/world.js';
 import { waitFor } from '../../helpers/wait.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 
@@ -52,33 +52,20 @@ describe('admin API', () => {
   let ghl: GhlSimulator;
   let tp: TrustpilotSimulator;
   let bridge: TestBridge;
+  let world: World;
 
   before(async () => {
     redis = await startRedisServer();
-    ghl = await startGhlSimulator({ locations: [{ id: LOCATION_ID, token: TOKEN }] });
-    tp = await startTrustpilotSimulator();
-    tp.addBusinessUnit({ domain: 'admin-widgets.com', displayName: 'Admin Widgets', trustScore: 3.9, stars: 4, totalReviews: 87 });
-    bridge = await startTestBridge({
-      mode: 'all',
-      redisUrl: redis.url,
-      env: {
-        ...simulatorEnv(ghl, LOCATION_ID, TOKEN),
-        ...trustpilotSimulatorEnv(tp),
-        ADMIN_TOKEN,
-        VIEWER_TOKEN,
-        LOG_LEVEL: 'info',
-      },
-    });
-    await setupFields(bridge.container.ghl, LOCATION_ID, bridge.container.mapping, bridge.container.syncDeps.fieldIds);
     // No GHL webhook URL: contacts created here are synced only when a test asks for it.
+    world = await startWorld({ redisUrl: redis.url, locationId: LOCATION_ID, token: TOKEN, ghlWebhooks: false, env: { ADMIN_TOKEN, VIEWER_TOKEN, LOG_LEVEL: 'info' } });
+    ({ ghl, tp, bridge } = world);
+    tp.addBusinessUnit({ domain: 'admin-widgets.com', displayName: 'Admin Widgets', trustScore: 3.9, stars: 4, totalReviews: 87 });
   });
 
   afterEach(() => ghl.clearFaults());
 
   after(async () => {
-    await bridge.close();
-    await tp.close();
-    await ghl.close();
+    await world.close();
     await redis.close();
   });
 
@@ -239,6 +226,9 @@ describe('admin API', () => {
       await queueSync(contactId);
       const letter = await deadLetterOf(contactId);
       const jobId = String(letter.jobId);
+      // The dead letter is written while the job is still finishing; retry needs it failed.
+      const queue = bridge.container.queues[QUEUE_NAMES.contactSync];
+      await waitFor(async () => ((await queue.getJobState(jobId)) === 'failed' ? true : undefined), 10_000, `job ${jobId} to be failed`);
       ghl.clearFaults();
 
       const reply = await admin('POST', `/admin/jobs/${jobId}/retry?queue=${QUEUE_NAMES.contactSync}`);
