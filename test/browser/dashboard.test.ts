@@ -16,7 +16,8 @@ import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simu
 import type { SyncRecord } from '../../src/state/contact-facts.js';
 import { setupFields } from '../../src/workers/setup-fields.js';
 import { chromiumMissing, launchChromium, type TestBrowser } from '../helpers/browser.js';
-import { simulatorEnv, startTestBridge, waitFor, type TestBridge } from '../helpers/bridge.js';
+import { simulatorEnv, startTestBridge, type TestBridge } from '../helpers/bridge.js';
+import { waitFor } from '../helpers/wait.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 
 const LOCATION_ID = 'locDashboard000000001';

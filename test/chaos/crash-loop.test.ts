@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { scheduleContactSync } from '../../src/lifecycle/container.js';
 import { QUEUE_NAMES } from '../../src/queue/catalog.js';
-import { waitFor } from '../helpers/bridge.js';
+import { waitFor } from '../helpers/wait.js';
 import { startChaosWorld, type ChaosWorld, type WorkerProcess } from '../helpers/chaos-world.js';
 
 const LOCATION_ID = 'locChaosLoop000000001';

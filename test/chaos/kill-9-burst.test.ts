@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { waitFor } from '../helpers/bridge.js';
+import { waitFor } from '../helpers/wait.js';
 import { countLogLines, startChaosWorld, type ChaosWorld, type WorkerProcess } from '../helpers/chaos-world.js';
 
 const LOCATION_ID = 'locChaosKill000000001';

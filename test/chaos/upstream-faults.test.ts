@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { QUEUE_NAMES } from '../../src/queue/catalog.js';
-import { waitFor } from '../helpers/bridge.js';
+import { waitFor } from '../helpers/wait.js';
 import { startChaosWorld, type ChaosWorld } from '../helpers/chaos-world.js';
 
 const LOCATION_ID = 'locChaosFaults0000001';

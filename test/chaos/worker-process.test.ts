@@ -10,7 +10,8 @@ import { scheduleContactSync } from '../../src/lifecycle/container.js';
 import { QUEUE_NAMES } from '../../src/queue/catalog.js';
 import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
 import { createContactFacts } from '../../src/state/contact-facts.js';
-import { simulatorEnv, startTestBridge, waitFor, type TestBridge } from '../helpers/bridge.js';
+import { simulatorEnv, startTestBridge, type TestBridge } from '../helpers/bridge.js';
+import { waitFor } from '../helpers/wait.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 
 const LOCATION_ID = 'locChaos00000000000001';

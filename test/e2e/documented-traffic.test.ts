@@ -12,7 +12,8 @@ import { QUEUE_NAMES } from '../../src/queue/catalog.js';
 import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
 import { startOpinionStageSimulator, type OpinionStageSimulator } from '../../src/sandbox/opinionstage/simulator.js';
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
-import { settle as settleBridge, simulatorEnv, startTestBridge, trustpilotSimulatorEnv, waitFor, type TestBridge } from '../helpers/bridge.js';
+import { settle as settleBridge, simulatorEnv, startTestBridge, trustpilotSimulatorEnv, type TestBridge } from '../helpers/bridge.js';
+import { waitFor } from '../helpers/wait.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 import { runCli } from '../integration/commands/run-cli.js';
 

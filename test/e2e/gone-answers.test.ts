@@ -9,10 +9,11 @@ import { after, before, describe, test } from 'node:test';
 import { scheduleContactSync } from '../../src/lifecycle/container.js';
 import { DeadLetterJobSchema, QUEUE_NAMES } from '../../src/queue/catalog.js';
 import type { MissingEntityStatus } from '../../src/sandbox/ghl/missing-entity.js';
-import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
-import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
-import { setupFields } from '../../src/workers/setup-fields.js';
-import { settle as settleBridge, simulatorEnv, startTestBridge, trustpilotSimulatorEnv, waitFor, type TestBridge } from '../helpers/bridge.js';
+import type { GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
+import type { TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
+import type { TestBridge } from '../helpers/bridge.js';
+import { startWorld, type World } from '../helpers/world.js';
+import { waitFor } from '../helpers/wait.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 
 const LOCATION_ID = 'locGoneAnswers0000001';
@@ -27,29 +28,26 @@ describe('GHL "gone" answers', () => {
   let ghl: GhlSimulator;
   let tp: TrustpilotSimulator;
   let bridge: TestBridge;
+  let world: World;
 
   before(async () => {
     redis = await startRedisServer();
-    ghl = await startGhlSimulator({ locations: [{ id: LOCATION_ID, token: TOKEN }] });
-    tp = await startTrustpilotSimulator();
-    bridge = await startTestBridge({
-      mode: 'all',
+    world = await startWorld({
       redisUrl: redis.url,
-      env: { ...simulatorEnv(ghl, LOCATION_ID, TOKEN), ...trustpilotSimulatorEnv(tp), TRUSTPILOT_WEBHOOK_SECRET: TP_SECRET, COALESCE_WINDOW_MS: '300', UPSTREAM_TIMEOUT: '30s' },
+      locationId: LOCATION_ID,
+      token: TOKEN,
+      trustpilotWebhookSecret: TP_SECRET,
+      env: { COALESCE_WINDOW_MS: '300', UPSTREAM_TIMEOUT: '30s' },
     });
-    await setupFields(bridge.container.ghl, LOCATION_ID, bridge.container.mapping, bridge.container.syncDeps.fieldIds);
-    ghl.setWebhookUrl(`${bridge.url}/webhooks/ghl`);
-    tp.setWebhookUrl(`${bridge.url}/webhooks/trustpilot?token=${TP_SECRET}`);
+    ({ ghl, tp, bridge } = world);
   });
 
   after(async () => {
-    await bridge.close();
-    await tp.close();
-    await ghl.close();
+    await world.close();
     await redis.close();
   });
 
-  const settle = () => settleBridge(bridge, [ghl, tp]);
+  const settle = () => world.settle();
   const notes = (contactId: string) => ghl.store.listNotes(contactId);
   const tasks = (contactId: string) => ghl.store.listTasks(contactId);
   const callsTo = (method: string, path: string) => ghl.calls.filter((call) => call.method === method && call.path === path);

@@ -9,7 +9,8 @@ import { GHL_CHOOSE_LOCATION_URL, GHL_OAUTH_SCOPES } from '../../src/http/routes
 import { scheduleContactSync } from '../../src/lifecycle/container.js';
 import { QUEUE_NAMES } from '../../src/queue/catalog.js';
 import { CHOOSE_LOCATION_PATH, startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
-import { startTestBridge, waitFor, type TestBridge } from '../helpers/bridge.js';
+import { startTestBridge, type TestBridge } from '../helpers/bridge.js';
+import { waitFor } from '../helpers/wait.js';
 import { createTestSigner, signedEvent } from '../helpers/ghl-signing.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 

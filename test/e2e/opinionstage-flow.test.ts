@@ -13,7 +13,8 @@ import { QUEUE_NAMES } from '../../src/queue/catalog.js';
 import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
 import { startOpinionStageSimulator, type OpinionStageSimulator } from '../../src/sandbox/opinionstage/simulator.js';
 import { setupFields } from '../../src/workers/setup-fields.js';
-import { settle as settleBridge, simulatorEnv, startTestBridge, waitFor, type TestBridge } from '../helpers/bridge.js';
+import { settle as settleBridge, simulatorEnv, startTestBridge, type TestBridge } from '../helpers/bridge.js';
+import { waitFor } from '../helpers/wait.js';
 import { createTestSigner, signedEvent } from '../helpers/ghl-signing.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 

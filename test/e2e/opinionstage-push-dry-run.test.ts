@@ -8,7 +8,8 @@ import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
-import { settle, simulatorEnv, startTestBridge, waitFor, type TestBridge } from '../helpers/bridge.js';
+import { settle, simulatorEnv, startTestBridge, type TestBridge } from '../helpers/bridge.js';
+import { waitFor } from '../helpers/wait.js';
 import { createTestSigner } from '../helpers/ghl-signing.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { request } from 'undici';
-import { waitFor } from '../helpers/bridge.js';
+import { waitFor } from '../helpers/wait.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 
 const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;

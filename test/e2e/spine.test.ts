@@ -12,7 +12,8 @@ import { scheduleContactSync } from '../../src/lifecycle/container.js';
 import { QUEUE_NAMES } from '../../src/queue/catalog.js';
 import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
-import { simulatorEnv, startTestBridge, waitFor, type TestBridge } from '../helpers/bridge.js';
+import { simulatorEnv, startTestBridge, type TestBridge } from '../helpers/bridge.js';
+import { waitFor } from '../helpers/wait.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 
 const LOCATION_ID = 'locSpine0000000000001';

@@ -8,10 +8,11 @@ import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { scheduleContactSync } from '../../src/lifecycle/container.js';
 import { QUEUE_NAMES } from '../../src/queue/catalog.js';
-import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
-import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
-import { setupFields } from '../../src/workers/setup-fields.js';
-import { settle as settleBridge, simulatorEnv, startTestBridge, trustpilotSimulatorEnv, waitFor, type TestBridge } from '../helpers/bridge.js';
+import type { GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
+import type { TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
+import type { TestBridge } from '../helpers/bridge.js';
+import { startWorld, type World } from '../helpers/world.js';
+import { waitFor } from '../helpers/wait.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 
 const LOCATION_ID = 'locTrustpilot00000001';
@@ -23,33 +24,23 @@ describe('Trustpilot → GHL', () => {
   let ghl: GhlSimulator;
   let tp: TrustpilotSimulator;
   let bridge: TestBridge;
+  let world: World;
 
   before(async () => {
     redis = await startRedisServer();
-    ghl = await startGhlSimulator({ locations: [{ id: LOCATION_ID, token: TOKEN }] });
-    tp = await startTrustpilotSimulator();
-    tp.addBusinessUnit({ domain: 'acme-widgets.com', displayName: 'Acme Widgets', trustScore: 4.2, stars: 4, totalReviews: 321 });
-    bridge = await startTestBridge({
-      mode: 'all',
+    world = await startWorld({
       redisUrl: redis.url,
-      env: {
-        ...simulatorEnv(ghl, LOCATION_ID, TOKEN),
-        ...trustpilotSimulatorEnv(tp),
-        TRUSTPILOT_WEBHOOK_SECRET: TP_SECRET,
-        ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'),
-        COALESCE_WINDOW_MS: '300',
-        LOG_LEVEL: 'info',
-      },
+      locationId: LOCATION_ID,
+      token: TOKEN,
+      trustpilotWebhookSecret: TP_SECRET,
+      env: { ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'), COALESCE_WINDOW_MS: '300', LOG_LEVEL: 'info' },
     });
-    await setupFields(bridge.container.ghl, LOCATION_ID, bridge.container.mapping, bridge.container.syncDeps.fieldIds);
-    ghl.setWebhookUrl(`${bridge.url}/webhooks/ghl`);
-    tp.setWebhookUrl(`${bridge.url}/webhooks/trustpilot?token=${TP_SECRET}`);
+    ({ ghl, tp, bridge } = world);
+    tp.addBusinessUnit({ domain: 'acme-widgets.com', displayName: 'Acme Widgets', trustScore: 4.2, stars: 4, totalReviews: 321 });
   });
 
   after(async () => {
-    await bridge.close();
-    await tp.close();
-    await ghl.close();
+    await world.close();
     await redis.close();
   });
 
@@ -67,18 +58,23 @@ describe('Trustpilot → GHL', () => {
   const searches = () => ghl.calls.filter((call) => call.method === 'POST' && call.path === '/contacts/search').length;
   const runs = async (contactId: string) => (await bridge.container.syncDeps.facts.recentSyncs(200)).filter((run) => run.contactId === contactId);
 
-  const settle = () => settleBridge(bridge, [ghl, tp]);
+  const settle = () => world.settle();
 
-
-  let contactId = '';
-  let reviewId = '';
+  /**
+   * Each test that needs one makes its own: a contact (email at the acme-widgets.com unit) with a
+   * 1★ review, synced, i.e. one note, the detractor tag and one open follow-up task.
+   */
+  async function detractor(name: string): Promise<{ contactId: string; reviewId: string }> {
+    const email = `${name.toLowerCase()}@acme-widgets.com`;
+    const reviewId = tp.addReview({ stars: 1, title: 'Never arrived', text: 'Ordered three weeks ago, still waiting and nobody answers.', referralEmail: email, consumerName: `${name} H.` }).id;
+    const contactId = ghl.userCreateContact(LOCATION_ID, { firstName: name, lastName: 'Hopper', email, assignedTo: 'user_owner_1' }).id;
+    await waitFor(() => (tasks(contactId).length > 0 ? true : undefined), 15_000, `the follow-up task for ${name}`);
+    await settle();
+    return { contactId, reviewId };
+  }
 
   test('a contact with a 1★ review: fields written, one note, detractor tag, one follow-up task', async () => {
-    reviewId = tp.addReview({ stars: 1, title: 'Never arrived', text: 'Ordered three weeks ago, still waiting and nobody answers.', referralEmail: 'grace@acme-widgets.com', consumerName: 'Grace H.' }).id;
-    const contact = ghl.userCreateContact(LOCATION_ID, { firstName: 'Grace', lastName: 'Hopper', email: 'grace@acme-widgets.com', assignedTo: 'user_owner_1' });
-    contactId = contact.id;
-    await waitFor(() => (tasks(contactId).length > 0 ? true : undefined), 15_000, 'the follow-up task');
-    await settle();
+    const { contactId } = await detractor('Grace');
 
     assert.equal(Number(field(contactId, 'contact.trustpilot_review_stars')), 1);
     assert.equal(field(contactId, 'contact.trustpilot_review_title'), 'Never arrived');
@@ -95,7 +91,7 @@ describe('Trustpilot → GHL', () => {
   });
 
   test("the bridge's own writes echoed back by GHL cause no further calls", async () => {
-    await settle();
+    const { contactId } = await detractor('Echo');
     const before = ghl.calls.length;
     const tpBefore = tp.calls.length;
     // A re-save in GHL that changes nothing the flow depends on.
@@ -106,6 +102,7 @@ describe('Trustpilot → GHL', () => {
   });
 
   test('the review edited to 5★: note updated in place, task completed, tags swapped, no contact search', async () => {
+    const { contactId, reviewId } = await detractor('Edith');
     const searchesBefore = searches();
     tp.updateReview(reviewId, { stars: 5, title: 'Sorted out', text: 'They called me and fixed it the same day.' });
     await waitFor(() => (tasks(contactId)[0]?.completed ? true : undefined), 15_000, 'the task to be completed');
@@ -120,7 +117,7 @@ describe('Trustpilot → GHL', () => {
   });
 
   test('a redelivered Trustpilot notification is a duplicate; a resync changes nothing', async () => {
-    await settle();
+    const { contactId, reviewId } = await detractor('Redmond');
     const body = JSON.stringify({ events: [{ eventName: 'service-review-updated', version: '1', eventData: { id: reviewId, stars: 5 } }] });
     const send = async () => {
       const response = await request(`${bridge.url}/webhooks/trustpilot`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-webhook-token': TP_SECRET } });
@@ -155,11 +152,11 @@ describe('Trustpilot → GHL', () => {
   });
 
   test('a snapshot from before the bridge\'s own writes is not planned from: the sync reads the contact', async () => {
-    await settle();
+    const { contactId } = await detractor('Snap');
     const snapshots = bridge.container.syncDeps.snapshots;
     assert.ok(snapshots);
     // The contact as it was before the bridge wrote anything, observed just before a write run.
-    const before = { id: contactId, locationId: LOCATION_ID, firstName: 'Grace', lastName: 'Hopper', email: 'grace@acme-widgets.com', assignedTo: 'user_owner_1', tags: [], customFields: [] };
+    const before = { id: contactId, locationId: LOCATION_ID, firstName: 'Snap', lastName: 'Hopper', email: 'snap@acme-widgets.com', assignedTo: 'user_owner_1', tags: [], customFields: [] };
     assert.equal(await snapshots.put(before, Date.now(), 'webhook'), true);
     await snapshots.writeStarted(LOCATION_ID, contactId);
     await snapshots.writeFinished(LOCATION_ID, contactId);
@@ -172,6 +169,10 @@ describe('Trustpilot → GHL', () => {
   });
 
   test('even a stale snapshot taken for current never makes a second note, task or tag', async () => {
+    // A detractor who became a promoter: one note, one completed task, the promoter tags.
+    const { contactId, reviewId } = await detractor('Stella');
+    tp.updateReview(reviewId, { stars: 5, title: 'Sorted out', text: 'They called me and fixed it the same day.' });
+    await waitFor(() => (tasks(contactId)[0]?.completed ? true : undefined), 15_000, 'the task to be completed');
     await settle();
     const snapshots = bridge.container.syncDeps.snapshots;
     assert.ok(snapshots);
@@ -179,7 +180,7 @@ describe('Trustpilot → GHL', () => {
     const from = ghl.calls.length;
     // Worst case: a snapshot without any of the bridge's writes that the store cannot tell is stale
     // (say, GHL's clock far ahead of ours).
-    const stale = { id: contactId, locationId: LOCATION_ID, firstName: 'Grace', lastName: 'Hopper', email: 'grace@acme-widgets.com', assignedTo: 'user_owner_1', tags: [], customFields: [] };
+    const stale = { id: contactId, locationId: LOCATION_ID, firstName: 'Stella', lastName: 'Hopper', email: 'stella@acme-widgets.com', assignedTo: 'user_owner_1', tags: [], customFields: [] };
     assert.equal(await snapshots.put(stale, Date.now() + 60_000, 'webhook'), true);
     await scheduleContactSync(bridge.container.queues[QUEUE_NAMES.contactSync], { locationId: LOCATION_ID, contactId, reason: 'webhook', triggeredAt: Date.now() }, 0);
     await settle();

@@ -8,42 +8,20 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
-import { startTrustpilotSimulator, TRUSTPILOT_SANDBOX_DEFAULTS as TP, type RecordedCall, type TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
+import { TRUSTPILOT_SANDBOX_DEFAULTS as TP, type RecordedCall } from '../../src/sandbox/trustpilot/simulator.js';
 import { QUEUE_NAMES } from '../../src/queue/catalog.js';
 import { syncContact } from '../../src/workers/contact-sync-processor.js';
-import { setupFields } from '../../src/workers/setup-fields.js';
-import { settle as settleBridge, simulatorEnv, startTestBridge, trustpilotSimulatorEnv, waitFor, type TestBridge } from '../helpers/bridge.js';
+import { waitFor } from '../helpers/wait.js';
+import { startWorld, type World } from '../helpers/world.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 
 const LOCATION_ID = 'locTrustpilotFresh001';
 const TOKEN = 'pit-trustpilot-fresh-0001';
 const LIST_PATH = `/v1/private/business-units/${TP.businessUnitId}/reviews`;
 
-interface World {
-  ghl: GhlSimulator;
-  tp: TrustpilotSimulator;
-  bridge: TestBridge;
-}
-
-async function startWorld(redis: RedisServerHandle, env: Record<string, string>): Promise<World> {
-  const ghl = await startGhlSimulator({ locations: [{ id: LOCATION_ID, token: TOKEN }] });
-  const tp = await startTrustpilotSimulator();
-  const bridge = await startTestBridge({
-    mode: 'all',
-    redisUrl: redis.url,
-    env: { ...simulatorEnv(ghl, LOCATION_ID, TOKEN), ...trustpilotSimulatorEnv(tp), COALESCE_WINDOW_MS: '200', LOG_LEVEL: 'info', ...env },
-  });
-  await setupFields(bridge.container.ghl, LOCATION_ID, bridge.container.mapping, bridge.container.syncDeps.fieldIds);
-  ghl.setWebhookUrl(`${bridge.url}/webhooks/ghl`);
-  return { ghl, tp, bridge };
-}
-
-async function stopWorld(world: World | undefined): Promise<void> {
-  if (!world) return;
-  await world.bridge.close();
-  await world.tp.close();
-  await world.ghl.close();
+function startFreshWorld(redis: RedisServerHandle, env: Record<string, string>): Promise<World> {
+  // Trustpilot notifications stay off: no trustpilotWebhookSecret.
+  return startWorld({ redisUrl: redis.url, locationId: LOCATION_ID, token: TOKEN, env: { COALESCE_WINDOW_MS: '200', LOG_LEVEL: 'info', ...env } });
 }
 
 /** A world for the enclosing describe: started before its tests, stopped after them. */
@@ -54,9 +32,9 @@ function useWorld(env: Record<string, string>) {
     return world;
   };
   before(async () => {
-    world = await startWorld(redis, env);
+    world = await startFreshWorld(redis, env);
   });
-  after(() => stopWorld(world));
+  after(() => world?.close());
   return { get, h: helpers(get) };
 }
 
@@ -77,7 +55,7 @@ function helpers(world: () => World) {
     perContact: (from: number) => listings(from).filter((call) => call.query.referenceId !== undefined || call.query.referralEmail !== undefined),
     singleReads: (from: number) => world().tp.calls.slice(from).filter((call) => call.path.startsWith('/v1/private/reviews/')),
     runs: async (contactId: string) => (await world().bridge.container.syncDeps.facts.recentSyncs(500)).filter((run) => run.contactId === contactId),
-    settle: () => settleBridge(world().bridge, [world().ghl, world().tp]),
+    settle: () => world().settle(),
   };
 }
 

@@ -10,6 +10,8 @@ import { createLogger } from '../../src/observability/logger.js';
 import { QUEUE_NAMES } from '../../src/queue/catalog.js';
 import type { GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
 import { TRUSTPILOT_SANDBOX_DEFAULTS } from '../../src/sandbox/trustpilot/simulator.js';
+import { pause, waitFor } from './wait.js';
+
 
 export interface TestBridge {
   url: string;
@@ -92,17 +94,6 @@ export function trustpilotSimulatorEnv(tp: { url: string }): Record<string, stri
   };
 }
 
-/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 /**
  * Waits until the simulators have delivered everything and the bridge has nothing waiting, active or
  * delayed, a few rounds over, since work makes work. Dead letters stay where they are, and the
@@ -127,6 +118,7 @@ export async function settle(bridge: TestBridge, simulators: { idle(): Promise<v
       20_000,
       'the bridge queues to drain',
     );
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Work makes work: give a just-finished job's follow-ups a moment to be queued before the next round.
+    await pause(100);
   }
 }

@@ -13,7 +13,8 @@ import { QUEUE_NAMES } from '../../src/queue/catalog.js';
 import { startGhlSimulator, type GhlSimulator, type GhlSimulatorOptions } from '../../src/sandbox/ghl/simulator.js';
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
 import { setupFields } from '../../src/workers/setup-fields.js';
-import { simulatorEnv, startTestBridge, trustpilotSimulatorEnv, waitFor, type TestBridge } from './bridge.js';
+import { simulatorEnv, startTestBridge, trustpilotSimulatorEnv, type TestBridge } from './bridge.js';
+import { waitFor } from './wait.js';
 import { startRedisServer, type RedisServerHandle } from './redis-server.js';
 
 const PROJECT_ROOT = new URL('../../', import.meta.url).pathname;

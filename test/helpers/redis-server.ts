@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { waitUntil } from './wait.js';
 
 export interface RedisServerHandle {
   readonly port: number;
@@ -114,20 +115,22 @@ export async function startRedisServer(): Promise<RedisServerHandle> {
 }
 
 async function waitForPing(port: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      // A server still loading its AOF answers LOADING; wait until it really serves.
-      if ((await client.ping()) === 'PONG') return;
-    } catch {
-      // not up yet
-    } finally {
-      client.disconnect();
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`redis-server on port ${port} did not answer within 10 s`);
+  await waitUntil(
+    async () => {
+      const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        // A server still loading its AOF answers LOADING; wait until it really serves.
+        return (await client.ping()) === 'PONG';
+      } catch {
+        return false; // not up yet
+      } finally {
+        client.disconnect();
+      }
+    },
+    `redis-server on port ${port} to answer PING`,
+    10_000,
+    50,
+  );
 }

@@ -29,6 +29,7 @@ import { QUEUE_NAMES } from '../../../src/queue/catalog.js';
 import { createRecentAlerts } from '../../../src/state/alert-throttle.js';
 import { createAlertProcessor } from '../../../src/workers/alert-processor.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const WINDOW_MS = 500;
 const SECRET = 'alert-hmac-secret-for-tests';
@@ -89,16 +90,6 @@ class Receiver {
     if (!server) return;
     server.closeAllConnections();
     await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-  }
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
   }
 }
 

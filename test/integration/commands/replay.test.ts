@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_JOB_OPTIONS, DeadLetterJobSchema, QUEUE_NAMES } from '../../../src/queue/catalog.js';
 import { startGhlSimulator, type GhlSimulator } from '../../../src/sandbox/ghl/simulator.js';
-import { simulatorEnv, startTestBridge, waitFor, type TestBridge } from '../../helpers/bridge.js';
+import { simulatorEnv, startTestBridge, type TestBridge } from '../../helpers/bridge.js';
+import { waitFor } from '../../helpers/wait.js';
 import { freePort, startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 import { runCli } from './run-cli.js';
 

@@ -1,16 +1,18 @@
 /**
  * The admin API over real HTTP against the production container, a real Redis and the GHL and
- * Trustpilot simulators: roles, the mapping, dry-run plans, failed jobs and dead letters, retry,
- * replay, and the one-contact sync.
+ * Trustpilot simulators: the mapping, dry-run plans, failed jobs and dead letters, retry, replay,
+ * and the one-contact sync. Roles (401/403/404) and request validation are in
+ * test/unit/http/admin-routes.test.ts.
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { DEFAULT_JOB_OPTIONS, QUEUE_NAMES } from '../../../src/queue/catalog.js';
-import { startGhlSimulator, type GhlSimulator } from '../../../src/sandbox/ghl/simulator.js';
-import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../../src/sandbox/trustpilot/simulator.js';
-import { setupFields } from '../../../src/workers/setup-fields.js';
-import { simulatorEnv, startTestBridge, trustpilotSimulatorEnv, waitFor, type TestBridge } from '../../helpers/bridge.js';
+import type { GhlSimulator } from '../../../src/sandbox/ghl/simulator.js';
+import type { TrustpilotSimulator } from '../../../src/sandbox/trustpilot/simulator.js';
+import type { TestBridge } from '../../helpers/bridge.js';
+import { startWorld, type World } from '../../helpers/world.js';
+import { waitFor } from '../../helpers/wait.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 
 const LOCATION_ID = 'locAdminApi0000000001';
@@ -36,7 +38,7 @@ function list(value: unknown): Record<string, unknown>[] {
   return value.map(obj);
 }
 
-async function call(base: string, method: 'GET' | 'POST' | 'HEAD', path: string, options: { token?: string; body?: unknown } = {}): Promise<Reply> {
+async function call(base: string, method: 'GET' | 'POST', path: string, options: { token?: string; body?: unknown } = {}): Promise<Reply> {
   const headers: Record<string, string> = {};
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
@@ -50,58 +52,26 @@ describe('admin API', () => {
   let ghl: GhlSimulator;
   let tp: TrustpilotSimulator;
   let bridge: TestBridge;
-  let disabled: TestBridge;
+  let world: World;
 
   before(async () => {
     redis = await startRedisServer();
-    ghl = await startGhlSimulator({ locations: [{ id: LOCATION_ID, token: TOKEN }] });
-    tp = await startTrustpilotSimulator();
-    tp.addBusinessUnit({ domain: 'admin-widgets.com', displayName: 'Admin Widgets', trustScore: 3.9, stars: 4, totalReviews: 87 });
-    bridge = await startTestBridge({
-      mode: 'all',
-      redisUrl: redis.url,
-      env: {
-        ...simulatorEnv(ghl, LOCATION_ID, TOKEN),
-        ...trustpilotSimulatorEnv(tp),
-        ADMIN_TOKEN,
-        VIEWER_TOKEN,
-        LOG_LEVEL: 'info',
-      },
-    });
-    disabled = await startTestBridge({ mode: 'web', redisUrl: redis.url, env: { ...simulatorEnv(ghl, LOCATION_ID, TOKEN), VIEWER_TOKEN } });
-    await setupFields(bridge.container.ghl, LOCATION_ID, bridge.container.mapping, bridge.container.syncDeps.fieldIds);
     // No GHL webhook URL: contacts created here are synced only when a test asks for it.
+    world = await startWorld({ redisUrl: redis.url, locationId: LOCATION_ID, token: TOKEN, ghlWebhooks: false, env: { ADMIN_TOKEN, VIEWER_TOKEN, LOG_LEVEL: 'info' } });
+    ({ ghl, tp, bridge } = world);
+    tp.addBusinessUnit({ domain: 'admin-widgets.com', displayName: 'Admin Widgets', trustScore: 3.9, stars: 4, totalReviews: 87 });
   });
 
   afterEach(() => ghl.clearFaults());
 
   after(async () => {
-    await disabled.close();
-    await bridge.close();
-    await tp.close();
-    await ghl.close();
+    await world.close();
     await redis.close();
   });
 
   const admin = (method: 'GET' | 'POST', path: string, body?: unknown) => call(bridge.url, method, path, { token: ADMIN_TOKEN, ...(body === undefined ? {} : { body }) });
   const ghlWrites = (from: number) =>
     ghl.calls.slice(from).filter((item) => item.method !== 'GET' && !item.path.endsWith('/search')).map((item) => `${item.method} ${item.path}`);
-
-  /** Every admin route the app documents, as [method, path with sample values]. */
-  function adminRoutes(): [string, string][] {
-    const app = bridge.container.app;
-    assert.ok(app);
-    const document = obj(app.swagger());
-    const routes: [string, string][] = [];
-    for (const [path, methods] of Object.entries(obj(document.paths))) {
-      if (!path.startsWith('/admin')) continue;
-      for (const method of Object.keys(obj(methods))) {
-        const concrete = path.replace('{id}', 'some-job').replace('{contactId}', 'someContact');
-        routes.push([method.toUpperCase(), concrete.includes('/sync') ? `${concrete}?locationId=${LOCATION_ID}` : concrete]);
-      }
-    }
-    return routes;
-  }
 
   async function newContact(name: string): Promise<string> {
     return ghl.userCreateContact(LOCATION_ID, { firstName: name, email: `${name.toLowerCase()}@example.com` }).id;
@@ -140,83 +110,6 @@ describe('admin API', () => {
       `a completed sync of ${contactId}`,
     );
   }
-
-  describe('roles', () => {
-    test('the app documents the admin routes, each with its auth replies', () => {
-      const routes = adminRoutes();
-      for (const expected of ['GET /admin/mapping', 'GET /admin/planned', 'GET /admin/jobs', 'GET /admin/dead-letter', 'POST /admin/dead-letter/replay']) {
-        assert.ok(routes.some(([method, path]) => `${method} ${path}` === expected), `${expected} documented`);
-      }
-      assert.ok(routes.some(([method, path]) => method === 'POST' && path.startsWith('/admin/jobs/some-job/retry')));
-      assert.ok(routes.some(([method, path]) => method === 'POST' && path.startsWith('/admin/contacts/someContact/sync')));
-
-      const app = bridge.container.app;
-      assert.ok(app);
-      const document = obj(app.swagger());
-      assert.deepEqual(obj(obj(obj(document.components).securitySchemes).bearerAuth), {
-        type: 'http',
-        scheme: 'bearer',
-        description: 'ADMIN_TOKEN (every method) or VIEWER_TOKEN (GET only)',
-      });
-      for (const [path, methods] of Object.entries(obj(document.paths))) {
-        if (!path.startsWith('/admin')) continue;
-        for (const [method, operation] of Object.entries(obj(methods))) {
-          const op = obj(operation);
-          assert.deepEqual(op.tags, ['admin'], `${method} ${path}`);
-          assert.deepEqual(op.security, [{ bearerAuth: [] }], `${method} ${path}`);
-          for (const status of ['200', '401', '403', '404']) assert.ok(obj(op.responses)[status], `${method} ${path} documents ${status}`);
-        }
-      }
-    });
-
-    test('no token: 401 with a Bearer challenge on every route', async () => {
-      for (const [method, path] of adminRoutes()) {
-        const reply = await call(bridge.url, method === 'POST' ? 'POST' : 'GET', path, method === 'POST' ? { body: { all: true } } : {});
-        assert.equal(reply.status, 401, `${method} ${path}`);
-        assert.match(String(reply.headers['www-authenticate']), /^Bearer /);
-        assert.equal(obj(reply.body).code, 'UNAUTHORIZED');
-      }
-    });
-
-    test('a wrong token: 401', async () => {
-      const reply = await call(bridge.url, 'GET', '/admin/mapping', { token: 'wrong-token-0000000000000' });
-      assert.equal(reply.status, 401);
-      assert.ok(!reply.text.includes(ADMIN_TOKEN) && !reply.text.includes(VIEWER_TOKEN));
-    });
-
-    test('the viewer token reads every GET route (and HEAD)', async () => {
-      const reads = adminRoutes().filter(([method]) => method === 'GET');
-      assert.ok(reads.length >= 4);
-      for (const [, path] of reads) {
-        const reply = await call(bridge.url, 'GET', path, { token: VIEWER_TOKEN });
-        assert.equal(reply.status, 200, `GET ${path}: ${reply.text}`);
-      }
-      const head = await call(bridge.url, 'HEAD', '/admin/mapping', { token: VIEWER_TOKEN });
-      assert.equal(head.status, 200);
-    });
-
-    test('the viewer token gets 403 on every action route, and nothing happens', async () => {
-      const actions = adminRoutes().filter(([method]) => method !== 'GET');
-      assert.ok(actions.length >= 3, `action routes: ${JSON.stringify(actions)}`);
-      const callsBefore = ghl.calls.length;
-      for (const [method, path] of actions) {
-        assert.equal(method, 'POST', 'all admin actions are POSTs today; extend this test for other methods');
-        const reply = await call(bridge.url, 'POST', path, { token: VIEWER_TOKEN, body: { all: true } });
-        assert.equal(reply.status, 403, `${method} ${path}: ${reply.text}`);
-        assert.equal(obj(reply.body).code, 'FORBIDDEN');
-      }
-      assert.equal(ghl.calls.length, callsBefore, 'a refused sync reached no upstream');
-    });
-
-    test('without ADMIN_TOKEN the admin API answers 404 ADMIN_DISABLED, even to the viewer token', async () => {
-      for (const [method, path] of adminRoutes()) {
-        const reply = await call(disabled.url, method === 'POST' ? 'POST' : 'GET', path, { token: VIEWER_TOKEN, ...(method === 'POST' ? { body: { all: true } } : {}) });
-        assert.equal(reply.status, 404, `${method} ${path}`);
-        assert.equal(obj(reply.body).code, 'ADMIN_DISABLED');
-      }
-      assert.equal((await call(disabled.url, 'GET', '/health')).status, 200, 'the rest of the app is unaffected');
-    });
-  });
 
   test('GET /admin/mapping: the active mapping', async () => {
     const reply = await call(bridge.url, 'GET', '/admin/mapping', { token: VIEWER_TOKEN });
@@ -291,16 +184,6 @@ describe('admin API', () => {
       assert.deepEqual({ ...obj(body.upstream), requestId: undefined }, { system: 'ghl', code: 'UPSTREAM_HTTP', status: 403, requestId: undefined });
       assert.ok(!reply.text.includes(TOKEN));
     });
-
-    test('bad ids or a missing locationId: 400 with the field', async () => {
-      const missing = await admin('POST', `/admin/contacts/${contactId}/sync`);
-      assert.equal(missing.status, 400);
-      assert.equal(obj(missing.body).code, 'VALIDATION_FAILED');
-      const bad = await admin('POST', `/admin/contacts/bad%20id/sync?locationId=${LOCATION_ID}`);
-      assert.equal(bad.status, 400);
-      const limit = await admin('GET', '/admin/planned?limit=0');
-      assert.equal(limit.status, 400);
-    });
   });
 
   describe('failed jobs and dead letters', () => {
@@ -335,7 +218,6 @@ describe('admin API', () => {
       assert.ok(onlyDead.length > 0 && onlyDead.every((job) => job.queue === QUEUE_NAMES.deadLetter));
       const completed = list((await admin('GET', '/admin/jobs?state=completed')).body);
       assert.ok(!completed.some((job) => job.queue === QUEUE_NAMES.deadLetter), 'dead letters are failures only');
-      assert.equal((await admin('GET', '/admin/jobs?state=exploded')).status, 400);
     });
 
     test('POST /admin/jobs/:id/retry re-runs a failed job and drops its dead letter', async () => {
@@ -344,6 +226,9 @@ describe('admin API', () => {
       await queueSync(contactId);
       const letter = await deadLetterOf(contactId);
       const jobId = String(letter.jobId);
+      // The dead letter is written while the job is still finishing; retry needs it failed.
+      const queue = bridge.container.queues[QUEUE_NAMES.contactSync];
+      await waitFor(async () => ((await queue.getJobState(jobId)) === 'failed' ? true : undefined), 10_000, `job ${jobId} to be failed`);
       ghl.clearFaults();
 
       const reply = await admin('POST', `/admin/jobs/${jobId}/retry?queue=${QUEUE_NAMES.contactSync}`);

@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { checkRedisPolicy, ensureRedisPolicy, RedisPolicyError } from '../../../src/lifecycle/redis-policy.js';
 import { freePort, startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
+import { waitUntil } from '../../helpers/wait.js';
 
 let helper: RedisServerHandle;
 const clients: Redis[] = [];
@@ -50,15 +51,8 @@ async function spawnRedis(args: string[]): Promise<Redis> {
   });
   servers.push({ child, dir });
   const client = connect(`redis://127.0.0.1:${port}`);
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      if ((await client.ping()) === 'PONG') return client;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`redis-server ${args.join(' ')} did not start`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+  await waitUntil(() => client.ping().then((answer) => answer === 'PONG', () => false), `redis-server ${args.join(' ')} to start`, 10_000, 50);
+  return client;
 }
 
 describe('redis policy check', () => {

@@ -11,7 +11,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Pool, request } from 'undici';
 import { QUEUE_NAMES } from '../../../src/queue/catalog.js';
-import { waitFor } from '../../helpers/bridge.js';
+import { waitFor } from '../../helpers/wait.js';
 import { createTestSigner, signedEvent } from '../../helpers/ghl-signing.js';
 import { freePort, startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 

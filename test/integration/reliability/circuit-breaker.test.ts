@@ -22,7 +22,8 @@ import {
   type CircuitBreakerOptions,
   type CircuitChange,
 } from '../../../src/state/circuit-breaker.js';
-import { testPrefix, waitFor } from '../../helpers/bridge.js';
+import { testPrefix } from '../../helpers/bridge.js';
+import { waitFor } from '../../helpers/wait.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 
 let redis: RedisServerHandle;

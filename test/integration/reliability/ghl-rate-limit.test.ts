@@ -22,7 +22,8 @@ import { QUEUE_NAMES } from '../../../src/queue/catalog.js';
 import { startGhlSimulator, type GhlSimulator, type GhlSimulatorLocation } from '../../../src/sandbox/ghl/simulator.js';
 import { createRateBudget } from '../../../src/state/rate-budget.js';
 import { RateBudgetExceededError, type BudgetLimit } from '../../../src/clients/http/rate-budget-types.js';
-import { simulatorEnv, startTestBridge, waitFor, type TestBridge } from '../../helpers/bridge.js';
+import { simulatorEnv, startTestBridge, type TestBridge } from '../../helpers/bridge.js';
+import { waitFor } from '../../helpers/wait.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 
 const VERSION = '2021-07-28';

@@ -24,7 +24,8 @@ import {
   type ReconcileDeps,
 } from '../../../src/workers/reconcile-processor.js';
 import { readReconcileMark } from '../../../src/state/reconcile-marks.js';
-import { testPrefix, waitFor } from '../../helpers/bridge.js';
+import { testPrefix } from '../../helpers/bridge.js';
+import { waitFor } from '../../helpers/wait.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 
 const LOCATION = { id: 'locReconcile0000000001', token: 'pit-reconcile-1' };

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request, type Dispatcher } from 'undici';
 import { startGhlSimulator, type GhlSimulator } from '../../../src/sandbox/ghl/simulator.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const LOC = 'loc_sandbox_1';
 const TOKEN = 'pit-sandbox-1';
@@ -516,12 +517,10 @@ describe('GHL simulator rate limits', () => {
       assert.equal(refused.headers['x-ratelimit-daily-remaining'], '199997');
       assert.equal(sim.maxCallsInAnyWindow(LOC), 4);
 
-      const deadline = Date.now() + 3_000;
-      let status = 429;
-      while (status === 429 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        status = (await call(sim.url, 'GET', path)).status;
-      }
+      const status = await waitFor(async () => {
+        const answer = (await call(sim.url, 'GET', path)).status;
+        return answer === 429 ? undefined : answer;
+      }, 10_000, 'the rate-limit window to reopen', 50);
       assert.equal(status, 200);
     } finally {
       await sim.close();

@@ -14,6 +14,7 @@ import {
   type Item,
   type OpinionStageSimulator,
 } from '../../../src/sandbox/opinionstage/simulator.js';
+import { waitUntil } from '../../helpers/wait.js';
 
 const TOKEN = 'os-webhook-secret';
 
@@ -206,11 +207,7 @@ describe('Opinion Stage simulator webhooks', () => {
     const waiting = sim.idle().then(() => {
       idle = true;
     });
-    const deadline = Date.now() + 2_000;
-    while (receiver.received.length === 0) {
-      assert.ok(Date.now() < deadline, 'the webhook reached the receiver');
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    await waitUntil(() => receiver.received.length > 0, 'the webhook to reach the receiver', 10_000, 1);
     assert.equal(idle, false, 'idle waits for the held delivery');
     release();
     await waiting;

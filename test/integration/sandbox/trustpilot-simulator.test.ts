@@ -7,6 +7,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../../src/sandbox/trustpilot/simulator.js';
 import { arr, basic, call, KEY, obj, OWN_BU, PASSWORD, passwordGrant, SECRET, str, TOKEN_PATH, USER, type Answer } from '../../helpers/trustpilot-sim.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const apikey = { apikey: KEY };
 const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
@@ -137,12 +138,10 @@ describe('Trustpilot simulator: OAuth tokens', () => {
       assert.equal(body.expires_in, '1');
       const path = `/v1/private/business-units/${OWN_BU}/reviews`;
       assert.equal((await call(short.url, 'GET', path, { headers: bearer(access) })).status, 200);
-      const until = Date.now() + 3000;
-      let status = 200;
-      while (status === 200 && Date.now() < until) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        status = (await call(short.url, 'GET', path, { headers: bearer(access) })).status;
-      }
+      const status = await waitFor(async () => {
+        const answer = (await call(short.url, 'GET', path, { headers: bearer(access) })).status;
+        return answer === 200 ? undefined : answer;
+      }, 10_000, 'the access token to expire', 100);
       assert.equal(status, 401);
     } finally {
       await short.close();

@@ -8,15 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../../src/sandbox/trustpilot/simulator.js';
 import { arr, call, KEY, obj, OWN_BU, passwordGrant, str } from '../../helpers/trustpilot-sim.js';
-
-/** Polls `check` until it holds or the deadline passes. */
-async function waitFor(check: () => boolean, what: string, deadlineMs = 3000): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  while (!check()) {
-    if (Date.now() > until) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { waitUntil } from '../../helpers/wait.js';
 
 /** The keys of eventData in examples/webhook-service-review-created.example.json, in order. */
 const EXAMPLE_EVENT_DATA_KEYS = [
@@ -179,7 +171,7 @@ describe('Trustpilot simulator webhooks', () => {
     });
     const created = await call(sim.url, 'POST', '/__sandbox/reviews', { json: { stars: 4, title: 'Blocked?', text: 'x' } });
     assert.equal(created.status, 201, created.text);
-    await waitFor(() => receiver.received.length === 1, 'the delivery to reach the receiver');
+    await waitUntil(() => receiver.received.length === 1, 'the delivery to reach the receiver');
     const id = str(obj(created.json).id);
     const token = (await passwordGrant(sim.url)).access;
     const read = await call(sim.url, 'GET', `/v1/private/reviews/${id}`, { headers: { authorization: `Bearer ${token}` } });

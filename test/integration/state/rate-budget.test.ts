@@ -17,6 +17,7 @@ import { correctGhlLimit, observeGhlHeaders } from '../../../src/clients/ghl/rat
 import { createRateBudget, type TimedBudgetDecision } from '../../../src/state/rate-budget.js';
 import { RateBudgetExceededError, type BudgetLimit } from '../../../src/clients/http/rate-budget-types.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const DAY_MS = 86_400_000;
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -35,17 +36,6 @@ function connect(): Redis {
   client.on('error', () => undefined);
   extraClients.push(client);
   return client;
-}
-
-/** Polls `check` until it returns a value, or fails after `timeoutMs`. */
-async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string, pauseMs = 10): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await sleep(pauseMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 /** Takes until a call is granted, sleeping the advertised wait in between. */

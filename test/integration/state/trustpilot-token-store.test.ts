@@ -10,6 +10,7 @@ import { TrustpilotClientError } from '../../../src/clients/trustpilot/trustpilo
 import type { StoredTrustpilotToken, TrustpilotTokenStore } from '../../../src/clients/trustpilot/token-store.js';
 import { createRedisTokenStore } from '../../../src/state/trustpilot-token-store.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
+import { waitUntil } from '../../helpers/wait.js';
 
 let server: RedisServerHandle;
 let redisA: Redis;
@@ -27,14 +28,6 @@ const token = (overrides: Partial<StoredTrustpilotToken> = {}): StoredTrustpilot
   expiresAt: Date.now() + HOUR,
   ...overrides,
 });
-
-async function waitFor(check: () => boolean, what: string, deadlineMs = 5_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 before(async () => {
   server = await startRedisServer();
@@ -176,7 +169,7 @@ describe('lock', () => {
       slowStarted = true;
       await slowGate;
     });
-    await waitFor(() => slowStarted, 'the slow holder');
+    await waitUntil(() => slowStarted, 'the slow holder');
     let nextInside = false;
     let finishNext!: () => void;
     const nextGate = new Promise<void>((resolve) => (finishNext = resolve));
@@ -184,7 +177,7 @@ describe('lock', () => {
       nextInside = true;
       await nextGate;
     });
-    await waitFor(() => nextInside, 'the next holder after the lease expired');
+    await waitUntil(() => nextInside, 'the next holder after the lease expired');
     finishSlow();
     await slowRun;
     assert.equal(await redisA.exists(lockKey), 1, 'the slow holder left the new lock alone');
@@ -204,7 +197,7 @@ describe('lock', () => {
       holding = true;
       await gate;
     });
-    await waitFor(() => holding, 'the holder');
+    await waitUntil(() => holding, 'the holder');
     await assert.rejects(
       waiter.withLock(async () => 'never'),
       (error: unknown) => error instanceof TrustpilotClientError && error.code === 'TRUSTPILOT_TOKEN_LOCK_TIMEOUT',

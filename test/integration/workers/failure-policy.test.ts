@@ -9,7 +9,8 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { scheduleContactSync } from '../../../src/lifecycle/container.js';
 import { DeadLetterJobSchema, QUEUE_NAMES } from '../../../src/queue/catalog.js';
 import { startGhlSimulator, type GhlSimulator } from '../../../src/sandbox/ghl/simulator.js';
-import { simulatorEnv, startTestBridge, waitFor, type TestBridge } from '../../helpers/bridge.js';
+import { simulatorEnv, startTestBridge, type TestBridge } from '../../helpers/bridge.js';
+import { waitFor } from '../../helpers/wait.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 
 const LOCATION_ID = 'locFailures0000000001';

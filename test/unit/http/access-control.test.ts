@@ -1,37 +1,25 @@
 /**
- * Access control over real HTTP against the real app and a real Redis: the webhook IP allowlist
- * (with and without a trusted proxy), the public rate limit, security headers, and body limits.
- * Every request comes from 127.0.0.1; other client addresses are presented through a trusted proxy.
+ * Access control on the app as production builds it (`buildApp` + `inject`, a recording producer
+ * instead of Redis): the webhook IP allowlist (with and without a trusted proxy), the public rate
+ * limit, security headers, and body limits. Every request comes from 127.0.0.1; other client
+ * addresses are presented through a trusted proxy.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { request } from 'undici';
-import { QUEUE_NAMES } from '../../../src/queue/catalog.js';
 import { DOCS_CSP, HSTS, STRICT_CSP } from '../../../src/http/plugins/security-headers.js';
-import { startTestBridge, type TestBridge } from '../../helpers/bridge.js';
-import { createTestSigner, signedEvent } from '../../helpers/ghl-signing.js';
-import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
+import { buildTestApp, inject, type InjectedAnswer, type TestApp } from '../../helpers/app.js';
+import { signedEvent } from '../../helpers/ghl-signing.js';
 
-const LOCATION_ID = 've9EPM428h8vShlRW1KT';
 const TRUSTPILOT_SECRET = 'trustpilot-secret-for-tests-01';
 const ADMIN_TOKEN = 'admin-token-for-tests-0000000001';
 const ALLOWLIST = '10.0.0.0/8, 2001:db8::/32, 192.0.2.7';
 const PUBLIC_LIMIT = 5;
 const TWO_MIB = Buffer.alloc(2 * 1024 * 1024, 0x20);
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  json: Record<string, unknown>;
-}
+type Answer = InjectedAnswer;
 
-async function call(url: string, options: { method?: 'GET' | 'POST'; body?: string | Buffer; headers?: Record<string, string> } = {}): Promise<Answer> {
-  const response = await request(url, { method: options.method ?? 'GET', body: options.body, headers: options.headers });
-  const text = await response.body.text();
-  let json: Record<string, unknown> = {};
-  if (String(response.headers['content-type'] ?? '').includes('json') && text) json = JSON.parse(text) as Record<string, unknown>;
-  return { status: response.statusCode, headers: response.headers, text, json };
+function call(t: TestApp, url: string, options: { method?: 'GET' | 'POST'; body?: string | Buffer; headers?: Record<string, string> } = {}): Promise<Answer> {
+  return inject(t.app, { url, ...options });
 }
 
 function assertErrorReply(answer: Answer, status: number, code: string): void {
@@ -57,50 +45,42 @@ function allowed(csp: string, directive: string): string[] {
 }
 
 describe('access control', () => {
-  let redis: RedisServerHandle;
   /** Allowlist on, no trusted proxy: the socket address (127.0.0.1) is the client, always refused. */
-  let direct: TestBridge;
+  let direct: TestApp;
   /** Allowlist on, 127.0.0.1 is a trusted proxy: X-Forwarded-For names the client. Small public limit. */
-  let proxied: TestBridge;
+  let proxied: TestApp;
 
   before(async () => {
-    redis = await startRedisServer();
-    const signer = createTestSigner();
     const env = {
-      GHL_PRIVATE_TOKEN: 'pit-test-token-000000',
-      GHL_LOCATION_ID: LOCATION_ID,
-      GHL_WEBHOOK_ED25519_PUBLIC_KEY: signer.ed25519PublicKeyPem,
-      GHL_WEBHOOK_PUBLIC_KEY: signer.rsaPublicKeyPem,
       TRUSTPILOT_WEBHOOK_SECRET: TRUSTPILOT_SECRET,
       ADMIN_TOKEN,
       WEBHOOK_IP_ALLOWLIST: ALLOWLIST,
     };
     [direct, proxied] = await Promise.all([
-      startTestBridge({ mode: 'web', redisUrl: redis.url, env }),
-      startTestBridge({ mode: 'web', redisUrl: redis.url, env: { ...env, TRUSTED_PROXIES: '127.0.0.1', PUBLIC_RATE_LIMIT: `${PUBLIC_LIMIT}/60` } }),
+      buildTestApp({ env }),
+      buildTestApp({ env: { ...env, TRUSTED_PROXIES: '127.0.0.1', PUBLIC_RATE_LIMIT: `${PUBLIC_LIMIT}/60` } }),
     ]);
   });
 
   after(async () => {
     await direct.close();
     await proxied.close();
-    await redis.close();
   });
 
-  async function postEvent(bridge: TestBridge, forwardedFor?: string): Promise<Answer> {
+  async function postEvent(t: TestApp, forwardedFor?: string): Promise<Answer> {
     const event = signedEvent('ContactCreate');
     const headers = forwardedFor === undefined ? event.headers : { ...event.headers, 'x-forwarded-for': forwardedFor };
-    return call(`${bridge.url}/webhooks/ghl`, { method: 'POST', body: event.body, headers });
+    return call(t, '/webhooks/ghl', { method: 'POST', body: event.body, headers });
   }
 
-  async function rejectedByAllowlist(bridge: TestBridge): Promise<number> {
-    const { values } = await bridge.container.metrics.webhooks.get();
+  async function rejectedByAllowlist(t: TestApp): Promise<number> {
+    const { values } = await t.metrics.webhooks.get();
     return values.find((value) => value.labels.source === 'marketplace' && value.labels.type === 'unknown' && value.labels.outcome === 'rejected')?.value ?? 0;
   }
 
-  async function queuedJobs(bridge: TestBridge): Promise<number> {
-    const counts = await bridge.container.queues[QUEUE_NAMES.ghlWebhooks].getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed');
-    return Object.values(counts).reduce((sum, count) => sum + count, 0);
+  /** What the route asked the queue to store. */
+  function queuedJobs(t: TestApp): number {
+    return t.enqueued.length;
   }
 
   describe('webhook IP allowlist', () => {
@@ -110,26 +90,26 @@ describe('access control', () => {
       assertErrorReply(answer, 403, 'IP_NOT_ALLOWED');
       assertSecurityHeaders(answer, STRICT_CSP);
       assert.equal((await rejectedByAllowlist(direct)) - rejectedBefore, 1);
-      assert.equal(await queuedJobs(direct), 0);
+      assert.equal(queuedJobs(direct), 0);
     });
 
     test('X-Forwarded-For is ignored when the peer is not a trusted proxy', async () => {
       assertErrorReply(await postEvent(direct, '10.1.2.3'), 403, 'IP_NOT_ALLOWED');
       assertErrorReply(await postEvent(direct, '2001:db8::5'), 403, 'IP_NOT_ALLOWED');
-      assert.equal(await queuedJobs(direct), 0);
+      assert.equal(queuedJobs(direct), 0);
     });
 
     test('every webhook route is guarded, before its own token check; other routes are not', async () => {
-      const trustpilot = await call(`${direct.url}/webhooks/trustpilot`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+      const trustpilot = await call(direct, `/webhooks/trustpilot`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
       assertErrorReply(trustpilot, 403, 'IP_NOT_ALLOWED');
-      assertErrorReply(await call(`${direct.url}/webhooks/ghl/workflow?token=x`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }), 403, 'IP_NOT_ALLOWED');
-      assertErrorReply(await call(`${direct.url}/webhooks/opinionstage`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }), 403, 'IP_NOT_ALLOWED');
-      assertErrorReply(await call(`${direct.url}/webhooks/nowhere`), 403, 'IP_NOT_ALLOWED');
-      assert.equal((await call(`${direct.url}/health`)).status, 200);
+      assertErrorReply(await call(direct, `/webhooks/ghl/workflow?token=x`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }), 403, 'IP_NOT_ALLOWED');
+      assertErrorReply(await call(direct, `/webhooks/opinionstage`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }), 403, 'IP_NOT_ALLOWED');
+      assertErrorReply(await call(direct, `/webhooks/nowhere`), 403, 'IP_NOT_ALLOWED');
+      assert.equal((await call(direct, `/health`)).status, 200);
     });
 
     test('a 2 MiB body from a refused caller is refused with 403 before the body is read (not 413)', async () => {
-      const answer = await call(`${direct.url}/webhooks/ghl`, { method: 'POST', body: TWO_MIB, headers: { 'content-type': 'application/json' } });
+      const answer = await call(direct, `/webhooks/ghl`, { method: 'POST', body: TWO_MIB, headers: { 'content-type': 'application/json' } });
       assertErrorReply(answer, 403, 'IP_NOT_ALLOWED');
     });
 
@@ -155,18 +135,18 @@ describe('access control', () => {
     test(`/health answers 429 with Retry-After after ${PUBLIC_LIMIT} requests, per client; webhooks from that client keep answering`, async () => {
       const client = { 'x-forwarded-for': '10.20.30.40' };
       for (let i = 0; i < PUBLIC_LIMIT; i++) {
-        const answer = await call(`${proxied.url}/health`, { headers: client });
+        const answer = await call(proxied, `/health`, { headers: client });
         assert.equal(answer.status, 200, `request ${i + 1}`);
         assert.equal(answer.headers['x-ratelimit-remaining'], String(PUBLIC_LIMIT - i - 1));
       }
-      const limited = await call(`${proxied.url}/health`, { headers: client });
+      const limited = await call(proxied, `/health`, { headers: client });
       assertErrorReply(limited, 429, 'RATE_LIMITED');
       const retryAfter = Number(limited.headers['retry-after']);
       assert.ok(retryAfter > 0 && retryAfter <= 60, `Retry-After is ${String(limited.headers['retry-after'])}`);
       assertSecurityHeaders(limited, STRICT_CSP);
       // Other routes share the client's budget; another client has its own.
-      assertErrorReply(await call(`${proxied.url}/ready`, { headers: client }), 429, 'RATE_LIMITED');
-      assert.equal((await call(`${proxied.url}/health`, { headers: { 'x-forwarded-for': '10.20.30.41' } })).status, 200);
+      assertErrorReply(await call(proxied, `/ready`, { headers: client }), 429, 'RATE_LIMITED');
+      assert.equal((await call(proxied, `/health`, { headers: { 'x-forwarded-for': '10.20.30.41' } })).status, 200);
 
       for (let i = 0; i < PUBLIC_LIMIT * 3; i++) {
         const answer = await postEvent(proxied, '10.20.30.40');
@@ -177,9 +157,9 @@ describe('access control', () => {
 
     test('/admin is limited before the token is checked, and unknown paths count too', async () => {
       const client = { 'x-forwarded-for': '10.20.30.50' };
-      for (let i = 0; i < PUBLIC_LIMIT - 1; i++) assertErrorReply(await call(`${proxied.url}/admin/jobs`, { headers: { ...client, authorization: 'Bearer wrong-token-guess-000000' } }), 401, 'UNAUTHORIZED');
-      assertErrorReply(await call(`${proxied.url}/nowhere`, { headers: client }), 404, 'NOT_FOUND');
-      const limited = await call(`${proxied.url}/admin/jobs`, { headers: { ...client, authorization: `Bearer ${ADMIN_TOKEN}` } });
+      for (let i = 0; i < PUBLIC_LIMIT - 1; i++) assertErrorReply(await call(proxied, `/admin/jobs`, { headers: { ...client, authorization: 'Bearer wrong-token-guess-000000' } }), 401, 'UNAUTHORIZED');
+      assertErrorReply(await call(proxied, `/nowhere`, { headers: client }), 404, 'NOT_FOUND');
+      const limited = await call(proxied, `/admin/jobs`, { headers: { ...client, authorization: `Bearer ${ADMIN_TOKEN}` } });
       assertErrorReply(limited, 429, 'RATE_LIMITED');
       assert.ok(Number(limited.headers['retry-after']) > 0);
     });
@@ -187,31 +167,31 @@ describe('access control', () => {
 
   describe('security headers', () => {
     test('JSON answers, 404s and webhook answers carry them, with the strict CSP and no HSTS over plain http', async () => {
-      const health = await call(`${direct.url}/health`);
+      const health = await call(direct, `/health`);
       assert.equal(health.status, 200);
       assertSecurityHeaders(health, STRICT_CSP);
       assert.deepEqual(allowed(STRICT_CSP, 'script-src'), ["'none'"]);
       assert.deepEqual(allowed(STRICT_CSP, 'frame-ancestors'), ["'none'"]);
       assert.equal(health.headers['strict-transport-security'], undefined);
-      assertSecurityHeaders(await call(`${direct.url}/nowhere`), STRICT_CSP);
-      assertSecurityHeaders(await call(`${direct.url}/openapi.json`), STRICT_CSP);
+      assertSecurityHeaders(await call(direct, `/nowhere`), STRICT_CSP);
+      assertSecurityHeaders(await call(direct, `/openapi.json`), STRICT_CSP);
       const accepted = await postEvent(proxied, '10.3.3.3');
       assert.equal(accepted.status, 200);
       assertSecurityHeaders(accepted, STRICT_CSP);
     });
 
     test('HSTS only when a trusted proxy says the client used https', async () => {
-      const viaProxy = await call(`${proxied.url}/health`, { headers: { 'x-forwarded-for': '10.4.4.4', 'x-forwarded-proto': 'https' } });
+      const viaProxy = await call(proxied, `/health`, { headers: { 'x-forwarded-for': '10.4.4.4', 'x-forwarded-proto': 'https' } });
       assert.equal(viaProxy.headers['strict-transport-security'], HSTS);
-      const plainViaProxy = await call(`${proxied.url}/health`, { headers: { 'x-forwarded-for': '10.4.4.4', 'x-forwarded-proto': 'http' } });
+      const plainViaProxy = await call(proxied, `/health`, { headers: { 'x-forwarded-for': '10.4.4.4', 'x-forwarded-proto': 'http' } });
       assert.equal(plainViaProxy.headers['strict-transport-security'], undefined);
-      const forged = await call(`${direct.url}/health`, { headers: { 'x-forwarded-proto': 'https' } });
+      const forged = await call(direct, `/health`, { headers: { 'x-forwarded-proto': 'https' } });
       assert.equal(forged.headers['strict-transport-security'], undefined, 'an untrusted peer cannot claim https');
     });
 
     test('/docs and every asset it loads answer, same-origin, under a CSP that allows exactly them', async () => {
       const client = { 'x-forwarded-for': '10.5.5.5' };
-      const page = await call(`${direct.url}/docs`, { headers: client });
+      const page = await call(direct, `/docs`, { headers: client });
       assert.equal(page.status, 200);
       assert.match(String(page.headers['content-type']), /^text\/html/);
       assertSecurityHeaders(page, DOCS_CSP);
@@ -230,7 +210,7 @@ describe('access control', () => {
       assert.ok(assets.length >= 5, `assets found: ${assets.join(', ')}`);
       for (const asset of assets) {
         assert.match(asset, /^\/docs\//, 'same origin, under /docs');
-        const answer = await call(`${direct.url}${asset}`, { headers: client });
+        const answer = await call(direct, `${asset}`, { headers: client });
         assert.equal(answer.status, 200, asset);
         assertSecurityHeaders(answer, DOCS_CSP);
         // Stylesheets may only pull data: URIs or same-origin files (img-src/font-src 'self' data:).
@@ -243,7 +223,7 @@ describe('access control', () => {
           assert.match(answer.text, /resolveUrl\('\.\/json'\)/, 'the spec is fetched from /docs itself (connect-src self)');
         }
       }
-      const spec = await call(`${direct.url}/docs/json`, { headers: client });
+      const spec = await call(direct, `/docs/json`, { headers: client });
       assert.equal(spec.status, 200);
       assert.equal(spec.json.openapi, '3.1.0');
     });
@@ -251,13 +231,13 @@ describe('access control', () => {
 
   describe('body limits', () => {
     test('2 MiB to /admin and to /webhooks/trustpilot (allowed caller, right token) answers 413', async () => {
-      const admin = await call(`${proxied.url}/admin/dead-letter/replay`, {
+      const admin = await call(proxied, `/admin/dead-letter/replay`, {
         method: 'POST',
         body: TWO_MIB,
         headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}`, 'x-forwarded-for': '10.6.6.6' },
       });
       assertErrorReply(admin, 413, 'BODY_TOO_LARGE');
-      const trustpilot = await call(`${proxied.url}/webhooks/trustpilot`, {
+      const trustpilot = await call(proxied, `/webhooks/trustpilot`, {
         method: 'POST',
         body: TWO_MIB,
         headers: { 'content-type': 'application/json', 'x-webhook-token': TRUSTPILOT_SECRET, 'x-forwarded-for': '10.6.6.6' },

@@ -1,0 +1,132 @@
+/**
+ * The HTTP app as production builds it (`buildApp`), without Redis: small test ports stand in for
+ * the queue and the admin stores, and requests go through `app.inject`. For route behaviour where
+ * Redis is not the point (status codes, error shapes, auth, headers, limits).
+ */
+import { loadConfig, type Config } from '../../src/config/env.js';
+import { buildApp, type App, type AppDeps } from '../../src/http/app.js';
+import { describeOnlyAdminDeps } from '../../src/http/routes/admin.js';
+import type { OAuthRouteDeps } from '../../src/http/routes/oauth.js';
+import type { ReadinessCheck } from '../../src/http/routes/health.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
+import { jobIdFor, QueueUnavailableError, type IngestRequest, type IngestResult, type WebhookProducer } from '../../src/queue/webhook-producer.js';
+import { createGhlSignatureVerifier } from '../../src/webhooks/ghl-signature.js';
+import { createTestSigner } from './ghl-signing.js';
+
+/** The location the GHL fixtures (test/fixtures/ghl) are for. */
+export const FIXTURE_LOCATION_ID = 've9EPM428h8vShlRW1KT';
+
+/** A producer that remembers every request; a repeated scope + dedupe key is answered `duplicate`. */
+export interface RecordingProducer extends WebhookProducer {
+  readonly requests: IngestRequest[];
+}
+
+export function recordingProducer(): RecordingProducer {
+  const requests: IngestRequest[] = [];
+  const seen = new Map<string, string>();
+  return {
+    requests,
+    enqueue: async (request): Promise<IngestResult> => {
+      const key = `${request.scope}:${request.dedupeKey}`;
+      const known = seen.get(key);
+      if (known !== undefined) return { status: 'duplicate', id: known };
+      const id = jobIdFor(request.jobName, key);
+      seen.set(key, id);
+      requests.push(request);
+      return { status: 'accepted', id };
+    },
+  };
+}
+
+/** A producer whose queue is down: every enqueue rejects as the real one does when Redis is away. */
+export function unavailableProducer(): WebhookProducer {
+  return {
+    enqueue: async (): Promise<never> => {
+      throw new QueueUnavailableError('redis is down (test)');
+    },
+  };
+}
+
+export interface TestAppOptions {
+  /** Environment over the test defaults (a served GHL location with the test signer's keys). */
+  env?: Record<string, string>;
+  producer?: WebhookProducer;
+  readinessChecks?: ReadinessCheck[];
+  oauth?: OAuthRouteDeps;
+}
+
+export interface TestApp {
+  app: App;
+  config: Config;
+  metrics: Metrics;
+  /** The recording producer, unless another one was given. */
+  enqueued: IngestRequest[];
+  close(): Promise<void>;
+}
+
+export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const signer = createTestSigner();
+  const config = loadConfig({
+    GHL_PRIVATE_TOKEN: 'pit-test-token-000000',
+    GHL_LOCATION_ID: FIXTURE_LOCATION_ID,
+    GHL_WEBHOOK_ED25519_PUBLIC_KEY: signer.ed25519PublicKeyPem,
+    GHL_WEBHOOK_PUBLIC_KEY: signer.rsaPublicKeyPem,
+    // Tests send many requests from one address; the public limiter is tested with its own limit.
+    PUBLIC_RATE_LIMIT: '100000/60',
+    ...options.env,
+  });
+  const recording = recordingProducer();
+  const producer = options.producer ?? recording;
+  const metrics = createMetrics();
+  const served = async (locationId: string): Promise<boolean> => locationId === config.GHL_LOCATION_ID;
+  const deps: AppDeps = {
+    config,
+    logger: createLogger({ level: 'silent' }),
+    metrics,
+    version: 'test',
+    readinessChecks: options.readinessChecks ?? [],
+    ghlIngest: {
+      verifier: createGhlSignatureVerifier({ ed25519PublicKeyPem: config.GHL_WEBHOOK_ED25519_PUBLIC_KEY, rsaPublicKeyPem: config.GHL_WEBHOOK_PUBLIC_KEY }),
+      producer,
+      workflowSecret: config.GHL_WEBHOOK_SECRET,
+      isServedLocation: served,
+    },
+    trustpilotIngest: { producer, secret: config.TRUSTPILOT_WEBHOOK_SECRET },
+    opinionStageIngest: { producer, secret: config.OPINIONSTAGE_WEBHOOK_SECRET },
+    admin: { ...describeOnlyAdminDeps(), adminToken: config.ADMIN_TOKEN, viewerToken: config.VIEWER_TOKEN, isServedLocation: served },
+    ...(options.oauth ? { oauth: options.oauth } : {}),
+  };
+  const app = await buildApp(deps);
+  await app.ready();
+  return { app, config, metrics, enqueued: recording.requests, close: () => app.close() };
+}
+
+/** What `app.inject` answered, with the body parsed when it is JSON. */
+export interface InjectedAnswer {
+  status: number;
+  headers: Record<string, string | string[] | number | undefined>;
+  text: string;
+  json: Record<string, unknown>;
+}
+
+export async function inject(
+  app: App,
+  options: { method?: 'GET' | 'POST' | 'DELETE'; url: string; body?: string | Buffer; headers?: Record<string, string>; remoteAddress?: string },
+): Promise<InjectedAnswer> {
+  const response = await app.inject({
+    method: options.method ?? 'GET',
+    url: options.url,
+    ...(options.body === undefined ? {} : { payload: options.body }),
+    ...(options.headers ? { headers: options.headers } : {}),
+    ...(options.remoteAddress ? { remoteAddress: options.remoteAddress } : {}),
+  });
+  const text = response.body;
+  const isJson = String(response.headers['content-type'] ?? '').includes('json');
+  let json: Record<string, unknown> = {};
+  if (isJson && text) {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) json = { ...parsed };
+  }
+  return { status: response.statusCode, headers: response.headers, text, json };
+}
