@@ -34,7 +34,8 @@ const OPEN_RATE = Number(process.env.BENCH_INGEST_RATE ?? 1_000);
 /** Sockets the open-loop generator may hold: well above rate × p99, so it never waits for one in a sane run. */
 const OPEN_MAX_CONNECTIONS = 256;
 const ED25519_REQUESTS = Number(process.env.BENCH_INGEST_REQUESTS ?? 60_000);
-const RSA_REQUESTS = Number(process.env.BENCH_RSA_REQUESTS ?? 3_000);
+/** RSA-4096 bodies cost ~4 ms each to sign; 8,000 keep the bridge's RSA run (each body once) going for several seconds. */
+const RSA_REQUESTS = Number(process.env.BENCH_RSA_REQUESTS ?? 8_000);
 /** Which parts run (comma-separated), to iterate on one: verifier, ed25519, profile, all, rsa. Default: every part. */
 const PARTS = new Set((process.env.BENCH_INGEST_PARTS ?? 'verifier,ed25519,profile,all,rsa').split(',').map((part) => part.trim()));
 /** The cluster setup measured beside the single process (WEB_PROCESSES); the box has 2 cores. */
