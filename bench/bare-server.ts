@@ -1,7 +1,7 @@
 /**
- * The ingest baseline: a bare Fastify route that parses the same JSON body and answers 200, in its
- * own process like the bridge. Everything the bridge does beyond this (signature, schema, dedupe,
- * durable enqueue) is what the ingest ratio prices.
+ * A bare Fastify route that parses the same JSON body and answers 200, in its own process like the
+ * bridge: for scale only (no receiver that verifies signatures can come near it). The ingest targets
+ * are set against the floor (floor-server.ts), which does the least a correct receiver must do.
  */
 import Fastify from 'fastify';
 

@@ -7,7 +7,10 @@
  * Each contact has a Trustpilot review of us (stars 1–5 in turn), so every event needs real writes
  * (fields, note, star tags, a follow-up task for 1–2★) and each location needs several windows of
  * the limit: the benchmark exercises the limiter, not just the first window.
- * Lower bound = calls needed ÷ allowed rate, per location; the slowest location decides.
+ * Lower bound: under a sliding window of `max` calls per `window`, n calls need at least
+ * (⌈n/max⌉ − 1) × window (the first `max` go at once, each later batch a window after the one
+ * before), per location; the slowest location decides. "Calls ÷ rate" is printed beside it for
+ * comparison with older runs: a location can beat it (its first window is free), so it is no bound.
  */
 import { request } from 'undici';
 import { QUEUE_NAMES } from '../src/queue/catalog.js';
@@ -26,6 +29,8 @@ const LOCATION_COUNT = 10;
 const EVENTS = Number(process.env.BENCH_DRAIN_EVENTS ?? 1_000);
 const LIMIT = { max: 100, windowMs: 10_000 };
 const STARS = [1, 2, 3, 4, 5] as const;
+/** Attempts per webhook: a 429 (ingest could not queue it in time) is sent again, as GHL redelivers. */
+const REDELIVERIES = 60;
 const locations: GhlSimulatorLocation[] = Array.from({ length: LOCATION_COUNT }, (_, i) => ({ id: `locDrain${String(i).padStart(13, '0')}`, token: `pit-drain-${i}` }));
 
 const redis = await startRedisServer();
@@ -75,16 +80,24 @@ try {
 
   const started = performance.now();
   const statuses: Record<string, number> = {};
+  let redelivered = 0;
   await Promise.all(
     events.map(async ({ bridge, event }) => {
       if (!bridge || !event) return;
-      const response = await request(`${bridge.url}/webhooks/ghl`, { method: 'POST', headers: event.headers, body: event.body });
-      await response.body.dump();
-      statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1;
+      // As GHL does: a 429 is redelivered (after Retry-After, here at most 1 s) until it is taken.
+      for (let attempt = 1; ; attempt++) {
+        const response = await request(`${bridge.url}/webhooks/ghl`, { method: 'POST', headers: event.headers, body: event.body });
+        await response.body.dump();
+        statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1;
+        if (response.statusCode !== 429 || attempt >= REDELIVERIES) return;
+        redelivered++;
+        const retryAfter = Number(response.headers['retry-after'] ?? 1);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, Math.max(50, retryAfter * 1000))));
+      }
     }),
   );
   const postedMs = performance.now() - started;
-  log(BENCH, `posted ${events.length} events in ${Math.round(postedMs)} ms: ${JSON.stringify(statuses)}`);
+  log(BENCH, `posted ${events.length} events in ${Math.round(postedMs)} ms: ${JSON.stringify(statuses)}, ${redelivered} redelivered after a 429`);
 
   const finishedAt = new Map<string, number>();
   await waitFor(
@@ -109,37 +122,45 @@ try {
   }
   const rows: string[] = [];
   let worstBoundMs = 0;
-  let worstSlidingMs = 0;
+  let worstRateMs = 0;
   let refused = 0;
   for (const location of locations) {
     const calls = ghl.calls.filter((call) => call.locationId === location.id);
     const admitted = calls.filter((call) => call.status !== 429).length;
     refused += calls.length - admitted;
-    const boundMs = (admitted / LIMIT.max) * LIMIT.windowMs;
-    const slidingMs = (Math.ceil(admitted / LIMIT.max) - 1) * LIMIT.windowMs;
+    const rateMs = (admitted / LIMIT.max) * LIMIT.windowMs;
+    const boundMs = slidingBoundMs(admitted);
+    worstRateMs = Math.max(worstRateMs, rateMs);
     worstBoundMs = Math.max(worstBoundMs, boundMs);
-    worstSlidingMs = Math.max(worstSlidingMs, slidingMs);
-    rows.push(`| ${location.id} | ${admitted} | ${calls.length - admitted} | ${ghl.maxCallsInAnyWindow(location.id)} | ${(boundMs / 1000).toFixed(1)} s | ${((finishedAt.get(location.id) ?? 0) / 1000).toFixed(1)} s |`);
+    const drainedMs = finishedAt.get(location.id) ?? 0;
+    rows.push(`| ${location.id} | ${admitted} | ${calls.length - admitted} | ${ghl.maxCallsInAnyWindow(location.id)} | ${(boundMs / 1000).toFixed(1)} s | ${(drainedMs / 1000).toFixed(1)} s | ${boundMs > 0 ? `${(drainedMs / boundMs).toFixed(2)}×` : ''} |`);
   }
   const byEndpoint = new Map<string, number>();
   for (const call of ghl.calls) {
     const key = `${call.method} ${call.path.split('/').map((segment) => (/\d/.test(segment) && segment.length >= 8 ? ':id' : segment)).join('/')}`;
     byEndpoint.set(key, (byEndpoint.get(key) ?? 0) + 1);
   }
-  const ratio = elapsedMs / worstBoundMs;
-  emit({ bench: BENCH, figure: `time to drain ${events.length} events over ${LOCATION_COUNT} locations`, value: elapsedMs / 1000, unit: 's', baseline: worstBoundMs / 1000, ratio, target: '≤ 1.15× bound', ...marginOf(ratio, 1.15, 'lower') });
-  emit({ bench: BENCH, figure: 'same, against the sliding-window bound ((⌈calls/100⌉−1) × 10 s)', value: elapsedMs / 1000, unit: 's', baseline: worstSlidingMs / 1000, ...(worstSlidingMs > 0 ? { ratio: elapsedMs / worstSlidingMs } : {}) });
+  const drainFigure = `time to drain ${events.length} events over ${LOCATION_COUNT} locations vs the sliding-window bound ((⌈calls/${LIMIT.max}⌉ − 1) × ${LIMIT.windowMs / 1000} s, slowest location)`;
+  if (worstBoundMs > 0) {
+    const ratio = elapsedMs / worstBoundMs;
+    emit({ bench: BENCH, figure: drainFigure, value: elapsedMs / 1000, unit: 's', baseline: worstBoundMs / 1000, ratio, target: '≤ 1.05× bound', ...marginOf(ratio, 1.05, 'lower') });
+  } else {
+    // Every location fits in one window: the bound is 0 and no ratio means anything.
+    emit({ bench: BENCH, figure: `${drainFigure} (bound 0: every location within one window)`, value: elapsedMs / 1000, unit: 's', baseline: 0 });
+  }
+  emit({ bench: BENCH, figure: 'same, against calls ÷ rate (not a bound: the first window is free; for comparison with older runs)', value: elapsedMs / 1000, unit: 's', baseline: worstRateMs / 1000, ratio: elapsedMs / Math.max(1, worstRateMs) });
   emit({ bench: BENCH, figure: 'jobs failed (429 or otherwise) + dead letters', value: failed, unit: 'jobs', target: '= 0', met: failed === 0 });
   emit({ bench: BENCH, figure: 'GHL answers 429', value: refused, unit: 'calls' });
+  emit({ bench: BENCH, figure: 'webhooks the bridge answered 429 (redelivered, as GHL would)', value: redelivered, unit: 'webhooks' });
   detail(
     BENCH,
     [
       `10 bridges (\`all\`, one per location, WORKER_CONCURRENCY 10, COALESCE_WINDOW_MS 0, GHL_RATE_LIMIT 100/10) in one process with the simulators, sharing one Redis with distinct prefixes. ` +
         'Every contact has a Trustpilot review (1–5★ in turn): each sync writes fields, a note, star tags and, for 1–2★, a follow-up task. ' +
-        `Events are signed ContactCreate webhooks for contacts that exist in the simulator, all posted at once (${Math.round(postedMs)} ms). Time runs from the first post to the last completed sync of each location.`,
+        `Events are signed ContactCreate webhooks for contacts that exist in the simulator, all posted at once (${Math.round(postedMs)} ms, ${redelivered} of them sent again after a 429 as GHL redelivers). Time runs from the first post to the last completed sync of each location.`,
       '',
-      '| location | calls admitted | 429s | most in any 10 s window | bound (calls ÷ 10/s) | drained after |',
-      '|---|---:|---:|---:|---:|---:|',
+      `| location | calls admitted | 429s | most in any ${LIMIT.windowMs / 1000} s window | bound ((⌈calls/${LIMIT.max}⌉ − 1) × ${LIMIT.windowMs / 1000} s) | drained after | ÷ bound |`,
+      '|---|---:|---:|---:|---:|---:|---:|',
       ...rows,
       '',
       `GHL calls by endpoint, all locations: ${[...byEndpoint].sort((a, b) => b[1] - a[1]).map(([endpoint, count]) => `\`${endpoint}\` ${count}`).join(', ')}.`,
@@ -150,6 +171,11 @@ try {
   await tp.close();
   await ghl.close();
   await redis.close();
+}
+
+/** Fewest ms `calls` calls can take under LIMIT.max per sliding LIMIT.windowMs (the first burst at 0). */
+function slidingBoundMs(calls: number): number {
+  return Math.max(0, Math.ceil(calls / LIMIT.max) - 1) * LIMIT.windowMs;
 }
 
 function fail(message: string): never {

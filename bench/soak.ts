@@ -1,6 +1,7 @@
 /**
  * Benchmark 5, second half: RSS of `all` over a soak at 200 events/s through the full flow
- * (BENCH_SOAK_SECONDS, default 120; the issue's full soak is 600). Flat = the median RSS of the
+ * (BENCH_SOAK_SECONDS: scripts/bench.mjs sets 600 when the soak runs alone, `npm run bench -- soak`,
+ * and 120 in the full run; run directly, 120). The memory claim needs the 600 s soak. Flat = the median RSS of the
  * last third is within 5 % of the median of the middle third, and the least-squares slope over
  * the last two thirds is reported beside it.
  */
@@ -10,6 +11,7 @@ import { detail, emit, log, marginOf } from './lib/report.js';
 const BENCH = 'memory';
 const RATE = Number(process.env.BENCH_SOAK_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 120);
+const FULL_SOAK_SECONDS = 600;
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -53,7 +55,10 @@ try {
   detail(
     BENCH,
     `Soak: ${sent} contacts created at ${RATE}/s for ${SECONDS} s through the full flow (same setup as the latency benchmark); RSS of the \`all\` process sampled every second from /proc. ` +
-      `Default ${120} s; set BENCH_SOAK_SECONDS=600 for the issue's 10-minute soak. RSS every 10 s: ${everyTen.join(', ')}.`,
+      (SECONDS >= FULL_SOAK_SECONDS
+        ? `This is the 10-minute soak the memory claim needs. `
+        : `**A ${SECONDS} s soak, shorter than the 10-minute soak the memory claim needs** (\`npm run bench -- soak\` runs that). `) +
+      `RSS every 10 s: ${everyTen.join(', ')}.`,
   );
 } finally {
   await world.close();

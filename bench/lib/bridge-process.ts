@@ -151,3 +151,58 @@ export function benchNodeFlags(): string[] {
   if (override === undefined || override === '') return serviceNodeFlags('');
   return override === 'none' ? [] : override.split(' ').filter(Boolean);
 }
+
+export interface WorkerProcess {
+  pid: number;
+  cpuMs(): number;
+  rssMb(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * `ghl-bridge worker` (dist/main.js, the service's node flags): it serves no HTTP, so it counts as
+ * started once it logs `ghl-bridge started` (its stdout is read for that line, then dropped).
+ */
+export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+  const child: ChildProcess = spawn(process.execPath, [...benchNodeFlags(), 'dist/main.js', 'worker'], {
+    cwd: PROJECT_ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-4_000);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`worker did not start within 60 s: ${stderr.trim()}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      seen = (seen + chunk.toString('utf8')).slice(-8_000);
+      if (seen.includes('"ghl-bridge started"')) {
+        clearTimeout(timer);
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited (${code}) before it started: ${stderr.trim()}`));
+    });
+  });
+  const pid = child.pid ?? 0;
+  return {
+    pid,
+    cpuMs: () => cpuMsOf(pid),
+    rssMb: () => rssMbOf(pid),
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -98,3 +98,26 @@ export function profileMarkdown(summary: ProfileSummary): string {
   ];
   return lines.join('\n');
 }
+
+/**
+ * Self time per area in µs per request, floor beside bridge (idle left out): what the bridge spends
+ * beyond the least a receiver must do, area by area, from two profiles taken under the same load.
+ */
+export function comparisonMarkdown(floor: { summary: ProfileSummary; requests: number }, bridge: { summary: ProfileSummary; requests: number }): string {
+  const perRequest = (entry: { summary: ProfileSummary; requests: number }) =>
+    new Map(entry.summary.areas.filter((area) => area.area !== '(idle)').map((area) => [area.area, (area.ms * 1000) / Math.max(1, entry.requests)]));
+  const floorUs = perRequest(floor);
+  const bridgeUs = perRequest(bridge);
+  const areas = [...new Set([...bridgeUs.keys(), ...floorUs.keys()])].sort((a, b) => (bridgeUs.get(b) ?? 0) - (floorUs.get(b) ?? 0) - ((bridgeUs.get(a) ?? 0) - (floorUs.get(a) ?? 0)));
+  const total = (map: Map<string, number>) => [...map.values()].reduce((sum, us) => sum + us, 0);
+  const row = (area: string, f: number, b: number) => `| ${area} | ${f.toFixed(0)} | ${b.toFixed(0)} | ${(b - f >= 0 ? '+' : '') + (b - f).toFixed(0)} |`;
+  return [
+    `Where the bridge spends beyond the floor: CPU profiles of both under the same closed-loop Ed25519 load (${floor.requests} and ${bridge.requests} requests sent), self time per area in µs per request sent, idle left out, largest difference first. ` +
+      'The floor\'s own code and its signature verifier show as "other" and "bridge (src/…)" (it imports the bridge\'s verifier).',
+    '',
+    '| area | floor µs/req | bridge µs/req | bridge − floor |',
+    '|---|---:|---:|---:|',
+    ...areas.filter((area) => Math.max(floorUs.get(area) ?? 0, bridgeUs.get(area) ?? 0) >= 1).map((area) => row(area, floorUs.get(area) ?? 0, bridgeUs.get(area) ?? 0)),
+    row('**total (not idle)**', total(floorUs), total(bridgeUs)),
+  ].join('\n');
+}

@@ -1,7 +1,8 @@
 /**
- * A closed-loop HTTP load generator on undici: `connections` requests in flight at once, each
+ * HTTP load generators on undici. runLoad is closed-loop: `connections` requests in flight at once, each
  * pre-built body sent at most once (signed webhooks must be unique or the bridge dedupes them),
- * until the bodies or the time run out. Latency is measured per request, send to full answer.
+ * until the bodies or the time run out; latency per request, send to full answer. runOpenLoop offers
+ * a fixed rate (below).
  */
 import { Pool } from 'undici';
 import { z } from 'zod';
@@ -38,6 +39,11 @@ export interface LoadOptions {
   warmupRequests?: number;
   /** Parse answers for job ids (default true); off for the bare route. */
   collectIds?: boolean;
+  /**
+   * Start again from the first body when all are spent, so the run lasts its full time (baselines
+   * that neither dedupe nor store ids: the bare route, the floor). Default false: each body once.
+   */
+  cycle?: boolean;
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
@@ -59,8 +65,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   async function loop(): Promise<void> {
     for (;;) {
       const now = performance.now();
-      if (now >= stopAt || next >= options.requests.length) return;
-      const request = options.requests[next++];
+      if (now >= stopAt || (next >= options.requests.length && !options.cycle)) return;
+      const request = options.requests[next++ % options.requests.length];
       if (!request) return;
       if (next === warmupRequests) {
         measureFrom = performance.now();
@@ -115,4 +121,97 @@ function parseAnswer(text: string): z.infer<typeof AnswerSchema> | undefined {
   } catch {
     return undefined;
   }
+}
+
+export interface OpenLoopOptions {
+  url: string;
+  requests: PreparedRequest[];
+  /** Offered load: requests started per second, whatever the answers do. */
+  ratePerSecond: number;
+  durationMs: number;
+  warmupMs: number;
+  /** Sockets the generator may open (a request waits for one only when all are busy: that wait counts as latency). */
+  maxConnections: number;
+  cycle?: boolean;
+  collectIds?: boolean;
+}
+
+export interface OpenLoopResult extends LoadResult {
+  /** Requests that were due but could not start on time because the generator itself fell behind by over 1 ms. */
+  lateStarts: number;
+}
+
+/**
+ * An open-loop generator: request i is due at start + i / rate and is sent then, whether or not
+ * earlier ones were answered (a slow server cannot slow the offered load, so its queueing shows).
+ * Latency runs from when a request was due, not from when it went out, so a generator that fell
+ * behind does not hide the delay (no coordinated omission).
+ */
+export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
+  const target = new URL(options.url);
+  const pool = new Pool(target.origin, { connections: options.maxConnections, pipelining: 1, keepAliveTimeout: 30_000 });
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  const acceptedIds: string[] = [];
+  const intervalMs = 1000 / options.ratePerSecond;
+  const total = Math.floor(((options.warmupMs + options.durationMs) / 1000) * options.ratePerSecond);
+  const warmupCount = Math.floor((options.warmupMs / 1000) * options.ratePerSecond);
+  let duplicates = 0;
+  let errors = 0;
+  let lateStarts = 0;
+  let sent = 0;
+  const inFlight = new Set<Promise<void>>();
+
+  async function fire(index: number, dueAt: number): Promise<void> {
+    const request = options.requests[index % options.requests.length];
+    if (!request) return;
+    try {
+      const response = await pool.request({ path: target.pathname + target.search, method: 'POST', headers: request.headers, body: request.body });
+      const text = await response.body.text();
+      const doneAt = performance.now();
+      statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1;
+      if (response.statusCode === 200 && options.collectIds !== false) {
+        const answer = parseAnswer(text);
+        if (answer?.status === 'accepted' && answer.id) acceptedIds.push(answer.id);
+        else if (answer?.status === 'duplicate') duplicates++;
+      }
+      if (index >= warmupCount) latencies.push(doneAt - dueAt);
+    } catch {
+      errors++;
+    }
+  }
+
+  const started = performance.now();
+  while (sent < total && (options.cycle || sent < options.requests.length)) {
+    const now = performance.now();
+    // Everything due by now goes out at once; then wait for the next one to be due.
+    while (sent < total && started + sent * intervalMs <= now && (options.cycle || sent < options.requests.length)) {
+      const dueAt = started + sent * intervalMs;
+      if (now - dueAt > 1) lateStarts++;
+      const promise = fire(sent, dueAt);
+      inFlight.add(promise);
+      void promise.finally(() => inFlight.delete(promise));
+      sent++;
+    }
+    const wait = started + sent * intervalMs - performance.now();
+    await new Promise((resolve) => (wait >= 1 ? setTimeout(resolve, Math.floor(wait)) : setImmediate(resolve)));
+  }
+  await Promise.all(inFlight);
+  const endedAt = performance.now();
+  await pool.close();
+  latencies.sort((a, b) => a - b);
+  const measuredMs = Math.max(1, endedAt - (started + warmupCount * intervalMs));
+  return {
+    sent,
+    elapsedMs: measuredMs,
+    throughput: (latencies.length / measuredMs) * 1000,
+    statuses,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies.at(-1) ?? Number.NaN,
+    errors,
+    acceptedIds,
+    duplicates,
+    lateStarts,
+  };
 }
