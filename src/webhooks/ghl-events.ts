@@ -1,5 +1,6 @@
 /**
- * The GHL marketplace webhook events the bridge accepts (DOCS-EV `docs/webhook events/*.md`, NOTES §6.2).
+ * The GHL marketplace webhook events the bridge accepts, as GHL's webhook-events reference describes them:
+ * flat JSON with `type` and `locationId` at the top level beside the entity's own fields.
  *
  * GHL's own schemas mark no field as required, so we require only what an event is useless without:
  * `type`, `locationId` and the entity `id` (note events also `contactId`); install events need `locationId`
@@ -31,7 +32,7 @@ export const GHL_NOTE_EVENT_TYPES = ['NoteCreate', 'NoteUpdate', 'NoteDelete'] a
 export const GHL_TASK_EVENT_TYPES = ['TaskCreate', 'TaskComplete', 'TaskDelete'] as const;
 export const GHL_APP_EVENT_TYPES = ['AppInstall', 'AppUninstall'] as const;
 
-/** On the wire install events say INSTALL/UNINSTALL (DOCS-EV AppInstall.md), not their event names. */
+/** On the wire install events say INSTALL/UNINSTALL in `type`, not their event names AppInstall/AppUninstall. */
 const WIRE_TYPE_ALIASES: Readonly<Record<string, GhlEventType>> = { INSTALL: 'AppInstall', UNINSTALL: 'AppUninstall' };
 
 export const MAX_ID_CHARS = 128;
@@ -39,7 +40,7 @@ export const MAX_TEXT_CHARS = 100_000;
 export const MAX_SHORT_TEXT_CHARS = 2_048;
 export const MAX_TAGS = 1_000;
 export const MAX_CUSTOM_FIELDS = 1_000;
-/** A `timestamp` further ahead than this is refused (CONTRACT: "more than 5 minutes in the future"). */
+/** A `timestamp` more than 5 minutes in the future is refused (401 `TIMESTAMP_IN_FUTURE`). */
 export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
 const MAX_ISSUES = 50;
 
@@ -291,7 +292,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 
 /**
- * Replay guard (WebhookAuthentication.md §3). Only the future is refused: GHL redelivers late, and old
+ * Replay guard: GHL signs a `timestamp` into marketplace events. Only the future is refused: GHL redelivers late, and old
  * redeliveries are caught by the `webhookId` dedupe. A missing timestamp is allowed (the documented examples lack it).
  */
 export function checkTimestamp(timestamp: string | undefined, now: number): 'ok' | 'future' | 'unparseable' {
