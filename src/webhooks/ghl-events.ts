@@ -111,6 +111,11 @@ const contactShape = {
   customFields: optional(z.array(GhlCustomFieldValueSchema).max(MAX_CUSTOM_FIELDS)),
 };
 
+/** One event type's schema: its fields, and `type` fixed to its name. */
+function eventSchema<const T extends string, S extends z.ZodRawShape>(type: T, shape: S) {
+  return z.looseObject({ ...shape, type: z.literal(type) });
+}
+
 const DndChannelSchema = z.looseObject({
   status: optional(ShortTextSchema),
   message: optional(ShortTextSchema),
@@ -126,15 +131,11 @@ const DndSettingsSchema = z.looseObject({
   WhatsApp: optional(DndChannelSchema),
 });
 
-export const ContactCreateSchema = z.looseObject({ ...contactShape, type: z.literal('ContactCreate') });
-export const ContactUpdateSchema = z.looseObject({ ...contactShape, type: z.literal('ContactUpdate') });
-export const ContactDeleteSchema = z.looseObject({ ...contactShape, type: z.literal('ContactDelete') });
-export const ContactTagUpdateSchema = z.looseObject({ ...contactShape, type: z.literal('ContactTagUpdate') });
-export const ContactDndUpdateSchema = z.looseObject({
-  ...contactShape,
-  type: z.literal('ContactDndUpdate'),
-  dndSettings: optional(DndSettingsSchema),
-});
+export const ContactCreateSchema = eventSchema('ContactCreate', contactShape);
+export const ContactUpdateSchema = eventSchema('ContactUpdate', contactShape);
+export const ContactDeleteSchema = eventSchema('ContactDelete', contactShape);
+export const ContactTagUpdateSchema = eventSchema('ContactTagUpdate', contactShape);
+export const ContactDndUpdateSchema = eventSchema('ContactDndUpdate', { ...contactShape, dndSettings: optional(DndSettingsSchema) });
 
 const noteShape = {
   ...envelopeShape,
@@ -144,9 +145,9 @@ const noteShape = {
   body: optional(TextSchema),
   dateAdded: optional(DateTextSchema),
 };
-export const NoteCreateSchema = z.looseObject({ ...noteShape, type: z.literal('NoteCreate') });
-export const NoteUpdateSchema = z.looseObject({ ...noteShape, type: z.literal('NoteUpdate') });
-export const NoteDeleteSchema = z.looseObject({ ...noteShape, type: z.literal('NoteDelete') });
+export const NoteCreateSchema = eventSchema('NoteCreate', noteShape);
+export const NoteUpdateSchema = eventSchema('NoteUpdate', noteShape);
+export const NoteDeleteSchema = eventSchema('NoteDelete', noteShape);
 
 const taskShape = {
   ...envelopeShape,
@@ -160,9 +161,9 @@ const taskShape = {
   dateAdded: optional(DateTextSchema),
   dueDate: optional(DateTextSchema),
 };
-export const TaskCreateSchema = z.looseObject({ ...taskShape, type: z.literal('TaskCreate') });
-export const TaskCompleteSchema = z.looseObject({ ...taskShape, type: z.literal('TaskComplete') });
-export const TaskDeleteSchema = z.looseObject({ ...taskShape, type: z.literal('TaskDelete') });
+export const TaskCreateSchema = eventSchema('TaskCreate', taskShape);
+export const TaskCompleteSchema = eventSchema('TaskComplete', taskShape);
+export const TaskDeleteSchema = eventSchema('TaskDelete', taskShape);
 
 function requireLocationOrCompany(value: { locationId?: string | undefined; companyId?: string | undefined }, ctx: z.RefinementCtx): void {
   if (value.locationId === undefined && value.companyId === undefined) {

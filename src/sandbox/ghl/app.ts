@@ -3,7 +3,8 @@
  * bodies, the request pipeline, the API routes and the control routes.
  */
 import { STATUS_CODES } from 'node:http';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { createSimulatorFastify, isFastifyError } from '../shared/fastify-app.js';
 import { registerControlRoutes, type ControlDeps } from './control-routes.js';
 import { GhlHttpError } from './errors.js';
 import { missingEntityError, type MissingEntitySwitch } from './missing-entity.js';
@@ -29,13 +30,8 @@ export interface SimulatorAppDeps {
   baseUrl(): string;
 }
 
-function isFastifyError(error: unknown): error is FastifyError {
-  return error instanceof Error && 'statusCode' in error && typeof error.statusCode === 'number';
-}
-
 export function buildSimulatorApp(deps: SimulatorAppDeps): FastifyInstance {
-  // forceCloseConnections: close() must also end keep-alive sockets and requests held by a timeout fault.
-  const app = Fastify({ logger: deps.logger, forceCloseConnections: true });
+  const app = createSimulatorFastify(deps.logger);
 
   // An empty JSON body (e.g. a DELETE sent with content-type but nothing else) is no body, not a 400.
   app.removeContentTypeParser('application/json');
