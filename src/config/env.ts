@@ -1,5 +1,6 @@
 /**
- * The environment, as one zod schema, loaded once at start-up (CONTRACT.md "Configuration").
+ * The environment, as one zod schema, loaded once at start-up (every variable is listed in `.env.example`,
+ * which a test checks against this schema).
  * Nothing else in the project reads `process.env`.
  */
 import { isIP } from 'node:net';

@@ -1,6 +1,7 @@
 /**
  * The one logger factory and the one redact list. Log lines carry data in the object and a short
- * fixed lower-case message; secrets never reach a line (STYLE.md habit 10).
+ * fixed lower-case message; secrets never reach a line (a test runs a whole flow with known secrets and
+ * greps the captured logs for them: test/e2e/spine.test.ts).
  */
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 

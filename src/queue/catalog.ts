@@ -32,6 +32,11 @@ export const QUEUE_NAMES = {
 
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
+/** Every queue, in catalog order. */
+export const ALL_QUEUES: QueueName[] = Object.values(QUEUE_NAMES);
+/** The queues jobs fail out of: every queue but the dead-letter queue itself. */
+export const SOURCE_QUEUES = ALL_QUEUES.filter((name): name is Exclude<QueueName, typeof QUEUE_NAMES.deadLetter> => name !== QUEUE_NAMES.deadLetter);
+
 const id = z.string().min(1).max(128);
 
 export const GhlWebhookJobSchema = z.object({

@@ -6,7 +6,7 @@
  */
 import type { Job, Queue } from 'bullmq';
 import { jobFailedAlert, type Alerts } from './alerts.js';
-import { DEFAULT_JOB_OPTIONS, DeadLetterJobSchema, QUEUE_NAMES, type DeadLetterJob, type QueueName } from './catalog.js';
+import { DEFAULT_JOB_OPTIONS, DeadLetterJobSchema, QUEUE_NAMES, SOURCE_QUEUES, type DeadLetterJob, type QueueName } from './catalog.js';
 
 /** What the dead letters need of their BullMQ queue (a subset, so an inert one can stand in). */
 export type DeadLetterQueue = Pick<Queue, 'add' | 'getJobCounts' | 'getJobs' | 'getJob' | 'remove'>;
@@ -57,8 +57,7 @@ export interface DeadLetters {
   replay(filter: ReplayFilter, targets: Partial<Record<string, ReplayTarget>>, now?: () => number): Promise<ReplayResult>;
 }
 
-const SOURCE_QUEUES: readonly string[] = Object.values(QUEUE_NAMES).filter((name) => name !== QUEUE_NAMES.deadLetter);
-const isSourceQueue = (name: string): name is QueueName => SOURCE_QUEUES.includes(name);
+const isSourceQueue = (name: string): name is QueueName => SOURCE_QUEUES.some((source) => source === name);
 
 const PENDING_STATES = ['waiting', 'delayed', 'paused', 'prioritized'] as const;
 const PAGE = 500;
@@ -76,26 +75,42 @@ export function replayJobId(sourceJobId: string, at: number): string {
   return `r${at}-${sourceJobId.replace(/^r\d+-/, '')}`;
 }
 
-export function createDeadLetters(queue: DeadLetterQueue): DeadLetters {
-  function toEntry(job: Job | undefined): DeadLetterEntry | undefined {
-    if (job?.id === undefined) return undefined;
-    const parsed = DeadLetterJobSchema.safeParse(job.data);
-    return parsed.success ? { id: job.id, ...parsed.data } : undefined;
-  }
+function toEntry(job: Job | undefined): DeadLetterEntry | undefined {
+  if (job?.id === undefined) return undefined;
+  const parsed = DeadLetterJobSchema.safeParse(job.data);
+  return parsed.success ? { id: job.id, ...parsed.data } : undefined;
+}
 
-  async function all(sourceQueue?: string): Promise<DeadLetterEntry[]> {
-    const entries: DeadLetterEntry[] = [];
-    for (let start = 0; ; start += PAGE) {
-      const jobs = await queue.getJobs([...PENDING_STATES], start, start + PAGE - 1);
-      for (const job of jobs) {
-        const entry = toEntry(job);
-        if (entry && (sourceQueue === undefined || entry.queue === sourceQueue)) entries.push(entry);
-      }
-      if (jobs.length < PAGE) break;
+/** Every entry, newest failure first, paged through BullMQ's pending states. */
+async function allEntries(queue: DeadLetterQueue, sourceQueue?: string): Promise<DeadLetterEntry[]> {
+  const entries: DeadLetterEntry[] = [];
+  for (let start = 0; ; start += PAGE) {
+    const jobs = await queue.getJobs([...PENDING_STATES], start, start + PAGE - 1);
+    for (const job of jobs) {
+      const entry = toEntry(job);
+      if (entry && (sourceQueue === undefined || entry.queue === sourceQueue)) entries.push(entry);
     }
-    return entries.sort((a, b) => b.failedAt - a.failedAt);
+    if (jobs.length < PAGE) break;
   }
+  return entries.sort((a, b) => b.failedAt - a.failedAt);
+}
 
+/** The entries a replay filter selects; asked-for ids that are gone or of another queue go into `result`. */
+async function selectForReplay(queue: DeadLetterQueue, filter: ReplayFilter, result: ReplayResult): Promise<DeadLetterEntry[]> {
+  if (filter.ids && filter.ids.length > 0) {
+    const selected: DeadLetterEntry[] = [];
+    for (const id of new Set(filter.ids)) {
+      const entry = toEntry(await queue.getJob(id));
+      if (!entry) result.missing.push(id);
+      else if (filter.queue !== undefined && entry.queue !== filter.queue) result.skipped.push({ id, reason: `not a dead letter of ${filter.queue}` });
+      else selected.push(entry);
+    }
+    return selected;
+  }
+  return filter.all || filter.queue !== undefined ? allEntries(queue, filter.queue) : [];
+}
+
+export function createDeadLetters(queue: DeadLetterQueue): DeadLetters {
   return {
     async record(sourceQueue, job, reason) {
       const entry: DeadLetterJob = DeadLetterJobSchema.parse({
@@ -118,27 +133,14 @@ export function createDeadLetters(queue: DeadLetterQueue): DeadLetters {
       return Object.values(counts).reduce((sum, value) => sum + value, 0);
     },
     async list(limit = 100, sourceQueue) {
-      return (await all(sourceQueue)).slice(0, limit);
+      return (await allEntries(queue, sourceQueue)).slice(0, limit);
     },
     async discard(sourceQueue, jobId) {
       return (await queue.remove(deadLetterId(sourceQueue, jobId))) === 1;
     },
     async replay(filter, targets, now = Date.now) {
       const result: ReplayResult = { replayed: [], missing: [], skipped: [] };
-      let selected: DeadLetterEntry[];
-      if (filter.ids && filter.ids.length > 0) {
-        selected = [];
-        for (const id of new Set(filter.ids)) {
-          const entry = toEntry(await queue.getJob(id));
-          if (!entry) result.missing.push(id);
-          else if (filter.queue !== undefined && entry.queue !== filter.queue) result.skipped.push({ id, reason: `not a dead letter of ${filter.queue}` });
-          else selected.push(entry);
-        }
-      } else if (filter.all || filter.queue !== undefined) {
-        selected = await all(filter.queue);
-      } else {
-        return result;
-      }
+      const selected = await selectForReplay(queue, filter, result);
       const at = now();
       for (const entry of selected) {
         const target = targets[entry.queue];

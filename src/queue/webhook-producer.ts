@@ -73,6 +73,7 @@ export function createWebhookProducer(options: {
 }): WebhookProducer {
   const { maxItems, maxWaitMs } = options.batching ?? DEFAULT_PRODUCER_BATCHING;
   const retryHorizonMs = options.retryHorizonMs ?? DEFAULT_RETRY_HORIZON_MS;
+  const store: BatchStore = { queues: options.queues, seen: options.seen, retryHorizonMs };
   let buffer: Pending[] = [];
   let cancelFlush: (() => void) | undefined;
 
@@ -87,7 +88,7 @@ export function createWebhookProducer(options: {
   async function storeBatch(batch: Pending[]): Promise<void> {
     let results: IngestResult[];
     try {
-      results = await storeAll(batch.map((pending) => pending.request));
+      results = await storeAll(store, batch.map((pending) => pending.request));
     } catch (error) {
       const failure = new QueueUnavailableError(error instanceof Error ? error.message : 'unknown error');
       for (const pending of batch) pending.reject(failure);
@@ -97,48 +98,6 @@ export function createWebhookProducer(options: {
       const result = results[index];
       if (result) pending.resolve(result);
       else pending.reject(new QueueUnavailableError('no result for the request'));
-    });
-  }
-
-  async function storeAll(requests: IngestRequest[]): Promise<IngestResult[]> {
-    const seenAs = await options.seen.lookupMany(requests.map((request) => ({ locationId: request.scope, dedupeKey: request.dedupeKey })));
-    const results: (IngestResult | undefined)[] = seenAs.map((id) => (id === undefined ? undefined : { status: 'duplicate', id }));
-    // Copies of one delivery within the batch: the first is stored, the others are its duplicates.
-    const firstOf = new Map<string, number>();
-    const copies: { index: number; first: number }[] = [];
-    const toStore = new Map<QueueName, { index: number; request: IngestRequest; jobId: string }[]>();
-    requests.forEach((request, index) => {
-      if (results[index] !== undefined) return;
-      const seenKey = `${request.scope}\n${request.dedupeKey}`;
-      const first = firstOf.get(seenKey);
-      if (first !== undefined) {
-        copies.push({ index, first });
-        return;
-      }
-      firstOf.set(seenKey, index);
-      const entries = toStore.get(request.queue) ?? [];
-      entries.push({ index, request, jobId: jobIdFor(request.queue, seenKey) });
-      toStore.set(request.queue, entries);
-    });
-    await Promise.all(
-      [...toStore].map(async ([queue, entries]) => {
-        const opts = jobOptionsFor(queue, retryHorizonMs);
-        // Rejects unless every job was stored; one that was is harmless to redo (same job id).
-        await options.queues[queue].addBulk(entries.map((entry) => ({ name: entry.request.jobName, data: entry.request.data, opts: { ...opts, jobId: entry.jobId } })));
-      }),
-    );
-    const stored = [...toStore.values()].flat();
-    await options.seen.rememberMany(
-      stored.map((entry) => ({ locationId: entry.request.scope, dedupeKey: entry.request.dedupeKey, jobId: entry.jobId, ttlSeconds: entry.request.ttlSeconds })),
-    );
-    for (const entry of stored) results[entry.index] = { status: 'accepted', id: entry.jobId };
-    for (const { index, first } of copies) {
-      const original = results[first];
-      if (original) results[index] = { status: 'duplicate', id: original.id };
-    }
-    return results.map((result) => {
-      if (result === undefined) throw new Error('a request of the batch was left unanswered');
-      return result;
     });
   }
 
@@ -175,4 +134,67 @@ export function createWebhookProducer(options: {
       }
     },
   };
+}
+
+interface BatchStore {
+  queues: Record<QueueName, Queue>;
+  seen: SeenWebhooks;
+  retryHorizonMs: number;
+}
+
+interface ToStore {
+  index: number;
+  request: IngestRequest;
+  jobId: string;
+}
+
+/**
+ * Sorts a batch after its seen-lookup: requests seen before are answered `duplicate` already; of the
+ * copies of one delivery within the batch the first is stored and the others are its duplicates.
+ */
+function planBatch(requests: IngestRequest[], results: (IngestResult | undefined)[]) {
+  const firstOf = new Map<string, number>();
+  const copies: { index: number; first: number }[] = [];
+  const toStore = new Map<QueueName, ToStore[]>();
+  requests.forEach((request, index) => {
+    if (results[index] !== undefined) return;
+    const seenKey = `${request.scope}\n${request.dedupeKey}`;
+    const first = firstOf.get(seenKey);
+    if (first !== undefined) {
+      copies.push({ index, first });
+      return;
+    }
+    firstOf.set(seenKey, index);
+    const entries = toStore.get(request.queue) ?? [];
+    entries.push({ index, request, jobId: jobIdFor(request.queue, seenKey) });
+    toStore.set(request.queue, entries);
+  });
+  return { copies, toStore };
+}
+
+/** One seen-lookup, one `addBulk` per queue, one pipeline of seen-marks: the three round trips of a batch. */
+async function storeAll(store: BatchStore, requests: IngestRequest[]): Promise<IngestResult[]> {
+  const seenAs = await store.seen.lookupMany(requests.map((request) => ({ locationId: request.scope, dedupeKey: request.dedupeKey })));
+  const results: (IngestResult | undefined)[] = seenAs.map((id) => (id === undefined ? undefined : { status: 'duplicate', id }));
+  const { copies, toStore } = planBatch(requests, results);
+  await Promise.all(
+    [...toStore].map(async ([queue, entries]) => {
+      const opts = jobOptionsFor(queue, store.retryHorizonMs);
+      // Rejects unless every job was stored; one that was is harmless to redo (same job id).
+      await store.queues[queue].addBulk(entries.map((entry) => ({ name: entry.request.jobName, data: entry.request.data, opts: { ...opts, jobId: entry.jobId } })));
+    }),
+  );
+  const stored = [...toStore.values()].flat();
+  await store.seen.rememberMany(
+    stored.map((entry) => ({ locationId: entry.request.scope, dedupeKey: entry.request.dedupeKey, jobId: entry.jobId, ttlSeconds: entry.request.ttlSeconds })),
+  );
+  for (const entry of stored) results[entry.index] = { status: 'accepted', id: entry.jobId };
+  for (const { index, first } of copies) {
+    const original = results[first];
+    if (original) results[index] = { status: 'duplicate', id: original.id };
+  }
+  return results.map((result) => {
+    if (result === undefined) throw new Error('a request of the batch was left unanswered');
+    return result;
+  });
 }

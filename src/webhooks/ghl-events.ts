@@ -1,5 +1,6 @@
 /**
- * The GHL marketplace webhook events the bridge accepts (DOCS-EV `docs/webhook events/*.md`, NOTES §6.2).
+ * The GHL marketplace webhook events the bridge accepts, as GHL's webhook-events reference describes them:
+ * flat JSON with `type` and `locationId` at the top level beside the entity's own fields.
  *
  * GHL's own schemas mark no field as required, so we require only what an event is useless without:
  * `type`, `locationId` and the entity `id` (note events also `contactId`); install events need `locationId`
@@ -31,7 +32,7 @@ export const GHL_NOTE_EVENT_TYPES = ['NoteCreate', 'NoteUpdate', 'NoteDelete'] a
 export const GHL_TASK_EVENT_TYPES = ['TaskCreate', 'TaskComplete', 'TaskDelete'] as const;
 export const GHL_APP_EVENT_TYPES = ['AppInstall', 'AppUninstall'] as const;
 
-/** On the wire install events say INSTALL/UNINSTALL (DOCS-EV AppInstall.md), not their event names. */
+/** On the wire install events say INSTALL/UNINSTALL in `type`, not their event names AppInstall/AppUninstall. */
 const WIRE_TYPE_ALIASES: Readonly<Record<string, GhlEventType>> = { INSTALL: 'AppInstall', UNINSTALL: 'AppUninstall' };
 
 export const MAX_ID_CHARS = 128;
@@ -39,7 +40,7 @@ export const MAX_TEXT_CHARS = 100_000;
 export const MAX_SHORT_TEXT_CHARS = 2_048;
 export const MAX_TAGS = 1_000;
 export const MAX_CUSTOM_FIELDS = 1_000;
-/** A `timestamp` further ahead than this is refused (CONTRACT: "more than 5 minutes in the future"). */
+/** A `timestamp` more than 5 minutes in the future is refused (401 `TIMESTAMP_IN_FUTURE`). */
 export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
 const MAX_ISSUES = 50;
 
@@ -110,6 +111,11 @@ const contactShape = {
   customFields: optional(z.array(GhlCustomFieldValueSchema).max(MAX_CUSTOM_FIELDS)),
 };
 
+/** One event type's schema: its fields, and `type` fixed to its name. */
+function eventSchema<const T extends string, S extends z.ZodRawShape>(type: T, shape: S) {
+  return z.looseObject({ ...shape, type: z.literal(type) });
+}
+
 const DndChannelSchema = z.looseObject({
   status: optional(ShortTextSchema),
   message: optional(ShortTextSchema),
@@ -125,15 +131,11 @@ const DndSettingsSchema = z.looseObject({
   WhatsApp: optional(DndChannelSchema),
 });
 
-export const ContactCreateSchema = z.looseObject({ ...contactShape, type: z.literal('ContactCreate') });
-export const ContactUpdateSchema = z.looseObject({ ...contactShape, type: z.literal('ContactUpdate') });
-export const ContactDeleteSchema = z.looseObject({ ...contactShape, type: z.literal('ContactDelete') });
-export const ContactTagUpdateSchema = z.looseObject({ ...contactShape, type: z.literal('ContactTagUpdate') });
-export const ContactDndUpdateSchema = z.looseObject({
-  ...contactShape,
-  type: z.literal('ContactDndUpdate'),
-  dndSettings: optional(DndSettingsSchema),
-});
+export const ContactCreateSchema = eventSchema('ContactCreate', contactShape);
+export const ContactUpdateSchema = eventSchema('ContactUpdate', contactShape);
+export const ContactDeleteSchema = eventSchema('ContactDelete', contactShape);
+export const ContactTagUpdateSchema = eventSchema('ContactTagUpdate', contactShape);
+export const ContactDndUpdateSchema = eventSchema('ContactDndUpdate', { ...contactShape, dndSettings: optional(DndSettingsSchema) });
 
 const noteShape = {
   ...envelopeShape,
@@ -143,9 +145,9 @@ const noteShape = {
   body: optional(TextSchema),
   dateAdded: optional(DateTextSchema),
 };
-export const NoteCreateSchema = z.looseObject({ ...noteShape, type: z.literal('NoteCreate') });
-export const NoteUpdateSchema = z.looseObject({ ...noteShape, type: z.literal('NoteUpdate') });
-export const NoteDeleteSchema = z.looseObject({ ...noteShape, type: z.literal('NoteDelete') });
+export const NoteCreateSchema = eventSchema('NoteCreate', noteShape);
+export const NoteUpdateSchema = eventSchema('NoteUpdate', noteShape);
+export const NoteDeleteSchema = eventSchema('NoteDelete', noteShape);
 
 const taskShape = {
   ...envelopeShape,
@@ -159,9 +161,9 @@ const taskShape = {
   dateAdded: optional(DateTextSchema),
   dueDate: optional(DateTextSchema),
 };
-export const TaskCreateSchema = z.looseObject({ ...taskShape, type: z.literal('TaskCreate') });
-export const TaskCompleteSchema = z.looseObject({ ...taskShape, type: z.literal('TaskComplete') });
-export const TaskDeleteSchema = z.looseObject({ ...taskShape, type: z.literal('TaskDelete') });
+export const TaskCreateSchema = eventSchema('TaskCreate', taskShape);
+export const TaskCompleteSchema = eventSchema('TaskComplete', taskShape);
+export const TaskDeleteSchema = eventSchema('TaskDelete', taskShape);
 
 function requireLocationOrCompany(value: { locationId?: string | undefined; companyId?: string | undefined }, ctx: z.RefinementCtx): void {
   if (value.locationId === undefined && value.companyId === undefined) {
@@ -291,7 +293,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 
 /**
- * Replay guard (WebhookAuthentication.md §3). Only the future is refused: GHL redelivers late, and old
+ * Replay guard: GHL signs a `timestamp` into marketplace events. Only the future is refused: GHL redelivers late, and old
  * redeliveries are caught by the `webhookId` dedupe. A missing timestamp is allowed (the documented examples lack it).
  */
 export function checkTimestamp(timestamp: string | undefined, now: number): 'ok' | 'future' | 'unparseable' {

@@ -1,5 +1,6 @@
 /**
- * Verifies GHL marketplace webhook signatures over the raw request bytes (NOTES §6.3, WebhookAuthentication.md):
+ * Verifies GHL marketplace webhook signatures over the raw request bytes, with GHL's published public keys
+ * (src/config/ghl-published-keys.ts):
  * `x-ghl-signature` is Ed25519 (current), `x-wh-signature` is RSA-SHA256 with a 4096-bit key (legacy). Both base64.
  */
 import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
@@ -80,7 +81,7 @@ function readSignatureHeader(headers: WebhookHeaders, name: string): HeaderValue
   }
   if (value === undefined) return undefined;
   const trimmed = value.trim();
-  // Community handlers report GHL sending the literal "N/A" in some configurations (NOTES §6.3).
+  // Community handlers report GHL sending the literal "N/A" in some configurations: treat it as absent.
   if (trimmed === '' || trimmed.toUpperCase() === 'N/A') return undefined;
   return trimmed;
 }

@@ -1,5 +1,5 @@
 /**
- * The body a GHL workflow "Webhook" / "Custom Webhook" action sends (NOTES §6.5, CONTRACT "Workflow webhooks"):
+ * The body a GHL workflow "Webhook" / "Custom Webhook" action sends to /webhooks/ghl/workflow:
  * unsigned, no `webhookId` or `timestamp`, contact fields at the top level in snake_case, custom field values
  * keyed by their names, `location: {id, name, ...}`, optional `workflow: {id, name}`, `triggerData`, `customData`.
  *

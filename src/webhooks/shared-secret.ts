@@ -1,6 +1,6 @@
 /**
  * Shared-secret check for unsigned webhooks (GHL workflow actions, Opinion Stage, Trustpilot): the secret arrives
- * as header `x-webhook-token` or query `token` (CONTRACT "Configuration").
+ * as header `x-webhook-token` or query `token`; which variable holds it is listed in `.env.example`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { WebhookHeaders } from './ghl-signature.js';

@@ -17,7 +17,14 @@ import { RateBudgetExceededError } from '../clients/http/rate-budget-types.js';
 export type FailureDecision =
   | { action: 'retry'; cause: string }
   | { action: 'give-up'; cause: string }
-  | { action: 'wait'; delayMs: number; cause: string };
+  | { action: 'wait'; delayMs: number; cause: string; limit: RateLimitLabels };
+
+/** Whose limit a waiting job waits for: the labels of the rate-limit-waits metric. */
+export interface RateLimitLabels {
+  system: string;
+  /** A budget's scope, `upstream-429` or `circuit-open`. */
+  scope: string;
+}
 
 const DEFAULT_RATE_LIMIT_WAIT_MS = 10_000;
 const MAX_RATE_LIMIT_WAIT_MS = 24 * 3_600_000;
@@ -39,7 +46,7 @@ export function classifyError(error: unknown): FailureDecision {
     if (isGhlNotFound(error)) return { action: 'give-up', cause: `${cause}:not-found` };
     if (error.status === 429) {
       const delayMs = Math.min(MAX_RATE_LIMIT_WAIT_MS, Math.max(250, error.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS));
-      return { action: 'wait', delayMs, cause };
+      return { action: 'wait', delayMs, cause, limit: { system: error.system, scope: 'upstream-429' } };
     }
     return { action: error.permanent ? 'give-up' : 'retry', cause };
   }
@@ -47,9 +54,12 @@ export function classifyError(error: unknown): FailureDecision {
     // Our own budget is spent: wait for it like for an upstream 429. Jitter spreads the jobs refused
     // together, so they do not all wake at the same moment to be refused again.
     const jitter = Math.floor(Math.random() * Math.min(1_000, error.retryAfterMs / 2 + 50));
-    return { action: 'wait', delayMs: Math.max(50, error.retryAfterMs) + jitter, cause: `${error.system}:budget-${error.scope}` };
+    const limit = { system: error.system, scope: error.scope };
+    return { action: 'wait', delayMs: Math.max(50, error.retryAfterMs) + jitter, cause: `${error.system}:budget-${error.scope}`, limit };
   }
-  if (error instanceof CircuitOpenError) return { action: 'wait', delayMs: Math.max(250, error.retryAfterMs), cause: `${error.system}:circuit-open` };
+  if (error instanceof CircuitOpenError) {
+    return { action: 'wait', delayMs: Math.max(250, error.retryAfterMs), cause: `${error.system}:circuit-open`, limit: { system: error.system, scope: 'circuit-open' } };
+  }
   // Our own refusals say whether a retry can help (bad job data, an unserved location, a missing key...).
   if (error instanceof BridgeError && error.permanent) return { action: 'give-up', cause: error.code };
   if (error instanceof ZodError) return { action: 'give-up', cause: 'invalid-job-data' };

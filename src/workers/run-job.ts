@@ -32,8 +32,7 @@ export function withFailurePolicy<R>(queueName: string, processor: Processor<R>,
       const log = { queue: queueName, jobId: job.id, attempt: job.attemptsMade + 1, cause: decision.cause };
       if (decision.action === 'wait' && token !== undefined) {
         deps.metrics.jobDuration.observe({ queue: queueName, outcome: 'waiting' }, seconds);
-        const [system = 'unknown', detail = ''] = decision.cause.split(':');
-        deps.metrics.rateLimitWaits.inc({ system, scope: detail.startsWith('budget-') ? detail.slice('budget-'.length) : detail === 'circuit-open' ? 'circuit-open' : 'upstream-429' });
+        deps.metrics.rateLimitWaits.inc({ ...decision.limit });
         deps.logger.info({ ...log, delayMs: decision.delayMs }, 'job waits for an upstream rate limit');
         await job.moveToDelayed(Date.now() + decision.delayMs, token);
         throw new DelayedError();

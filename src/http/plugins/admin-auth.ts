@@ -1,5 +1,5 @@
 /**
- * Bearer-token roles for /admin (and later /dashboard), CONTRACT.md "Admin roles": the admin token
+ * Bearer-token roles for /admin and /dashboard (ADMIN_TOKEN, VIEWER_TOKEN): the admin token
  * may do everything, the viewer token may only read (GET, HEAD). Without ADMIN_TOKEN the admin API is
  * off and every protected route answers 404 `ADMIN_DISABLED`, so a bridge without an operator token
  * does not even reveal which admin actions exist.

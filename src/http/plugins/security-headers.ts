@@ -10,22 +10,31 @@ import type { ClientAddressResolver } from './ip-allowlist.js';
 export const STRICT_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /**
+ * A browser UI served by the bridge itself: scripts, styles, data and forms from its own origin only,
+ * icons and fonts also as data: URIs, no inline script, never framed. `inlineStyles` allows `style`
+ * attributes, for UIs whose components set them.
+ */
+export function selfOnlyCsp(options: { inlineStyles: boolean }): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "script-src-attr 'none'",
+    options.inlineStyles ? "style-src 'self' 'unsafe-inline'" : "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/**
  * Swagger UI at /docs: its scripts, styles and the spec all come from /docs itself; icons and the
  * logo are data: URIs. No inline script, no third-party origin (the online validator is off).
  */
-export const DOCS_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "script-src-attr 'none'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const DOCS_CSP = selfOnlyCsp({ inlineStyles: false });
 
 /** One year; no includeSubDomains, since the bridge does not own its parent domain's other hosts. */
 export const HSTS = 'max-age=31536000';

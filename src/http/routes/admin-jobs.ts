@@ -3,12 +3,12 @@ import type { Job, Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { QUEUE_NAMES, type QueueName } from '../../queue/catalog.js';
+import { QUEUE_NAMES, SOURCE_QUEUES, type QueueName } from '../../queue/catalog.js';
 import type { DeadLetters, ReplayTarget } from '../../queue/dead-letters.js';
 import { ADMIN_AUTH_ERROR_REPLIES } from '../plugins/admin-auth.js';
 import { ErrorReplySchema, errorReply } from '../schemas/common.js';
 import { AdminJobSchema, deadLetterAsJob, DeadLetterEntrySchema, JOB_STATES, latestFirst, toAdminJob } from './admin-job-view.js';
-import { ADMIN_COMMON, ADMIN_CONFIG, limit, QueueNameSchema, SOURCE_QUEUES, SourceQueueSchema, VALIDATION_REPLY } from './admin-shared.js';
+import { ADMIN_COMMON, ADMIN_CONFIG, limit, QueueNameSchema, SourceQueueSchema, VALIDATION_REPLY } from './admin-shared.js';
 
 /** What the admin routes need of a BullMQ queue (a subset, so the spec generator can pass inert ones). */
 export type AdminQueue = Pick<Queue, 'name' | 'getJob' | 'getJobs' | 'add'>;

@@ -1,11 +1,9 @@
 /** What the admin route files share: queue-name schemas, paging, the common route options. */
 import { z } from 'zod';
-import { QUEUE_NAMES } from '../../queue/catalog.js';
+import { ALL_QUEUES, SOURCE_QUEUES } from '../../queue/catalog.js';
 import { ADMIN_SECURITY, adminSwaggerTransform } from '../plugins/admin-auth.js';
 import { ErrorReplySchema } from '../schemas/common.js';
 
-export const ALL_QUEUES = Object.values(QUEUE_NAMES);
-export const SOURCE_QUEUES = ALL_QUEUES.filter((name) => name !== QUEUE_NAMES.deadLetter);
 export const QueueNameSchema = z.enum(ALL_QUEUES);
 export const SourceQueueSchema = z.enum(SOURCE_QUEUES);
 

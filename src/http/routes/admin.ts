@@ -8,12 +8,12 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DEFAULT_MAPPING, MappingSchema, type Mapping } from '../../config/mapping.js';
-import type { QueueName } from '../../queue/catalog.js';
+import { ALL_QUEUES, type QueueName } from '../../queue/catalog.js';
 import { createDeadLetters } from '../../queue/dead-letters.js';
 import { PlannedWriteRecordSchema, type PlannedWrites } from '../../state/planned-writes.js';
 import { ADMIN_AUTH_ERROR_REPLIES, useAdminAuth } from '../plugins/admin-auth.js';
 import { registerAdminJobRoutes, registerAdminReplayRoute, registerAdminRetryRoute, type AdminJobDeps, type AdminQueue } from './admin-jobs.js';
-import { ADMIN_COMMON, ADMIN_CONFIG, ALL_QUEUES, limit, QueueNameSchema, VALIDATION_REPLY } from './admin-shared.js';
+import { ADMIN_COMMON, ADMIN_CONFIG, limit, QueueNameSchema, VALIDATION_REPLY } from './admin-shared.js';
 import { registerAdminSyncRoute, type AdminSyncDeps } from './admin-sync.js';
 
 export interface AdminDeps extends AdminJobDeps, AdminSyncDeps {

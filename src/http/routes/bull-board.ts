@@ -19,6 +19,7 @@ import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decideAdminAccess, denyAdminAccess, type AdminAuthDecision, type AdminAuthOptions } from '../plugins/admin-auth.js';
 import { readCookie } from '../plugins/read-cookie.js';
+import { selfOnlyCsp } from '../plugins/security-headers.js';
 import { DASHBOARD_COOKIE, isSameOrigin, roleOfSession } from './dashboard.js';
 
 export const BULL_BOARD_PATH = '/admin/queues';
@@ -34,19 +35,7 @@ export interface BullBoardDeps extends AdminAuthOptions {
  * and UI components set `style` attributes (no inline script is allowed). Fonts from Google are
  * not loaded, the UI falls back to system fonts.
  */
-export const BULL_BOARD_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "script-src-attr 'none'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const BULL_BOARD_CSP = selfOnlyCsp({ inlineStyles: true });
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
 

@@ -18,7 +18,7 @@ import type { Job, Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { GhlBudgetUsage } from '../../clients/ghl/ghl-budget.js';
-import { QUEUE_NAMES, type QueueName } from '../../queue/catalog.js';
+import { SOURCE_QUEUES, type QueueName } from '../../queue/catalog.js';
 import type { DeadLetters } from '../../queue/dead-letters.js';
 import type { RecentAlert } from '../../state/alert-throttle.js';
 import type { CircuitStatus, CircuitSystem } from '../../state/circuit-breaker.js';
@@ -60,7 +60,6 @@ const MINUTE_MS = 60_000;
 /** Only styles from this origin, forms only to this origin, no script, no framing. */
 export const DASHBOARD_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-const SOURCE_QUEUES = Object.values(QUEUE_NAMES).filter((name) => name !== QUEUE_NAMES.deadLetter);
 const RetryFormSchema = z.object({ id: z.string().min(1).max(300), queue: z.enum(SOURCE_QUEUES) });
 const LoginFormSchema = z.object({ token: z.string().min(1).max(1_000) });
 const RetryReplySchema = z.looseObject({ message: z.string().optional(), deadLetterRemoved: z.boolean().optional() });

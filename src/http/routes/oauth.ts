@@ -78,7 +78,7 @@ const refusal = (status: 400 | 502, code: string, message: string): Outcome => (
 export async function registerOAuthRoutes(app: FastifyInstance, options: { deps: OAuthRouteDeps }): Promise<void> {
   const { deps } = options;
   const now = deps.now ?? Date.now;
-  const allowed = new Set(deps.allowedCompanyIds ?? []);
+  const oauth: OAuth = { deps, allowed: new Set(deps.allowedCompanyIds ?? []), now };
   const typed = app.withTypeProvider<ZodTypeProvider>();
 
   typed.get(
@@ -90,46 +90,8 @@ export async function registerOAuthRoutes(app: FastifyInstance, options: { deps:
         response: { 302: z.null().describe('Redirect to GHL') },
       },
     },
-    async (_request, reply) => {
-      const url = new URL(deps.marketplaceUrl === undefined ? GHL_CHOOSE_LOCATION_URL : new URL(GHL_CHOOSE_LOCATION_PATH, deps.marketplaceUrl).toString());
-      url.searchParams.set('response_type', 'code');
-      if (deps.redirectUri) url.searchParams.set('redirect_uri', deps.redirectUri);
-      url.searchParams.set('client_id', deps.clientId);
-      if (deps.versionId) url.searchParams.set('version_id', deps.versionId);
-      url.searchParams.set('scope', GHL_OAUTH_SCOPES.join(' '));
-      url.searchParams.set('state', signState(deps.clientSecret, now()));
-      return reply.code(302).header('location', url.toString()).header('cache-control', 'no-store').send(null);
-    },
+    async (_request, reply) => reply.code(302).header('location', installUrl(deps, now())).header('cache-control', 'no-store').send(null),
   );
-
-  /** Checks the callback, trades the code, and says what to answer; never throws for GHL's refusals. */
-  async function install(code: string | undefined, state: string | undefined, log: FastifyBaseLogger): Promise<Outcome> {
-    if (!code) return refusal(400, 'OAUTH_CODE_MISSING', 'missing code: start again at /oauth/install');
-    if (!state) {
-      if (allowed.size === 0) return refusal(400, 'OAUTH_STATE_INVALID', 'an install without a state of ours is accepted only from a company in GHL_ALLOWED_COMPANY_IDS: start again at /oauth/install');
-    } else if (!verifyState(deps.clientSecret, state, now())) {
-      return refusal(400, 'OAUTH_STATE_INVALID', 'a state that is not ours or has expired: start again at /oauth/install');
-    }
-    const allowCompany = (companyId: string | undefined) => allowed.size === 0 || (companyId !== undefined && allowed.has(companyId));
-    try {
-      const { locations } = await deps.exchangeCode(code, allowCompany);
-      return { ok: true, locations };
-    } catch (error) {
-      if (error instanceof GhlClientError && error.code === 'GHL_INSTALL_NOT_ALLOWED') {
-        log.warn({ reason: error.message }, 'oauth install from a company not allowed');
-        return refusal(400, 'OAUTH_COMPANY_NOT_ALLOWED', 'this company is not allowed to install this app; nothing was stored');
-      }
-      if ((error instanceof GhlClientError && error.code === 'GHL_INSTALL_REFUSED') || (error instanceof UpstreamError && error.status !== undefined && error.status < 500)) {
-        log.warn({ err: error instanceof UpstreamError ? error.toJSON() : { message: error.message } }, 'oauth code exchange refused');
-        return refusal(400, 'OAUTH_CODE_REFUSED', 'GHL refused the install (an unknown, used or expired code, or a refused scope): start again at /oauth/install');
-      }
-      // GHL unreachable, failing, or answering what we cannot use: not the installer's fault.
-      if (!(error instanceof UpstreamError || error instanceof GhlClientError)) throw error;
-      log.warn({ err: error instanceof UpstreamError ? error.toJSON() : { code: error.code, message: error.message } }, 'oauth code exchange failed');
-      const why = error instanceof UpstreamError ? (error.status ?? error.code) : error.code;
-      return refusal(502, 'OAUTH_EXCHANGE_FAILED', `GHL did not complete the install (${why}); start again at /oauth/install`);
-    }
-  }
 
   typed.get(
     '/oauth/callback',
@@ -148,7 +110,7 @@ export async function registerOAuthRoutes(app: FastifyInstance, options: { deps:
       },
     },
     async (request, reply) => {
-      const outcome = await install(request.query.code, request.query.state, request.log);
+      const outcome = await install(oauth, request.query.code, request.query.state, request.log);
       const json = (request.headers.accept ?? '').includes('application/json');
       if (!outcome.ok) {
         if (json) return reply.code(outcome.status).send(outcome.reply);
@@ -161,6 +123,54 @@ export async function registerOAuthRoutes(app: FastifyInstance, options: { deps:
       return sendPage(reply.code(200), 'ghl-bridge is installed', `<p>It now serves:</p><ul>${list}</ul>`);
     },
   );
+}
+
+interface OAuth {
+  deps: OAuthRouteDeps;
+  allowed: Set<string>;
+  now: () => number;
+}
+
+/** GHL's choose-location page for this app, with a freshly signed state. */
+function installUrl(deps: OAuthRouteDeps, now: number): string {
+  const url = new URL(deps.marketplaceUrl === undefined ? GHL_CHOOSE_LOCATION_URL : new URL(GHL_CHOOSE_LOCATION_PATH, deps.marketplaceUrl).toString());
+  url.searchParams.set('response_type', 'code');
+  if (deps.redirectUri) url.searchParams.set('redirect_uri', deps.redirectUri);
+  url.searchParams.set('client_id', deps.clientId);
+  if (deps.versionId) url.searchParams.set('version_id', deps.versionId);
+  url.searchParams.set('scope', GHL_OAUTH_SCOPES.join(' '));
+  url.searchParams.set('state', signState(deps.clientSecret, now));
+  return url.toString();
+}
+
+/** Checks the callback, trades the code, and says what to answer; never throws for GHL's refusals. */
+async function install(oauth: OAuth, code: string | undefined, state: string | undefined, log: FastifyBaseLogger): Promise<Outcome> {
+  const { deps, allowed, now } = oauth;
+  if (!code) return refusal(400, 'OAUTH_CODE_MISSING', 'missing code: start again at /oauth/install');
+  if (!state) {
+    if (allowed.size === 0) return refusal(400, 'OAUTH_STATE_INVALID', 'an install without a state of ours is accepted only from a company in GHL_ALLOWED_COMPANY_IDS: start again at /oauth/install');
+  } else if (!verifyState(deps.clientSecret, state, now())) {
+    return refusal(400, 'OAUTH_STATE_INVALID', 'a state that is not ours or has expired: start again at /oauth/install');
+  }
+  const allowCompany = (companyId: string | undefined) => allowed.size === 0 || (companyId !== undefined && allowed.has(companyId));
+  try {
+    const { locations } = await deps.exchangeCode(code, allowCompany);
+    return { ok: true, locations };
+  } catch (error) {
+    if (error instanceof GhlClientError && error.code === 'GHL_INSTALL_NOT_ALLOWED') {
+      log.warn({ reason: error.message }, 'oauth install from a company not allowed');
+      return refusal(400, 'OAUTH_COMPANY_NOT_ALLOWED', 'this company is not allowed to install this app; nothing was stored');
+    }
+    if ((error instanceof GhlClientError && error.code === 'GHL_INSTALL_REFUSED') || (error instanceof UpstreamError && error.status !== undefined && error.status < 500)) {
+      log.warn({ err: error instanceof UpstreamError ? error.toJSON() : { message: error.message } }, 'oauth code exchange refused');
+      return refusal(400, 'OAUTH_CODE_REFUSED', 'GHL refused the install (an unknown, used or expired code, or a refused scope): start again at /oauth/install');
+    }
+    // GHL unreachable, failing, or answering what we cannot use: not the installer's fault.
+    if (!(error instanceof UpstreamError || error instanceof GhlClientError)) throw error;
+    log.warn({ err: error instanceof UpstreamError ? error.toJSON() : { code: error.code, message: error.message } }, 'oauth code exchange failed');
+    const why = error instanceof UpstreamError ? (error.status ?? error.code) : error.code;
+    return refusal(502, 'OAUTH_EXCHANGE_FAILED', `GHL did not complete the install (${why}); start again at /oauth/install`);
+  }
 }
 
 function sendPage(reply: FastifyReply, title: string, body: string): FastifyReply {

@@ -9,14 +9,15 @@ import { z } from 'zod';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { QUEUE_NAMES, type GhlWebhookJob } from '../../queue/catalog.js';
-import { QueueUnavailableError, type WebhookProducer } from '../../queue/webhook-producer.js';
+import type { WebhookProducer } from '../../queue/webhook-producer.js';
 import { bodyHash } from '../../webhooks/body-hash.js';
 import { parseJsonBody } from '../json-body.js';
 import { requireSharedSecret } from '../plugins/shared-secret-auth.js';
 import { checkTimestamp, eventLocationId, parseGhlEvent } from '../../webhooks/ghl-events.js';
 import type { GhlSignatureVerifier } from '../../webhooks/ghl-signature.js';
 import { parseGhlWorkflowPayload } from '../../webhooks/ghl-workflow.js';
-import { WEBHOOK_ERROR_REPLIES, WebhookReplySchema, errorReply, queueUnavailableReply, type WebhookReply } from '../schemas/common.js';
+import { WEBHOOK_ERROR_REPLIES, WebhookReplySchema, errorReply, type WebhookReply } from '../schemas/common.js';
+import { storeOrAskRetry } from './webhook-enqueue.js';
 
 export interface GhlIngestDeps {
   verifier: GhlSignatureVerifier;
@@ -68,7 +69,7 @@ export async function registerGhlWebhookRoutes(
   options: { deps: GhlIngestDeps; metrics: Metrics; logger: Logger },
 ): Promise<void> {
   const { deps, metrics } = options;
-  const now = deps.now ?? Date.now;
+  const ingest: Ingest = { deps, metrics, now: deps.now ?? Date.now };
 
   // Signatures cover the exact bytes GHL sent, so the body stays a Buffer until verified.
   app.removeAllContentTypeParsers();
@@ -92,48 +93,7 @@ export async function registerGhlWebhookRoutes(
         response: { 200: WebhookReplySchema, ...WEBHOOK_ERROR_REPLIES },
       },
     },
-    async (request, reply) => {
-      const raw = rawBody(request);
-      const signature = deps.verifier.verify(raw, request.headers);
-      if (!signature.ok) {
-        count('marketplace', 'unknown', 'rejected');
-        const code = signature.reason === 'missing' ? 'SIGNATURE_MISSING' : 'SIGNATURE_INVALID';
-        return reply.code(401).send(errorReply(401, code, signature.reason === 'missing' ? 'no webhook signature header' : 'the webhook signature does not verify'));
-      }
-      const json = parseJsonBody(raw);
-      if (!json.ok) return badJson(reply, 'marketplace', json.message);
-
-      const parsed = parseGhlEvent(json.value);
-      if (parsed.kind === 'invalid') {
-        count('marketplace', typeOf(json.value), 'rejected');
-        return reply.code(400).send(errorReply(400, 'INVALID_PAYLOAD', 'the event does not match its schema', parsed.issues));
-      }
-      if (parsed.kind === 'unknown-type') {
-        count('marketplace', 'unknown', 'ignored');
-        request.log.info({ eventType: parsed.type.slice(0, 64) }, 'webhook of unknown type ignored');
-        return reply.code(200).send(ignored('unknown event type'));
-      }
-      const event = parsed.event;
-      const timestamp = checkTimestamp(event.timestamp, now());
-      if (timestamp === 'future') {
-        count('marketplace', event.type, 'rejected');
-        return reply.code(401).send(errorReply(401, 'TIMESTAMP_IN_FUTURE', 'the event timestamp is more than 5 minutes in the future'));
-      }
-      if (timestamp === 'unparseable') {
-        count('marketplace', event.type, 'rejected');
-        return reply.code(400).send(errorReply(400, 'INVALID_PAYLOAD', 'the event does not match its schema', [{ path: 'timestamp', message: 'must be an ISO 8601 date-time' }]));
-      }
-      const locationId = eventLocationId(event);
-      // Agency-level installs carry a company id instead of a location.
-      const scope = locationId ?? ('companyId' in event && typeof event.companyId === 'string' ? event.companyId : 'agency');
-      if (!LIFECYCLE_TYPES.has(event.type) && (locationId === undefined || !(await servesSafely(locationId)))) {
-        count('marketplace', event.type, 'ignored');
-        request.log.info({ eventType: event.type, locationId }, 'webhook for a location not served ignored');
-        return reply.code(200).send(ignored('location not served by this bridge'));
-      }
-      const dedupeKey = event.webhookId ? `id:${event.webhookId}` : `body:${bodyHash(raw)}`;
-      return enqueue(reply, 'marketplace', event.type, scope, dedupeKey, MARKETPLACE_DEDUPE_TTL_SECONDS, event);
-    },
+    (request, reply) => receiveMarketplace(ingest, request, reply),
   );
 
   typed.post(
@@ -150,76 +110,131 @@ export async function registerGhlWebhookRoutes(
       },
       onRequest: requireSharedSecret({ secret: deps.workflowSecret, variable: 'GHL_WEBHOOK_SECRET', source: 'workflow', metrics }),
     },
-    async (request, reply) => {
-      const raw = rawBody(request);
-      const json = parseJsonBody(raw);
-      if (!json.ok) return badJson(reply, 'workflow', json.message);
-      const parsed = parseGhlWorkflowPayload(json.value);
-      if (parsed.kind === 'invalid') {
-        count('workflow', 'unknown', 'rejected');
-        return reply.code(400).send(errorReply(400, 'INVALID_PAYLOAD', 'the workflow payload does not match its schema', parsed.issues));
-      }
-      const event = parsed.event;
-      if (!(await servesSafely(event.locationId))) {
-        count('workflow', event.type, 'ignored');
-        return reply.code(200).send(ignored('location not served by this bridge'));
-      }
-      return enqueue(reply, 'workflow', event.type, event.locationId, `workflow:${bodyHash(raw)}`, WORKFLOW_DEDUPE_TTL_SECONDS, event);
-    },
+    (request, reply) => receiveWorkflow(ingest, request, reply),
   );
+}
 
-  async function enqueue(
-    reply: FastifyReply,
-    source: 'marketplace' | 'workflow',
-    type: string,
-    locationId: string,
-    dedupeKey: string,
-    ttlSeconds: number,
-    event: Record<string, unknown>,
-  ) {
-    try {
-      const result = await deps.producer.enqueue({
-        queue: QUEUE_NAMES.ghlWebhooks,
-        jobName: type,
-        // Built from values validated above (the worker parses job data again when it reads it back).
-        data: { source, receivedAt: now(), event } satisfies GhlWebhookJob,
-        scope: locationId,
-        dedupeKey,
-        ttlSeconds,
-      });
-      count(source, type, result.status);
-      return reply.code(200).send({ status: result.status, id: result.id } satisfies WebhookReply);
-    } catch (error) {
-      if (!(error instanceof QueueUnavailableError)) throw error;
-      count(source, type, 'unavailable');
-      reply.log.warn({ eventType: type, reason: error.message }, 'webhook not queued, asked sender to retry');
-      return queueUnavailableReply(reply, error, 'the event');
-    }
-  }
+interface Ingest {
+  deps: GhlIngestDeps;
+  metrics: Metrics;
+  now: () => number;
+}
 
-  async function servesSafely(locationId: string): Promise<boolean> {
-    try {
-      return await deps.isServedLocation(locationId);
-    } catch {
-      // Unsure whether we serve it: queue it anyway, the worker decides. Losing it would be worse.
-      return true;
-    }
-  }
+type Source = 'marketplace' | 'workflow';
 
-  function badJson(reply: FastifyReply, source: 'marketplace' | 'workflow', message: string) {
-    count(source, 'unknown', 'rejected');
-    return reply.code(400).send(errorReply(400, 'INVALID_JSON', 'the body is not valid JSON', [{ path: '', message }]));
+async function receiveMarketplace(ingest: Ingest, request: FastifyRequest, reply: FastifyReply) {
+  const raw = rawBody(request);
+  const signature = ingest.deps.verifier.verify(raw, request.headers);
+  if (!signature.ok) {
+    count(ingest, 'marketplace', 'unknown', 'rejected');
+    const code = signature.reason === 'missing' ? 'SIGNATURE_MISSING' : 'SIGNATURE_INVALID';
+    return reply.code(401).send(errorReply(401, code, signature.reason === 'missing' ? 'no webhook signature header' : 'the webhook signature does not verify'));
   }
+  const json = parseJsonBody(raw);
+  if (!json.ok) return badJson(ingest, reply, 'marketplace', json.message);
 
-  function count(source: string, type: string, outcome: string): void {
-    metrics.webhooks.inc({ source, type: metricType(type), outcome });
+  const parsed = parseGhlEvent(json.value);
+  if (parsed.kind === 'invalid') {
+    count(ingest, 'marketplace', typeOf(json.value), 'rejected');
+    return reply.code(400).send(errorReply(400, 'INVALID_PAYLOAD', 'the event does not match its schema', parsed.issues));
   }
+  if (parsed.kind === 'unknown-type') {
+    count(ingest, 'marketplace', 'unknown', 'ignored');
+    request.log.info({ eventType: parsed.type.slice(0, 64) }, 'webhook of unknown type ignored');
+    return reply.code(200).send(ignored('unknown event type'));
+  }
+  const event = parsed.event;
+  const timestamp = checkTimestamp(event.timestamp, ingest.now());
+  if (timestamp === 'future') {
+    count(ingest, 'marketplace', event.type, 'rejected');
+    return reply.code(401).send(errorReply(401, 'TIMESTAMP_IN_FUTURE', 'the event timestamp is more than 5 minutes in the future'));
+  }
+  if (timestamp === 'unparseable') {
+    count(ingest, 'marketplace', event.type, 'rejected');
+    return reply.code(400).send(errorReply(400, 'INVALID_PAYLOAD', 'the event does not match its schema', [{ path: 'timestamp', message: 'must be an ISO 8601 date-time' }]));
+  }
+  const locationId = eventLocationId(event);
+  // Agency-level installs carry a company id instead of a location.
+  const scope = locationId ?? ('companyId' in event && typeof event.companyId === 'string' ? event.companyId : 'agency');
+  if (!LIFECYCLE_TYPES.has(event.type) && (locationId === undefined || !(await servesSafely(ingest.deps, locationId)))) {
+    count(ingest, 'marketplace', event.type, 'ignored');
+    request.log.info({ eventType: event.type, locationId }, 'webhook for a location not served ignored');
+    return reply.code(200).send(ignored('location not served by this bridge'));
+  }
+  const dedupeKey = event.webhookId ? `id:${event.webhookId}` : `body:${bodyHash(raw)}`;
+  return enqueue(ingest, reply, { source: 'marketplace', type: event.type, scope, dedupeKey, ttlSeconds: MARKETPLACE_DEDUPE_TTL_SECONDS, event });
+}
+
+async function receiveWorkflow(ingest: Ingest, request: FastifyRequest, reply: FastifyReply) {
+  const raw = rawBody(request);
+  const json = parseJsonBody(raw);
+  if (!json.ok) return badJson(ingest, reply, 'workflow', json.message);
+  const parsed = parseGhlWorkflowPayload(json.value);
+  if (parsed.kind === 'invalid') {
+    count(ingest, 'workflow', 'unknown', 'rejected');
+    return reply.code(400).send(errorReply(400, 'INVALID_PAYLOAD', 'the workflow payload does not match its schema', parsed.issues));
+  }
+  const event = parsed.event;
+  if (!(await servesSafely(ingest.deps, event.locationId))) {
+    count(ingest, 'workflow', event.type, 'ignored');
+    return reply.code(200).send(ignored('location not served by this bridge'));
+  }
+  const dedupeKey = `workflow:${bodyHash(raw)}`;
+  return enqueue(ingest, reply, { source: 'workflow', type: event.type, scope: event.locationId, dedupeKey, ttlSeconds: WORKFLOW_DEDUPE_TTL_SECONDS, event });
+}
+
+interface Delivery {
+  source: Source;
+  type: string;
+  /** The location (or, for agency-level installs, the company) the delivery is remembered under. */
+  scope: string;
+  dedupeKey: string;
+  ttlSeconds: number;
+  event: Record<string, unknown>;
+}
+
+function enqueue(ingest: Ingest, reply: FastifyReply, delivery: Delivery) {
+  const { source, type } = delivery;
+  const unavailable = (error: Error) => {
+    count(ingest, source, type, 'unavailable');
+    reply.log.warn({ eventType: type, reason: error.message }, 'webhook not queued, asked sender to retry');
+  };
+  return storeOrAskRetry(reply, 'the event', unavailable, async () => {
+    const result = await ingest.deps.producer.enqueue({
+      queue: QUEUE_NAMES.ghlWebhooks,
+      jobName: type,
+      // Built from values validated above (the worker parses job data again when it reads it back).
+      data: { source, receivedAt: ingest.now(), event: delivery.event } satisfies GhlWebhookJob,
+      scope: delivery.scope,
+      dedupeKey: delivery.dedupeKey,
+      ttlSeconds: delivery.ttlSeconds,
+    });
+    count(ingest, source, type, result.status);
+    return reply.code(200).send({ status: result.status, id: result.id } satisfies WebhookReply);
+  });
+}
+
+async function servesSafely(deps: GhlIngestDeps, locationId: string): Promise<boolean> {
+  try {
+    return await deps.isServedLocation(locationId);
+  } catch {
+    // Unsure whether we serve it: queue it anyway, the worker decides. Losing it would be worse.
+    return true;
+  }
+}
+
+function badJson(ingest: Ingest, reply: FastifyReply, source: Source, message: string) {
+  count(ingest, source, 'unknown', 'rejected');
+  return reply.code(400).send(errorReply(400, 'INVALID_JSON', 'the body is not valid JSON', [{ path: '', message }]));
+}
+
+function count(ingest: Ingest, source: Source, type: string, outcome: string): void {
+  ingest.metrics.webhooks.inc({ source, type: metricType(type), outcome });
 }
 
 function rawBody(request: FastifyRequest): Buffer {
   return Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
 }
-
 
 function ignored(reason: string): WebhookReply {
   return { status: 'ignored', id: null, reason };

@@ -9,9 +9,10 @@ import { z } from 'zod';
 import { OsWebhookBodySchema, parseOsWebhookBody } from '../../webhooks/opinionstage-response.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { OPINIONSTAGE_DEDUPE_TTL_SECONDS, OpinionStageResponseJobSchema, opinionStageDedupeKey, QUEUE_NAMES } from '../../queue/catalog.js';
-import { QueueUnavailableError, type WebhookProducer } from '../../queue/webhook-producer.js';
+import type { WebhookProducer } from '../../queue/webhook-producer.js';
 import { requireSharedSecret } from '../plugins/shared-secret-auth.js';
-import { WEBHOOK_ERROR_REPLIES, WebhookReplySchema, errorReply, queueUnavailableReply } from '../schemas/common.js';
+import { WEBHOOK_ERROR_REPLIES, WebhookReplySchema, errorReply } from '../schemas/common.js';
+import { storeOrAskRetry } from './webhook-enqueue.js';
 
 export interface OpinionStageIngestDeps {
   producer: WebhookProducer;
@@ -46,7 +47,8 @@ export async function registerOpinionStageWebhookRoute(app: FastifyInstance, opt
         metrics.webhooks.inc({ source: 'opinionstage', type: 'response', outcome: 'rejected' });
         return reply.code(400).send(errorReply(400, 'INVALID_PAYLOAD', 'the body is not an Opinion Stage response', parsed.issues));
       }
-      try {
+      const unavailable = () => metrics.webhooks.inc({ source: 'opinionstage', type: 'response', outcome: 'unavailable' });
+      return storeOrAskRetry(reply, 'the response', unavailable, async () => {
         const result = await deps.producer.enqueue({
           queue: QUEUE_NAMES.opinionStageResponses,
           jobName: 'response',
@@ -63,11 +65,7 @@ export async function registerOpinionStageWebhookRoute(app: FastifyInstance, opt
         });
         metrics.webhooks.inc({ source: 'opinionstage', type: 'response', outcome: result.status });
         return reply.code(200).send({ status: result.status, id: result.id });
-      } catch (error) {
-        if (!(error instanceof QueueUnavailableError)) throw error;
-        metrics.webhooks.inc({ source: 'opinionstage', type: 'response', outcome: 'unavailable' });
-        return queueUnavailableReply(reply, error, 'the response');
-      }
+      });
     },
   );
 }

@@ -7,10 +7,11 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Metrics } from '../../observability/metrics.js';
 import { QUEUE_NAMES, TrustpilotEventJobSchema } from '../../queue/catalog.js';
-import { QueueUnavailableError, type WebhookProducer } from '../../queue/webhook-producer.js';
+import type { WebhookProducer } from '../../queue/webhook-producer.js';
 import { requireSharedSecret } from '../plugins/shared-secret-auth.js';
 import { readTrustpilotEvent, TRUSTPILOT_DEDUPE_TTL_SECONDS, TrustpilotNotificationSchema } from '../../webhooks/trustpilot-events.js';
-import { WEBHOOK_ERROR_REPLIES, WebhookReplySchema, queueUnavailableReply } from '../schemas/common.js';
+import { WEBHOOK_ERROR_REPLIES, WebhookReplySchema } from '../schemas/common.js';
+import { storeOrAskRetry } from './webhook-enqueue.js';
 
 export interface TrustpilotIngestDeps {
   producer: WebhookProducer;
@@ -43,8 +44,9 @@ export async function registerTrustpilotWebhookRoute(app: FastifyInstance, optio
       onRequest: requireSharedSecret({ secret: deps.secret, variable: 'TRUSTPILOT_WEBHOOK_SECRET', source: 'trustpilot', metrics }),
     },
     async (request, reply) => {
-      const results = [];
-      try {
+      const unavailable = () => metrics.webhooks.inc({ source: 'trustpilot', type: 'unknown', outcome: 'unavailable' });
+      return storeOrAskRetry(reply, 'the events', unavailable, async () => {
+        const results = [];
         for (const event of request.body.events) {
           const read = readTrustpilotEvent(event, now());
           if (read.kind === 'ignored') {
@@ -63,13 +65,9 @@ export async function registerTrustpilotWebhookRoute(app: FastifyInstance, optio
           metrics.webhooks.inc({ source: 'trustpilot', type: event.eventName, outcome: result.status });
           results.push(result);
         }
-      } catch (error) {
-        if (!(error instanceof QueueUnavailableError)) throw error;
-        metrics.webhooks.inc({ source: 'trustpilot', type: 'unknown', outcome: 'unavailable' });
-        return queueUnavailableReply(reply, error, 'the events');
-      }
-      const status = results.some((result) => result.status === 'accepted') ? 'accepted' : results.every((result) => result.status === 'ignored') ? 'ignored' : 'duplicate';
-      return reply.code(200).send({ status, events: results });
+        const status = results.some((result) => result.status === 'accepted') ? 'accepted' : results.every((result) => result.status === 'ignored') ? 'ignored' : 'duplicate';
+        return reply.code(200).send({ status, events: results });
+      });
     },
   );
 }

@@ -1,5 +1,4 @@
 /** Reply schemas shared by routes; every route declares its error replies too, so the OpenAPI document lists them. */
-import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 
 export const FieldIssueSchema = z.object({
@@ -54,14 +53,3 @@ export const WEBHOOK_ERROR_REPLIES = {
   415: ErrorReplySchema.describe('Content type is not application/json'),
   429: ErrorReplySchema.describe('The event could not be durably queued right now (Redis down or slow); retry after `Retry-After` seconds'),
 } as const;
-
-/** Seconds a webhook sender is asked to wait when its event could not be queued. */
-const RETRY_AFTER_SECONDS = '10';
-
-/** The 429 every webhook route answers when the queue cannot take the event right now. */
-export function queueUnavailableReply(reply: FastifyReply, error: { code: string }, what: string) {
-  return reply
-    .code(429)
-    .header('retry-after', RETRY_AFTER_SECONDS)
-    .send(errorReply(429, error.code, `${what} could not be queued right now; retry later`));
-}

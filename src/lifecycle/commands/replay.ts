@@ -6,14 +6,13 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../../config/env.js';
 import type { Logger } from '../../observability/logger.js';
-import { QUEUE_NAMES, type QueueName } from '../../queue/catalog.js';
+import { QUEUE_NAMES, SOURCE_QUEUES, type QueueName } from '../../queue/catalog.js';
 import { createDeadLetters, type ReplayFilter, type ReplayTarget } from '../../queue/dead-letters.js';
 import { commandRedis, withResources, type CommandIo } from '../wiring/commands.js';
 import { openQueue } from '../wiring/queues.js';
 
 export const REPLAY_USAGE = 'usage: ghl-bridge replay --all | --id DEAD_LETTER_ID [--id ...] | --queue NAME';
 
-const SOURCE_QUEUES: QueueName[] = Object.values(QUEUE_NAMES).filter((name) => name !== QUEUE_NAMES.deadLetter);
 
 /** Returns the process exit code: 0 done (also when nothing matched), 1 Redis unreachable, 2 bad usage. */
 export async function runReplay(args: string[], config: Config, logger: Logger, io: CommandIo): Promise<number> {

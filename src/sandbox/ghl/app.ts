@@ -2,7 +2,9 @@
  * The simulator's Fastify app (no listen): JSON parsing as GHL's NestJS gateway does it, GHL error
  * bodies, the request pipeline, the API routes and the control routes.
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import { createSimulatorFastify, isFastifyError } from '../shared/fastify-app.js';
 import { registerControlRoutes, type ControlDeps } from './control-routes.js';
 import { GhlHttpError } from './errors.js';
 import { missingEntityError, type MissingEntitySwitch } from './missing-entity.js';
@@ -28,28 +30,8 @@ export interface SimulatorAppDeps {
   baseUrl(): string;
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Entity',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
-
-function isFastifyError(error: unknown): error is FastifyError {
-  return error instanceof Error && 'statusCode' in error && typeof error.statusCode === 'number';
-}
-
 export function buildSimulatorApp(deps: SimulatorAppDeps): FastifyInstance {
-  // forceCloseConnections: close() must also end keep-alive sockets and requests held by a timeout fault.
-  const app = Fastify({ logger: deps.logger, forceCloseConnections: true });
+  const app = createSimulatorFastify(deps.logger);
 
   // An empty JSON body (e.g. a DELETE sent with content-type but nothing else) is no body, not a 400.
   app.removeContentTypeParser('application/json');
@@ -75,7 +57,7 @@ export function buildSimulatorApp(deps: SimulatorAppDeps): FastifyInstance {
     }
     if (isFastifyError(error) && error.statusCode !== undefined && error.statusCode < 500) {
       const status = error.statusCode;
-      return reply.code(status).send({ statusCode: status, message: error.message, error: STATUS_TEXT[status] ?? 'Error' });
+      return reply.code(status).send({ statusCode: status, message: error.message, error: STATUS_CODES[status] ?? 'Error' });
     }
     reply.log.error({ err: error }, 'simulator handler failed');
     return reply.code(500).send({ statusCode: 500, message: 'Internal server error' });

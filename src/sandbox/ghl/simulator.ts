@@ -6,8 +6,9 @@
  */
 import { buildSimulatorApp } from './app.js';
 import { createTokenRegistry, type TokenRegistry } from './auth.js';
-import { createFaultRegistry, faultControls, type FaultRule } from '../shared/faults.js';
+import { createFaultRegistry, faultControls } from '../shared/faults.js';
 import { closeOnce, listenOnLoopback } from '../shared/serve.js';
+import type { SimulatorBase } from '../shared/simulator.js';
 import type { MissingEntityStatus, MissingEntitySwitch } from './missing-entity.js';
 import { createMutations } from './mutations.js';
 import { sharedGhlRequestValidator } from './openapi-validator.js';
@@ -58,19 +59,13 @@ export interface GhlSimulatorOptions {
   logger?: boolean;
 }
 
-export interface GhlSimulator extends UserActions {
-  readonly url: string;
+export interface GhlSimulator extends UserActions, SimulatorBase<RecordedCall, WebhookDelivery> {
   readonly publicKeys: { ed25519: string; rsa: string };
-  readonly calls: RecordedCall[];
   /** Requests that failed validation against GHL's OpenAPI documents (also GET /__sandbox/undocumented). */
   readonly undocumented: RecordedCall[];
-  readonly deliveries: WebhookDelivery[];
   store: GhlStore;
-  injectFault(rule: FaultRule): () => void;
-  clearFaults(): void;
   /** Switches how a missing contact, note or task is answered from now on. */
   setMissingEntityStatus(status: MissingEntityStatus): void;
-  setWebhookUrl(url: string | undefined): void;
   addLocation(location: GhlSimulatorLocation): void;
   revokeToken(token: string): void;
   /** An install's authorization code, as GHL's redirect would hand it to the app's callback. */
@@ -85,8 +80,6 @@ export interface GhlSimulator extends UserActions {
   readonly oauthCalls: OAuthCallCounts;
   /** Most calls (admitted or refused) any rate-limit window saw for the location: ≤ max means the client behaved. */
   maxCallsInAnyWindow(locationId: string): number;
-  idle(): Promise<void>;
-  close(): Promise<void>;
 }
 
 export const DEFAULT_SIMULATOR_LOCATION: GhlSimulatorLocation = { id: 'loc_sandbox_1', token: 'pit-sandbox-1' };

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DeliveryRecord } from '../shared/delivery-queue.js';
-import { createEmitterCore } from '../shared/webhook-emitter.js';
+import { createEventEmitter, type EventEmitter } from '../shared/webhook-emitter.js';
 import type { GhlEvent } from './events.js';
 import type { WebhookSignatureMode, WebhookSigner } from './signing.js';
 
@@ -25,38 +25,24 @@ export interface WebhookEmitterOptions {
   timeoutMs?: number;
 }
 
-export interface WebhookEmitter {
-  readonly deliveries: WebhookDelivery[];
-  setUrl(url: string | undefined): void;
-  emit(event: GhlEvent): void;
-  idle(): Promise<void>;
-  close(): Promise<void>;
-}
+export type WebhookEmitter = EventEmitter<GhlEvent, WebhookDelivery>;
 
 export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmitter {
-  const core = createEmitterCore<WebhookDelivery>({ url: options.url, retry: options.retry, timeoutMs: options.timeoutMs ?? 10_000 });
-  return {
-    deliveries: core.deliveries,
-    setUrl: (next) => core.setUrl(next),
-    emit(event) {
-      core.send(() => {
-        const webhookId = randomUUID();
-        const text = JSON.stringify({
-          ...event.payload,
-          appId: options.appId,
-          versionId: options.versionId,
-          timestamp: new Date().toISOString(),
-          webhookId,
-        });
-        const headers = {
-          'content-type': 'application/json',
-          'user-agent': 'ghl-sandbox-webhooks',
-          ...options.signer.headers(Buffer.from(text, 'utf8'), options.signatures),
-        };
-        return { delivery: { webhookId, type: event.type, body: text, status: 0, attempts: 0 }, headers, orderingKey: event.orderingKey };
-      });
-    },
-    idle: () => core.idle(),
-    close: () => core.close(),
-  };
+  const core = { url: options.url, retry: options.retry, timeoutMs: options.timeoutMs ?? 10_000 };
+  return createEventEmitter<GhlEvent, WebhookDelivery>(core, (event) => {
+    const webhookId = randomUUID();
+    const text = JSON.stringify({
+      ...event.payload,
+      appId: options.appId,
+      versionId: options.versionId,
+      timestamp: new Date().toISOString(),
+      webhookId,
+    });
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': 'ghl-sandbox-webhooks',
+      ...options.signer.headers(Buffer.from(text, 'utf8'), options.signatures),
+    };
+    return { delivery: { webhookId, type: event.type, body: text, status: 0, attempts: 0 }, headers, orderingKey: event.orderingKey };
+  });
 }

@@ -2,7 +2,8 @@
  * The simulator's Fastify app (no listen): JSON:API error documents and media type on the API, the
  * request pipeline, the three API reads and the control routes.
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { createSimulatorFastify, isFastifyError } from '../shared/fastify-app.js';
 import { registerControlRoutes, type ControlDeps } from './control-routes.js';
 import { JsonApiError, statusTitle } from './errors.js';
 import { isControlRequest, JSON_API_MEDIA_TYPE, registerRequestPipeline, type PipelineDeps } from './request-pipeline.js';
@@ -19,13 +20,8 @@ export interface SimulatorAppDeps {
   questionsHidden: ApiRouteDeps['questionsHidden'];
 }
 
-function isFastifyError(error: unknown): error is FastifyError {
-  return error instanceof Error && 'statusCode' in error && typeof error.statusCode === 'number';
-}
-
 export function buildSimulatorApp(deps: SimulatorAppDeps): FastifyInstance {
-  // forceCloseConnections: close() must also end keep-alive sockets and requests held by a timeout fault.
-  const app = Fastify({ logger: deps.logger, forceCloseConnections: true });
+  const app = createSimulatorFastify(deps.logger);
 
   app.setErrorHandler((error: unknown, request, reply) => {
     const type = isControlRequest(request) ? 'application/json' : JSON_API_MEDIA_TYPE;

@@ -3,6 +3,8 @@
  * server such as Opinion Stage's Public Result API answers with. Thrown from hooks,
  * handlers and the simulator's own methods; the app's error handler sends `body` with `statusCode`.
  */
+import { STATUS_CODES } from 'node:http';
+
 export interface JsonApiErrorObject {
   status: string;
   title: string;
@@ -14,23 +16,8 @@ export interface JsonApiErrorDocument {
   errors: JsonApiErrorObject[];
 }
 
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  406: 'Not Acceptable',
-  409: 'Conflict',
-  422: 'Unprocessable Entity',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
-
 export function statusTitle(status: number): string {
-  return TITLES[status] ?? 'Error';
+  return STATUS_CODES[status] ?? 'Error';
 }
 
 export class JsonApiError extends Error {

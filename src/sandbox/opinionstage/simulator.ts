@@ -6,8 +6,9 @@
  */
 import { buildSimulatorApp } from './app.js';
 import { osErrors } from './errors.js';
-import { createFaultRegistry, faultControls, type FaultRule } from '../shared/faults.js';
+import { createFaultRegistry, faultControls } from '../shared/faults.js';
 import { closeOnce, listenOnLoopback } from '../shared/serve.js';
+import type { SimulatorBase } from '../shared/simulator.js';
 import type { Item, ItemInput, ItemResponse, ResponseInput } from './model.js';
 import { API_PREFIX } from './resources.js';
 import type { RecordedCall } from './request-pipeline.js';
@@ -48,15 +49,9 @@ export interface OpinionStageSimulatorOptions {
   responseOrder?: ResponseOrder;
 }
 
-export interface OpinionStageSimulator {
-  /** Origin; the API is at `${url}/api/v2`. */
-  readonly url: string;
+/** The API is at `${url}/api/v2`. */
+export interface OpinionStageSimulator extends SimulatorBase<RecordedCall, WebhookDelivery> {
   readonly apiBaseUrl: string;
-  readonly calls: RecordedCall[];
-  readonly deliveries: WebhookDelivery[];
-  injectFault(rule: FaultRule): () => void;
-  clearFaults(): void;
-  setWebhookUrl(url: string | undefined): void;
   setResponseOrder(order: ResponseOrder): void;
   /** From now on (or, with false, no longer) `GET /items/{itemId}/questions` answers 404; the item's responses are still served. */
   hideQuestions(itemId: string, hidden?: boolean): void;
@@ -64,9 +59,6 @@ export interface OpinionStageSimulator {
   addItem(input: ItemInput): Item;
   /** A respondent answers (answers keyed by question id or title); stored and, unless `sendWebhook: false`, POSTed to the webhook URL. */
   addResponse(itemId: string, input: ResponseInput): ItemResponse;
-  /** Resolves when every webhook delivery has succeeded or used up its attempts. */
-  idle(): Promise<void>;
-  close(): Promise<void>;
 }
 
 export async function startOpinionStageSimulator(options: OpinionStageSimulatorOptions = {}): Promise<OpinionStageSimulator> {

@@ -4,7 +4,7 @@
  * The shared secret travels in `x-webhook-token` (what the bridge's Opinion Stage receiver checks).
  */
 import type { DeliveryRecord } from '../shared/delivery-queue.js';
-import { createEmitterCore } from '../shared/webhook-emitter.js';
+import { createEventEmitter, type EventEmitter } from '../shared/webhook-emitter.js';
 
 export interface WebhookDelivery extends DeliveryRecord {
   responseId: string;
@@ -19,37 +19,31 @@ export interface WebhookEmitterOptions {
   timeoutMs?: number;
 }
 
-export interface WebhookEmitter {
-  readonly deliveries: WebhookDelivery[];
-  url(): string | undefined;
-  setUrl(url: string | undefined): void;
+export interface OpinionStageEvent {
+  responseId: string;
+  itemId: string;
+  payload: Record<string, unknown>;
+}
+
+export interface WebhookEmitter extends EventEmitter<OpinionStageEvent, WebhookDelivery> {
   setToken(token: string | undefined): void;
-  emit(event: { responseId: string; itemId: string; payload: Record<string, unknown> }): void;
-  idle(): Promise<void>;
-  close(): Promise<void>;
 }
 
 export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmitter {
-  const core = createEmitterCore<WebhookDelivery>({ url: options.url, retry: options.retry, timeoutMs: options.timeoutMs ?? 5_000 });
   let token = options.token;
+  const core = { url: options.url, retry: options.retry, timeoutMs: options.timeoutMs ?? 5_000 };
+  const emitter = createEventEmitter<OpinionStageEvent, WebhookDelivery>(core, (event) => ({
+    delivery: { responseId: event.responseId, itemId: event.itemId, body: JSON.stringify(event.payload), status: 0, attempts: 0 },
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'opinionstage-sandbox-webhooks',
+      ...(token === undefined ? {} : { 'x-webhook-token': token }),
+    },
+  }));
   return {
-    deliveries: core.deliveries,
-    url: () => core.url(),
-    setUrl: (next) => core.setUrl(next),
+    ...emitter,
     setToken(next) {
       token = next;
     },
-    emit(event) {
-      core.send(() => ({
-        delivery: { responseId: event.responseId, itemId: event.itemId, body: JSON.stringify(event.payload), status: 0, attempts: 0 },
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'opinionstage-sandbox-webhooks',
-          ...(token === undefined ? {} : { 'x-webhook-token': token }),
-        },
-      }));
-    },
-    idle: () => core.idle(),
-    close: () => core.close(),
   };
 }

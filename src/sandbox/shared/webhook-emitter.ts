@@ -49,3 +49,13 @@ export function createEmitterCore<D extends DeliveryRecord>(options: EmitterCore
     close: () => queue.close(),
   };
 }
+
+/** A simulator's emitter: the core, plus `emit`, which turns one event into one delivery when it is sent. */
+export interface EventEmitter<E, D extends DeliveryRecord> extends EmitterCore<D> {
+  emit(event: E): void;
+}
+
+export function createEventEmitter<E, D extends DeliveryRecord>(options: EmitterCoreOptions, build: (event: E) => OutgoingDelivery<D>): EventEmitter<E, D> {
+  const core = createEmitterCore<D>(options);
+  return { ...core, emit: (event) => core.send(() => build(event)) };
+}

@@ -2,7 +2,8 @@
  * The simulator's Fastify app (no listen): form and JSON bodies, Trustpilot error bodies, the request
  * pipeline, the API routes and the control routes.
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { createSimulatorFastify, isFastifyError } from '../shared/fastify-app.js';
 import { registerControlRoutes, type ControlDeps } from './control-routes.js';
 import { TrustpilotHttpError } from './errors.js';
 import type { Presenters } from './presenters.js';
@@ -23,13 +24,8 @@ export interface TrustpilotAppDeps {
   baseUrl(): string;
 }
 
-function isFastifyError(error: unknown): error is FastifyError {
-  return error instanceof Error && 'statusCode' in error && typeof error.statusCode === 'number';
-}
-
 export function buildTrustpilotApp(deps: TrustpilotAppDeps): FastifyInstance {
-  // forceCloseConnections: close() must also end keep-alive sockets and requests held by a timeout fault.
-  const app = Fastify({ logger: deps.logger, forceCloseConnections: true });
+  const app = createSimulatorFastify(deps.logger);
 
   // Token requests are form-encoded, as Trustpilot's token endpoints document.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {

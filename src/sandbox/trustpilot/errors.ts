@@ -55,3 +55,9 @@ export const tpErrors = {
   forbidden: () => new TrustpilotHttpError(403, { message: 'Forbidden' }),
   notFound: (message: string) => new TrustpilotHttpError(404, { message }),
 } as const;
+
+/** The value, or Trustpilot's 404 with `message` when it is missing. */
+export function orNotFound<T>(value: T | undefined, message: string): T {
+  if (value === undefined) throw tpErrors.notFound(message);
+  return value;
+}

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { parseIsoDate } from './dates.js';
-import { tpErrors } from './errors.js';
+import { orNotFound, tpErrors } from './errors.js';
 import { newTrustpilotId } from './ids.js';
 import {
   BusinessUnitInputSchema,
@@ -81,8 +81,7 @@ export function createMutations(deps: MutationDeps): Mutations {
   const now = deps.now ?? Date.now;
 
   const reviewOrThrow = (reviewId: string): ReviewRecord => {
-    const review = store.getReview(reviewId);
-    if (!review) throw tpErrors.notFound('Review not found');
+    const review = orNotFound(store.getReview(reviewId), 'Review not found');
     return review;
   };
 

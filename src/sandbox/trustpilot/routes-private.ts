@@ -4,7 +4,7 @@
  * (Trustpilot: "Using the wrong Business Unit ID … may result in 403").
  */
 import type { FastifyInstance } from 'fastify';
-import { tpErrors } from './errors.js';
+import { orNotFound, tpErrors } from './errors.js';
 import type { Link, Presenters } from './presenters.js';
 import { parsePrivateReviewQuery, selectReviews } from './review-query.js';
 import type { TrustpilotStore } from './store.js';
@@ -38,8 +38,7 @@ export function registerPrivateRoutes(app: FastifyInstance, deps: PrivateRouteDe
   });
 
   app.get<{ Params: { reviewId: string } }>('/v1/private/reviews/:reviewId', async (request) => {
-    const review = store.getReview(request.params.reviewId);
-    if (!review) throw tpErrors.notFound('Review not found');
+    const review = orNotFound(store.getReview(request.params.reviewId), 'Review not found');
     if (review.businessUnitId !== deps.ownBusinessUnitId) throw tpErrors.forbidden();
     return presenters.privateReview(review);
   });

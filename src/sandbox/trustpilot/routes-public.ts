@@ -3,7 +3,7 @@
  * "Consumer Profile API"): find a business unit by domain, get one by id, a public review, a consumer.
  */
 import type { FastifyInstance } from 'fastify';
-import { tpErrors } from './errors.js';
+import { orNotFound, tpErrors } from './errors.js';
 import type { Presenters } from './presenters.js';
 import type { TrustpilotStore } from './store.js';
 
@@ -18,32 +18,27 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps
   app.get('/v1/business-units/find', async (request) => {
     const name = new URL(request.url, 'http://sandbox.invalid').searchParams.get('name');
     if (name === null || name.trim() === '') throw tpErrors.badRequest('name is required');
-    const unit = store.findBusinessUnit(name);
-    if (!unit) throw tpErrors.notFound('Business unit not found');
+    const unit = orNotFound(store.findBusinessUnit(name), 'Business unit not found');
     return presenters.businessUnit(unit);
   });
 
   app.get<{ Params: { businessUnitId: string } }>('/v1/business-units/:businessUnitId', async (request) => {
-    const unit = store.getBusinessUnit(request.params.businessUnitId);
-    if (!unit) throw tpErrors.notFound('Business unit not found');
+    const unit = orNotFound(store.getBusinessUnit(request.params.businessUnitId), 'Business unit not found');
     return presenters.businessUnit(unit);
   });
 
   app.get<{ Params: { reviewId: string } }>('/v1/reviews/:reviewId', async (request) => {
-    const review = store.getReview(request.params.reviewId);
-    if (!review) throw tpErrors.notFound('Review not found');
+    const review = orNotFound(store.getReview(request.params.reviewId), 'Review not found');
     return presenters.publicReview(review);
   });
 
   app.get<{ Params: { consumerId: string } }>('/v1/consumers/:consumerId/profile', async (request) => {
-    const consumer = store.getConsumer(request.params.consumerId);
-    if (!consumer) throw tpErrors.notFound('Consumer not found');
+    const consumer = orNotFound(store.getConsumer(request.params.consumerId), 'Consumer not found');
     return presenters.consumerProfile(consumer);
   });
 
   app.get<{ Params: { consumerId: string } }>('/v1/consumers/:consumerId', async (request) => {
-    const consumer = store.getConsumer(request.params.consumerId);
-    if (!consumer) throw tpErrors.notFound('Consumer not found');
+    const consumer = orNotFound(store.getConsumer(request.params.consumerId), 'Consumer not found');
     return presenters.consumerWithReviews(consumer);
   });
 }

@@ -5,8 +5,9 @@
  * paging, the per-key rate limit, injected faults, and unsigned review-event webhooks.
  * Built from Trustpilot's public documents, not from the bridge's client.
  */
-import { createFaultRegistry, faultControls, type FaultRule } from '../shared/faults.js';
+import { createFaultRegistry, faultControls } from '../shared/faults.js';
 import { closeOnce, listenOnLoopback } from '../shared/serve.js';
+import type { SimulatorBase } from '../shared/simulator.js';
 import { buildTrustpilotApp } from './app.js';
 import { newTrustpilotId } from './ids.js';
 import type { ReviewInput } from './inputs.js';
@@ -56,13 +57,7 @@ export interface BusinessUnitSeed {
   country?: string;
 }
 
-export interface TrustpilotSimulator {
-  readonly url: string;
-  readonly calls: RecordedCall[];
-  readonly deliveries: WebhookDelivery[];
-  injectFault(rule: FaultRule): () => void;
-  clearFaults(): void;
-  setWebhookUrl(url: string | undefined): void;
+export interface TrustpilotSimulator extends SimulatorBase<RecordedCall, WebhookDelivery> {
   /** Data seeding (no events emitted). Re-seeding an id replaces that unit. */
   addBusinessUnit(input: BusinessUnitSeed): BusinessUnit;
   /** A consumer writes a review (of our unit unless `businessUnitId`); emits service-review-created. */
@@ -77,9 +72,6 @@ export interface TrustpilotSimulator {
   expireAccessTokens(): void;
   /** Most calls (admitted or refused) any rate-limit window saw for the API key: ≤ max means the client behaved. */
   maxCallsInAnyWindow(): number;
-  /** Webhook deliveries drained. */
-  idle(): Promise<void>;
-  close(): Promise<void>;
 }
 
 export const TRUSTPILOT_SANDBOX_DEFAULTS = {

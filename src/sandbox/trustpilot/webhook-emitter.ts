@@ -5,7 +5,7 @@
  * non-2xx answer or transport failure is retried a few times with short, doubling delays, same bytes.
  */
 import type { DeliveryRecord } from '../shared/delivery-queue.js';
-import { createEmitterCore } from '../shared/webhook-emitter.js';
+import { createEventEmitter, type EventEmitter } from '../shared/webhook-emitter.js';
 
 export const REVIEW_EVENT_NAMES = ['service-review-created', 'service-review-updated', 'service-review-deleted'] as const;
 export type ReviewEventName = (typeof REVIEW_EVENT_NAMES)[number];
@@ -28,31 +28,17 @@ export interface WebhookEmitterOptions {
   timeoutMs?: number;
 }
 
-export interface WebhookEmitter {
-  readonly deliveries: WebhookDelivery[];
-  setUrl(url: string | undefined): void;
-  emit(event: ReviewEvent): void;
-  idle(): Promise<void>;
-  close(): Promise<void>;
-}
+export type WebhookEmitter = EventEmitter<ReviewEvent, WebhookDelivery>;
 
 export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmitter {
-  const core = createEmitterCore<WebhookDelivery>({ url: options.url, retry: options.retry, timeoutMs: options.timeoutMs ?? 10_000 });
-  return {
-    deliveries: core.deliveries,
-    setUrl: (next) => core.setUrl(next),
-    emit(event) {
-      core.send(() => {
-        // Serialised now: the payload shows the review as it was when the event happened.
-        const text = JSON.stringify({ events: [{ eventName: event.eventName, version: '1', eventData: event.eventData }] });
-        return {
-          delivery: { eventName: event.eventName, body: text, status: 0, attempts: 0 },
-          headers: { 'content-type': 'application/json', 'user-agent': 'trustpilot-sandbox-webhooks' },
-          orderingKey: event.reviewId,
-        };
-      });
-    },
-    idle: () => core.idle(),
-    close: () => core.close(),
-  };
+  const core = { url: options.url, retry: options.retry, timeoutMs: options.timeoutMs ?? 10_000 };
+  return createEventEmitter<ReviewEvent, WebhookDelivery>(core, (event) => {
+    // Serialised now: the payload shows the review as it was when the event happened.
+    const text = JSON.stringify({ events: [{ eventName: event.eventName, version: '1', eventData: event.eventData }] });
+    return {
+      delivery: { eventName: event.eventName, body: text, status: 0, attempts: 0 },
+      headers: { 'content-type': 'application/json', 'user-agent': 'trustpilot-sandbox-webhooks' },
+      orderingKey: event.reviewId,
+    };
+  });
 }

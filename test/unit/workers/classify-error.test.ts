@@ -38,7 +38,7 @@ describe('classifyError', () => {
   }
 
   test('429 waits for the upstream reset, with a floor and a default', () => {
-    assert.deepEqual(classifyError(http(429, 3_000)), { action: 'wait', delayMs: 3_000, cause: 'ghl:429' });
+    assert.deepEqual(classifyError(http(429, 3_000)), { action: 'wait', delayMs: 3_000, cause: 'ghl:429', limit: { system: 'ghl', scope: 'upstream-429' } });
     assert.equal((classifyError(http(429, 0)) as { delayMs: number }).delayMs, 250);
     assert.equal((classifyError(http(429)) as { delayMs: number }).delayMs, 10_000);
   });
