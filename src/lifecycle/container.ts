@@ -366,10 +366,11 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
       mapping,
       metrics,
       logger,
-      scheduleContactSync: schedule,
-      ...(oauthStore
+      ports: {
+        scheduleContactSync: schedule,
+        ...(oauthStore
         ? {
-            onAppUninstall: async (locationId: string) => {
+            appUninstalled: async (locationId: string) => {
               await oauthStore.delete(locationId);
               forgetServed();
               await scheduleReconcile(queues[QUEUE_NAMES.reconcile], await servedLocations(), config.RECONCILE_INTERVAL);
@@ -378,6 +379,7 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
           }
         : {}),
       ...(push ? { forward: async (event: PushEvent) => void (await pushQueue.add(event.type, event, { ...jobOptionsFor(QUEUE_NAMES.opinionStagePush, config.RETRY_HORIZON), jobId: jobIdFor('push', event.id) })) } : {}),
+      },
     });
     const sync = createContactSyncProcessor(syncDeps);
     const run = (name: QueueName, processor: (job: Job) => Promise<unknown>) =>
