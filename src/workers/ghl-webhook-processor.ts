@@ -104,7 +104,7 @@ export function createGhlWebhookProcessor(deps: GhlWebhookProcessorDeps) {
 
   async function onContactChange(event: SyncTriggerEvent, data: GhlWebhookJob): Promise<RouteOutcome> {
     // A create has no earlier state to compare with; the other contact events carry the full state.
-    if (event.type !== 'ContactCreate' && (await unchangedSinceLastSync(event.locationId, event.id, data.event))) {
+    if (event.type !== 'ContactCreate' && (await unchangedSinceLastSync(deps, event.locationId, event.id, data.event))) {
       deps.metrics.skipped.inc({ queue: 'ghl-webhooks', reason: 'unchanged' });
       return { routed: 'unchanged', type: event.type };
     }
@@ -139,14 +139,15 @@ export function createGhlWebhookProcessor(deps: GhlWebhookProcessorDeps) {
     deps.logger.debug({ eventType: event.type, locationId: event.locationId }, 'event recorded');
     return { routed: 'recorded', type: event.type };
   }
+}
 
-  async function unchangedSinceLastSync(locationId: string, contactId: string, payload: Record<string, unknown>): Promise<boolean> {
-    const fieldIds = await deps.fieldIds.cached(locationId);
-    if (fieldIds === undefined) return false;
-    const snapshot = SnapshotSchema.safeParse(payload);
-    if (!snapshot.success) return false;
-    return deps.fingerprints.isKnown(locationId, contactId, contactFingerprint(snapshot.data, fingerprintScope(deps.mapping, fieldIds)));
-  }
+/** Whether the event carries the fingerprint the bridge last synced (its own echo, or an unchanged re-save). */
+async function unchangedSinceLastSync(deps: GhlWebhookProcessorDeps, locationId: string, contactId: string, payload: Record<string, unknown>): Promise<boolean> {
+  const fieldIds = await deps.fieldIds.cached(locationId);
+  if (fieldIds === undefined) return false;
+  const snapshot = SnapshotSchema.safeParse(payload);
+  if (!snapshot.success) return false;
+  return deps.fingerprints.isKnown(locationId, contactId, contactFingerprint(snapshot.data, fingerprintScope(deps.mapping, fieldIds)));
 }
 
 function unreachable(event: never): never {
