@@ -34,6 +34,7 @@ import { createContactFingerprints } from '../state/contact-fingerprint.js';
 import { createCustomFieldIds } from '../state/custom-field-ids.js';
 import { createLookupCache } from '../state/lookup-cache.js';
 import { createPlannedWrites, type PlannedWrites } from '../state/planned-writes.js';
+import { createReconcileMarks } from '../state/reconcile-marks.js';
 import { createRecentAlerts } from '../state/alert-throttle.js';
 import { createDailyBudgetAlerts } from '../state/daily-budget-alerts.js';
 import { createRateBudget } from '../state/rate-budget.js';
@@ -415,8 +416,7 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
           fingerprints,
           mapping,
           scheduleContactSync: schedule,
-          redis: stateRedis,
-          prefix,
+          marks: createReconcileMarks(stateRedis, prefix),
           maxPages: reconcilePageBudget({ rateLimit: config.GHL_RATE_LIMIT, dailyLimit: config.GHL_DAILY_LIMIT, intervalMs: config.RECONCILE_INTERVAL }),
           logger,
         }),

@@ -23,7 +23,7 @@ import {
   scheduleReconcile,
   type ReconcileDeps,
 } from '../../../src/workers/reconcile-processor.js';
-import { readReconcileMark } from '../../../src/state/reconcile-marks.js';
+import { createReconcileMarks, readReconcileMark } from '../../../src/state/reconcile-marks.js';
 import { testPrefix, waitFor } from '../../helpers/bridge.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 
@@ -70,8 +70,7 @@ function harness(options: Partial<ReconcileDeps> = {}): Harness {
     fingerprints,
     mapping: DEFAULT_MAPPING,
     scheduleContactSync: async (job) => void scheduled.push(job),
-    redis: connection,
-    prefix,
+    marks: createReconcileMarks(connection, prefix),
     maxPages: 50,
     overlapMs: 0,
     logger,
@@ -237,8 +236,7 @@ describe('reconcile poll', () => {
       fingerprints: h.fingerprints,
       mapping: DEFAULT_MAPPING,
       scheduleContactSync: async (job) => void syncs.push(job.contactId),
-      redis: connection,
-      prefix: h.prefix,
+      marks: createReconcileMarks(connection, h.prefix),
       maxPages: 5,
       logger,
     });
