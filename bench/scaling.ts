@@ -18,7 +18,8 @@ import { startGhlSimulator, type GhlSimulator, type GhlSimulatorLocation } from 
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../src/sandbox/trustpilot/simulator.js';
 import { createOAuthTokenStore } from '../src/state/oauth-token-store.js';
 import { mappedFieldSpecs } from '../src/workers/setup-fields.js';
-import { trustpilotSimulatorEnv, waitFor } from '../test/helpers/bridge.js';
+import { trustpilotSimulatorEnv } from '../test/helpers/bridge.js';
+import { waitFor } from '../test/helpers/wait.js';
 import { createTestSigner } from '../test/helpers/ghl-signing.js';
 import { startRedisServer } from '../test/helpers/redis-server.js';
 import { benchNodeFlags, startChild, startWorkerProcess, type ChildServer, type WorkerProcess } from './lib/bridge-process.js';

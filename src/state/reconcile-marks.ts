@@ -56,3 +56,18 @@ export async function withReconcileLock<T>(redis: Redis, prefix: string, locatio
     await redis.eval(RELEASE_SCRIPT, 1, lock, token);
   }
 }
+
+/** The reconcile poll's state for one Redis and prefix, as the reconcile processor uses it. */
+export interface ReconcileMarks {
+  read(locationId: string): Promise<ReconcileMark | undefined>;
+  write(locationId: string, mark: ReconcileMark): Promise<void>;
+  withLock<T>(locationId: string, lockMs: number, body: () => Promise<T>, busy: () => T): Promise<T>;
+}
+
+export function createReconcileMarks(redis: Redis, prefix: string): ReconcileMarks {
+  return {
+    read: (locationId) => readReconcileMark(redis, prefix, locationId),
+    write: (locationId, mark) => writeReconcileMark(redis, prefix, locationId, mark),
+    withLock: (locationId, lockMs, body, busy) => withReconcileLock(redis, prefix, locationId, lockMs, body, busy),
+  };
+}

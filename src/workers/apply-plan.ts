@@ -68,7 +68,7 @@ function changesContact(write: PlannedWrite): boolean {
 }
 
 async function applyOne(deps: ApplyDeps, locationId: string, contactId: string, write: PlannedWrite): Promise<number> {
-  const { ghl, ledger } = deps;
+  const { ghl } = deps;
   switch (write.kind) {
     case 'set-fields':
       await ghl.updateContactFields(locationId, contactId, write.fields.map(({ id, value }) => ({ id, value })));
@@ -79,74 +79,95 @@ async function applyOne(deps: ApplyDeps, locationId: string, contactId: string, 
     case 'remove-tags':
       await ghl.removeTags(locationId, contactId, write.tags);
       return 1;
-    case 'create-note': {
-      let calls = 0;
-      if (await ledger.markPending(locationId, contactId, write.sourceKey)) {
-        calls += 1;
-        const existing = (await ghl.listNotes(locationId, contactId)).items.find((note) => note.body?.includes(referenceLine(write.sourceKey)));
-        if (existing) {
-          deps.logger.info({ locationId, contactId, sourceKey: write.sourceKey }, 'note from an interrupted run found, not created again');
-          await ledger.recordNote(locationId, contactId, write.sourceKey, existing.id, bodyHash(stripReference(existing.body ?? '')));
-          return calls;
-        }
-      }
-      const note = await ghl.createNote(locationId, contactId, { body: withReference(write.body, write.sourceKey) });
-      await ledger.recordNote(locationId, contactId, write.sourceKey, note.id, bodyHash(write.body));
-      return calls + 1;
-    }
+    case 'create-note':
+      return createNote(deps, locationId, contactId, write);
     case 'update-note':
-      try {
-        await ghl.updateNote(locationId, contactId, write.noteId, { body: withReference(write.body, write.sourceKey) });
-      } catch (error) {
-        // Deleted by a user: respected, never recreated. GHL may say so with 404, 400 or 422.
-        if (!isGhlNotFound(error)) throw error;
-        deps.logger.info({ locationId, contactId, sourceKey: write.sourceKey }, 'note deleted in GHL, left alone');
-      }
-      await ledger.recordNote(locationId, contactId, write.sourceKey, write.noteId, bodyHash(write.body));
-      return 1;
-    case 'create-task': {
-      let calls = 0;
-      if (await ledger.markPending(locationId, contactId, write.sourceKey)) {
-        calls += 1;
-        const existing = (await ghl.listTasks(locationId, contactId)).items.find((task) => task.body?.includes(referenceLine(write.sourceKey)));
-        if (existing) {
-          deps.logger.info({ locationId, contactId, sourceKey: write.sourceKey }, 'task from an interrupted run found, not created again');
-          await ledger.recordTask(locationId, contactId, write.sourceKey, existing.id, existing.completed ? 'completed' : 'open', existing.dueDate ?? write.dueDate);
-          return calls;
-        }
-      }
-      const task = await ghl.createTask(locationId, contactId, {
-        title: write.title,
-        body: withReference(write.body, write.sourceKey),
-        dueDate: write.dueDate,
-        completed: false,
-        ...(write.assignedTo ? { assignedTo: write.assignedTo } : {}),
-      });
-      await ledger.recordTask(locationId, contactId, write.sourceKey, task.id, 'open', write.dueDate);
-      return calls + 1;
-    }
+      return updateNote(deps, locationId, contactId, write);
+    case 'create-task':
+      return createTask(deps, locationId, contactId, write);
     case 'update-task':
-      try {
-        await ghl.updateTask(locationId, contactId, write.taskId, { dueDate: write.dueDate });
-        await ledger.recordTask(locationId, contactId, write.sourceKey, write.taskId, 'open', write.dueDate);
-      } catch (error) {
-        if (!isGhlNotFound(error)) throw error;
-        await ledger.recordTask(locationId, contactId, write.sourceKey, write.taskId, 'deleted', write.dueDate);
-      }
-      return 1;
-    case 'complete-task': {
-      const known = (await ledger.view(locationId, contactId)).tasks[write.sourceKey];
-      const dueDate = known?.dueDate ?? '';
-      try {
-        await ghl.completeTask(locationId, contactId, write.taskId, true);
-        await ledger.recordTask(locationId, contactId, write.sourceKey, write.taskId, 'completed', dueDate);
-      } catch (error) {
-        if (!isGhlNotFound(error)) throw error;
-        await ledger.recordTask(locationId, contactId, write.sourceKey, write.taskId, 'deleted', dueDate);
-      }
-      return 1;
+      return updateTask(deps, locationId, contactId, write);
+    case 'complete-task':
+      return completeTask(deps, locationId, contactId, write);
+  }
+}
+
+type WriteOf<K extends PlannedWrite['kind']> = Extract<PlannedWrite, { kind: K }>;
+
+async function createNote(deps: ApplyDeps, locationId: string, contactId: string, write: WriteOf<'create-note'>): Promise<number> {
+  const { ghl, ledger } = deps;
+  let calls = 0;
+  if (await ledger.markPending(locationId, contactId, write.sourceKey)) {
+    calls += 1;
+    const existing = (await ghl.listNotes(locationId, contactId)).items.find((note) => note.body?.includes(referenceLine(write.sourceKey)));
+    if (existing) {
+      deps.logger.info({ locationId, contactId, sourceKey: write.sourceKey }, 'note from an interrupted run found, not created again');
+      await ledger.recordNote(locationId, contactId, write.sourceKey, existing.id, bodyHash(stripReference(existing.body ?? '')));
+      return calls;
     }
   }
+  const note = await ghl.createNote(locationId, contactId, { body: withReference(write.body, write.sourceKey) });
+  await ledger.recordNote(locationId, contactId, write.sourceKey, note.id, bodyHash(write.body));
+  return calls + 1;
+}
+
+async function updateNote(deps: ApplyDeps, locationId: string, contactId: string, write: WriteOf<'update-note'>): Promise<number> {
+  try {
+    await deps.ghl.updateNote(locationId, contactId, write.noteId, { body: withReference(write.body, write.sourceKey) });
+  } catch (error) {
+    // Deleted by a user: respected, never recreated. GHL may say so with 404, 400 or 422.
+    if (!isGhlNotFound(error)) throw error;
+    deps.logger.info({ locationId, contactId, sourceKey: write.sourceKey }, 'note deleted in GHL, left alone');
+  }
+  await deps.ledger.recordNote(locationId, contactId, write.sourceKey, write.noteId, bodyHash(write.body));
+  return 1;
+}
+
+async function createTask(deps: ApplyDeps, locationId: string, contactId: string, write: WriteOf<'create-task'>): Promise<number> {
+  const { ghl, ledger } = deps;
+  let calls = 0;
+  if (await ledger.markPending(locationId, contactId, write.sourceKey)) {
+    calls += 1;
+    const existing = (await ghl.listTasks(locationId, contactId)).items.find((task) => task.body?.includes(referenceLine(write.sourceKey)));
+    if (existing) {
+      deps.logger.info({ locationId, contactId, sourceKey: write.sourceKey }, 'task from an interrupted run found, not created again');
+      await ledger.recordTask(locationId, contactId, write.sourceKey, existing.id, existing.completed ? 'completed' : 'open', existing.dueDate ?? write.dueDate);
+      return calls;
+    }
+  }
+  const task = await ghl.createTask(locationId, contactId, {
+    title: write.title,
+    body: withReference(write.body, write.sourceKey),
+    dueDate: write.dueDate,
+    completed: false,
+    ...(write.assignedTo ? { assignedTo: write.assignedTo } : {}),
+  });
+  await ledger.recordTask(locationId, contactId, write.sourceKey, task.id, 'open', write.dueDate);
+  return calls + 1;
+}
+
+async function updateTask(deps: ApplyDeps, locationId: string, contactId: string, write: WriteOf<'update-task'>): Promise<number> {
+  try {
+    await deps.ghl.updateTask(locationId, contactId, write.taskId, { dueDate: write.dueDate });
+    await deps.ledger.recordTask(locationId, contactId, write.sourceKey, write.taskId, 'open', write.dueDate);
+  } catch (error) {
+    if (!isGhlNotFound(error)) throw error;
+    await deps.ledger.recordTask(locationId, contactId, write.sourceKey, write.taskId, 'deleted', write.dueDate);
+  }
+  return 1;
+}
+
+async function completeTask(deps: ApplyDeps, locationId: string, contactId: string, write: WriteOf<'complete-task'>): Promise<number> {
+  const known = (await deps.ledger.view(locationId, contactId)).tasks[write.sourceKey];
+  const dueDate = known?.dueDate ?? '';
+  try {
+    await deps.ghl.completeTask(locationId, contactId, write.taskId, true);
+    await deps.ledger.recordTask(locationId, contactId, write.sourceKey, write.taskId, 'completed', dueDate);
+  } catch (error) {
+    if (!isGhlNotFound(error)) throw error;
+    await deps.ledger.recordTask(locationId, contactId, write.sourceKey, write.taskId, 'deleted', dueDate);
+  }
+  return 1;
 }
 
 function stripReference(body: string): string {

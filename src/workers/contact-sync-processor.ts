@@ -8,9 +8,10 @@ import { isGhlNotFound } from '../clients/ghl/ghl-api-error.js';
 import type { Contact } from '../clients/ghl/schemas.js';
 import { noteRunProgress } from '../clients/http/budget-wait.js';
 import { mappedFieldKeys, type Mapping } from '../config/mapping.js';
-import { contactFingerprint, fingerprintScope } from '../domain/contact-fingerprint.js';
-import { statesAfterEachWrite, toSnapshot } from '../domain/contact-snapshot.js';
-import { mergePlans, type ContactSnapshot, type PlannedWrite } from '../domain/plan.js';
+import { fingerprintScope } from '../domain/contact-fingerprint.js';
+import { toSnapshot } from '../domain/contact-snapshot.js';
+import { echoFingerprints, storedReviewId, syncReads } from '../domain/contact-sync.js';
+import { mergePlans, type ContactSnapshot, type Plan, type PlannedWrite } from '../domain/plan.js';
 import { planSurveyLink } from '../domain/survey-link.js';
 import { planTrustpilot } from '../domain/trustpilot-plan.js';
 import type { Logger } from '../observability/logger.js';
@@ -87,64 +88,24 @@ export async function syncContact(
 ): Promise<ContactSyncOutcome> {
   const started = now();
   if (await deps.facts.isDeleted(locationId, contactId)) return skip(deps, locationId, contactId, started, 'contact-deleted');
-  const taken = options.fromSnapshot && deps.snapshots ? await deps.snapshots.take(locationId, contactId) : undefined;
-  let snapshot: ContactSnapshot;
-  let ghlCalls = 0;
-  if (taken?.snapshot) {
-    snapshot = taken.snapshot;
-    // Taken once: were this run delayed now, its retry would have to read the contact instead.
-    noteRunProgress();
-  } else {
-    if (taken?.reason === 'stale' || taken?.reason === 'expired') deps.logger.debug({ locationId, contactId, reason: taken.reason }, 'contact snapshot not used');
-    let contact: Contact;
-    try {
-      contact = await deps.ghl.getContact(locationId, contactId);
-    } catch (error) {
-      // Deleted after the event was queued (a ContactDelete was seen): expected, no alert.
-      if (isGhlNotFound(error) && (await deps.facts.isDeleted(locationId, contactId))) return skip(deps, locationId, contactId, started, 'contact-deleted');
-      throw error;
-    }
-    ghlCalls = 1;
-    snapshot = toSnapshot(contact, locationId);
-  }
-  const wanted = mappedFieldKeys(deps.mapping);
-  const before = await deps.fieldIds.cached(locationId);
-  const fieldIds = await deps.fieldIds.resolve(locationId, wanted);
-  // Reporting only: a cache without every mapped field may have been read again from GHL.
-  if (before === undefined || wanted.some((key) => before[key] === undefined)) ghlCalls += 1;
-
-  const mapping = deps.mapping.trustpilot;
-  const reviewIdField = mapping.fields.reviewId ? fieldIds[mapping.fields.reviewId] : undefined;
-  const storedReviewId = stringValue(snapshot.customFields.find((field) => field.id === reviewIdField)?.value);
+  const state = await contactState(deps, locationId, contactId, options.fromSnapshot === true);
+  if (state === 'deleted') return skip(deps, locationId, contactId, started, 'contact-deleted');
+  const { snapshot } = state;
+  const fields = await resolveFieldIds(deps, locationId);
   // Never later than now: the event's clock (the web process's) may run ahead of this one.
   const asOf = Math.min(options.eventsAt ?? started, started);
-  const [review, company] = deps.trustpilot
-    ? [await deps.trustpilot.review(snapshot, storedReviewId, asOf), await deps.trustpilot.company(snapshot)]
-    : [undefined, undefined];
-  const ledger = await deps.ledger.view(locationId, contactId);
-  const plan = mergePlans(
-    planTrustpilot({ contact: snapshot, review, company, fieldIds, ledger, mapping }),
-    planSurveyLink(snapshot, fieldIds, deps.mapping.opinionStage, deps.surveyUrl),
-  );
-  for (const warning of new Set(plan.warnings)) deps.logger.warn({ locationId, contactId, warning }, 'sync warning');
-
-  if (!deps.apply.dryRun) {
-    // Remembered before writing: GHL echoes the first write while the run is still making the next
-    // ones, and an echo that arrives before its fingerprint is known costs a second run.
-    const scope = fingerprintScope(deps.mapping, fieldIds);
-    const states = statesAfterEachWrite(snapshot, plan).map((state) => contactFingerprint(state, scope));
-    await deps.fingerprints.remember(locationId, contactId, states.at(-1) ?? contactFingerprint(snapshot, scope), states.slice(0, -1));
-  }
+  const target = { locationId, contactId };
+  const { plan, review, company } = await planSync(deps, target, snapshot, fields.ids, asOf);
+  if (!deps.apply.dryRun) await rememberEchoes(deps, target, snapshot, plan, fields.ids);
   let result: ApplyResult;
   try {
-    result = await applyPlan({ ...deps.apply, ghl: deps.ghl, ledger: deps.ledger, logger: deps.logger }, { locationId, contactId }, plan);
+    result = await applyPlan({ ...deps.apply, ghl: deps.ghl, ledger: deps.ledger, logger: deps.logger }, target, plan);
   } catch (error) {
     // Planned from a snapshot (or deleted mid-run), the first sign of a deletion may be a write's "not found".
     if (isGhlNotFound(error) && (await deps.facts.isDeleted(locationId, contactId))) return skip(deps, locationId, contactId, started, 'contact-deleted');
     throw error;
   }
-  ghlCalls += result.calls;
-  const read = [taken?.snapshot ? `ghl contact (${taken.source} snapshot)` : 'ghl contact', ...(review !== undefined ? ['trustpilot review'] : []), ...(company !== undefined ? ['trustpilot company'] : [])];
+  const ghlCalls = state.calls + fields.calls + result.calls;
   await deps.facts.recordSync({
     locationId,
     contactId,
@@ -153,15 +114,68 @@ export async function syncContact(
     outcome: 'synced',
     upstreamCalls: ghlCalls,
     writes: result.writes,
-    read,
+    read: syncReads(state.source, review, company),
     wrote: plan.writes.map((write) => write.kind),
   });
   deps.logger.debug({ locationId, contactId, writes: result.writes, ghlCalls }, 'contact synced');
   return { outcome: 'synced', writes: result.writes, ghlCalls, ...(deps.apply.dryRun ? { plan: plan.writes } : {}) };
 }
 
-function stringValue(value: unknown): string | undefined {
-  return typeof value === 'string' && value.length > 0 ? value : undefined;
+type SyncTarget = { locationId: string; contactId: string };
+
+/** The contact's state to plan from, the GHL calls it cost, and the kind of snapshot it came from (none: read). */
+type ContactState = { snapshot: ContactSnapshot; calls: number; source?: string };
+
+/**
+ * The stored snapshot when the run may use one and it is fresh, else the contact read from GHL;
+ * 'deleted' when the read finds a contact whose deletion was seen.
+ */
+async function contactState(deps: ContactSyncDeps, locationId: string, contactId: string, fromSnapshot: boolean): Promise<ContactState | 'deleted'> {
+  const taken = fromSnapshot && deps.snapshots ? await deps.snapshots.take(locationId, contactId) : undefined;
+  if (taken?.snapshot) {
+    // Taken once: were this run delayed now, its retry would have to read the contact instead.
+    noteRunProgress();
+    return { snapshot: taken.snapshot, calls: 0, source: taken.source };
+  }
+  if (taken?.reason === 'stale' || taken?.reason === 'expired') deps.logger.debug({ locationId, contactId, reason: taken.reason }, 'contact snapshot not used');
+  try {
+    return { snapshot: toSnapshot(await deps.ghl.getContact(locationId, contactId), locationId), calls: 1 };
+  } catch (error) {
+    // Deleted after the event was queued (a ContactDelete was seen): expected, no alert.
+    if (isGhlNotFound(error) && (await deps.facts.isDeleted(locationId, contactId))) return 'deleted';
+    throw error;
+  }
+}
+
+async function resolveFieldIds(deps: ContactSyncDeps, locationId: string): Promise<{ ids: Record<string, string>; calls: number }> {
+  const wanted = mappedFieldKeys(deps.mapping);
+  const before = await deps.fieldIds.cached(locationId);
+  const ids = await deps.fieldIds.resolve(locationId, wanted);
+  // Reporting only: a cache without every mapped field may have been read again from GHL.
+  return { ids, calls: before === undefined || wanted.some((key) => before[key] === undefined) ? 1 : 0 };
+}
+
+async function planSync(deps: ContactSyncDeps, target: SyncTarget, snapshot: ContactSnapshot, fieldIds: Record<string, string>, asOf: number) {
+  const mapping = deps.mapping.trustpilot;
+  const [review, company] = deps.trustpilot
+    ? [await deps.trustpilot.review(snapshot, storedReviewId(snapshot, fieldIds, mapping), asOf), await deps.trustpilot.company(snapshot)]
+    : [undefined, undefined];
+  const ledger = await deps.ledger.view(target.locationId, target.contactId);
+  const plan = mergePlans(
+    planTrustpilot({ contact: snapshot, review, company, fieldIds, ledger, mapping }),
+    planSurveyLink(snapshot, fieldIds, deps.mapping.opinionStage, deps.surveyUrl),
+  );
+  for (const warning of new Set(plan.warnings)) deps.logger.warn({ ...target, warning }, 'sync warning');
+  return { plan, review, company };
+}
+
+/**
+ * Remembered before writing: GHL echoes the first write while the run is still making the next
+ * ones, and an echo that arrives before its fingerprint is known costs a second run.
+ */
+async function rememberEchoes(deps: ContactSyncDeps, target: SyncTarget, snapshot: ContactSnapshot, plan: Plan, fieldIds: Record<string, string>): Promise<void> {
+  const { final, intermediate } = echoFingerprints(snapshot, plan, fingerprintScope(deps.mapping, fieldIds));
+  await deps.fingerprints.remember(target.locationId, target.contactId, final, intermediate);
 }
 
 async function skip(deps: ContactSyncDeps, locationId: string, contactId: string, started: number, reason: string): Promise<ContactSyncOutcome> {

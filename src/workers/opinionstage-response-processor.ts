@@ -55,19 +55,19 @@ export function createOpinionStageResponseProcessor(deps: OpinionStageResponseDe
     const data = OpinionStageResponseJobSchema.parse(job.data);
     const response = OsResponseSchema.parse(data.response);
     const locationId = await deps.locationId();
-    if (!locationId) return skipped('no GHL location is served');
+    if (!locationId) return skipped(deps, 'no GHL location is served');
 
-    const { questions, missing } = data.itemId ? await questionsOf(data.itemId) : { questions: [], missing: [] };
+    const { questions, missing } = data.itemId ? await questionsOf(deps, data.itemId) : { questions: [], missing: [] };
     const respondent = findRespondent(response, questions, data.flat);
-    const found = await contactFor(locationId, respondent);
-    if (!found) return skipped('the response carries no email, phone or contact id to match a contact');
+    const found = await contactFor(deps, locationId, respondent);
+    if (!found) return skipped(deps, 'the response carries no email, phone or contact id to match a contact');
 
     const fieldIds = await deps.fieldIds.resolve(locationId, mappedFieldKeys(deps.mapping));
     const plan = planOpinionStage({
       contact: toSnapshot(found.contact, locationId),
       response,
       itemId: data.itemId,
-      itemTitle: data.itemId ? await itemTitle(data.itemId) : '',
+      itemTitle: data.itemId ? await itemTitle(deps, data.itemId) : '',
       questions,
       fieldIds,
       ledger: await deps.ledger.view(locationId, found.contact.id),
@@ -79,72 +79,72 @@ export function createOpinionStageResponseProcessor(deps: OpinionStageResponseDe
     const result = await applyPlan({ ...deps.apply, ghl: deps.ghl, ledger: deps.ledger, logger: deps.logger }, { locationId, contactId: found.contact.id }, plan);
     return { outcome: 'synced', contactId: found.contact.id, contactCreated: found.created, writes: result.writes };
   };
+}
 
-  async function contactFor(locationId: string, respondent: Respondent): Promise<{ contact: Contact; created: boolean } | undefined> {
-    if (respondent.contactId) {
-      try {
-        return { contact: await deps.ghl.getContact(locationId, respondent.contactId), created: false };
-      } catch (error) {
-        // A link id that is not (or no longer) a contact here: fall back to the answers.
-        if (!(isGhlNotFound(error) || (error instanceof UpstreamError && (error.status === 400 || error.status === 403)))) throw error;
-        deps.logger.info({ locationId }, 'personal-link contact id not found, matching by email or phone');
-      }
-    }
-    if (!respondent.email && !respondent.phone) return undefined;
-    if (deps.apply.dryRun) {
-      // Upserting is a write; in dry run record it and plan against an empty contact.
-      await deps.apply.planned.record([
-        {
-          at: new Date().toISOString(),
-          locationId,
-          contactId: '(new)',
-          system: 'ghl',
-          method: 'POST',
-          path: '/contacts/upsert',
-          body: upsertBody(respondent),
-          reason: 'Opinion Stage respondent',
-        },
-      ]);
-      return { contact: { id: DRY_RUN_CONTACT_ID }, created: true };
-    }
-    const { contact, created } = await deps.ghl.upsertContact(locationId, upsertBody(respondent));
-    return { contact, created };
-  }
-
-  /**
-   * The item's questions. A 404 for them (an item deleted, or one the key cannot see) loses the
-   * labels only: the answers and the flat identity fields are still imported, and the note says so.
-   */
-  async function questionsOf(itemId: string): Promise<{ questions: OsQuestion[]; missing: string[] }> {
-    if (!deps.client) return { questions: [], missing: [] };
-    const cached = await deps.cache.get('os-questions', itemId, QuestionsSchema);
-    if (cached.hit && cached.value) return { questions: cached.value, missing: [] };
-    let questions: OsQuestion[];
+async function contactFor(deps: OpinionStageResponseDeps, locationId: string, respondent: Respondent): Promise<{ contact: Contact; created: boolean } | undefined> {
+  if (respondent.contactId) {
     try {
-      questions = await deps.client.listQuestions(itemId);
+      return { contact: await deps.ghl.getContact(locationId, respondent.contactId), created: false };
     } catch (error) {
-      if (!(error instanceof UpstreamError && error.status === 404)) throw error;
-      deps.logger.warn({ itemId, status: error.status }, 'opinion stage questions not found, importing the answers without labels');
-      return { questions: [], missing: [QUESTION_LABELS_MISSING] };
+      // A link id that is not (or no longer) a contact here: fall back to the answers.
+      if (!(isGhlNotFound(error) || (error instanceof UpstreamError && (error.status === 400 || error.status === 403)))) throw error;
+      deps.logger.info({ locationId }, 'personal-link contact id not found, matching by email or phone');
     }
-    await deps.cache.set('os-questions', itemId, questions, METADATA_TTL_MS);
-    return { questions, missing: [] };
   }
+  if (!respondent.email && !respondent.phone) return undefined;
+  if (deps.apply.dryRun) {
+    // Upserting is a write; in dry run record it and plan against an empty contact.
+    await deps.apply.planned.record([
+      {
+        at: new Date().toISOString(),
+        locationId,
+        contactId: '(new)',
+        system: 'ghl',
+        method: 'POST',
+        path: '/contacts/upsert',
+        body: upsertBody(respondent),
+        reason: 'Opinion Stage respondent',
+      },
+    ]);
+    return { contact: { id: DRY_RUN_CONTACT_ID }, created: true };
+  }
+  const { contact, created } = await deps.ghl.upsertContact(locationId, upsertBody(respondent));
+  return { contact, created };
+}
 
-  async function itemTitle(itemId: string): Promise<string> {
-    if (!deps.client) return '';
-    const cached = await deps.cache.get('os-item-titles', 'all', ItemTitlesSchema);
-    if (cached.hit && cached.value?.[itemId] !== undefined) return cached.value[itemId] ?? '';
-    const titles = Object.fromEntries((await deps.client.listAllItems()).map((item) => [item.id, item.attributes?.title ?? '']));
-    await deps.cache.set('os-item-titles', 'all', titles, METADATA_TTL_MS);
-    return titles[itemId] ?? '';
+/**
+ * The item's questions. A 404 for them (an item deleted, or one the key cannot see) loses the
+ * labels only: the answers and the flat identity fields are still imported, and the note says so.
+ */
+async function questionsOf(deps: OpinionStageResponseDeps, itemId: string): Promise<{ questions: OsQuestion[]; missing: string[] }> {
+  if (!deps.client) return { questions: [], missing: [] };
+  const cached = await deps.cache.get('os-questions', itemId, QuestionsSchema);
+  if (cached.hit && cached.value) return { questions: cached.value, missing: [] };
+  let questions: OsQuestion[];
+  try {
+    questions = await deps.client.listQuestions(itemId);
+  } catch (error) {
+    if (!(error instanceof UpstreamError && error.status === 404)) throw error;
+    deps.logger.warn({ itemId, status: error.status }, 'opinion stage questions not found, importing the answers without labels');
+    return { questions: [], missing: [QUESTION_LABELS_MISSING] };
   }
+  await deps.cache.set('os-questions', itemId, questions, METADATA_TTL_MS);
+  return { questions, missing: [] };
+}
 
-  function skipped(reason: string): OpinionStageResponseOutcome {
-    deps.metrics.skipped.inc({ queue: 'opinionstage-responses', reason: reason.startsWith('the response carries') ? 'no-identity' : 'no-location' });
-    deps.logger.warn({ reason }, 'opinion stage response skipped');
-    return { outcome: 'skipped', reason };
-  }
+async function itemTitle(deps: OpinionStageResponseDeps, itemId: string): Promise<string> {
+  if (!deps.client) return '';
+  const cached = await deps.cache.get('os-item-titles', 'all', ItemTitlesSchema);
+  if (cached.hit && cached.value?.[itemId] !== undefined) return cached.value[itemId] ?? '';
+  const titles = Object.fromEntries((await deps.client.listAllItems()).map((item) => [item.id, item.attributes?.title ?? '']));
+  await deps.cache.set('os-item-titles', 'all', titles, METADATA_TTL_MS);
+  return titles[itemId] ?? '';
+}
+
+function skipped(deps: OpinionStageResponseDeps, reason: string): OpinionStageResponseOutcome {
+  deps.metrics.skipped.inc({ queue: 'opinionstage-responses', reason: reason.startsWith('the response carries') ? 'no-identity' : 'no-location' });
+  deps.logger.warn({ reason }, 'opinion stage response skipped');
+  return { outcome: 'skipped', reason };
 }
 
 function upsertBody(respondent: Respondent) {

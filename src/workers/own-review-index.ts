@@ -64,142 +64,12 @@ export interface OwnReviewIndex {
   refresh(): Promise<ReviewIndexMeta>;
 }
 
+type Settings = Required<Pick<OwnReviewIndexDeps, 'lockTtlMs' | 'lockWaitMs' | 'lockPollMs' | 'now'>>;
+
 export function createOwnReviewIndex(deps: OwnReviewIndexDeps): OwnReviewIndex {
-  const { client, store, businessUnitId, refreshMs, maxPages, rescanMs } = deps;
-  const now = deps.now ?? Date.now;
-  const lockTtlMs = deps.lockTtlMs ?? 60_000;
-  const lockWaitMs = deps.lockWaitMs ?? 10_000;
-  const lockPollMs = deps.lockPollMs ?? 50;
-  let pending: Promise<ReviewIndexMeta> | undefined;
-
-  const due = (meta: ReviewIndexMeta) => meta.attemptedAt === undefined || now() - meta.attemptedAt >= refreshMs;
-  // One missed refresh (another worker's, still running) is tolerated before the index stops answering.
-  const fresh = (meta: ReviewIndexMeta) => meta.ok && meta.refreshedAt !== undefined && now() - meta.refreshedAt < 2 * refreshMs;
-  /** A refresh (successful or not) started at or after `asOf`: a further one would learn nothing new about that moment. */
-  const attemptedSince = (meta: ReviewIndexMeta, asOf: number) => meta.attemptedAt !== undefined && meta.attemptedAt >= asOf;
-  /** Every review that existed at `asOf` is in the index. */
-  const listedSince = (meta: ReviewIndexMeta, asOf: number) => meta.ok && meta.complete && meta.listedAt !== undefined && meta.listedAt >= asOf;
-
-  async function refreshSince(asOf: number): Promise<ReviewIndexMeta> {
-    // Three rounds at most: one refresh of this process that started too early, one of another worker, one of ours.
-    for (let round = 0; round < 3; round++) {
-      const meta = await store.meta();
-      if (attemptedSince(meta, asOf) && !(await store.isLocked())) return meta;
-      pending ??= refreshUnderLock((current) => attemptedSince(current, asOf)).finally(() => {
-        pending = undefined;
-      });
-      await pending;
-    }
-    return store.meta();
-  }
-
-  async function refresh(): Promise<ReviewIndexMeta> {
-    // Lookups in this process share one refresh.
-    if (pending) return pending;
-    const meta = await store.meta();
-    if (!due(meta)) {
-      // Not due because another worker is refreshing right now: its answer is worth the wait.
-      if (!fresh(meta) && (await store.isLocked())) {
-        await waitForUnlock();
-        return store.meta();
-      }
-      return meta;
-    }
-    pending ??= refreshUnderLock((current) => !due(current)).finally(() => {
-      pending = undefined;
-    });
-    return pending;
-  }
-
-  /** Refreshes unless `done` says another worker already did what is needed; waits for the lock holder otherwise. */
-  async function refreshUnderLock(done: (meta: ReviewIndexMeta) => boolean): Promise<ReviewIndexMeta> {
-    const token = await store.tryLock(lockTtlMs);
-    if (token === undefined) {
-      await waitForUnlock();
-      return store.meta();
-    }
-    try {
-      const meta = await store.meta();
-      // Another worker refreshed while we were taking the lock.
-      if (done(meta)) return meta;
-      const startedAt = now();
-      await store.markAttempt(startedAt);
-      try {
-        await readPages(meta, startedAt);
-      } catch (error) {
-        // The reviews read so far stay (each is a true fact); the mark and "complete" do not move.
-        await store.markFailed();
-        deps.logger?.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, 'trustpilot review index refresh failed');
-      }
-      return await store.meta();
-    } finally {
-      await store.releaseLock(token);
-    }
-  }
-
-  async function readPages(meta: ReviewIndexMeta, startedAt: number): Promise<void> {
-    const full = meta.scannedAt === undefined || startedAt - meta.scannedAt >= rescanMs;
-    const mark = meta.highWater;
-    let newest = mark;
-    let reachedEnd = false;
-    let passedMark = false;
-    let page = 1;
-    let pagesRead = 0;
-    while (pagesRead < maxPages) {
-      pagesRead += 1;
-      const answer = await client.listPrivateReviews(businessUnitId, { page, perPage: PER_PAGE, orderBy: 'createdat.desc' });
-      const entries = answer.reviews.map(indexed);
-      await store.upsert(entries.filter((entry) => entry.referenceId !== undefined || entry.referralEmail !== undefined));
-      await deps.router?.route(answer.reviews, startedAt);
-      for (const entry of entries) {
-        if (newest === undefined || entry.createdAtMs > newest) newest = entry.createdAtMs;
-        if (mark !== undefined && entry.createdAtMs < mark) passedMark = true;
-      }
-      if (answer.nextPage === undefined) {
-        reachedEnd = true;
-        break;
-      }
-      if (passedMark && !full) break;
-      // A next page that does not move forward would loop; stop short and stay incomplete.
-      if (answer.nextPage <= page) break;
-      page = answer.nextPage;
-    }
-    deps.logger?.debug({ pages: pagesRead, reachedEnd, passedMark, full }, 'trustpilot review index refreshed');
-    await store.commit({
-      highWater: newest,
-      // Everything up to the old mark was in; what we read since reaches down past it, or to the end.
-      complete: reachedEnd || (meta.complete && passedMark),
-      refreshedAt: now(),
-      listedAt: startedAt,
-      ...(full ? { scannedAt: startedAt } : {}),
-    });
-  }
-
-  async function waitForUnlock(): Promise<void> {
-    const deadline = now() + lockWaitMs;
-    while ((await store.isLocked()) && now() < deadline) await sleep(lockPollMs);
-  }
-
-  function indexed(review: PrivateReview): IndexedReview {
-    const facts = reviewFacts(review);
-    const createdAtMs = Date.parse(facts.createdAt);
-    const referenceId = review.referenceId ?? '';
-    const referralEmail = review.referralEmail?.trim().toLowerCase() ?? '';
-    return {
-      facts,
-      createdAtMs: Number.isFinite(createdAtMs) ? createdAtMs : 0,
-      ...(referenceId !== '' ? { referenceId } : {}),
-      ...(referralEmail !== '' ? { referralEmail } : {}),
-    };
-  }
-
-  async function findStored(keys: { kind: ReviewKey; value: string }[]): Promise<ReviewFacts | undefined> {
-    for (const { kind, value } of keys) {
-      const review = await store.find(kind, value);
-      if (review) return review;
-    }
-    return undefined;
-  }
+  const { store, businessUnitId } = deps;
+  const settings: Settings = { lockTtlMs: deps.lockTtlMs ?? 60_000, lockWaitMs: deps.lockWaitMs ?? 10_000, lockPollMs: deps.lockPollMs ?? 50, now: deps.now ?? Date.now };
+  const { refresh, refreshSince } = createRefresher(deps, settings);
 
   return {
     refresh,
@@ -207,13 +77,13 @@ export function createOwnReviewIndex(deps: OwnReviewIndexDeps): OwnReviewIndex {
 
     async find(keys, asOf) {
       // A review already indexed is a true answer however old the listing: no refresh needed.
-      const known = await findStored(keys);
+      const known = await findStored(store, keys);
       if (known) return { kind: 'found', review: known };
       let meta = await store.meta();
       // Beyond the page budget a miss is never an answer: the per-contact lookup is, and a refresh would not change that.
       if (meta.ok && meta.listedAt !== undefined && !meta.complete) return { kind: 'unknown' };
       if (!listedSince(meta, asOf)) meta = await refreshSince(asOf);
-      const found = await findStored(keys);
+      const found = await findStored(store, keys);
       if (found) return { kind: 'found', review: found };
       return listedSince(meta, asOf) && meta.listedAt !== undefined ? { kind: 'none', at: meta.listedAt } : { kind: 'unknown' };
     },
@@ -232,4 +102,142 @@ export function createOwnReviewIndex(deps: OwnReviewIndexDeps): OwnReviewIndex {
       await store.remove(reviewId);
     },
   };
+}
+
+/** A refresh (successful or not) started at or after `asOf`: a further one would learn nothing new about that moment. */
+const attemptedSince = (meta: ReviewIndexMeta, asOf: number) => meta.attemptedAt !== undefined && meta.attemptedAt >= asOf;
+/** Every review that existed at `asOf` is in the index. */
+const listedSince = (meta: ReviewIndexMeta, asOf: number) => meta.ok && meta.complete && meta.listedAt !== undefined && meta.listedAt >= asOf;
+
+/** Refreshes shared by every lookup of this process, and across workers by the store's lock. */
+function createRefresher(deps: OwnReviewIndexDeps, settings: Settings): Pick<OwnReviewIndex, 'refresh' | 'refreshSince'> {
+  const { store, refreshMs } = deps;
+  const { now } = settings;
+  let pending: Promise<ReviewIndexMeta> | undefined;
+  const due = (meta: ReviewIndexMeta) => meta.attemptedAt === undefined || now() - meta.attemptedAt >= refreshMs;
+  // One missed refresh (another worker's, still running) is tolerated before the index stops answering.
+  const fresh = (meta: ReviewIndexMeta) => meta.ok && meta.refreshedAt !== undefined && now() - meta.refreshedAt < 2 * refreshMs;
+  const shared = (done: (meta: ReviewIndexMeta) => boolean) =>
+    (pending ??= refreshUnderLock(deps, settings, done).finally(() => {
+      pending = undefined;
+    }));
+
+  async function refreshSince(asOf: number): Promise<ReviewIndexMeta> {
+    // Three rounds at most: one refresh of this process that started too early, one of another worker, one of ours.
+    for (let round = 0; round < 3; round++) {
+      const meta = await store.meta();
+      if (attemptedSince(meta, asOf) && !(await store.isLocked())) return meta;
+      await shared((current) => attemptedSince(current, asOf));
+    }
+    return store.meta();
+  }
+
+  async function refresh(): Promise<ReviewIndexMeta> {
+    // Lookups in this process share one refresh.
+    if (pending) return pending;
+    const meta = await store.meta();
+    if (!due(meta)) {
+      // Not due because another worker is refreshing right now: its answer is worth the wait.
+      if (!fresh(meta) && (await store.isLocked())) {
+        await waitForUnlock(store, settings);
+        return store.meta();
+      }
+      return meta;
+    }
+    return shared((current) => !due(current));
+  }
+
+  return { refresh, refreshSince };
+}
+
+/** Refreshes unless `done` says another worker already did what is needed; waits for the lock holder otherwise. */
+async function refreshUnderLock(deps: OwnReviewIndexDeps, settings: Settings, done: (meta: ReviewIndexMeta) => boolean): Promise<ReviewIndexMeta> {
+  const { store } = deps;
+  const token = await store.tryLock(settings.lockTtlMs);
+  if (token === undefined) {
+    await waitForUnlock(store, settings);
+    return store.meta();
+  }
+  try {
+    const meta = await store.meta();
+    // Another worker refreshed while we were taking the lock.
+    if (done(meta)) return meta;
+    const startedAt = settings.now();
+    await store.markAttempt(startedAt);
+    try {
+      await readPages(deps, settings, meta, startedAt);
+    } catch (error) {
+      // The reviews read so far stay (each is a true fact); the mark and "complete" do not move.
+      await store.markFailed();
+      deps.logger?.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, 'trustpilot review index refresh failed');
+    }
+    return await store.meta();
+  } finally {
+    await store.releaseLock(token);
+  }
+}
+
+async function readPages(deps: OwnReviewIndexDeps, settings: Settings, meta: ReviewIndexMeta, startedAt: number): Promise<void> {
+  const { client, store } = deps;
+  const full = meta.scannedAt === undefined || startedAt - meta.scannedAt >= deps.rescanMs;
+  const mark = meta.highWater;
+  let newest = mark;
+  let reachedEnd = false;
+  let passedMark = false;
+  let page = 1;
+  let pagesRead = 0;
+  while (pagesRead < deps.maxPages) {
+    pagesRead += 1;
+    const answer = await client.listPrivateReviews(deps.businessUnitId, { page, perPage: PER_PAGE, orderBy: 'createdat.desc' });
+    const entries = answer.reviews.map(indexed);
+    await store.upsert(entries.filter((entry) => entry.referenceId !== undefined || entry.referralEmail !== undefined));
+    await deps.router?.route(answer.reviews, startedAt);
+    for (const entry of entries) {
+      if (newest === undefined || entry.createdAtMs > newest) newest = entry.createdAtMs;
+      if (mark !== undefined && entry.createdAtMs < mark) passedMark = true;
+    }
+    if (answer.nextPage === undefined) {
+      reachedEnd = true;
+      break;
+    }
+    if (passedMark && !full) break;
+    // A next page that does not move forward would loop; stop short and stay incomplete.
+    if (answer.nextPage <= page) break;
+    page = answer.nextPage;
+  }
+  deps.logger?.debug({ pages: pagesRead, reachedEnd, passedMark, full }, 'trustpilot review index refreshed');
+  await store.commit({
+    highWater: newest,
+    // Everything up to the old mark was in; what we read since reaches down past it, or to the end.
+    complete: reachedEnd || (meta.complete && passedMark),
+    refreshedAt: settings.now(),
+    listedAt: startedAt,
+    ...(full ? { scannedAt: startedAt } : {}),
+  });
+}
+
+async function waitForUnlock(store: ReviewIndexStore, settings: Settings): Promise<void> {
+  const deadline = settings.now() + settings.lockWaitMs;
+  while ((await store.isLocked()) && settings.now() < deadline) await sleep(settings.lockPollMs);
+}
+
+function indexed(review: PrivateReview): IndexedReview {
+  const facts = reviewFacts(review);
+  const createdAtMs = Date.parse(facts.createdAt);
+  const referenceId = review.referenceId ?? '';
+  const referralEmail = review.referralEmail?.trim().toLowerCase() ?? '';
+  return {
+    facts,
+    createdAtMs: Number.isFinite(createdAtMs) ? createdAtMs : 0,
+    ...(referenceId !== '' ? { referenceId } : {}),
+    ...(referralEmail !== '' ? { referralEmail } : {}),
+  };
+}
+
+async function findStored(store: ReviewIndexStore, keys: { kind: ReviewKey; value: string }[]): Promise<ReviewFacts | undefined> {
+  for (const { kind, value } of keys) {
+    const review = await store.find(kind, value);
+    if (review) return review;
+  }
+  return undefined;
 }

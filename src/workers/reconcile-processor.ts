@@ -1,6 +1,6 @@
 /**
  * Reconcile poll: repairs what webhooks missed (GHL drops some, sends no TaskUpdate, and ContactUpdate
- * misses some changes: NOTES §6, §9). Every RECONCILE_INTERVAL each served location is searched for
+ * misses some changes). Every RECONCILE_INTERVAL each served location is searched for
  * contacts changed since the last run, oldest change first; a contact whose fingerprint is not the one
  * the bridge last wrote (or that the bridge never synced) gets a contact sync, coalesced like any other.
  *
@@ -11,7 +11,6 @@
  * contact-sync jobs and take their calls from the ordinary budget.
  */
 import type { Job, JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ContactSearchPage } from '../clients/ghl/ghl-client.js';
 import type { Contact, SearchContactsInput } from '../clients/ghl/schemas.js';
@@ -21,7 +20,7 @@ import type { Logger } from '../observability/logger.js';
 import { DEFAULT_JOB_OPTIONS, QUEUE_NAMES, type ContactSyncJob } from '../queue/catalog.js';
 import type { ContactFingerprints } from '../state/contact-fingerprint.js';
 import type { CustomFieldIds } from '../state/custom-field-ids.js';
-import { readReconcileMark, withReconcileLock, writeReconcileMark } from '../state/reconcile-marks.js';
+import type { ReconcileMarks } from '../state/reconcile-marks.js';
 
 export const ReconcileJobSchema = z.object({ locationId: z.string().min(1).max(128) });
 export type ReconcileJob = z.infer<typeof ReconcileJobSchema>;
@@ -66,8 +65,8 @@ export interface ReconcileDeps {
   fingerprints: Pick<ContactFingerprints, 'isKnown'>;
   mapping: Mapping;
   scheduleContactSync(job: ContactSyncJob): Promise<void>;
-  redis: Redis;
-  prefix: string;
+  /** The location's progress mark and run lock. */
+  marks: ReconcileMarks;
   /** GHL calls one run may spend (`reconcilePageBudget`); a custom-field lookup counts as one. */
   maxPages: number;
   /** Contacts per search page (GHL allows up to 500). Default 100. */
@@ -106,9 +105,7 @@ export function createReconcileProcessor(deps: ReconcileDeps) {
   return async (job: Pick<Job, 'data'>): Promise<ReconcileOutcome> => {
     const { locationId } = ReconcileJobSchema.parse(job.data);
     // Two runs of one location (a slow run overlapping the next) would page the same contacts twice.
-    return withReconcileLock(
-      deps.redis,
-      deps.prefix,
+    return deps.marks.withLock(
       locationId,
       lockMs,
       async () => {
@@ -122,7 +119,7 @@ export function createReconcileProcessor(deps: ReconcileDeps) {
 
   async function run(locationId: string): Promise<ReconcileOutcome> {
     const started = now();
-    let mark = (await readReconcileMark(deps.redis, deps.prefix, locationId)) ?? { since: started - lookbackMs, newest: started - lookbackMs };
+    let mark = (await deps.marks.read(locationId)) ?? { since: started - lookbackMs, newest: started - lookbackMs };
     let calls = 0;
     const cachedIds = await deps.fieldIds.cached(locationId);
     const fieldIds = cachedIds ?? (await deps.fieldIds.resolve(locationId));
@@ -154,7 +151,7 @@ export function createReconcileProcessor(deps: ReconcileDeps) {
       // Pass complete: the next one starts a little before the newest change seen, never earlier than this one.
       else mark = { since: Math.max(mark.since, newest - overlapMs), newest };
       // Saved after every page: a run cut short (budget wait, crash) resumes here.
-      await writeReconcileMark(deps.redis, deps.prefix, locationId, mark);
+      await deps.marks.write(locationId, mark);
       if (complete) return { outcome: 'done', pages, seen, scheduled, newest: new Date(mark.newest).toISOString() };
     }
     return { outcome: 'capped', reason: 'page budget spent', pages, seen, scheduled, newest: new Date(mark.newest).toISOString() };

@@ -17,7 +17,7 @@ import { reviewFacts } from '../domain/trustpilot-review-facts.js';
 import { toSnapshot } from '../domain/contact-snapshot.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { TrustpilotEventJobSchema, type ContactSyncJob } from '../queue/catalog.js';
+import { TrustpilotEventJobSchema, type ContactSyncJob, type TrustpilotEventJob } from '../queue/catalog.js';
 import type { ContactFacts } from '../state/contact-facts.js';
 import type { ContactSnapshots } from '../state/contact-snapshots.js';
 import type { LookupCache } from '../state/lookup-cache.js';
@@ -59,101 +59,115 @@ const NotificationReviewSchema = z.looseObject({
 });
 
 export function createTrustpilotEventProcessor(deps: TrustpilotEventDeps) {
-  const now = deps.now ?? Date.now;
   return async (job: Job): Promise<TrustpilotEventOutcome> => {
     const data = TrustpilotEventJobSchema.parse(job.data);
-    if (data.eventName === 'service-review-deleted') return reviewDeleted(data.reviewId);
-
-    let review: ReviewFacts;
-    let referenceId: string | undefined;
-    let referralEmail: string | undefined;
-    if (deps.trustpilot.canReadPrivateReviews) {
-      // A review the scheduled listing just read is as fresh as a re-fetch would be.
-      const listed = data.source === 'poll' ? PrivateReviewSchema.safeParse(data.eventData) : undefined;
-      const fresh = listed?.success && listed.data.id === data.reviewId ? listed.data : await deps.trustpilot.getPrivateReview(data.reviewId);
-      if (!fresh) {
-        await deps.lookup.forget(data.reviewId);
-        return skipped('review-not-found');
-      }
-      await deps.lookup.observe(fresh);
-      review = reviewFacts(fresh);
-      referenceId = fresh.referenceId ?? undefined;
-      referralEmail = fresh.referralEmail ?? undefined;
-    } else {
-      const hinted = NotificationReviewSchema.safeParse(data.eventData);
-      if (!hinted.success) return skipped('notification-without-review-data');
-      review = {
-        id: hinted.data.id,
-        stars: hinted.data.stars,
-        title: hinted.data.title ?? '',
-        text: hinted.data.text ?? '',
-        createdAt: hinted.data.createdAt ?? new Date(data.receivedAt).toISOString(),
-        ...(hinted.data.updatedAt ? { updatedAt: hinted.data.updatedAt } : {}),
-        ...(hinted.data.consumer?.id ? { consumerId: hinted.data.consumer.id } : {}),
-        ...(hinted.data.consumer?.name ? { consumerName: hinted.data.consumer.name } : {}),
-        url: `https://www.trustpilot.com/reviews/${hinted.data.id}`,
-      };
-      referenceId = hinted.data.referenceId ?? undefined;
-    }
-
-    const owner = (await knownOwner(review.id)) ?? (await findContact(referenceId, referralEmail));
-    if (!owner) return skipped('no-matching-contact');
+    if (data.eventName === 'service-review-deleted') return reviewDeleted(deps, data.reviewId);
+    const read = deps.trustpilot.canReadPrivateReviews ? await readPrivateReview(deps, data) : notifiedReview(data);
+    if (typeof read === 'string') return skipped(deps, read);
+    const { review } = read;
+    const owner = (await knownOwner(deps, review.id)) ?? (await findContact(deps, read.referenceId, read.referralEmail));
+    if (!owner) return skipped(deps, 'no-matching-contact');
     await deps.lookup.remember(owner.locationId, owner.contactId, review);
     await deps.owners.set('tp-review-owner', review.id, owner, OWNER_TTL_MS);
     await deps.scheduleContactSync({ ...owner, reason: 'trustpilot', triggeredAt: data.receivedAt, eventType: data.eventName });
     return { outcome: 'synced', contactId: owner.contactId };
   };
+}
 
-  async function reviewDeleted(reviewId: string): Promise<TrustpilotEventOutcome> {
-    await deps.lookup.forget(reviewId);
-    const owner = await deps.owners.get('tp-review-owner', reviewId, OwnerSchema);
-    if (!owner.hit || !owner.value) return skipped('unknown-review');
-    // The review is gone: forget it for this contact; the note stays as the record of what was said.
-    await deps.lookup.remember(owner.value.locationId, owner.value.contactId, null);
-    return { outcome: 'synced', contactId: owner.value.contactId };
+/** The review and the ways to its contact; a string says why there is none. */
+type ReadReview = { review: ReviewFacts; referenceId?: string | undefined; referralEmail?: string | undefined };
+type ContactRef = { locationId: string; contactId: string };
+
+async function readPrivateReview(deps: TrustpilotEventDeps, data: TrustpilotEventJob): Promise<ReadReview | string> {
+  // A review the scheduled listing just read is as fresh as a re-fetch would be.
+  const listed = data.source === 'poll' ? PrivateReviewSchema.safeParse(data.eventData) : undefined;
+  const fresh = listed?.success && listed.data.id === data.reviewId ? listed.data : await deps.trustpilot.getPrivateReview(data.reviewId);
+  if (!fresh) {
+    await deps.lookup.forget(data.reviewId);
+    return 'review-not-found';
   }
+  await deps.lookup.observe(fresh);
+  return { review: reviewFacts(fresh), referenceId: fresh.referenceId ?? undefined, referralEmail: fresh.referralEmail ?? undefined };
+}
 
-  /** The contact an earlier notification of this review was matched to: an edit costs no search. */
-  async function knownOwner(reviewId: string): Promise<{ locationId: string; contactId: string } | undefined> {
-    const owner = await deps.owners.get('tp-review-owner', reviewId, OwnerSchema);
-    if (!owner.hit || !owner.value) return undefined;
-    if (!(await deps.servedLocations()).includes(owner.value.locationId)) return undefined;
-    if (deps.facts && (await deps.facts.isDeleted(owner.value.locationId, owner.value.contactId))) return undefined;
-    return owner.value;
+/** Without business-user credentials: the notification's own data stands for the review. */
+function notifiedReview(data: TrustpilotEventJob): ReadReview | string {
+  const hinted = NotificationReviewSchema.safeParse(data.eventData);
+  if (!hinted.success) return 'notification-without-review-data';
+  const review: ReviewFacts = {
+    id: hinted.data.id,
+    stars: hinted.data.stars,
+    title: hinted.data.title ?? '',
+    text: hinted.data.text ?? '',
+    createdAt: hinted.data.createdAt ?? new Date(data.receivedAt).toISOString(),
+    ...(hinted.data.updatedAt ? { updatedAt: hinted.data.updatedAt } : {}),
+    ...(hinted.data.consumer?.id ? { consumerId: hinted.data.consumer.id } : {}),
+    ...(hinted.data.consumer?.name ? { consumerName: hinted.data.consumer.name } : {}),
+    url: `https://www.trustpilot.com/reviews/${hinted.data.id}`,
+  };
+  return { review, referenceId: hinted.data.referenceId ?? undefined };
+}
+
+async function reviewDeleted(deps: TrustpilotEventDeps, reviewId: string): Promise<TrustpilotEventOutcome> {
+  await deps.lookup.forget(reviewId);
+  const owner = await deps.owners.get('tp-review-owner', reviewId, OwnerSchema);
+  if (!owner.hit || !owner.value) return skipped(deps, 'unknown-review');
+  // The review is gone: forget it for this contact; the note stays as the record of what was said.
+  await deps.lookup.remember(owner.value.locationId, owner.value.contactId, null);
+  return { outcome: 'synced', contactId: owner.value.contactId };
+}
+
+/** The contact an earlier notification of this review was matched to: an edit costs no search. */
+async function knownOwner(deps: TrustpilotEventDeps, reviewId: string): Promise<ContactRef | undefined> {
+  const owner = await deps.owners.get('tp-review-owner', reviewId, OwnerSchema);
+  if (!owner.hit || !owner.value) return undefined;
+  if (!(await deps.servedLocations()).includes(owner.value.locationId)) return undefined;
+  if (deps.facts && (await deps.facts.isDeleted(owner.value.locationId, owner.value.contactId))) return undefined;
+  return owner.value;
+}
+
+async function findContact(deps: TrustpilotEventDeps, referenceId: string | undefined, email: string | undefined): Promise<ContactRef | undefined> {
+  const locations = await deps.servedLocations();
+  if (referenceId && /^[A-Za-z0-9_-]{1,128}$/.test(referenceId)) {
+    const found = await contactByReference(deps, locations, referenceId);
+    if (found) return found;
   }
+  return email ? contactByEmail(deps, locations, email) : undefined;
+}
 
-  async function findContact(referenceId: string | undefined, email: string | undefined): Promise<{ locationId: string; contactId: string } | undefined> {
-    const locations = await deps.servedLocations();
-    if (referenceId && /^[A-Za-z0-9_-]{1,128}$/.test(referenceId)) {
-      for (const locationId of locations) {
-        try {
-          const observedAt = now();
-          const contact = await deps.ghl.getContact(locationId, referenceId);
-          await deps.snapshots?.put(toSnapshot(contact, locationId), observedAt, 'read');
-          return { locationId, contactId: contact.id };
-        } catch (error) {
-          // A referenceId that is not a contact of this location: try the next way.
-          if (!(isGhlNotFound(error) || (error instanceof UpstreamError && (error.status === 403 || error.status === 400)))) throw error;
-        }
-      }
+/** referenceId = the GHL contact id, in whichever served location has it. */
+async function contactByReference(deps: TrustpilotEventDeps, locations: readonly string[], referenceId: string): Promise<ContactRef | undefined> {
+  const now = deps.now ?? Date.now;
+  for (const locationId of locations) {
+    try {
+      const observedAt = now();
+      const contact = await deps.ghl.getContact(locationId, referenceId);
+      await deps.snapshots?.put(toSnapshot(contact, locationId), observedAt, 'read');
+      return { locationId, contactId: contact.id };
+    } catch (error) {
+      // A referenceId that is not a contact of this location: try the next way.
+      if (!(isGhlNotFound(error) || (error instanceof UpstreamError && (error.status === 403 || error.status === 400)))) throw error;
     }
-    if (email) {
-      for (const locationId of locations) {
-        const observedAt = now();
-        const found = await deps.ghl.searchContacts(locationId, { pageLimit: 1, filters: [{ field: 'email', operator: 'eq', value: email.toLowerCase() }] });
-        const contact = found.items[0];
-        if (!contact) continue;
-        // A search hit is a snapshot only with its tags and custom fields: absent, "none" and "not sent" look alike.
-        if (Array.isArray(contact.tags) && Array.isArray(contact.customFields)) await deps.snapshots?.put(toSnapshot(contact, locationId), observedAt, 'search');
-        return { locationId, contactId: contact.id };
-      }
-    }
-    return undefined;
   }
+  return undefined;
+}
 
-  function skipped(reason: string): TrustpilotEventOutcome {
-    deps.metrics.skipped.inc({ queue: 'trustpilot-events', reason });
-    deps.logger.info({ reason }, 'trustpilot event skipped');
-    return { outcome: 'skipped', reason };
+async function contactByEmail(deps: TrustpilotEventDeps, locations: readonly string[], email: string): Promise<ContactRef | undefined> {
+  const now = deps.now ?? Date.now;
+  for (const locationId of locations) {
+    const observedAt = now();
+    const found = await deps.ghl.searchContacts(locationId, { pageLimit: 1, filters: [{ field: 'email', operator: 'eq', value: email.toLowerCase() }] });
+    const contact = found.items[0];
+    if (!contact) continue;
+    // A search hit is a snapshot only with its tags and custom fields: absent, "none" and "not sent" look alike.
+    if (Array.isArray(contact.tags) && Array.isArray(contact.customFields)) await deps.snapshots?.put(toSnapshot(contact, locationId), observedAt, 'search');
+    return { locationId, contactId: contact.id };
   }
+  return undefined;
+}
+
+function skipped(deps: TrustpilotEventDeps, reason: string): TrustpilotEventOutcome {
+  deps.metrics.skipped.inc({ queue: 'trustpilot-events', reason });
+  deps.logger.info({ reason }, 'trustpilot event skipped');
+  return { outcome: 'skipped', reason };
 }

@@ -19,6 +19,7 @@ import { createGhlWebhookProcessor } from '../../workers/ghl-webhook-processor.j
 import { createOpinionStagePollProcessor } from '../../workers/opinionstage-poll-processor.js';
 import { createOpinionStagePushProcessor } from '../../workers/opinionstage-push-processor.js';
 import { createOpinionStageResponseProcessor } from '../../workers/opinionstage-response-processor.js';
+import { createReconcileMarks } from '../../state/reconcile-marks.js';
 import { createReconcileProcessor, reconcilePageBudget } from '../../workers/reconcile-processor.js';
 import { createTrustpilotEventProcessor } from '../../workers/trustpilot-event-processor.js';
 import { createTrustpilotPollProcessor } from '../../workers/trustpilot-poll-processor.js';
@@ -113,10 +114,11 @@ function ghlWebhookProcessor(parts: WorkerParts, schedule: Schedule) {
     mapping: parts.mapping,
     metrics: parts.metrics,
     logger,
+    ports: {
     scheduleContactSync: schedule,
     ...(oauthStore
       ? {
-          onAppUninstall: async (locationId: string) => {
+          appUninstalled: async (locationId: string) => {
             await oauthStore.delete(locationId);
             await parts.servedChanged();
             logger.info({ locationId }, 'app uninstalled, location no longer served');
@@ -124,6 +126,7 @@ function ghlWebhookProcessor(parts: WorkerParts, schedule: Schedule) {
         }
       : {}),
     ...(parts.push ? { forward: async (event: PushEvent) => void (await pushQueue.add(event.type, event, { ...jobOptionsFor(QUEUE_NAMES.opinionStagePush, config.RETRY_HORIZON), jobId: jobIdFor('push', event.id) })) } : {}),
+    },
   });
 }
 
@@ -151,8 +154,7 @@ function reconcileProcessor(parts: WorkerParts, schedule: Schedule) {
     fingerprints: stores.fingerprints,
     mapping: parts.mapping,
     scheduleContactSync: schedule,
-    redis: stores.redis,
-    prefix: stores.prefix,
+    marks: createReconcileMarks(stores.redis, stores.prefix),
     maxPages: reconcilePageBudget({ rateLimit: config.GHL_RATE_LIMIT, dailyLimit: config.GHL_DAILY_LIMIT, intervalMs: config.RECONCILE_INTERVAL }),
     logger: parts.logger,
   });

@@ -23,7 +23,7 @@ import {
   scheduleReconcile,
   type ReconcileDeps,
 } from '../../../src/workers/reconcile-processor.js';
-import { readReconcileMark } from '../../../src/state/reconcile-marks.js';
+import { createReconcileMarks, readReconcileMark } from '../../../src/state/reconcile-marks.js';
 import { testPrefix } from '../../helpers/bridge.js';
 import { waitFor } from '../../helpers/wait.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
@@ -71,8 +71,7 @@ function harness(options: Partial<ReconcileDeps> = {}): Harness {
     fingerprints,
     mapping: DEFAULT_MAPPING,
     scheduleContactSync: async (job) => void scheduled.push(job),
-    redis: connection,
-    prefix,
+    marks: createReconcileMarks(connection, prefix),
     maxPages: 50,
     overlapMs: 0,
     logger,
@@ -238,8 +237,7 @@ describe('reconcile poll', () => {
       fingerprints: h.fingerprints,
       mapping: DEFAULT_MAPPING,
       scheduleContactSync: async (job) => void syncs.push(job.contactId),
-      redis: connection,
-      prefix: h.prefix,
+      marks: createReconcileMarks(connection, h.prefix),
       maxPages: 5,
       logger,
     });
