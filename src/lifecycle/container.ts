@@ -205,10 +205,14 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
     seen: createSeenWebhooks(queueRedis, prefix),
     timeoutMs: options.ingestTimeoutMs ?? 800,
     retryHorizonMs: config.RETRY_HORIZON,
+    onBatch: (counts) => countFlow(counts),
   });
+  // The dashboard's charts: one pipelined, unawaited write per batch or call.
+  const countFlow = (counts: Record<string, number>) => void facts.series.add(counts).catch(() => undefined);
 
   const observe: ResponseObserver = (info) => {
     breaker.recordExchange(info.system, info.status);
+    if (info.system === 'trustpilot') countFlow({ 'trustpilot-calls': 1 });
     metrics.upstreamCalls.inc({ system: info.system, status: String(info.status) });
     metrics.upstreamDuration.observe({ system: info.system }, info.durationMs / 1000);
   };
@@ -525,6 +529,9 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
         circuitSystems: systems,
         circuitState: (system) => breaker.state(system),
         recentAlerts: (limit) => createRecentAlerts(stateRedis, prefix).list(limit),
+        contacts: { history: facts.history, ledger, ghl, fieldIds, mapping },
+        series: facts.series,
+        connections: [oauth ? 'GHL (marketplace app)' : 'GHL (private token)', ...(trustpilot ? ['Trustpilot'] : []), ...(opinionStage ? ['Opinion Stage'] : [])],
       },
       bullBoard: { adminToken: config.ADMIN_TOKEN, viewerToken: config.VIEWER_TOKEN, queues: Object.values(queues) },
       ...(options.clusterProcess ? { hostMetrics: joinHostMetrics(metrics.registry) } : {}),
