@@ -64,11 +64,12 @@ const TASK_STATE: Record<BridgeTask['status'], string> = {
   deleted: 'deleted by a user (left alone)',
 };
 
-/** `trustpilot-review:abc` → "Trustpilot review abc". */
-function describeSource(sourceKey: string): string {
-  const [kind = '', ...rest] = sourceKey.split(':');
-  const words = kind.replace(/-/g, ' ').replace(/^trustpilot/, 'Trustpilot').replace(/^opinionstage/, 'Opinion Stage');
-  return `${words} ${rest.join(':')}`.trim();
+const SOURCES: Record<string, string> = { 'tp-review': 'Trustpilot review', 'os-response': 'Opinion Stage answer' };
+
+/** A ledger source key (`tp-review:<id>[:<rule>]`, `os-response:<id>[:<rule>]`) in words. */
+export function describeSource(sourceKey: string): string {
+  const [kind = '', id = '', rule] = sourceKey.split(':');
+  return `${SOURCES[kind] ?? kind} ${id}${rule ? ` (rule ${rule})` : ''}`.trim();
 }
 
 function contactSection(view: ContactPageView): string {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { renderChart } from '../../../src/http/views/charts.js';
-import { renderContactPage, renderSearch, type ContactPageView } from '../../../src/http/views/contact-page.js';
+import { describeSource, renderContactPage, renderSearch, type ContactPageView } from '../../../src/http/views/contact-page.js';
 import { explainFailure } from '../../../src/http/views/troubleshooting.js';
 
 const evil = '<script>alert("x")</script>';
@@ -15,8 +15,8 @@ function view(overrides: Partial<ContactPageView> = {}): ContactPageView {
     contactId: 'c1',
     contact: { name: evil, email: 'a@b.c', tags: [evil], fields: [{ key: 'contact.trustpilot_review_stars', value: 2 }] },
     ghlUrl: 'https://app.example/x',
-    notes: [{ sourceKey: 'trustpilot-review:r1', noteId: 'n1', body: evil }],
-    tasks: [{ sourceKey: 'trustpilot-review:r1:low', taskId: 't1', status: 'completed', dueDate: '2026-01-02' }],
+    notes: [{ sourceKey: 'tp-review:r1', noteId: 'n1', body: evil }],
+    tasks: [{ sourceKey: 'tp-review:r1:low', taskId: 't1', status: 'completed', dueDate: '2026-01-02' }],
     syncs: [{ locationId: 'loc1', contactId: 'c1', at: 0, durationMs: 5, outcome: 'failed', reason: 'GHL 401 invalid token', upstreamCalls: 0 }],
     deadLetters: [{ id: 'dl-1', queue: 'contact-sync', jobId: '1', name: 'sync', failedReason: evil, attemptsMade: 1, failedAt: 0 }],
     ...overrides,
@@ -69,4 +69,9 @@ describe('troubleshooting words', () => {
     assert.match(explainFailure('the call budget is spent').todo, /waits for the budget/);
     assert.match(explainFailure('something odd').todo, /logs/);
   });
+});
+
+test('ledger source keys in words', () => {
+  assert.equal(describeSource('tp-review:r1'), 'Trustpilot review r1');
+  assert.equal(describeSource('os-response:a9:low-score'), 'Opinion Stage answer a9 (rule low-score)');
 });
