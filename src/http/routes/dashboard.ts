@@ -18,6 +18,7 @@ import type { Job, Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { GhlBudgetUsage } from '../../clients/ghl/ghl-budget.js';
+import { DEFAULT_MAPPING, type Mapping } from '../../config/mapping.js';
 import { QUEUE_NAMES, type QueueName } from '../../queue/catalog.js';
 import type { DeadLetters } from '../../queue/dead-letters.js';
 import type { RecentAlert } from '../../state/alert-throttle.js';
@@ -26,6 +27,7 @@ import type { SyncRecord } from '../../state/contact-facts.js';
 import type { PlannedWrites } from '../../state/planned-writes.js';
 import type { FlowSeries, SeriesRange } from '../../state/flow-series.js';
 import { decideAdminAccess, type AdminRole } from '../plugins/admin-auth.js';
+import { ALL_QUEUES, QueueNameSchema } from './admin-shared.js';
 import { registerContactRoutes, type ContactPageDeps } from './dashboard-contacts.js';
 import { readCookie } from '../plugins/read-cookie.js';
 import { DASHBOARD_CSS, renderDashboard, renderLogin, renderMessage, type DashboardView, type FailedJobRow, type QueueRow } from '../views/dashboard-page.js';
@@ -315,5 +317,34 @@ function failedRow(queue: QueueName, job: Job): FailedJobRow {
     attemptsMade: job.attemptsMade,
     failedReason: job.failedReason ?? '',
     failedAt: job.finishedOn ?? null,
+  };
+}
+
+/** Inert dependencies, enough to register the routes for the OpenAPI document (src/http/openapi.ts). */
+export function describeOnlyDashboardDeps(mapping: Mapping = DEFAULT_MAPPING): DashboardDeps {
+  const unavailable = async (): Promise<never> => {
+    throw new Error('describe-only dashboard dependencies');
+  };
+  const queue = (name: QueueName): DashboardQueue => ({ name, getJobCounts: async () => ({}), getJobs: async () => [] });
+  const queues = z.record(QueueNameSchema, z.custom<DashboardQueue>()).parse(Object.fromEntries(ALL_QUEUES.map((name) => [name, queue(name)])));
+  return {
+    adminToken: undefined,
+    viewerToken: undefined,
+    queues,
+    deadLetters: { count: async () => 0, list: async () => [] },
+    planned: { list: async () => [] },
+    recentSyncs: async () => [],
+    locations: [],
+    budgetUsage: unavailable,
+    circuitSystems: [],
+    circuitState: unavailable,
+    recentAlerts: async () => [],
+    contacts: {
+      history: { syncs: async () => [], search: async () => [] },
+      ledger: { view: async () => ({ notes: {}, tasks: {} }) },
+      ghl: { getContact: unavailable, listNotes: unavailable, searchContacts: unavailable },
+      fieldIds: { cached: async () => undefined },
+      mapping,
+    },
   };
 }
