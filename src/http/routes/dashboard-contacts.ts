@@ -169,6 +169,24 @@ const wantsJson = (request: FastifyRequest) => {
   return accept.includes('application/json') && !accept.includes('text/html');
 };
 
+/** Runs POST /admin/contacts/:id/sync for the form and returns the page with its result. */
+async function syncFromForm(app: FastifyInstance, ctx: ContactRouteContext, contactId: string, locationId: string, dryRun: boolean): Promise<ContactPageView> {
+  const answer = await app.inject({
+    method: 'POST',
+    url: `/admin/contacts/${encodeURIComponent(contactId)}/sync?locationId=${encodeURIComponent(locationId)}&dryRun=${dryRun}`,
+    headers: { authorization: `Bearer ${ctx.adminToken ?? ''}` },
+  });
+  const parsed = SyncAnswerSchema.safeParse(parseJson(answer.body));
+  const body = parsed.success ? parsed.data : {};
+  const result: SyncResult =
+    answer.statusCode === 200
+      ? { dryRun, status: 200, ...(body.outcome ? { outcome: body.outcome } : {}), writes: body.writes ?? 0, ...(body.plan ? { plan: body.plan.map((step) => ({ kind: step.kind, reason: step.reason })) } : {}) }
+      : { dryRun, status: answer.statusCode, error: body.message ?? `HTTP ${answer.statusCode}` };
+  const view = await collectContactView(ctx, 'admin', locationId, contactId);
+  view.result = result;
+  return view;
+}
+
 export function registerContactRoutes(app: FastifyInstance, ctx: ContactRouteContext): void {
   const typed = app.withTypeProvider<ZodTypeProvider>();
 
@@ -220,23 +238,8 @@ export function registerContactRoutes(app: FastifyInstance, ctx: ContactRouteCon
     if (!adminForm(request, reply)) return reply;
     const form = SyncFormSchema.safeParse(request.body);
     if (!form.success) return ctx.badRequest(reply, 'The form names no location.');
-    const { contactId } = request.params;
-    const { locationId } = form.data;
-    const dryRun = form.data.dryRun === 'true';
-    const answer = await app.inject({
-      method: 'POST',
-      url: `/admin/contacts/${encodeURIComponent(contactId)}/sync?locationId=${encodeURIComponent(locationId)}&dryRun=${dryRun}`,
-      headers: { authorization: `Bearer ${ctx.adminToken ?? ''}` },
-    });
-    const parsed = SyncAnswerSchema.safeParse(parseJson(answer.body));
-    const body = parsed.success ? parsed.data : {};
-    const result: SyncResult =
-      answer.statusCode === 200
-        ? { dryRun, status: 200, ...(body.outcome ? { outcome: body.outcome } : {}), writes: body.writes ?? 0, ...(body.plan ? { plan: body.plan.map((step) => ({ kind: step.kind, reason: step.reason })) } : {}) }
-        : { dryRun, status: answer.statusCode, error: body.message ?? `HTTP ${answer.statusCode}` };
-    request.log.info({ locationId, contactId, dryRun, status: answer.statusCode }, 'dashboard contact sync');
-    const view = await collectContactView(ctx, 'admin', locationId, contactId);
-    view.result = result;
+    const view = await syncFromForm(app, ctx, request.params.contactId, form.data.locationId, form.data.dryRun === 'true');
+    request.log.info({ locationId: form.data.locationId, contactId: request.params.contactId, dryRun: form.data.dryRun, status: view.result?.status }, 'dashboard contact sync');
     return ctx.sendHtml(reply, 200, renderContactPage(view));
   });
 

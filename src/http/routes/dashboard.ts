@@ -28,7 +28,7 @@ import type { PlannedWrites } from '../../state/planned-writes.js';
 import type { FlowSeries, SeriesRange } from '../../state/flow-series.js';
 import { decideAdminAccess, type AdminRole } from '../plugins/admin-auth.js';
 import { ALL_QUEUES, QueueNameSchema } from './admin-shared.js';
-import { registerContactRoutes, type ContactPageDeps } from './dashboard-contacts.js';
+import { registerContactRoutes, type ContactPageDeps, type ContactRouteContext } from './dashboard-contacts.js';
 import { readCookie } from '../plugins/read-cookie.js';
 import { DASHBOARD_CSS, renderDashboard, renderLogin, renderMessage, type DashboardView, type FailedJobRow, type QueueRow } from '../views/dashboard-page.js';
 
@@ -190,21 +190,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: { d
     reply.code(303).header('set-cookie', sessionCookie(request, '', 0)).header('location', '/dashboard').send(),
   );
 
-  if (deps.contacts) {
-    registerContactRoutes(app, {
-      deps: deps.contacts,
-      deadLetters: deps.deadLetters,
-      locations: deps.locations,
-      adminToken: deps.adminToken,
-      now,
-      roleOf,
-      sessionRoleOf: (request) => roleOfSession(auth, readCookie(request.headers.cookie, DASHBOARD_COOKIE)),
-      sendHtml,
-      unauthorized: (reply) => sendHtml(reply, 401, renderLogin(undefined)),
-      forbidden: (reply, message) => sendHtml(reply, 403, renderMessage('Forbidden', message)),
-      badRequest: (reply, message) => sendHtml(reply, 400, renderMessage('Bad request', message)),
-    });
-  }
+  if (deps.contacts) registerContactRoutes(app, contactContext(deps, deps.contacts, now, roleOf));
 
   app.post('/dashboard/retry', { schema: { hide: true } }, async (request, reply) => {
     const role = roleOfSession(auth, readCookie(request.headers.cookie, DASHBOARD_COOKIE));
@@ -225,6 +211,22 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: { d
     request.log.info({ queue, jobId: id, status: answer.statusCode }, 'dashboard retry');
     return reply.code(303).header('location', location).send();
   });
+}
+
+function contactContext(deps: DashboardDeps, contacts: ContactPageDeps, now: () => number, roleOf: (request: FastifyRequest) => AdminRole | undefined): ContactRouteContext {
+  return {
+    deps: contacts,
+    deadLetters: deps.deadLetters,
+    locations: deps.locations,
+    adminToken: deps.adminToken,
+    now,
+    roleOf,
+    sessionRoleOf: (request) => roleOfSession(deps, readCookie(request.headers.cookie, DASHBOARD_COOKIE)),
+    sendHtml,
+    unauthorized: (reply) => sendHtml(reply, 401, renderLogin(undefined)),
+    forbidden: (reply, message) => sendHtml(reply, 403, renderMessage('Forbidden', message)),
+    badRequest: (reply, message) => sendHtml(reply, 400, renderMessage('Bad request', message)),
+  };
 }
 
 function retryError(body: string, status: number): string {
