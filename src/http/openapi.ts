@@ -8,6 +8,7 @@ import { createMetrics } from '../observability/metrics.js';
 import { QueueUnavailableError } from '../queue/webhook-producer.js';
 import { buildApp } from './app.js';
 import { describeOnlyAdminDeps } from './routes/admin.js';
+import { describeOnlyDashboardDeps } from './routes/dashboard.js';
 
 export async function buildOpenApiDocument(version: string): Promise<unknown> {
   const config = loadConfig({});
@@ -31,6 +32,7 @@ export async function buildOpenApiDocument(version: string): Promise<unknown> {
     trustpilotIngest: { producer, secret: undefined },
     opinionStageIngest: { producer, secret: undefined },
     admin: describeOnlyAdminDeps(),
+    dashboard: describeOnlyDashboardDeps(),
     oauth: { clientId: 'spec', clientSecret: 'spec', redirectUri: undefined, exchangeCode: async () => ({ locations: [] }), afterInstall: async () => undefined },
   });
   try {

@@ -70,6 +70,8 @@ export function createWebhookProducer(options: {
   timeoutMs: number;
   retryHorizonMs?: number;
   batching?: ProducerBatching;
+  /** Told each batch's outcomes (`webhook:accepted`, `webhook:duplicate`, `webhook:unavailable` counts), not awaited. */
+  onBatch?: (counts: Record<string, number>) => void;
 }): WebhookProducer {
   const { maxItems, maxWaitMs } = options.batching ?? DEFAULT_PRODUCER_BATCHING;
   const retryHorizonMs = options.retryHorizonMs ?? DEFAULT_RETRY_HORIZON_MS;
@@ -92,8 +94,11 @@ export function createWebhookProducer(options: {
     } catch (error) {
       const failure = new QueueUnavailableError(error instanceof Error ? error.message : 'unknown error');
       for (const pending of batch) pending.reject(failure);
+      options.onBatch?.({ 'webhook:unavailable': batch.length });
       return;
     }
+    const accepted = results.filter((result) => result.status === 'accepted').length;
+    options.onBatch?.({ 'webhook:accepted': accepted, 'webhook:duplicate': results.length - accepted });
     batch.forEach((pending, index) => {
       const result = results[index];
       if (result) pending.resolve(result);

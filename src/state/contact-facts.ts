@@ -3,36 +3,48 @@
  * expected, not a failure) and the recent sync runs shown to operators.
  */
 import type { Redis } from 'ioredis';
+import type { ContactSnapshot } from '../domain/plan.js';
+import { createContactHistory, type ContactHistory, type SyncEntry } from './contact-history.js';
+import { createFlowSeries, latencyField, type FlowSeries } from './flow-series.js';
 import { stateKey } from './keys.js';
 
 const DELETED_TTL_SECONDS = 30 * 86_400;
 const RECENT_SYNCS_KEPT = 200;
 
-export interface SyncRecord {
-  locationId: string;
-  contactId: string;
-  at: number;
-  durationMs: number;
-  outcome: 'synced' | 'skipped' | 'failed';
-  reason?: string;
-  upstreamCalls: number;
-  writes?: number;
-  /** What the run read, e.g. `ghl contact`, `trustpilot review`. */
-  read?: string[];
-  /** What it wrote, by kind, e.g. `set-fields`, `create-note`. */
-  wrote?: string[];
-}
+/**
+ * One sync run: what was read, what was written (by kind, e.g. `set-fields`, `create-note`), the
+ * calls made, and, when known, what started it, the contact's name/email/phone and the end-to-end
+ * latency from the triggering event.
+ */
+export type SyncRecord = SyncEntry;
 
 export interface ContactFacts {
   markDeleted(locationId: string, contactId: string): Promise<void>;
   isDeleted(locationId: string, contactId: string): Promise<boolean>;
   recordSync(record: SyncRecord): Promise<void>;
   recentSyncs(limit?: number): Promise<SyncRecord[]>;
+  /** Per-contact timelines and the directory the dashboard searches. */
+  history: ContactHistory;
+  /** Per-minute counters for the dashboard's charts. */
+  series: FlowSeries;
+}
+
+/** The chart counters one run adds: its outcome, its latency bucket, the GHL calls of its location. */
+export function syncCounts(record: SyncRecord): Record<string, number> {
+  return {
+    [`sync:${record.outcome}`]: 1,
+    ...(record.latencyMs !== undefined ? { [latencyField(record.latencyMs)]: 1 } : {}),
+    [`ghl-calls:${record.locationId}`]: record.upstreamCalls,
+  };
 }
 
 export function createContactFacts(redis: Redis, prefix: string): ContactFacts {
   const recentKey = `${prefix}:recent-syncs`;
+  const history = createContactHistory(redis, prefix);
+  const series = createFlowSeries(redis, prefix);
   return {
+    history,
+    series,
     async markDeleted(locationId, contactId) {
       await redis.set(stateKey(prefix, 'deleted-contact', locationId, contactId), String(Date.now()), 'EX', DELETED_TTL_SECONDS);
     },
@@ -40,7 +52,11 @@ export function createContactFacts(redis: Redis, prefix: string): ContactFacts {
       return (await redis.exists(stateKey(prefix, 'deleted-contact', locationId, contactId))) === 1;
     },
     async recordSync(record) {
-      await redis.multi().lpush(recentKey, JSON.stringify(record)).ltrim(recentKey, 0, RECENT_SYNCS_KEPT - 1).exec();
+      await Promise.all([
+        redis.multi().lpush(recentKey, JSON.stringify(record)).ltrim(recentKey, 0, RECENT_SYNCS_KEPT - 1).exec(),
+        history.record(record),
+        series.add(syncCounts(record), record.at + record.durationMs),
+      ]);
     },
     async recentSyncs(limit = 50) {
       const rows = await redis.lrange(recentKey, 0, limit - 1);
@@ -53,4 +69,26 @@ export function createContactFacts(redis: Redis, prefix: string): ContactFacts {
       });
     },
   };
+}
+
+/** What a finished run adds to its record: its trigger, the contact's identity, its end-to-end latency. */
+export function syncContext(
+  contact: Pick<ContactSnapshot, 'name' | 'firstName' | 'lastName' | 'email'>,
+  options: { trigger?: string; eventsAt?: number },
+  finishedAt: number,
+  dryRun: boolean,
+): Pick<SyncRecord, 'trigger' | 'contact' | 'latencyMs' | 'dryRun'> {
+  const name = contact.name ?? ([contact.firstName, contact.lastName].filter(Boolean).join(' ') || undefined);
+  return {
+    trigger: options.trigger ?? 'admin',
+    contact: { ...(name ? { name } : {}), ...(contact.email ? { email: contact.email } : {}) },
+    ...(options.eventsAt !== undefined ? { latencyMs: Math.max(0, finishedAt - options.eventsAt) } : {}),
+    ...(dryRun ? { dryRun } : {}),
+  };
+}
+
+/** The record of a run that threw: its error in the record's reason. */
+export function failedSyncRecord(job: { locationId: string; contactId: string }, trigger: string, started: number, finished: number, error: unknown): SyncRecord {
+  const reason = (error instanceof Error ? error.message : String(error)).slice(0, 500);
+  return { locationId: job.locationId, contactId: job.contactId, at: started, durationMs: finished - started, outcome: 'failed', reason, trigger, upstreamCalls: 0 };
 }

@@ -17,7 +17,7 @@ import { planTrustpilot } from '../domain/trustpilot-plan.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { ContactSyncJobSchema, type ContactSyncJob } from '../queue/catalog.js';
-import type { ContactFacts } from '../state/contact-facts.js';
+import { failedSyncRecord, syncContext, type ContactFacts } from '../state/contact-facts.js';
 import type { ContactSnapshots } from '../state/contact-snapshots.js';
 import type { ContactFingerprints } from '../state/contact-fingerprint.js';
 import type { CustomFieldIds } from '../state/custom-field-ids.js';
@@ -50,7 +50,14 @@ export function createContactSyncProcessor(deps: ContactSyncDeps) {
   const now = deps.now ?? Date.now;
   return async (job: Job): Promise<ContactSyncOutcome> => {
     const data = ContactSyncJobSchema.parse(job.data);
-    return syncContact(deps, data.locationId, data.contactId, now, { fromSnapshot: true, eventsAt: await eventsAt(deps, job, data) });
+    const started = now();
+    try {
+      return await syncContact(deps, data.locationId, data.contactId, now, { fromSnapshot: true, eventsAt: await eventsAt(deps, job, data), trigger: data.reason });
+    } catch (error) {
+      // The contact's timeline shows failed attempts too (the dashboard's contact page).
+      await deps.facts.recordSync(failedSyncRecord(data, data.reason, started, now(), error)).catch(() => undefined);
+      throw error;
+    }
   };
 }
 
@@ -76,6 +83,8 @@ export interface SyncOptions {
    * then. Absent (admin sync, retries): the run's start.
    */
   eventsAt?: number;
+  /** What started the run (the job's reason); absent: an admin's "sync now". */
+  trigger?: string;
 }
 
 /** The whole flow for one contact; also what `POST /admin/contacts/:id/sync` runs (reading the contact). */
@@ -116,6 +125,7 @@ export async function syncContact(
     writes: result.writes,
     read: syncReads(state.source, review, company),
     wrote: plan.writes.map((write) => write.kind),
+    ...syncContext(snapshot, options, now(), deps.apply.dryRun),
   });
   deps.logger.debug({ locationId, contactId, writes: result.writes, ghlCalls }, 'contact synced');
   return { outcome: 'synced', writes: result.writes, ghlCalls, ...(deps.apply.dryRun ? { plan: plan.writes } : {}) };

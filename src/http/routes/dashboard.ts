@@ -18,13 +18,17 @@ import type { Job, Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { GhlBudgetUsage } from '../../clients/ghl/ghl-budget.js';
-import { SOURCE_QUEUES, type QueueName } from '../../queue/catalog.js';
+import { DEFAULT_MAPPING, type Mapping } from '../../config/mapping.js';
+import { ALL_QUEUES, SOURCE_QUEUES, type QueueName } from '../../queue/catalog.js';
 import type { DeadLetters } from '../../queue/dead-letters.js';
 import type { RecentAlert } from '../../state/alert-throttle.js';
 import type { CircuitStatus, CircuitSystem } from '../../state/circuit-breaker.js';
 import type { SyncRecord } from '../../state/contact-facts.js';
 import type { PlannedWrites } from '../../state/planned-writes.js';
+import type { FlowSeries, SeriesRange } from '../../state/flow-series.js';
 import { decideAdminAccess, type AdminRole } from '../plugins/admin-auth.js';
+import { QueueNameSchema } from './admin-shared.js';
+import { registerContactRoutes, type ContactPageDeps, type ContactRouteContext } from './dashboard-contacts.js';
 import { readCookie } from '../plugins/read-cookie.js';
 import { DASHBOARD_CSS, renderDashboard, renderLogin, renderMessage, type DashboardView, type FailedJobRow, type QueueRow } from '../views/dashboard-page.js';
 
@@ -45,6 +49,12 @@ export interface DashboardDeps {
   circuitSystems: readonly CircuitSystem[];
   circuitState(system: CircuitSystem): Promise<CircuitStatus>;
   recentAlerts(limit: number): Promise<RecentAlert[]>;
+  /** Contact pages and search; absent: neither is offered. */
+  contacts?: ContactPageDeps;
+  /** The per-minute series behind the charts; absent: no charts. */
+  series?: Pick<FlowSeries, 'read'>;
+  /** The connections every location uses today (the environment's), for the locations overview. */
+  connections?: readonly string[];
   /** Seconds between automatic reloads (0: off). Default 30. */
   refreshSeconds?: number;
   now?: () => number;
@@ -63,7 +73,12 @@ export const DASHBOARD_CSP = "default-src 'none'; style-src 'self'; img-src 'sel
 const RetryFormSchema = z.object({ id: z.string().min(1).max(300), queue: z.enum(SOURCE_QUEUES) });
 const LoginFormSchema = z.object({ token: z.string().min(1).max(1_000) });
 const RetryReplySchema = z.looseObject({ message: z.string().optional(), deadLetterRemoved: z.boolean().optional() });
-const NoticeQuerySchema = z.object({ retried: z.string().max(300).optional(), error: z.string().max(300).optional(), token: z.string().max(1_000).optional() });
+const NoticeQuerySchema = z.object({
+  retried: z.string().max(300).optional(),
+  error: z.string().max(300).optional(),
+  token: z.string().max(1_000).optional(),
+  range: z.enum(['hour', 'day']).optional(),
+});
 
 /** The session cookie's value for a token: an HMAC, so the cookie is not the token itself. */
 function sessionValue(token: string): Buffer {
@@ -158,7 +173,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: { d
     if (params.token !== undefined) return signIn(request, reply, params.token);
     const role = roleOf(request);
     if (role === undefined) return sendHtml(reply, 401, renderLogin(undefined));
-    const view = await collectView(deps, role, now());
+    const view = await collectView(deps, role, now(), params.range ?? 'hour');
     if (params.retried !== undefined) view.notice = { kind: 'ok', text: `Job ${params.retried} is queued again.` };
     else if (params.error !== undefined) view.notice = { kind: 'error', text: params.error };
     return sendHtml(reply, 200, renderDashboard(view));
@@ -173,6 +188,8 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: { d
   app.post('/dashboard/logout', { schema: { hide: true } }, async (request, reply) =>
     reply.code(303).header('set-cookie', sessionCookie(request, '', 0)).header('location', '/dashboard').send(),
   );
+
+  if (deps.contacts) registerContactRoutes(app, contactContext(deps, deps.contacts, now, roleOf));
 
   app.post('/dashboard/retry', { schema: { hide: true } }, async (request, reply) => {
     const role = roleOfSession(auth, readCookie(request.headers.cookie, DASHBOARD_COOKIE));
@@ -195,6 +212,22 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: { d
   });
 }
 
+function contactContext(deps: DashboardDeps, contacts: ContactPageDeps, now: () => number, roleOf: (request: FastifyRequest) => AdminRole | undefined): ContactRouteContext {
+  return {
+    deps: contacts,
+    deadLetters: deps.deadLetters,
+    locations: deps.locations,
+    adminToken: deps.adminToken,
+    now,
+    roleOf,
+    sessionRoleOf: (request) => roleOfSession(deps, readCookie(request.headers.cookie, DASHBOARD_COOKIE)),
+    sendHtml,
+    unauthorized: (reply) => sendHtml(reply, 401, renderLogin(undefined)),
+    forbidden: (reply, message) => sendHtml(reply, 403, renderMessage('Forbidden', message)),
+    badRequest: (reply, message) => sendHtml(reply, 400, renderMessage('Bad request', message)),
+  };
+}
+
 function retryError(body: string, status: number): string {
   try {
     const parsed = RetryReplySchema.safeParse(JSON.parse(body));
@@ -206,9 +239,9 @@ function retryError(body: string, status: number): string {
 }
 
 /** Reads everything the page shows, in parallel. */
-export async function collectView(deps: DashboardDeps, role: AdminRole, at: number): Promise<DashboardView> {
+export async function collectView(deps: DashboardDeps, role: AdminRole, at: number, range: SeriesRange = 'hour'): Promise<DashboardView> {
   const queueNames = Object.keys(deps.queues).filter((name): name is QueueName => name in deps.queues);
-  const [queues, failed, deadLetterTotal, deadLetterEntries, syncs, budgets, circuits, alerts, planned] = await Promise.all([
+  const [queues, failed, deadLetterTotal, deadLetterEntries, syncs, budgets, circuits, alerts, planned, points] = await Promise.all([
     Promise.all(queueNames.map((name) => queueRow(deps.queues[name], at))),
     Promise.all(SOURCE_QUEUES.map(async (name) => (await deps.queues[name].getJobs(['failed'], 0, LIST_LIMIT - 1, false)).map((job) => failedRow(name, job)))),
     deps.deadLetters.count(),
@@ -218,8 +251,20 @@ export async function collectView(deps: DashboardDeps, role: AdminRole, at: numb
     Promise.all(deps.circuitSystems.map(async (system) => ({ system, status: await deps.circuitState(system) }))),
     deps.recentAlerts(LIST_LIMIT),
     deps.planned.list(LIST_LIMIT),
+    deps.series?.read(range, at),
   ]);
   return {
+    ...(points ? { charts: { range, points, deadLetters: deadLetterTotal } } : {}),
+    locations: deps.locations.map((locationId) => {
+      const mine = syncs.filter((sync) => sync.locationId === locationId);
+      return {
+        locationId,
+        connections: [...(deps.connections ?? ['GHL'])],
+        budget: budgets.find((budget) => budget.locationId === locationId),
+        lastSync: mine[0],
+        failures: mine.filter((sync) => sync.outcome === 'failed').length,
+      };
+    }),
     role,
     generatedAt: at,
     refreshSeconds: deps.refreshSeconds ?? 30,
@@ -273,5 +318,34 @@ function failedRow(queue: QueueName, job: Job): FailedJobRow {
     attemptsMade: job.attemptsMade,
     failedReason: job.failedReason ?? '',
     failedAt: job.finishedOn ?? null,
+  };
+}
+
+/** Inert dependencies, enough to register the routes for the OpenAPI document (src/http/openapi.ts). */
+export function describeOnlyDashboardDeps(mapping: Mapping = DEFAULT_MAPPING): DashboardDeps {
+  const unavailable = async (): Promise<never> => {
+    throw new Error('describe-only dashboard dependencies');
+  };
+  const queue = (name: QueueName): DashboardQueue => ({ name, getJobCounts: async () => ({}), getJobs: async () => [] });
+  const queues = z.record(QueueNameSchema, z.custom<DashboardQueue>()).parse(Object.fromEntries(ALL_QUEUES.map((name) => [name, queue(name)])));
+  return {
+    adminToken: undefined,
+    viewerToken: undefined,
+    queues,
+    deadLetters: { count: async () => 0, list: async () => [] },
+    planned: { list: async () => [] },
+    recentSyncs: async () => [],
+    locations: [],
+    budgetUsage: unavailable,
+    circuitSystems: [],
+    circuitState: unavailable,
+    recentAlerts: async () => [],
+    contacts: {
+      history: { syncs: async () => [], search: async () => [] },
+      ledger: { view: async () => ({ notes: {}, tasks: {} }) },
+      ghl: { getContact: unavailable, listNotes: unavailable, searchContacts: unavailable },
+      fieldIds: { cached: async () => undefined },
+      mapping,
+    },
   };
 }

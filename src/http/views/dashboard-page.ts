@@ -9,6 +9,12 @@ import type { SyncRecord } from '../../state/contact-facts.js';
 import type { PlannedWriteRecord } from '../../state/planned-writes.js';
 import type { BudgetLimit } from '../../clients/http/rate-budget-types.js';
 import type { AdminRole } from '../plugins/admin-auth.js';
+import { flowCharts, renderChart } from './charts.js';
+import { cells, contactHref, escapeHtml, HEAD, noticeLine, pageHeader, row, section, shorten, table, time } from './html.js';
+import { adviceText } from './troubleshooting.js';
+import type { SeriesPoint, SeriesRange } from '../../state/flow-series.js';
+
+export { escapeHtml } from './html.js';
 
 export interface QueueRow {
   name: string;
@@ -63,39 +69,60 @@ export interface DashboardView {
   circuits: { system: CircuitSystem; status: CircuitStatus }[];
   alerts: RecentAlert[];
   planned: PlannedWriteRecord[];
+  /** The flow over the last hour or day, for the charts. */
+  charts?: { range: SeriesRange; points: SeriesPoint[]; deadLetters: number };
+  /** One row per served location. */
+  locations?: LocationRow[];
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
+export interface LocationRow {
+  locationId: string;
+  /** The connections the location uses (today: the environment's, shared by every location). */
+  connections: string[];
+  budget: BudgetRow | undefined;
+  lastSync: SyncRecord | undefined;
+  /** Failed syncs among the recent ones. */
+  failures: number;
 }
 
-const time = (ms: number | null | undefined) => (ms === null || ms === undefined ? '—' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19));
-const shorten = (text: string, max = 300) => (text.length > max ? `${text.slice(0, max)}…` : text);
-
-/** A table with a caption, column headers and (for an empty list) one row saying so. */
-function table(id: string, caption: string, headers: string[], rows: string[], empty: string): string {
-  const head = headers.map((header) => `<th scope="col">${escapeHtml(header)}</th>`).join('');
-  const body = rows.length > 0 ? rows.join('\n') : `<tr><td colspan="${headers.length}">${escapeHtml(empty)}</td></tr>`;
-  return `<table id="${id}"><caption>${escapeHtml(caption)}</caption><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+function chartsSection(charts: NonNullable<DashboardView['charts']>): string {
+  const other = charts.range === 'hour' ? { range: 'day', label: 'last day' } : { range: 'hour', label: 'last hour' };
+  return section(
+    'charts',
+    `Flow over the ${charts.range === 'hour' ? 'last hour' : 'last day'}`,
+    `<p><a href="/dashboard?range=${other.range}">Show the ${other.label}</a> · dead letters waiting now: <strong>${charts.deadLetters}</strong></p>\n` +
+      `<div class="charts">${flowCharts(charts.points, charts.range).map(renderChart).join('\n')}</div>`,
+  );
 }
 
-function section(id: string, title: string, content: string): string {
-  return `<section aria-labelledby="${id}-heading"><h2 id="${id}-heading">${escapeHtml(title)}</h2>\n${content}\n</section>`;
+function locationsSection(locations: LocationRow[], now: number): string {
+  const rows = locations.map((location) => {
+    const budget = location.budget;
+    const use = budget ? `${budget.window} / ${budget.limit.max} now; ${budget.day}${budget.limit.daily === undefined ? '' : ` / ${budget.limit.daily}`} today` : '—';
+    const blocked = budget?.blockedUntil !== undefined && budget.blockedUntil > now ? ` (spent until ${time(budget.blockedUntil)})` : '';
+    const last = location.lastSync ? `${time(location.lastSync.at)} ${location.lastSync.outcome}` : 'none recently';
+    return row(location.locationId, [location.connections.join(', '), `${use}${blocked}`, last, location.failures]);
+  });
+  return section(
+    'locations',
+    'Locations',
+    table('locations', 'Served locations: connections, GHL budget use, last sync, failed syncs among the recent ones', ['Location', 'Connections', 'GHL budget', 'Last sync', 'Failures'], rows, 'No location served'),
+  );
 }
-
-const cells = (values: unknown[]) => values.map((value) => `<td>${escapeHtml(value)}</td>`).join('');
-const row = (header: unknown, values: unknown[]) => `<tr><th scope="row">${escapeHtml(header)}</th>${cells(values)}</tr>`;
 
 function queuesSection(queues: QueueRow[]): string {
   const rows = queues.map((queue) => row(queue.name, [queue.waiting, queue.active, queue.delayed, queue.failed, queue.completedLastMinute]));
   return section('queues', 'Queues', table('queues', 'Queue depths and jobs completed in the last minute', ['Queue', 'Waiting', 'Active', 'Delayed', 'Failed', 'Completed / min'], rows, 'No queues'));
 }
 
+/** A row headed by a link to the contact's page. */
+function linkedRow(locationId: string, contactId: string, values: unknown[]): string {
+  return `<tr><th scope="row"><a href="${contactHref(locationId, contactId)}">${escapeHtml(contactId)}</a></th>${cells(values)}</tr>`;
+}
+
 function syncsSection(syncs: SyncRecord[]): string {
   const rows = syncs.map((sync) =>
-    row(sync.contactId, [sync.locationId, time(sync.at), sync.outcome, sync.reason ?? '', (sync.read ?? []).join(', '), (sync.wrote ?? []).join(', '), sync.upstreamCalls, `${sync.durationMs} ms`]),
+    linkedRow(sync.locationId, sync.contactId, [sync.locationId, time(sync.at), sync.outcome, sync.reason ?? '', (sync.read ?? []).join(', '), (sync.wrote ?? []).join(', '), sync.upstreamCalls, `${sync.durationMs} ms`]),
   );
   return section(
     'syncs',
@@ -115,22 +142,22 @@ function retryForm(job: FailedJobRow): string {
 
 function failedSection(failed: FailedJobRow[], role: AdminRole): string {
   const admin = role === 'admin';
-  const headers = ['Job', 'Queue', 'Name', 'Contact', 'Attempts', 'Failed at (UTC)', 'Error', ...(admin ? ['Action'] : [])];
+  const headers = ['Job', 'Queue', 'Name', 'Contact', 'Attempts', 'Failed at (UTC)', 'Error', 'What to do', ...(admin ? ['Action'] : [])];
   const rows = failed.map(
     (job) =>
-      `<tr><th scope="row">${escapeHtml(job.id)}</th>${cells([job.queue, job.name, job.contactId ?? '', job.attemptsMade, time(job.failedAt), shorten(job.failedReason)])}` +
+      `<tr><th scope="row">${escapeHtml(job.id)}</th>${cells([job.queue, job.name, job.contactId ?? '', job.attemptsMade, time(job.failedAt), shorten(job.failedReason), adviceText(job.failedReason)])}` +
       `${admin ? `<td>${retryForm(job)}</td>` : ''}</tr>`,
   );
   return section('failures', 'Failures', table('failures', 'Failed jobs, newest first', headers, rows, 'No failed jobs'));
 }
 
 function deadLettersSection(deadLetters: DashboardView['deadLetters']): string {
-  const rows = deadLetters.entries.map((entry) => row(entry.id, [entry.queue, entry.jobId, entry.name, entry.attemptsMade, time(entry.failedAt), shorten(entry.failedReason)]));
+  const rows = deadLetters.entries.map((entry) => row(entry.id, [entry.queue, entry.jobId, entry.name, entry.attemptsMade, time(entry.failedAt), shorten(entry.failedReason), adviceText(entry.failedReason)]));
   const count = `<p>Dead letters waiting for a replay: <strong id="dead-letter-count">${deadLetters.total}</strong></p>`;
   return section(
     'dead-letters',
     'Dead letters',
-    `${count}\n${table('dead-letters', 'Dead letters, newest first (replay with POST /admin/dead-letter/replay)', ['Dead letter', 'Queue', 'Job', 'Name', 'Attempts', 'Failed at (UTC)', 'Error'], rows, 'No dead letters')}`,
+    `${count}\n${table('dead-letters', 'Dead letters, newest first (replay with POST /admin/dead-letter/replay)', ['Dead letter', 'Queue', 'Job', 'Name', 'Attempts', 'Failed at (UTC)', 'Error', 'What to do'], rows, 'No dead letters')}`,
   );
 }
 
@@ -159,19 +186,13 @@ function plannedSection(planned: PlannedWriteRecord[]): string {
   return section('planned', 'Dry-run plans', table('planned', 'Writes planned in dry run instead of made, newest first', ['Contact', 'Location', 'Planned at', 'System', 'Request', 'Reason'], rows, 'No planned writes'));
 }
 
-const HEAD = (title: string, refreshSeconds: number) =>
-  `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
-  `${refreshSeconds > 0 ? `<meta http-equiv="refresh" content="${refreshSeconds}">` : ''}` +
-  `<title>${escapeHtml(title)}</title><link rel="stylesheet" href="/dashboard/style.css"></head>`;
-
 export function renderDashboard(view: DashboardView): string {
-  const notice = view.notice ? `<p role="status" class="notice ${view.notice.kind}">${escapeHtml(view.notice.text)}</p>` : '';
   return [
     HEAD('ghl-bridge dashboard', view.refreshSeconds),
-    '<body><header><h1>ghl-bridge</h1>',
-    `<p>Signed in as <strong id="role">${view.role}</strong> · generated ${time(view.generatedAt)} UTC</p>`,
-    '<form method="post" action="/dashboard/logout"><button type="submit">Sign out</button></form></header>',
-    `<main>${notice}`,
+    `<body>${pageHeader(view.role, view.generatedAt)}`,
+    `<main>${noticeLine(view.notice)}`,
+    view.charts ? chartsSection(view.charts) : '',
+    view.locations ? locationsSection(view.locations, view.generatedAt) : '',
     queuesSection(view.queues),
     failedSection(view.failed, view.role),
     deadLettersSection(view.deadLetters),
@@ -210,4 +231,13 @@ header{display:flex;gap:1rem;align-items:baseline;flex-wrap:wrap}
 .notice.ok{background:#e8f5e9}
 .notice.error{background:#fdecea}
 button:focus,input:focus{outline:2px solid #0050b3;outline-offset:1px}
+header form[role=search]{flex:1}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:1rem}
+figure.chart{margin:0;border:1px solid #ddd;padding:.5rem}
+figure.chart svg{width:100%;height:auto}
+figcaption{font-weight:600}
+.legend{list-style:none;display:flex;gap:1rem;padding:0;margin:.25rem 0 0}
+.tag{display:inline-block;border:1px solid #999;border-radius:.75rem;padding:0 .5rem;margin:0 .25rem .25rem 0}
+.actions{display:flex;gap:.5rem;margin:.5rem 0}
+tr.sync.failed{background:#fdecea}
 `;

@@ -88,12 +88,17 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
   const queues = openQueues(resources, { ingest: ingestRedis, flow: mode === 'web' ? ingestRedis : resources.redis('worker') }, stores.prefix, logger);
   const deadLetters = createDeadLetters(queues[QUEUE_NAMES.deadLetter]);
   const alerts = createAlerts({ queue: queues[QUEUE_NAMES.alerts], redis: stores.redis, prefix: stores.prefix, logger });
-  const producer = createWebhookProducer({ queues, seen: createSeenWebhooks(ingestRedis, stores.prefix), timeoutMs: options.ingestTimeoutMs ?? 800, retryHorizonMs: config.RETRY_HORIZON });
+  const producer = createWebhookProducer({ queues, seen: createSeenWebhooks(ingestRedis, stores.prefix), timeoutMs: options.ingestTimeoutMs ?? 800, retryHorizonMs: config.RETRY_HORIZON, onBatch: (counts) => countFlow(counts) });
+  // The dashboard's charts: one pipelined, unawaited write per batch or call.
+  const countFlow = (counts: Record<string, number>) => void stores.facts.series.add(counts).catch(() => undefined);
 
   // Guards, then the outside systems behind them.
   const breaker = createBreaker(stores, config, logger, alerts, resources);
   const guard = createGhlGuard(stores, config, breaker, alerts);
-  const observe = upstreamObserver(metrics, (info) => breaker.recordExchange(info.system, info.status));
+  const observe = upstreamObserver(metrics, (info) => {
+    breaker.recordExchange(info.system, info.status);
+    if (info.system === 'trustpilot') countFlow({ 'trustpilot-calls': 1 });
+  });
   const ghl = createGhlAccess({ config, logger, stores, guard, alerts, observe, resources });
   const fieldIds = createFieldIds(stores, ghl.ghl);
   const trustpilot = createTrustpilotAccess({ config, logger, mapping, stores, breaker, observe, eventsQueue: queues[QUEUE_NAMES.trustpilotEvents], resources });

@@ -122,6 +122,13 @@ async function dashboardDeps(parts: WebParts): Promise<NonNullable<AppDeps['dash
     circuitSystems: parts.systems,
     circuitState: (system) => breaker.state(system),
     recentAlerts: (limit) => stores.recentAlerts.list(limit),
+    contacts: { history: stores.facts.history, ledger: stores.ledger, ghl: parts.ghl.ghl, fieldIds: parts.syncDeps.fieldIds, mapping: parts.mapping },
+    series: stores.facts.series,
+    connections: [
+      parts.ghl.oauth ? 'GHL (marketplace app)' : 'GHL (private token)',
+      ...(parts.systems.includes('trustpilot') ? ['Trustpilot'] : []),
+      ...(parts.systems.includes('opinionstage') ? ['Opinion Stage'] : []),
+    ],
   };
 }
 
