@@ -2,7 +2,7 @@
  * Start-up check of the Redis the queues live in. BullMQ requires `maxmemory-policy noeviction`: any
  * other policy lets Redis drop job keys (or their locks) under memory pressure, and an accepted
  * webhook would be lost without a trace. AOF settings only warn: durability across a Redis restart is
- * the operator's choice (CONTRACT "Durability"). Managed Redis often disables CONFIG: then nothing can
+ * the operator's choice (docker-compose.yml and scripts/lib/ensure-redis.mjs turn AOF on). Managed Redis often disables CONFIG: then nothing can
  * be checked, which is a warning, not a refusal.
  */
 import type { Redis } from 'ioredis';
