@@ -89,6 +89,27 @@ const ipRangeList = commaList.pipe(
   z.array(z.string().refine(isIpRange, 'each entry must be an IP address or CIDR, e.g. 10.0.0.1 or 10.0.0.0/8 or 2001:db8::/32')),
 );
 
+/** A GHL location id: letters, digits, `_` and `-` (it ends up in URL paths and Redis keys). */
+const LOCATION_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+const locationList = commaList.pipe(z.array(z.string().regex(LOCATION_ID, 'each entry must be a GHL location id (letters, digits, _ and -)')));
+
+/** `itemId=locationId,itemId=locationId`: a pair that is not one, or an item mapped twice, stops the start (one line). */
+const itemLocations = commaList.transform((pairs, ctx): Record<string, string> => {
+  const map: Record<string, string> = {};
+  const bad: number[] = [];
+  pairs.forEach((pair, index) => {
+    const [itemId = '', locationId = '', ...rest] = pair.split('=').map((part) => part.trim());
+    const valid = itemId !== '' && itemId.length <= 256 && LOCATION_ID.test(locationId) && rest.length === 0;
+    if (!valid || (Object.hasOwn(map, itemId) && map[itemId] !== locationId)) bad.push(index + 1);
+    else map[itemId] = locationId;
+  });
+  if (bad.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `pair ${bad.join(', ')} must be itemId=locationId, each item once (a GHL location id: letters, digits, _ and -)` });
+  }
+  return map;
+});
+
 export const EnvSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('HTTP listen port (default 3000).'),
@@ -107,6 +128,7 @@ export const EnvSchema = z
     GHL_MARKETPLACE_URL: z.url({ protocol: /^https?$/ }).default('https://marketplace.gohighlevel.com').describe("Marketplace-app mode: where GHL's install page is; https://marketplace.leadconnectorhq.com for white-labeled installs (default https://marketplace.gohighlevel.com)."),
     GHL_APP_VERSION_ID: optionalText.describe("Marketplace-app mode: the app version's id, sent as `version_id` on the install redirect (GHL refuses installs without it; default none)."),
     GHL_ALLOWED_COMPANY_IDS: commaList.describe('Marketplace-app mode: GHL company (agency) ids allowed to install, comma-separated; an install from any other is refused and nothing is stored. Required for installs started from the GHL marketplace (default empty: any company, and only installs started at /oauth/install).'),
+    GHL_APP_ID: optionalText.describe('Marketplace-app mode: this app\'s id; install, uninstall and any other GHL event naming another `appId` is answered `200 ignored` and changes nothing (default the part of GHL_CLIENT_ID before its first `-`).'),
     GHL_WEBHOOK_PUBLIC_KEY: pem(GHL_RSA_PUBLIC_KEY_PEM).describe('PEM public key verifying x-wh-signature (RSA-SHA256), one line with `\\n` allowed (default GHL\'s published key).'),
     GHL_WEBHOOK_ED25519_PUBLIC_KEY: pem(GHL_ED25519_PUBLIC_KEY_PEM).describe('PEM public key verifying x-ghl-signature (Ed25519), one line with `\\n` allowed (default GHL\'s published key).'),
     GHL_WEBHOOK_SECRET: optionalText.describe('Shared secret of GHL workflow webhooks, header x-webhook-token or query token (default none; secret).'),
@@ -117,6 +139,7 @@ export const EnvSchema = z
     TRUSTPILOT_USERNAME: optionalText.describe('Trustpilot business user for the OAuth token that reads private reviews (default none).'),
     TRUSTPILOT_PASSWORD: optionalText.describe('Password of that business user (default none; secret).'),
     TRUSTPILOT_BUSINESS_UNIT_ID: optionalText.describe('Our own Trustpilot business unit id: reviews of us (default none).'),
+    TRUSTPILOT_LOCATIONS: locationList.describe('Locations our business unit\'s reviews are matched in, comma-separated; a location not served is never written to (default empty: every served location without a Trustpilot connection of its own).'),
     TRUSTPILOT_WEBHOOK_SECRET: optionalText.describe('Secret on incoming Trustpilot notifications, header x-webhook-token or query token (default none; secret).'),
     TRUSTPILOT_RATE_LIMIT: rateLimit.default({ max: 833, windowMs: 300_000 }).describe('Trustpilot call budget, as N/seconds (default 833/300).'),
     TRUSTPILOT_CACHE_TTL: duration('6h').default(6 * 3_600_000).describe('How long a Trustpilot lookup is reused, e.g. 6h, 30m (default 6h).'),
@@ -129,6 +152,7 @@ export const EnvSchema = z
     OPINIONSTAGE_WEBHOOK_SECRET: optionalText.describe('Secret on incoming Opinion Stage webhooks, header x-webhook-token or query token (default none; secret).'),
     OPINIONSTAGE_POLL_INTERVAL: optionalText.pipe(duration('15m').optional()).describe('How often Opinion Stage responses are polled, e.g. 15m; 0 turns polling off (default RECONCILE_INTERVAL).'),
     OPINIONSTAGE_ITEM_IDS: commaList.describe('Items whose responses are polled, comma-separated (default empty: every item of the account).'),
+    OPINIONSTAGE_ITEM_LOCATIONS: itemLocations.describe('Where each item\'s responses go, comma-separated `itemId=locationId` pairs; with several served locations a response of an item not listed (and without a personal link or connection naming its location) is not imported (default none).'),
     OPINIONSTAGE_SURVEY_URL: optionalUrl.describe('Item link that personal survey links are built from (default none: no links).'),
     OPINIONSTAGE_PUSH_URL: optionalUrl.describe('Where contact, task and note changes are forwarded as signed JSON (default none: forwarding off).'),
     OPINIONSTAGE_PUSH_SECRET: optionalText.describe('HMAC secret signing those forwarded changes (default none; secret).'),
@@ -219,6 +243,13 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type' && issue.expected === 'number') return 'must be a number';
   if (issue.code === 'invalid_format' && issue.format === 'url') return 'must be a valid URL';
   return issue.message;
+}
+
+/** GHL_APP_ID, else the app id GHL_CLIENT_ID starts with (GHL client ids read `<appId>-<suffix>`); undefined without either. */
+export function ghlAppId(config: Pick<Env, 'GHL_APP_ID' | 'GHL_CLIENT_ID'>): string | undefined {
+  if (config.GHL_APP_ID !== undefined) return config.GHL_APP_ID;
+  const prefix = config.GHL_CLIENT_ID?.split('-')[0];
+  return prefix === undefined || prefix === '' ? undefined : prefix;
 }
 
 /** Every configured secret value, so tests and the logger can prove none leaks. */

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig, parseDuration } from '../../../src/config/env.js';
+import { ConfigError, ghlAppId, loadConfig, parseDuration } from '../../../src/config/env.js';
 
 const KEY_32_BYTES = Buffer.alloc(32, 7).toString('base64');
 
@@ -98,6 +98,24 @@ describe('loadConfig parsing', () => {
   });
 });
 
+describe('many locations', () => {
+  test('OPINIONSTAGE_ITEM_LOCATIONS and TRUSTPILOT_LOCATIONS', () => {
+    const config = loadConfig({ OPINIONSTAGE_ITEM_LOCATIONS: ' itemA = loc1 , 123=loc_2,itemA=loc1', TRUSTPILOT_LOCATIONS: 'loc1, loc-2' });
+    assert.deepEqual(config.OPINIONSTAGE_ITEM_LOCATIONS, { itemA: 'loc1', '123': 'loc_2' });
+    assert.deepEqual(config.TRUSTPILOT_LOCATIONS, ['loc1', 'loc-2']);
+    assert.deepEqual(loadConfig({}).OPINIONSTAGE_ITEM_LOCATIONS, {});
+    assert.deepEqual(loadConfig({}).TRUSTPILOT_LOCATIONS, []);
+  });
+
+  test('GHL_APP_ID defaults to the part of GHL_CLIENT_ID before its first -', () => {
+    const oauth = { GHL_CLIENT_SECRET: 'secret-0123456789', ENCRYPTION_KEY: KEY_32_BYTES };
+    assert.equal(ghlAppId(loadConfig({ ...oauth, GHL_CLIENT_ID: '6612ab34cd-lm0x1y2z' })), '6612ab34cd');
+    assert.equal(ghlAppId(loadConfig({ ...oauth, GHL_CLIENT_ID: 'nodash' })), 'nodash');
+    assert.equal(ghlAppId(loadConfig({ ...oauth, GHL_CLIENT_ID: '6612ab34cd-lm0x1y2z', GHL_APP_ID: 'other' })), 'other');
+    assert.equal(ghlAppId(loadConfig({})), undefined);
+  });
+});
+
 describe('loadConfig rejects bad values with one line per variable', () => {
   const cases: { env: Record<string, string>; line: RegExp }[] = [
     { env: { PORT: 'abc' }, line: /^PORT: / },
@@ -131,6 +149,10 @@ describe('loadConfig rejects bad values with one line per variable', () => {
     { env: { WEBHOOK_IP_ALLOWLIST: '10.0.0.0/8,office' }, line: /^WEBHOOK_IP_ALLOWLIST: each entry must be an IP address or CIDR/ },
     { env: { ADMIN_TOKEN: 'too-short' }, line: /^ADMIN_TOKEN: must be at least 16 characters$/ },
     { env: { VIEWER_TOKEN: 'too-short' }, line: /^VIEWER_TOKEN: must be at least 16 characters$/ },
+    { env: { OPINIONSTAGE_ITEM_LOCATIONS: 'itemA=loc1,itemB' }, line: /^OPINIONSTAGE_ITEM_LOCATIONS: pair 2 must be itemId=locationId/ },
+    { env: { OPINIONSTAGE_ITEM_LOCATIONS: 'itemA=loc 1,=loc2,itemC=a=b' }, line: /^OPINIONSTAGE_ITEM_LOCATIONS: pair 1, 2, 3 must be itemId=locationId/ },
+    { env: { OPINIONSTAGE_ITEM_LOCATIONS: 'itemA=loc1,itemA=loc2' }, line: /^OPINIONSTAGE_ITEM_LOCATIONS: pair 2 must be itemId=locationId, each item once/ },
+    { env: { TRUSTPILOT_LOCATIONS: 'loc1,loc/2' }, line: /^TRUSTPILOT_LOCATIONS: each entry must be a GHL location id/ },
   ];
 
   for (const { env, line } of cases) {
