@@ -16,6 +16,8 @@ export interface OsFlatFields {
 
 export interface Respondent {
   contactId?: string;
+  /** The GHL location the personal link was built for (`location_id`). */
+  locationId?: string;
   email?: string;
   firstName?: string;
   lastName?: string;
@@ -23,7 +25,7 @@ export interface Respondent {
   phone?: string;
 }
 
-type Field = 'contactId' | 'email' | 'name' | 'firstName' | 'lastName' | 'phone';
+type Field = 'contactId' | 'locationId' | 'email' | 'name' | 'firstName' | 'lastName' | 'phone';
 type Candidates = Partial<Record<Field, string>>;
 
 /** GHL contact ids end up in URL paths and Redis keys: letters, digits, `_` and `-` only (as for GHL webhooks). */
@@ -38,6 +40,7 @@ const PHONE = /^\+?[\d\s().-]{7,32}$/;
 const LINK_KEYS: Record<string, Field> = {
   contactid: 'contactId',
   ghlcontactid: 'contactId',
+  locationid: 'locationId',
   email: 'email',
   name: 'name',
   fullname: 'name',
@@ -74,7 +77,8 @@ const CHOICE_KIND = /choice|select|option|rating|scale|nps|poll|image|yes.?no|sl
 /**
  * Finds who answered. Each field takes the first valid value from, in order:
  * 1. the personal link: `attributes.utm` / `attributes.hidden_fields` keys such as contact_id, contactId,
- *    ghl_contact_id, email, name, phone — the bridge writes these links itself;
+ *    ghl_contact_id, location_id, email, name, phone — the bridge writes these links itself (the location
+ *    is read from the link only);
  * 2. lead-form answers, joined to `questions` by id (an unknown id is read as the title itself):
  *    - confirmed by observed schemas only: answers carry question ids, questions carry `lead` and `kind`;
  *    - inferred, undocumented: a kind such as email/name/phone names the field; else, unless the kind is a
@@ -88,8 +92,9 @@ export function findRespondent(response: OsResponse, questions: OsQuestion[], fl
   const sources: Candidates[] = [fromLink(response), fromLeadAnswers(response, questions), flat];
   const found: Candidates = {};
   for (const source of sources) {
-    for (const field of ['contactId', 'email', 'name', 'firstName', 'lastName', 'phone'] as const) {
-      if (found[field] !== undefined) continue;
+    for (const field of ['contactId', 'locationId', 'email', 'name', 'firstName', 'lastName', 'phone'] as const) {
+      // Only the link names a location: an answer or a flat field saying one is not ours.
+      if (found[field] !== undefined || (field === 'locationId' && source !== sources[0])) continue;
       const value = clean(field, source[field]);
       if (value !== undefined) found[field] = value;
     }
@@ -141,6 +146,7 @@ function clean(field: Field, raw: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined;
   switch (field) {
     case 'contactId':
+    case 'locationId':
       return CONTACT_ID.test(value) ? value : undefined;
     case 'email': {
       const email = value.toLowerCase();

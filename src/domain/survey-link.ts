@@ -1,6 +1,6 @@
 /**
- * Personal Opinion Stage survey links: the configured item link carrying the GHL contact id, email
- * and name, written into a contact field so GHL workflows can send it, and so the response comes
+ * Personal Opinion Stage survey links: the configured item link carrying the GHL contact id, its
+ * location id, email and name, written into a contact field so GHL workflows can send it, and so the response comes
  * back matched to the exact contact. Pure.
  */
 import type { OpinionStageMapping } from '../config/mapping.js';
@@ -9,6 +9,8 @@ import { sameFieldValue, type ContactSnapshot, type Plan } from './plan.js';
 export function personalSurveyLink(surveyUrl: string, contact: ContactSnapshot): string {
   const url = new URL(surveyUrl);
   url.searchParams.set('contact_id', contact.id);
+  // The response comes back to the location the link was built for (src/domain/location-routing.ts).
+  url.searchParams.set('location_id', contact.locationId);
   if (contact.email) url.searchParams.set('email', contact.email);
   const name = contact.name ?? [contact.firstName, contact.lastName].filter(Boolean).join(' ');
   if (name) url.searchParams.set('name', name);

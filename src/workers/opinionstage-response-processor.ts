@@ -2,7 +2,9 @@
  * One Opinion Stage response → GHL: find who answered (the contact id from a personal link, else the
  * lead-form email or phone), upsert that contact (never a duplicate), then one note with the answers,
  * the "last response" fields, tags and follow-up tasks. A response nobody can be matched to completes
- * as skipped with its reason: retrying would not find an identity that is not there.
+ * as skipped with its reason: retrying would not find an identity that is not there. The location is
+ * the response's own (personal link, item map, connection, or the only one served); a response whose
+ * location cannot be told fails for good, imports nothing, and so reaches the dead letters and one alert.
  */
 import type { Job } from 'bullmq';
 import { z } from 'zod';
@@ -16,6 +18,7 @@ import { planOpinionStage } from '../domain/opinionstage-plan.js';
 import { OsQuestionSchema, OsResponseSchema, type OsQuestion } from '../clients/opinionstage/schemas.js';
 import { findRespondent, type Respondent } from '../domain/opinionstage-answers.js';
 import { toSnapshot } from '../domain/contact-snapshot.js';
+import { routeOpinionStageResponse } from '../domain/location-routing.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { OpinionStageResponseJobSchema } from '../queue/catalog.js';
@@ -23,6 +26,7 @@ import type { CustomFieldIds } from '../state/custom-field-ids.js';
 import type { LookupCache } from '../state/lookup-cache.js';
 import type { WriteLedger } from '../state/write-ledger.js';
 import { applyPlan, type ApplyDeps, type GhlWriter } from './apply-plan.js';
+import { PermanentJobError } from './classify-error.js';
 
 export interface OpinionStageResponseDeps {
   /** Absent without OPINIONSTAGE_API_KEY: question titles and item titles are then unknown. */
@@ -32,8 +36,12 @@ export interface OpinionStageResponseDeps {
   fieldIds: CustomFieldIds;
   ledger: WriteLedger;
   mapping: Mapping;
-  /** The location responses are written to (private-token mode serves one). */
-  locationId(): Promise<string | undefined>;
+  /** The served locations, for routing each response to its own (src/domain/location-routing.ts). */
+  servedLocations(): Promise<readonly string[]>;
+  /** OPINIONSTAGE_ITEM_LOCATIONS: item id → location id. */
+  itemLocations: ReadonlyMap<string, string>;
+  /** Items of per-location Opinion Stage connections: item id → location id. */
+  connectionItemLocations(): Promise<ReadonlyMap<string, string>>;
   apply: Omit<ApplyDeps, 'ghl' | 'ledger' | 'logger'>;
   metrics: Metrics;
   logger: Logger;
@@ -48,17 +56,17 @@ const METADATA_TTL_MS = 3_600_000;
 const DRY_RUN_CONTACT_ID = 'dry-run-new-contact';
 const QuestionsSchema = z.array(OsQuestionSchema);
 export const QUESTION_LABELS_MISSING = 'question labels unavailable';
+/** The error code of a response whose location cannot be told (dead-lettered with one alert). */
+export const OPINIONSTAGE_LOCATION_UNKNOWN = 'OPINIONSTAGE_LOCATION_UNKNOWN';
 const ItemTitlesSchema = z.record(z.string(), z.string());
 
 export function createOpinionStageResponseProcessor(deps: OpinionStageResponseDeps) {
   return async (job: Job): Promise<OpinionStageResponseOutcome> => {
     const data = OpinionStageResponseJobSchema.parse(job.data);
     const response = OsResponseSchema.parse(data.response);
-    const locationId = await deps.locationId();
-    if (!locationId) return skipped(deps, 'no GHL location is served');
-
     const { questions, missing } = data.itemId ? await questionsOf(deps, data.itemId) : { questions: [], missing: [] };
     const respondent = findRespondent(response, questions, data.flat);
+    const locationId = await locationOf(deps, data.itemId, respondent);
     const found = await contactFor(deps, locationId, respondent);
     if (!found) return skipped(deps, 'the response carries no email, phone or contact id to match a contact');
 
@@ -79,6 +87,25 @@ export function createOpinionStageResponseProcessor(deps: OpinionStageResponseDe
     const result = await applyPlan({ ...deps.apply, ghl: deps.ghl, ledger: deps.ledger, logger: deps.logger }, { locationId, contactId: found.contact.id }, plan);
     return { outcome: 'synced', contactId: found.contact.id, contactCreated: found.created, writes: result.writes };
   };
+}
+
+/**
+ * The response's own location, or a permanent failure naming why there is none: guessing would write
+ * one client's respondent into another client's CRM, so the response is dead-lettered instead.
+ */
+async function locationOf(deps: OpinionStageResponseDeps, itemId: string | undefined, respondent: Respondent): Promise<string> {
+  const route = routeOpinionStageResponse({
+    personalLinkLocationId: respondent.locationId,
+    itemId: itemId ?? '(unknown)',
+    itemLocations: deps.itemLocations,
+    connectionItemLocations: await deps.connectionItemLocations(),
+    servedLocations: await deps.servedLocations(),
+  });
+  if ('reason' in route) {
+    deps.logger.warn({ itemId, reason: route.reason }, 'opinion stage response has no location, not imported');
+    throw new PermanentJobError(OPINIONSTAGE_LOCATION_UNKNOWN, route.reason);
+  }
+  return route.locationId;
 }
 
 async function contactFor(deps: OpinionStageResponseDeps, locationId: string, respondent: Respondent): Promise<{ contact: Contact; created: boolean } | undefined> {
@@ -142,7 +169,7 @@ async function itemTitle(deps: OpinionStageResponseDeps, itemId: string): Promis
 }
 
 function skipped(deps: OpinionStageResponseDeps, reason: string): OpinionStageResponseOutcome {
-  deps.metrics.skipped.inc({ queue: 'opinionstage-responses', reason: reason.startsWith('the response carries') ? 'no-identity' : 'no-location' });
+  deps.metrics.skipped.inc({ queue: 'opinionstage-responses', reason: 'no-identity' });
   deps.logger.warn({ reason }, 'opinion stage response skipped');
   return { outcome: 'skipped', reason };
 }

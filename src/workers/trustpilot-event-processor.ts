@@ -1,8 +1,9 @@
 /**
  * A Trustpilot review notification, or a review the scheduled listing found new or edited: re-fetch
  * the review (a notification is only a hint; a listed review is used as read), find the
- * GHL contact it belongs to (the contact it was found for before, else referenceId = GHL contact id,
- * else the review's referral email through a contact search), refresh the cached review for that
+ * GHL contact it belongs to, only in the locations of the review's business unit (the contact it was
+ * found for before, else referenceId = GHL contact id, else the review's referral email through a
+ * contact search), refresh the cached review for that
  * contact and schedule its sync. A contact read or found here is handed to the sync as its snapshot,
  * so the sync does not read it again.
  */
@@ -36,6 +37,8 @@ export interface TrustpilotEventDeps {
   facts?: Pick<ContactFacts, 'isDeleted'>;
   now?: () => number;
   servedLocations(): Promise<string[]>;
+  /** The locations a business unit's reviews may be matched in (src/domain/location-routing.ts). */
+  locationsFor(businessUnitId: string | undefined, served: readonly string[]): Promise<readonly string[]>;
   scheduleContactSync(job: ContactSyncJob): Promise<void>;
   metrics: Metrics;
   logger: Logger;
@@ -56,6 +59,7 @@ const NotificationReviewSchema = z.looseObject({
   updatedAt: z.string().nullish(),
   referenceId: z.string().nullish(),
   consumer: z.looseObject({ id: z.string().nullish(), name: z.string().nullish() }).nullish(),
+  businessUnit: z.looseObject({ id: z.string().nullish() }).nullish(),
 });
 
 export function createTrustpilotEventProcessor(deps: TrustpilotEventDeps) {
@@ -65,7 +69,9 @@ export function createTrustpilotEventProcessor(deps: TrustpilotEventDeps) {
     const read = deps.trustpilot.canReadPrivateReviews ? await readPrivateReview(deps, data) : notifiedReview(data);
     if (typeof read === 'string') return skipped(deps, read);
     const { review } = read;
-    const owner = (await knownOwner(deps, review.id)) ?? (await findContact(deps, read.referenceId, read.referralEmail));
+    const locations = await deps.locationsFor(read.businessUnitId, await deps.servedLocations());
+    if (locations.length === 0) return skipped(deps, 'no-location-for-business-unit');
+    const owner = (await knownOwner(deps, review.id, locations)) ?? (await findContact(deps, locations, read.referenceId, read.referralEmail));
     if (!owner) return skipped(deps, 'no-matching-contact');
     await deps.lookup.remember(owner.locationId, owner.contactId, review);
     await deps.owners.set('tp-review-owner', review.id, owner, OWNER_TTL_MS);
@@ -75,7 +81,7 @@ export function createTrustpilotEventProcessor(deps: TrustpilotEventDeps) {
 }
 
 /** The review and the ways to its contact; a string says why there is none. */
-type ReadReview = { review: ReviewFacts; referenceId?: string | undefined; referralEmail?: string | undefined };
+type ReadReview = { review: ReviewFacts; businessUnitId?: string | undefined; referenceId?: string | undefined; referralEmail?: string | undefined };
 type ContactRef = { locationId: string; contactId: string };
 
 async function readPrivateReview(deps: TrustpilotEventDeps, data: TrustpilotEventJob): Promise<ReadReview | string> {
@@ -87,7 +93,7 @@ async function readPrivateReview(deps: TrustpilotEventDeps, data: TrustpilotEven
     return 'review-not-found';
   }
   await deps.lookup.observe(fresh);
-  return { review: reviewFacts(fresh), referenceId: fresh.referenceId ?? undefined, referralEmail: fresh.referralEmail ?? undefined };
+  return { review: reviewFacts(fresh), businessUnitId: fresh.businessUnit?.id ?? undefined, referenceId: fresh.referenceId ?? undefined, referralEmail: fresh.referralEmail ?? undefined };
 }
 
 /** Without business-user credentials: the notification's own data stands for the review. */
@@ -105,7 +111,7 @@ function notifiedReview(data: TrustpilotEventJob): ReadReview | string {
     ...(hinted.data.consumer?.name ? { consumerName: hinted.data.consumer.name } : {}),
     url: `https://www.trustpilot.com/reviews/${hinted.data.id}`,
   };
-  return { review, referenceId: hinted.data.referenceId ?? undefined };
+  return { review, businessUnitId: hinted.data.businessUnit?.id ?? undefined, referenceId: hinted.data.referenceId ?? undefined };
 }
 
 async function reviewDeleted(deps: TrustpilotEventDeps, reviewId: string): Promise<TrustpilotEventOutcome> {
@@ -118,16 +124,16 @@ async function reviewDeleted(deps: TrustpilotEventDeps, reviewId: string): Promi
 }
 
 /** The contact an earlier notification of this review was matched to: an edit costs no search. */
-async function knownOwner(deps: TrustpilotEventDeps, reviewId: string): Promise<ContactRef | undefined> {
+async function knownOwner(deps: TrustpilotEventDeps, reviewId: string, locations: readonly string[]): Promise<ContactRef | undefined> {
   const owner = await deps.owners.get('tp-review-owner', reviewId, OwnerSchema);
   if (!owner.hit || !owner.value) return undefined;
-  if (!(await deps.servedLocations()).includes(owner.value.locationId)) return undefined;
+  if (!locations.includes(owner.value.locationId)) return undefined;
   if (deps.facts && (await deps.facts.isDeleted(owner.value.locationId, owner.value.contactId))) return undefined;
   return owner.value;
 }
 
-async function findContact(deps: TrustpilotEventDeps, referenceId: string | undefined, email: string | undefined): Promise<ContactRef | undefined> {
-  const locations = await deps.servedLocations();
+/** Only in the business unit's own locations: a contact of the same email elsewhere is another client's. */
+async function findContact(deps: TrustpilotEventDeps, locations: readonly string[], referenceId: string | undefined, email: string | undefined): Promise<ContactRef | undefined> {
   if (referenceId && /^[A-Za-z0-9_-]{1,128}$/.test(referenceId)) {
     const found = await contactByReference(deps, locations, referenceId);
     if (found) return found;

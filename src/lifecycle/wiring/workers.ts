@@ -10,6 +10,7 @@ import type { Config } from '../../config/env.js';
 import type { Mapping } from '../../config/mapping.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
+import { trustpilotLocationsFor } from '../../domain/location-routing.js';
 import { DEFAULT_JOB_OPTIONS, jobOptionsFor, QUEUE_NAMES, type ContactSyncJob, type PushEvent } from '../../queue/catalog.js';
 import { jobIdFor, type WebhookProducer } from '../../queue/webhook-producer.js';
 import type { CustomFieldIds } from '../../state/custom-field-ids.js';
@@ -87,7 +88,7 @@ async function startPolls(parts: WorkerParts, run: Run, schedule: Schedule): Pro
     const { ghl, stores } = parts;
     run(
       QUEUE_NAMES.trustpilotEvents,
-      createTrustpilotEventProcessor({ trustpilot: client, lookup, ghl: ghl.ghl, owners: stores.cache, snapshots: stores.snapshots, facts: stores.facts, servedLocations: ghl.served.list, scheduleContactSync: schedule, metrics: parts.metrics, logger }),
+      createTrustpilotEventProcessor({ trustpilot: client, lookup, ghl: ghl.ghl, owners: stores.cache, snapshots: stores.snapshots, facts: stores.facts, servedLocations: ghl.served.list, locationsFor: trustpilotLocations(config), scheduleContactSync: schedule, metrics: parts.metrics, logger }),
     );
   }
   const pollQueue = queues[QUEUE_NAMES.trustpilotPoll];
@@ -139,11 +140,35 @@ function opinionStageResponseProcessor(parts: WorkerParts) {
     fieldIds: parts.fieldIds,
     ledger: stores.ledger,
     mapping: parts.mapping,
-    locationId: async () => (await parts.ghl.served.list())[0],
+    servedLocations: parts.ghl.served.list,
+    itemLocations: new Map(Object.entries(config.OPINIONSTAGE_ITEM_LOCATIONS)),
+    connectionItemLocations: opinionStageConnectionItemLocations,
     apply: { planned: stores.planned, dryRun: config.DRY_RUN, writeMarks: stores.snapshots },
     metrics: parts.metrics,
     logger: parts.logger,
   });
+}
+
+/** Where a business unit's reviews may be matched: TRUSTPILOT_LOCATIONS for ours, a connection's locations for its own. */
+function trustpilotLocations(config: Config) {
+  return async (businessUnitId: string | undefined, served: readonly string[]): Promise<readonly string[]> =>
+    trustpilotLocationsFor({
+      businessUnitId: businessUnitId ?? config.TRUSTPILOT_BUSINESS_UNIT_ID ?? '',
+      defaultBusinessUnitId: config.TRUSTPILOT_BUSINESS_UNIT_ID,
+      envLocations: config.TRUSTPILOT_LOCATIONS,
+      connectionLocations: await trustpilotConnectionLocations(),
+      servedLocations: served,
+    });
+}
+
+/** Business units of per-location Trustpilot connections → their locations; none until connections exist. */
+async function trustpilotConnectionLocations(): Promise<ReadonlyMap<string, readonly string[]>> {
+  return new Map();
+}
+
+/** Items of per-location Opinion Stage connections → their location; none until connections exist. */
+async function opinionStageConnectionItemLocations(): Promise<ReadonlyMap<string, string>> {
+  return new Map();
 }
 
 function reconcileProcessor(parts: WorkerParts, schedule: Schedule) {
