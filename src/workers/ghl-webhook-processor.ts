@@ -52,11 +52,13 @@ export interface GhlWebhookProcessorDeps {
   snapshots?: Pick<ContactSnapshots, 'put' | 'forget'>;
   fieldIds: Pick<CustomFieldIds, 'cached'>;
   mapping: Mapping;
+  /** GHL_APP_ID: ingest already ignores other apps' events; a job queued before it was set is checked again here. */
+  appId?: string | undefined;
   metrics: Metrics;
   logger: Logger;
 }
 
-export type RouteOutcome = { routed: 'contact-sync' | 'contact-deleted' | 'unchanged' | 'task-recorded' | 'recorded'; type: GhlEventType };
+export type RouteOutcome = { routed: 'contact-sync' | 'contact-deleted' | 'unchanged' | 'task-recorded' | 'recorded' | 'foreign-app'; type: GhlEventType };
 
 /** A workflow delivery: a ContactUpdate that carries only what the workflow maps, never a full snapshot. */
 type RoutedEvent = GhlEvent | GhlWorkflowEvent;
@@ -72,6 +74,11 @@ export function createGhlWebhookProcessor(deps: GhlWebhookProcessorDeps) {
   return async (job: Job): Promise<RouteOutcome> => {
     const data = GhlWebhookJobSchema.parse(job.data);
     const event = readEvent(data);
+    if (deps.appId !== undefined && 'appId' in event && event.appId !== undefined && event.appId !== deps.appId) {
+      // Another app's install or uninstall must never touch our tokens.
+      deps.metrics.skipped.inc({ queue: 'ghl-webhooks', reason: 'foreign-app' });
+      return { routed: 'foreign-app', type: event.type };
+    }
     // Forwarded before routing, so an echo skipped below is still a change the collector hears about.
     if (ports.forward && FORWARDED.has(event.type) && event.locationId) await ports.forward(pushEvent(event.type, event.locationId, data, String(job.id)));
     return route(event, data);

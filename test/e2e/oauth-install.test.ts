@@ -17,8 +17,10 @@ import { startRedisServer, type RedisServerHandle } from '../helpers/redis-serve
 const PRIVATE_LOCATION = 'locPrivate00000000001';
 const PRIVATE_TOKEN = 'pit-private-oauth-test-01';
 const INSTALLED_LOCATION = 'locInstalled000000001';
-const CLIENT = { clientId: 'client-oauth-test', clientSecret: 'client-secret-oauth-test-0001', versionId: 'ver-oauth-test-0001' };
+const CLIENT = { clientId: 've9EPM428h8vShlRW1KT-oauth-test', clientSecret: 'client-secret-oauth-test-0001', versionId: 'ver-oauth-test-0001' };
 const REDIRECT = 'https://bridge.example.com/oauth/callback';
+const ADMIN_TOKEN = 'admin-token-oauth-test-0001';
+const VIEWER_TOKEN = 'viewer-token-oauth-test-0001';
 
 describe('marketplace-app install', () => {
   let redis: RedisServerHandle;
@@ -47,6 +49,8 @@ describe('marketplace-app install', () => {
         ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
         GHL_WEBHOOK_ED25519_PUBLIC_KEY: ghl.publicKeys.ed25519,
         GHL_WEBHOOK_PUBLIC_KEY: ghl.publicKeys.rsa,
+        ADMIN_TOKEN,
+        VIEWER_TOKEN,
       },
     });
     ghl.setWebhookUrl(`${bridge.url}/webhooks/ghl`);
@@ -145,6 +149,32 @@ describe('marketplace-app install', () => {
     const mine = ghl.userCreateContact(PRIVATE_LOCATION, { firstName: 'Private', email: 'private@example.com' });
     const privateRead = await syncedAndRead(PRIVATE_LOCATION, mine.id);
     assert.equal(privateRead.status, 200, 'the private-token location keeps working beside the install');
+  });
+
+  test("another app's uninstall and install change nothing", async () => {
+    const post = async (event: { body: string; headers: Record<string, string> }) => {
+      const reply = await request(`${bridge.url}/webhooks/ghl`, { method: 'POST', body: event.body, headers: event.headers });
+      assert.equal(reply.statusCode, 200);
+      return ((await reply.body.json()) as { status: string }).status;
+    };
+    const foreignApp = 'anotherApp0000000001';
+    assert.equal(await post(signedEvent('AppUninstall.location', { type: 'UNINSTALL', appId: foreignApp, locationId: INSTALLED_LOCATION })), 'ignored');
+    const stranger = 'locStranger0000000001';
+    assert.equal(await post(signedEvent('AppInstall.location-non-whitelabeled', { type: 'INSTALL', appId: foreignApp, locationId: stranger })), 'ignored');
+
+    // The location is still served with its tokens in place, and the foreign install stored nothing.
+    const listed = await request(`${bridge.url}/admin/locations`, { headers: { authorization: `Bearer ${VIEWER_TOKEN}` } });
+    assert.equal(listed.statusCode, 200);
+    const locations = (await listed.body.json()) as { locationId: string; authorisation: string; needsReconnect: boolean; companyId: string | null }[];
+    assert.deepEqual(locations.map((location) => location.locationId).sort(), [INSTALLED_LOCATION, PRIVATE_LOCATION].sort());
+    const installed = locations.find((location) => location.locationId === INSTALLED_LOCATION);
+    assert.equal(installed?.authorisation, 'oauth');
+    assert.equal(installed?.companyId, 'company_sandbox', 'the installing company, as stored at install');
+    assert.equal(installed?.needsReconnect, false, 'its tokens are still stored');
+    assert.equal(locations.find((location) => location.locationId === PRIVATE_LOCATION)?.authorisation, 'private-token');
+    const contact = ghl.userCreateContact(INSTALLED_LOCATION, { firstName: 'Still', email: 'still@example.com' });
+    assert.equal((await syncedAndRead(INSTALLED_LOCATION, contact.id)).status, 200);
+    assert.equal(await post(signedEvent('ContactCreate', { locationId: stranger })), 'ignored');
   });
 
   test('AppUninstall stops serving the location', async () => {

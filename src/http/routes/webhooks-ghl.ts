@@ -26,6 +26,8 @@ export interface GhlIngestDeps {
   workflowSecret: string | undefined;
   /** Whether the bridge serves this location (private-token location or an OAuth install). */
   isServedLocation(locationId: string): Promise<boolean>;
+  /** GHL_APP_ID: a marketplace event naming another app is ignored (GHL signs every app's events with one key). */
+  appId?: string | undefined;
   now?: () => number;
 }
 
@@ -152,6 +154,12 @@ async function receiveMarketplace(ingest: Ingest, request: FastifyRequest, reply
   if (timestamp === 'unparseable') {
     count(ingest, 'marketplace', event.type, 'rejected');
     return reply.code(400).send(errorReply(400, 'INVALID_PAYLOAD', 'the event does not match its schema', [{ path: 'timestamp', message: 'must be an ISO 8601 date-time' }]));
+  }
+  // Another app's event, install and uninstall included: answered here, before anything is stored or queued.
+  if (ingest.deps.appId !== undefined && event.appId !== undefined && event.appId !== ingest.deps.appId) {
+    count(ingest, 'marketplace', event.type, 'ignored');
+    request.log.info({ eventType: event.type }, 'webhook of another marketplace app ignored');
+    return reply.code(200).send(ignored('event of another marketplace app'));
   }
   const locationId = eventLocationId(event);
   // Agency-level installs carry a company id instead of a location.

@@ -5,7 +5,7 @@
 import { buildApp, type App, type AppDeps } from '../../http/app.js';
 import type { ReadinessCheck } from '../../http/routes/health.js';
 import { closeServer } from '../../http/server.js';
-import type { Config } from '../../config/env.js';
+import { ghlAppId, type Config } from '../../config/env.js';
 import type { Mapping } from '../../config/mapping.js';
 import { joinHostMetrics } from '../../observability/host-metrics.js';
 import type { Logger } from '../../observability/logger.js';
@@ -17,6 +17,7 @@ import { CIRCUIT_STATE_VALUE, circuitReadinessChecks, type CircuitBreaker, type 
 import { createGhlSignatureVerifier } from '../../webhooks/ghl-signature.js';
 import { syncContact, type ContactSyncDeps } from '../../workers/contact-sync-processor.js';
 import type { GhlAccess } from './ghl.js';
+import { createLocationDescriber } from './location-views.js';
 import type { GhlGuard } from './guards.js';
 import type { Queues } from './queues.js';
 import type { Resources } from './resources.js';
@@ -59,6 +60,7 @@ export async function createWebApp(parts: WebParts): Promise<App> {
       producer,
       workflowSecret: config.GHL_WEBHOOK_SECRET,
       isServedLocation,
+      appId: ghlAppId(config),
     },
     trustpilotIngest: { producer, secret: config.TRUSTPILOT_WEBHOOK_SECRET },
     ...oauthDeps(parts),
@@ -104,6 +106,7 @@ function adminDeps(parts: WebParts, isServedLocation: (locationId: string) => Pr
     queues: parts.queues,
     deadLetters: parts.deadLetters,
     isServedLocation,
+    describeLocations: createLocationDescriber(parts),
     syncContact: (locationId, contactId, dryRun) => syncContact({ ...syncDeps, apply: { ...syncDeps.apply, dryRun: dryRun || config.DRY_RUN } }, locationId, contactId),
   };
 }

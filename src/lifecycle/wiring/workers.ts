@@ -6,7 +6,7 @@ import type { Worker } from 'bullmq';
 import type { AlertClient } from '../../clients/alert-webhook/alert-client.js';
 import type { OpinionStageClient } from '../../clients/opinionstage/opinionstage-client.js';
 import type { PushClient } from '../../clients/push/push-client.js';
-import type { Config } from '../../config/env.js';
+import { ghlAppId, type Config } from '../../config/env.js';
 import type { Mapping } from '../../config/mapping.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
@@ -113,6 +113,7 @@ function ghlWebhookProcessor(parts: WorkerParts, schedule: Schedule) {
     snapshots: stores.snapshots,
     fieldIds: parts.fieldIds,
     mapping: parts.mapping,
+    appId: ghlAppId(config),
     metrics: parts.metrics,
     logger,
     ports: {

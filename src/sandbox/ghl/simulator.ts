@@ -112,7 +112,8 @@ export async function startGhlSimulator(options: GhlSimulatorOptions = {}): Prom
     signer,
     signatures: options.webhookSignatures ?? 'both',
     retry: options.webhookRetry ?? { attempts: 3, baseDelayMs: 200 },
-    appId: options.appId ?? 'app_sandbox',
+    // GHL client ids read `<appId>-<suffix>`: the events name the app of the first client.
+    appId: options.appId ?? (options.oauthClients?.[0]?.clientId.split('-')[0] || 'app_sandbox'),
     versionId: 'ver_sandbox',
     url: options.webhookUrl,
   });
