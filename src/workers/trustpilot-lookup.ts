@@ -31,6 +31,8 @@ export interface TrustpilotLookupDeps {
   mapping: TrustpilotMapping;
   /** Our unit's reviews from one shared listing; absent = a per-contact lookup on every cache miss. */
   index?: OwnReviewIndex;
+  /** Whether our unit's reviews are matched in this location (TRUSTPILOT_LOCATIONS); absent: in every one. */
+  matchesIn?(locationId: string): Promise<boolean>;
   now?: () => number;
 }
 
@@ -61,6 +63,8 @@ export function createTrustpilotLookup(deps: TrustpilotLookupDeps): TrustpilotLo
     async review(contact, storedReviewId, asOf) {
       const businessUnitId = deps.businessUnitId;
       if (!mapping.ownReview.enabled || !businessUnitId || !client.canReadPrivateReviews) return undefined;
+      // Another location's reviews are not this one's to know: answered like "cannot be read".
+      if (deps.matchesIn && !(await deps.matchesIn(contact.locationId))) return undefined;
       const key = reviewCacheKey(contact.locationId, contact.id);
       const cached = await cache.get('tp-review', key, CachedReviewSchema);
       // A found review stays the answer; "none" only for events received before it was read.

@@ -4,7 +4,6 @@
  * or the location's own), with secrets masked.
  */
 import type { Config } from '../../config/env.js';
-import { trustpilotLocationsFor } from '../../domain/location-routing.js';
 import {
   describeLocation,
   maskSecret,
@@ -14,21 +13,12 @@ import {
 } from '../../http/routes/admin-locations.js';
 import type { GhlAccess } from './ghl.js';
 import type { GhlGuard } from './guards.js';
+import { locationConnectionView, trustpilotLocations } from './location-routing.js';
 
 export interface LocationViewParts {
   config: Config;
   ghl: GhlAccess;
   guard: GhlGuard;
-}
-
-/**
- * A location's own Trustpilot or Opinion Stage connection, masked, when it has one; undefined means
- * "uses the environment's settings". Per-location connections are stored elsewhere and fill this in.
- */
-export async function locationConnectionView(kind: 'trustpilot', locationId: string): Promise<TrustpilotConnectionView | undefined>;
-export async function locationConnectionView(kind: 'opinionstage', locationId: string): Promise<OpinionStageConnectionView | undefined>;
-export async function locationConnectionView(_kind: 'trustpilot' | 'opinionstage', _locationId: string): Promise<TrustpilotConnectionView | OpinionStageConnectionView | undefined> {
-  return undefined;
 }
 
 export function createLocationDescriber({ config, ghl, guard }: LocationViewParts): () => Promise<LocationView[]> {
@@ -40,7 +30,7 @@ export function createLocationDescriber({ config, ghl, guard }: LocationViewPart
       privateLocations,
       ...(store ? { oauthInstall: async (locationId: string) => store.get(locationId) } : {}),
       budgetUsage: (locationId: string) => guard.usage(locationId),
-      trustpilot: async (locationId: string) => (await locationConnectionView('trustpilot', locationId)) ?? environmentTrustpilot(config, served, locationId),
+      trustpilot: async (locationId: string) => (await locationConnectionView('trustpilot', locationId)) ?? (await environmentTrustpilot(config, served, locationId)),
       opinionStage: async (locationId: string) => (await locationConnectionView('opinionstage', locationId)) ?? environmentOpinionStage(config, locationId),
     };
     return Promise.all(served.map((locationId) => describeLocation(facts, locationId)));
@@ -48,14 +38,12 @@ export function createLocationDescriber({ config, ghl, guard }: LocationViewPart
 }
 
 /** The TRUSTPILOT_* connection, for the locations our business unit's reviews are matched in. */
-function environmentTrustpilot(config: Config, served: readonly string[], locationId: string): TrustpilotConnectionView | undefined {
+async function environmentTrustpilot(config: Config, served: readonly string[], locationId: string): Promise<TrustpilotConnectionView | undefined> {
   if (!config.TRUSTPILOT_API_KEY) return undefined;
-  const unit = config.TRUSTPILOT_BUSINESS_UNIT_ID;
-  const matched = trustpilotLocationsFor({ businessUnitId: unit ?? '', defaultBusinessUnitId: unit, envLocations: config.TRUSTPILOT_LOCATIONS, connectionLocations: new Map(), servedLocations: served });
-  if (!matched.includes(locationId)) return undefined;
+  if (!(await trustpilotLocations(config)(undefined, served)).includes(locationId)) return undefined;
   return {
     source: 'environment',
-    businessUnitId: unit ?? null,
+    businessUnitId: config.TRUSTPILOT_BUSINESS_UNIT_ID ?? null,
     apiKey: maskSecret(config.TRUSTPILOT_API_KEY),
     username: config.TRUSTPILOT_USERNAME ?? null,
     webhookSecret: maskSecret(config.TRUSTPILOT_WEBHOOK_SECRET),

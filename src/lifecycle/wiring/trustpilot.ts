@@ -19,6 +19,7 @@ import { createOwnReviewIndex, type OwnReviewIndex } from '../../workers/own-rev
 import { createTrustpilotLookup, type TrustpilotLookup } from '../../workers/trustpilot-lookup.js';
 import { createReviewRouter } from '../../workers/trustpilot-review-router.js';
 import { trustpilotBudget } from './guards.js';
+import { trustpilotLocations } from './location-routing.js';
 import type { Resources } from './resources.js';
 import type { Stores } from './state.js';
 import { trustpilotClientFrom } from './upstreams.js';
@@ -60,6 +61,7 @@ export function createTrustpilotAccess(parts: TrustpilotParts): TrustpilotAccess
     ttlMs: config.TRUSTPILOT_CACHE_TTL,
     mapping: parts.mapping.trustpilot,
     ...(indexed && config.TRUSTPILOT_INDEX_REFRESH > 0 ? { index: indexed.index } : {}),
+    matchesIn: async (locationId) => (await trustpilotLocations(config)(undefined, [locationId])).includes(locationId),
   });
   return { client, lookup, poll: indexed && config.TRUSTPILOT_POLL_INTERVAL > 0 ? indexed : undefined };
 }

@@ -10,7 +10,6 @@ import { ghlAppId, type Config } from '../../config/env.js';
 import type { Mapping } from '../../config/mapping.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
-import { trustpilotLocationsFor } from '../../domain/location-routing.js';
 import { DEFAULT_JOB_OPTIONS, jobOptionsFor, QUEUE_NAMES, type ContactSyncJob, type PushEvent } from '../../queue/catalog.js';
 import { jobIdFor, type WebhookProducer } from '../../queue/webhook-producer.js';
 import type { CustomFieldIds } from '../../state/custom-field-ids.js';
@@ -25,6 +24,7 @@ import { createReconcileProcessor, reconcilePageBudget } from '../../workers/rec
 import { createTrustpilotEventProcessor } from '../../workers/trustpilot-event-processor.js';
 import { createTrustpilotPollProcessor } from '../../workers/trustpilot-poll-processor.js';
 import type { GhlAccess } from './ghl.js';
+import { itemLocationsOf, opinionStageConnectionItemLocations, trustpilotLocations } from './location-routing.js';
 import { scheduleContactSync, type Queues } from './queues.js';
 import type { Stores } from './state.js';
 import type { TrustpilotAccess } from './trustpilot.js';
@@ -142,34 +142,12 @@ function opinionStageResponseProcessor(parts: WorkerParts) {
     ledger: stores.ledger,
     mapping: parts.mapping,
     servedLocations: parts.ghl.served.list,
-    itemLocations: new Map(Object.entries(config.OPINIONSTAGE_ITEM_LOCATIONS)),
+    itemLocations: itemLocationsOf(config),
     connectionItemLocations: opinionStageConnectionItemLocations,
     apply: { planned: stores.planned, dryRun: config.DRY_RUN, writeMarks: stores.snapshots },
     metrics: parts.metrics,
     logger: parts.logger,
   });
-}
-
-/** Where a business unit's reviews may be matched: TRUSTPILOT_LOCATIONS for ours, a connection's locations for its own. */
-function trustpilotLocations(config: Config) {
-  return async (businessUnitId: string | undefined, served: readonly string[]): Promise<readonly string[]> =>
-    trustpilotLocationsFor({
-      businessUnitId: businessUnitId ?? config.TRUSTPILOT_BUSINESS_UNIT_ID ?? '',
-      defaultBusinessUnitId: config.TRUSTPILOT_BUSINESS_UNIT_ID,
-      envLocations: config.TRUSTPILOT_LOCATIONS,
-      connectionLocations: await trustpilotConnectionLocations(),
-      servedLocations: served,
-    });
-}
-
-/** Business units of per-location Trustpilot connections → their locations; none until connections exist. */
-async function trustpilotConnectionLocations(): Promise<ReadonlyMap<string, readonly string[]>> {
-  return new Map();
-}
-
-/** Items of per-location Opinion Stage connections → their location; none until connections exist. */
-async function opinionStageConnectionItemLocations(): Promise<ReadonlyMap<string, string>> {
-  return new Map();
 }
 
 function reconcileProcessor(parts: WorkerParts, schedule: Schedule) {
