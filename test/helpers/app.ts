@@ -3,7 +3,7 @@
  * the queue and the admin stores, and requests go through `app.inject`. For route behaviour where
  * Redis is not the point (status codes, error shapes, auth, headers, limits).
  */
-import { loadConfig, type Config } from '../../src/config/env.js';
+import { ghlAppId, loadConfig, type Config } from '../../src/config/env.js';
 import { buildApp, type App, type AppDeps } from '../../src/http/app.js';
 import { describeOnlyAdminDeps } from '../../src/http/routes/admin.js';
 import type { OAuthRouteDeps } from '../../src/http/routes/oauth.js';
@@ -91,6 +91,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
       producer,
       workflowSecret: config.GHL_WEBHOOK_SECRET,
       isServedLocation: served,
+      appId: ghlAppId(config),
     },
     trustpilotIngest: { producer, secret: config.TRUSTPILOT_WEBHOOK_SECRET },
     opinionStageIngest: { producer, secret: config.OPINIONSTAGE_WEBHOOK_SECRET },

@@ -23,13 +23,15 @@ describe('GHL webhook router', () => {
   });
   after(() => world.close());
 
-  function setup() {
+  function setup(options: { appId?: string; uninstalled?: string[] } = {}) {
     const stores = world.stores();
     const router = createGhlWebhookProcessor({
       ports: {
         scheduleContactSync: (job) => scheduleContactSync(stores.queues[QUEUE_NAMES.contactSync], job, 0),
         forward: async (event) => void (await stores.queues[QUEUE_NAMES.opinionStagePush].add(event.type, event)),
+        appUninstalled: async (locationId) => void options.uninstalled?.push(locationId),
       },
+      ...(options.appId === undefined ? {} : { appId: options.appId }),
       facts: stores.facts,
       ledger: stores.ledger,
       fingerprints: stores.fingerprints,
@@ -118,5 +120,18 @@ describe('GHL webhook router', () => {
 
     assert.deepEqual(await syncJobs(), []);
     assert.deepEqual((await pushed()).map((event) => event.type).sort(), ['NoteCreate', 'TaskComplete', 'TaskComplete', 'TaskCreate']);
+  });
+
+  test("another app's uninstall or contact event changes nothing; this app's uninstall ends the location", async () => {
+    const uninstalled: string[] = [];
+    const { route, syncJobs, pushed } = setup({ appId: 'appOurs', uninstalled });
+    assert.deepEqual(await route({ type: 'UNINSTALL', appId: 'appTheirs', locationId: LOCATION_ID }), { routed: 'foreign-app', type: 'AppUninstall' });
+    assert.deepEqual(await route(contactEvent('ContactUpdate', { appId: 'appTheirs' })), { routed: 'foreign-app', type: 'ContactUpdate' });
+    assert.deepEqual(uninstalled, []);
+    assert.deepEqual(await syncJobs(), []);
+    assert.deepEqual(await pushed(), []);
+    assert.deepEqual(await route({ type: 'UNINSTALL', appId: 'appOurs', locationId: LOCATION_ID }), { routed: 'recorded', type: 'AppUninstall' });
+    assert.deepEqual(await route({ type: 'UNINSTALL', locationId: LOCATION_ID }), { routed: 'recorded', type: 'AppUninstall' });
+    assert.deepEqual(uninstalled, [LOCATION_ID, LOCATION_ID], 'ours, and one without appId, as before');
   });
 });

@@ -131,6 +131,26 @@ describe('POST /webhooks/ghl', () => {
     assert.equal((await post(t, '/webhooks/ghl', old.body, old.headers)).json.status, 'accepted');
   });
 
+  test("with GHL_APP_ID, another app's install, uninstall or contact event is 200 ignored and asks for nothing", async () => {
+    const own = 've9EPM428h8vShlRW1KT';
+    const scoped = await buildTestApp({ env: { ...ENV, GHL_APP_ID: own } });
+    try {
+      for (const [fixture, type] of [['AppInstall.location-whitelabeled', 'INSTALL'], ['AppUninstall.location', 'UNINSTALL'], ['ContactCreate', 'ContactCreate']] as const) {
+        const foreign = signedEvent(fixture, { type, appId: 'anotherApp0000000001', locationId: FIXTURE_LOCATION_ID });
+        const answer = await post(scoped, '/webhooks/ghl', foreign.body, foreign.headers);
+        assert.equal(answer.status, 200, answer.text);
+        assert.deepEqual([answer.json.status, answer.json.reason], ['ignored', 'event of another marketplace app']);
+      }
+      assert.equal(scoped.enqueued.length, 0);
+      const ours = signedEvent('AppUninstall.location', { type: 'UNINSTALL', appId: own, locationId: FIXTURE_LOCATION_ID });
+      assert.equal((await post(scoped, '/webhooks/ghl', ours.body, ours.headers)).json.status, 'accepted');
+      const unnamed = signedEvent('ContactCreate');
+      assert.equal((await post(scoped, '/webhooks/ghl', unnamed.body, unnamed.headers)).json.status, 'accepted', 'an event without appId: as before');
+    } finally {
+      await scoped.close();
+    }
+  });
+
   test('install events arriving as INSTALL are accepted', async () => {
     const event = signedEvent('AppInstall.location-whitelabeled', { type: 'INSTALL' });
     const answer = await post(t, '/webhooks/ghl', event.body, event.headers);
