@@ -130,9 +130,10 @@ describe('planOpinionStage', () => {
 });
 
 describe('personal survey links', () => {
-  test('carry the contact id, email and name', () => {
+  test('carry the contact id, its location id, email and name', () => {
     const link = new URL(personalSurveyLink('https://www.opinionstage.com/page/abc?ref=crm', contact));
     assert.equal(link.searchParams.get('contact_id'), 'c1');
+    assert.equal(link.searchParams.get('location_id'), 'l1');
     assert.equal(link.searchParams.get('email'), 'ada@example.com');
     assert.equal(link.searchParams.get('name'), 'Ada Lovelace');
     assert.equal(link.searchParams.get('ref'), 'crm');

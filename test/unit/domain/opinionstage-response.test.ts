@@ -44,6 +44,16 @@ describe('findRespondent', () => {
       want: { contactId: 'cFlat' },
     },
     {
+      name: 'the location the personal link was built for (location_id, or locationId); an unsafe one is ignored',
+      response: response([], { utm: { contact_id: 'c1', location_id: 'locTwo_1' } }),
+      want: { contactId: 'c1', locationId: 'locTwo_1' },
+    },
+    {
+      name: 'a location id in hidden_fields counts; one in an unsafe shape does not',
+      response: response([], { hidden_fields: { locationId: 'loc/../x' }, utm: { locationId: 'locUtm' } }),
+      want: { locationId: 'locUtm' },
+    },
+    {
       name: 'a link parameter given as a list: the first value',
       response: response([], { utm: { contact_id: ['cA', 'cB'] } }),
       want: { contactId: 'cA' },
