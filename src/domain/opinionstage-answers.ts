@@ -102,6 +102,11 @@ export function findRespondent(response: OsResponse, questions: OsQuestion[], fl
   return withNames(found);
 }
 
+/** The location a personal link was built for (`location_id`), read from the link only. */
+export function linkLocationId(response: OsResponse): string | undefined {
+  return clean('locationId', fromLink(response).locationId);
+}
+
 function fromLink(response: OsResponse): Candidates {
   const found: Candidates = {};
   for (const params of [response.attributes?.utm, response.attributes?.hidden_fields]) {

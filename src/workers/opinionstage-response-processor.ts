@@ -16,7 +16,7 @@ import type { OpinionStageClient } from '../clients/opinionstage/opinionstage-cl
 import { mappedFieldKeys, type Mapping } from '../config/mapping.js';
 import { planOpinionStage } from '../domain/opinionstage-plan.js';
 import { OsQuestionSchema, OsResponseSchema, type OsQuestion } from '../clients/opinionstage/schemas.js';
-import { findRespondent, type Respondent } from '../domain/opinionstage-answers.js';
+import { findRespondent, linkLocationId, type Respondent } from '../domain/opinionstage-answers.js';
 import { toSnapshot } from '../domain/contact-snapshot.js';
 import { routeOpinionStageResponse } from '../domain/location-routing.js';
 import type { Logger } from '../observability/logger.js';
@@ -64,9 +64,10 @@ export function createOpinionStageResponseProcessor(deps: OpinionStageResponseDe
   return async (job: Job): Promise<OpinionStageResponseOutcome> => {
     const data = OpinionStageResponseJobSchema.parse(job.data);
     const response = OsResponseSchema.parse(data.response);
+    // Routed first: a response with no location of its own costs no further call.
+    const locationId = await locationOf(deps, data.itemId, linkLocationId(response));
     const { questions, missing } = data.itemId ? await questionsOf(deps, data.itemId) : { questions: [], missing: [] };
     const respondent = findRespondent(response, questions, data.flat);
-    const locationId = await locationOf(deps, data.itemId, respondent);
     const found = await contactFor(deps, locationId, respondent);
     if (!found) return skipped(deps, 'the response carries no email, phone or contact id to match a contact');
 
@@ -93,9 +94,9 @@ export function createOpinionStageResponseProcessor(deps: OpinionStageResponseDe
  * The response's own location, or a permanent failure naming why there is none: guessing would write
  * one client's respondent into another client's CRM, so the response is dead-lettered instead.
  */
-async function locationOf(deps: OpinionStageResponseDeps, itemId: string | undefined, respondent: Respondent): Promise<string> {
+async function locationOf(deps: OpinionStageResponseDeps, itemId: string | undefined, personalLinkLocationId: string | undefined): Promise<string> {
   const route = routeOpinionStageResponse({
-    personalLinkLocationId: respondent.locationId,
+    personalLinkLocationId,
     itemId: itemId ?? '(unknown)',
     itemLocations: deps.itemLocations,
     connectionItemLocations: await deps.connectionItemLocations(),

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { answerLines, findRespondent, type Respondent } from '../../../src/domain/opinionstage-answers.js';
+import { answerLines, findRespondent, linkLocationId, type Respondent } from '../../../src/domain/opinionstage-answers.js';
 import type { OsQuestion, OsResponse } from '../../../src/clients/opinionstage/schemas.js';
 import { OsWebhookBodySchema, parseOsWebhookBody } from '../../../src/webhooks/opinionstage-response.js';
 
@@ -23,6 +23,13 @@ const QUESTIONS: OsQuestion[] = [
   question('qn', 'Full name', 'name', true),
   question('qp', 'Phone', 'phone', true),
 ];
+
+test("linkLocationId: the personal link's location, from the link only", () => {
+  assert.equal(linkLocationId(response([], { utm: { location_id: 'locTwo' } })), 'locTwo');
+  assert.equal(linkLocationId(response([], { hidden_fields: { locationId: ['locList', 'x'] } })), 'locList');
+  assert.equal(linkLocationId(response([], { utm: { location_id: '../x' } })), undefined);
+  assert.equal(linkLocationId(response([['location_id', ['locAnswered']]])), undefined, 'an answer never names the location');
+});
 
 describe('findRespondent', () => {
   const cases: { name: string; response: OsResponse; questions?: OsQuestion[]; flat?: Parameters<typeof findRespondent>[2]; want: Respondent }[] = [
