@@ -7,7 +7,7 @@ import type { DirectoryEntry, SyncEntry } from '../../state/contact-history.js';
 import type { AdminRole } from '../plugins/admin-auth.js';
 import type { DeadLetterRow } from './dashboard-page.js';
 import { cells, contactHref, escapeHtml, HEAD, noticeLine, pageHeader, row, section, shorten, table, time } from './html.js';
-import { adviceText } from './troubleshooting.js';
+import { adviceText } from '../../observability/troubleshooting.js';
 
 export interface ContactNow {
   name?: string;
@@ -117,7 +117,7 @@ function timelineSection(view: ContactPageView): string {
       sync.upstreamCalls,
       `${sync.durationMs} ms`,
       sync.latencyMs === undefined ? '—' : `${sync.latencyMs} ms`,
-      sync.outcome === 'failed' ? `${shorten(sync.reason ?? '')}: ${adviceText(sync.reason ?? '', view.locationId)}` : (sync.reason ?? ''),
+      sync.outcome === 'failed' ? `${shorten(sync.reason ?? '')}: ${adviceText(sync.reason ?? '', view.locationId, sync.at + sync.durationMs)}` : (sync.reason ?? ''),
     ]) +
     '</tr>',
   );
@@ -132,7 +132,7 @@ function deadLettersSection(view: ContactPageView): string {
   const admin = view.role === 'admin';
   const rows = view.deadLetters.map(
     (entry) =>
-      `<tr><th scope="row">${escapeHtml(entry.id)}</th>${cells([entry.queue, time(entry.failedAt), shorten(entry.failedReason), adviceText(entry.failedReason, view.locationId)])}` +
+      `<tr><th scope="row">${escapeHtml(entry.id)}</th>${cells([entry.queue, time(entry.failedAt), shorten(entry.failedReason), adviceText(entry.failedReason, view.locationId, entry.failedAt)])}` +
       (admin ? `<td>${actionForm(view, 'replay', `Replay ${entry.id}`, { id: entry.id })}</td>` : '') +
       '</tr>',
   );

@@ -11,7 +11,7 @@ import type { BudgetLimit } from '../../clients/http/rate-budget-types.js';
 import type { AdminRole } from '../plugins/admin-auth.js';
 import { flowCharts, renderChart } from './charts.js';
 import { cells, contactHref, escapeHtml, HEAD, noticeLine, pageHeader, row, section, shorten, table, time } from './html.js';
-import { adviceText } from './troubleshooting.js';
+import { adviceText } from '../../observability/troubleshooting.js';
 import type { SeriesPoint, SeriesRange } from '../../state/flow-series.js';
 
 export { escapeHtml } from './html.js';
@@ -145,14 +145,14 @@ function failedSection(failed: FailedJobRow[], role: AdminRole): string {
   const headers = ['Job', 'Queue', 'Name', 'Contact', 'Attempts', 'Failed at (UTC)', 'Error', 'What to do', ...(admin ? ['Action'] : [])];
   const rows = failed.map(
     (job) =>
-      `<tr><th scope="row">${escapeHtml(job.id)}</th>${cells([job.queue, job.name, job.contactId ?? '', job.attemptsMade, time(job.failedAt), shorten(job.failedReason), adviceText(job.failedReason)])}` +
+      `<tr><th scope="row">${escapeHtml(job.id)}</th>${cells([job.queue, job.name, job.contactId ?? '', job.attemptsMade, time(job.failedAt), shorten(job.failedReason), adviceText(job.failedReason, '', job.failedAt ?? undefined)])}` +
       `${admin ? `<td>${retryForm(job)}</td>` : ''}</tr>`,
   );
   return section('failures', 'Failures', table('failures', 'Failed jobs, newest first', headers, rows, 'No failed jobs'));
 }
 
 function deadLettersSection(deadLetters: DashboardView['deadLetters']): string {
-  const rows = deadLetters.entries.map((entry) => row(entry.id, [entry.queue, entry.jobId, entry.name, entry.attemptsMade, time(entry.failedAt), shorten(entry.failedReason), adviceText(entry.failedReason)]));
+  const rows = deadLetters.entries.map((entry) => row(entry.id, [entry.queue, entry.jobId, entry.name, entry.attemptsMade, time(entry.failedAt), shorten(entry.failedReason), adviceText(entry.failedReason, '', entry.failedAt)]));
   const count = `<p>Dead letters waiting for a replay: <strong id="dead-letter-count">${deadLetters.total}</strong></p>`;
   return section(
     'dead-letters',

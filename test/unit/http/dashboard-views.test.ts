@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { renderChart } from '../../../src/http/views/charts.js';
 import { describeSource, renderContactPage, renderSearch, type ContactPageView } from '../../../src/http/views/contact-page.js';
-import { explainFailure } from '../../../src/http/views/troubleshooting.js';
+import { explainFailure } from '../../../src/observability/troubleshooting.js';
 
 const evil = '<script>alert("x")</script>';
 
@@ -28,7 +28,7 @@ describe('contact page', () => {
     const html = renderContactPage(view());
     assert.ok(!html.includes('<script'));
     assert.match(html, /completed by a user/);
-    assert.match(html, /Reconnect the location/);
+    assert.match(html, /Reconnect location loc1: open \/oauth\/install/);
     assert.doesNotMatch(html, /<form method="post" action="\/dashboard\/contacts/);
   });
 
@@ -68,6 +68,14 @@ describe('troubleshooting words', () => {
     assert.match(explainFailure('GHL 401 Unauthorized', 'locX').what, /location locX/);
     assert.match(explainFailure('the call budget is spent').todo, /waits for the budget/);
     assert.match(explainFailure('something odd').todo, /logs/);
+  });
+
+  test('a sync warning about a missing field, and a spent budget with when it ends', () => {
+    assert.equal(explainFailure('custom field contact.trustpilot_review_url does not exist in location locX; run setup-fields', 'locX').what, 'The custom field contact.trustpilot_review_url is missing in location locX.');
+    const failedAt = Date.UTC(2026, 0, 1, 13, 0, 0);
+    const spent = explainFailure('trustpilot call budget spent (window); next call in 3900000 ms', '', failedAt);
+    assert.equal(spent.what, 'The Trustpilot call budget is spent until 14:05 UTC.');
+    assert.match(spent.todo, /waits for the budget/);
   });
 });
 
