@@ -83,6 +83,7 @@ export function flowCharts(points: SeriesPoint[], range: SeriesRange): Chart[] {
       ],
     },
     { id: 'ghl-calls', title: `GHL calls per ${per}, by location (their budget use)`, unit: '', at, lines: linesByPrefix(points, 'ghl-calls:') },
+    { id: 'dead-letters', title: `Jobs dead-lettered per ${per}, by queue`, unit: '', at, lines: linesByPrefix(points, 'dead-letter:', ['contact-sync']) },
     { id: 'trustpilot-calls', title: `Trustpilot calls per ${per} (its budget use)`, unit: '', at, lines: [{ name: 'calls', values: points.map((point) => point.counts['trustpilot-calls'] ?? 0) }] },
   ];
 }

@@ -1,9 +1,10 @@
 /** The contact page, search page, charts and troubleshooting words: pure rendering. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { renderChart } from '../../../src/http/views/charts.js';
+import { flowCharts, renderChart } from '../../../src/http/views/charts.js';
 import { describeSource, renderContactPage, renderSearch, type ContactPageView } from '../../../src/http/views/contact-page.js';
 import { explainFailure } from '../../../src/observability/troubleshooting.js';
+import type { SeriesPoint } from '../../../src/state/flow-series.js';
 
 const evil = '<script>alert("x")</script>';
 
@@ -59,6 +60,19 @@ describe('charts', () => {
     assert.deepEqual(values, [3, 1]);
     assert.match(svg, /data-series="synced"/);
     assert.doesNotMatch(svg, /style=/, 'no inline styles under the CSP');
+  });
+
+  test('dead-lettering is a series by queue, not only the count waiting now', () => {
+    const points: SeriesPoint[] = [
+      { at: 0, counts: {} },
+      { at: 60_000, counts: { 'dead-letter:contact-sync': 2, 'dead-letter:alerts': 1 } },
+    ];
+    const chart = flowCharts(points, 'hour').find((candidate) => candidate.id === 'dead-letters');
+    assert.ok(chart);
+    assert.deepEqual(chart.lines, [
+      { name: 'alerts', values: [0, 1] },
+      { name: 'contact-sync', values: [0, 2] },
+    ]);
   });
 });
 
