@@ -95,7 +95,8 @@ describe('contact page in chromium', { skip: missing ? `browser test skipped: ${
       await page.locator('#known-results').waitFor();
       const link = page.locator('#known-results tbody a').first();
       assert.equal(await link.innerText(), 'Grace Hopper');
-      assert.ok((await page.locator('#ghl-results tbody a').count()) >= 1, 'the admin also searched GHL');
+      assert.equal(await page.locator('#ghl-results').count(), 0, 'found in the bridge\'s records: GHL was not searched');
+      assert.match(await page.locator('#ghl-note').innerText(), /GHL was not searched/);
       await link.click();
 
       await page.locator('#contact-name').waitFor();
@@ -130,6 +131,32 @@ describe('contact page in chromium', { skip: missing ? `browser test skipped: ${
       assert.equal(await page.locator('#plan').count(), 1, 'the plan table');
       assert.match(await timelineRows(page).first().innerText(), /synced \(dry run\)/);
       await page.screenshot({ path: join(OUTPUT, 'contact-page-dry-run.png'), fullPage: true });
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('a contact created in GHL after the bridge last synced is found with one GHL search, and its page opens', async () => {
+    // Straight into GHL's store: no webhook, so the bridge's records know nothing of it.
+    const late = ghl.store.insertContact(LOCATION_ID, { firstName: 'Ada', lastName: 'Late', email: 'ada.late@acme-widgets.com' });
+    assert.equal((await bridge.container.syncDeps.facts.history.search('ada.late@')).length, 0);
+    const searchesBefore = ghl.calls.filter((call) => call.path === '/contacts/search').length;
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(`${bridge.url}/dashboard`);
+      await page.getByLabel('Find a contact').fill('ada.late@acme-widgets.com');
+      await page.getByRole('button', { name: 'Search' }).click();
+      await page.locator('#ghl-results').waitFor();
+      assert.equal(await page.locator('#known-results tbody a').count(), 0);
+      assert.equal(ghl.calls.filter((call) => call.path === '/contacts/search').length, searchesBefore + 1, 'one GHL search call');
+      const link = page.locator('#ghl-results tbody a').first();
+      assert.equal(await link.innerText(), 'Ada Late');
+      await link.click();
+      await page.locator('#contact-name').waitFor();
+      assert.equal(await page.locator('#contact-name').innerText(), 'Ada Late');
+      assert.match(page.url(), new RegExp(`/dashboard/contacts/${late.id}\\?locationId=${LOCATION_ID}`));
+      assert.match(await page.locator('#contact-facts').innerText(), /ada\.late@acme-widgets\.com/);
+      assert.match(await page.locator('#timeline').innerText(), /No sync/i);
     } finally {
       await page.close();
     }

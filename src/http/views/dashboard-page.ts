@@ -115,14 +115,14 @@ function queuesSection(queues: QueueRow[]): string {
   return section('queues', 'Queues', table('queues', 'Queue depths and jobs completed in the last minute', ['Queue', 'Waiting', 'Active', 'Delayed', 'Failed', 'Completed / min'], rows, 'No queues'));
 }
 
-/** A row headed by a link to the contact's page. */
-function linkedRow(locationId: string, contactId: string, values: unknown[]): string {
-  return `<tr><th scope="row"><a href="${contactHref(locationId, contactId)}">${escapeHtml(contactId)}</a></th>${cells(values)}</tr>`;
+/** A row headed by a link to the contact's page, named by the contact's name or email when known. */
+function linkedRow(locationId: string, contactId: string, values: unknown[], label = contactId): string {
+  return `<tr><th scope="row"><a href="${contactHref(locationId, contactId)}" title="${escapeHtml(contactId)}">${escapeHtml(label)}</a></th>${cells(values)}</tr>`;
 }
 
 function syncsSection(syncs: SyncRecord[]): string {
   const rows = syncs.map((sync) =>
-    linkedRow(sync.locationId, sync.contactId, [sync.locationId, time(sync.at), sync.outcome, sync.reason ?? '', (sync.read ?? []).join(', '), (sync.wrote ?? []).join(', '), sync.upstreamCalls, `${sync.durationMs} ms`]),
+    linkedRow(sync.locationId, sync.contactId, [sync.locationId, time(sync.at), sync.outcome, sync.reason ?? '', (sync.read ?? []).join(', '), (sync.wrote ?? []).join(', '), sync.upstreamCalls, `${sync.durationMs} ms`], sync.contact?.name ?? sync.contact?.email),
   );
   return section(
     'syncs',
@@ -234,7 +234,8 @@ button:focus,input:focus{outline:2px solid #0050b3;outline-offset:1px}
 header form[role=search]{flex:1}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:1rem}
 figure.chart{margin:0;border:1px solid #ddd;padding:.5rem}
-figure.chart svg{width:100%;height:auto}
+figure.chart > svg{width:100%;height:auto}
+.legend svg{vertical-align:middle}
 figcaption{font-weight:600}
 .legend{list-style:none;display:flex;gap:1rem;padding:0;margin:.25rem 0 0}
 .tag{display:inline-block;border:1px solid #999;border-radius:.75rem;padding:0 .5rem;margin:0 .25rem .25rem 0}

@@ -47,9 +47,16 @@ describe('contact page', () => {
   });
 
   test('search results link to contact pages', () => {
-    const html = renderSearch({ role: 'viewer', generatedAt: 0, query: evil, known: [{ locationId: 'loc1', contactId: 'c1', email: 'a@b.c', lastSyncAt: 0 }], ghl: { note: 'GHL is searched for the admin only.' } });
+    const html = renderSearch({ role: 'viewer', generatedAt: 0, query: evil, known: [{ locationId: 'loc1', contactId: 'c1', email: 'a@b.c', lastSyncAt: 0 }], ghl: { note: 'GHL is searched for the admin only.' }, otherLocations: [] });
     assert.ok(!html.includes('<script'));
     assert.match(html, /href="\/dashboard\/contacts\/c1\?locationId=loc1"/);
+  });
+
+  test('GHL results name the one location searched, and offer the others', () => {
+    const html = renderSearch({ role: 'admin', generatedAt: 0, query: 'a&b', known: [], ghl: { locationId: 'loc1', found: [{ contactId: 'c2', name: 'Ann' }] }, otherLocations: ['loc2'] });
+    assert.match(html, /Found in GHL, location loc1 \(one search call\)/);
+    assert.match(html, /href="\/dashboard\/contacts\/c2\?locationId=loc1">Ann</);
+    assert.match(html, /href="\/dashboard\/search\?q=a%26b&amp;locationId=loc2">loc2</);
   });
 });
 
