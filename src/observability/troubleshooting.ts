@@ -56,9 +56,20 @@ export function budgetSpentAdvice(system: string, until?: number): Advice {
   };
 }
 
+/** "custom field `contact.x` is missing", or a plan's "custom field contact.x does not exist in location L". */
+const MISSING_FIELD = /custom field[^a-z0-9]*`?([a-z0-9_.]+)`?[^.]*(missing|not found|unknown|does not exist)/i;
+
+/** A run's warning (it went on without that write) in words; a warning without advice as it is. */
+export function warningText(warning: string, locationId = ''): string {
+  const match = warning.match(MISSING_FIELD);
+  if (!match) return warning;
+  const advice = missingFieldsAdvice([match[1] ?? ''], locationId);
+  return `${advice.what} ${advice.todo} Then sync the contact again.`;
+}
+
 const RULES: Rule[] = [
   {
-    test: /custom field[^a-z0-9]*`?([a-z0-9_.]+)`?[^.]*(missing|not found|unknown|does not exist)/i,
+    test: MISSING_FIELD,
     advice: (match, context) => {
       const advice = missingFieldsAdvice([match[1] ?? ''], context.locationId);
       return { what: advice.what, todo: advice.todo + THEN_REPLAY };

@@ -151,6 +151,7 @@ async function runSync(deps: ContactSyncDeps, target: SyncTarget, started: numbe
     writes: result.writes,
     read: syncReads(state.source, review, company),
     wrote: plan.writes.map((write) => write.kind),
+    ...(plan.warnings.length > 0 ? { warnings: [...new Set(plan.warnings)].slice(0, 10) } : {}),
     ...syncContext(snapshot, options, now(), deps.apply.dryRun),
   });
   deps.logger.debug({ locationId, contactId, writes: result.writes, ghlCalls }, 'contact synced');

@@ -7,7 +7,7 @@ import type { DirectoryEntry, SyncEntry } from '../../state/contact-history.js';
 import type { AdminRole } from '../plugins/admin-auth.js';
 import type { DeadLetterRow } from './dashboard-page.js';
 import { cells, contactHref, escapeHtml, HEAD, noticeLine, pageHeader, row, section, shorten, table, time } from './html.js';
-import { adviceText } from '../../observability/troubleshooting.js';
+import { adviceText, warningText } from '../../observability/troubleshooting.js';
 
 export interface ContactNow {
   name?: string;
@@ -106,6 +106,13 @@ function notesSection(view: ContactPageView): string {
   );
 }
 
+/** A failed run's error, or a run's warnings, with what to do about them. */
+function syncAdvice(sync: SyncEntry, locationId: string): string {
+  if (sync.outcome === 'failed') return `${shorten(sync.reason ?? '')}: ${adviceText(sync.reason ?? '', locationId, sync.at + sync.durationMs)}`;
+  const warnings = (sync.warnings ?? []).map((warning) => warningText(warning, locationId));
+  return [sync.reason ?? '', ...new Set(warnings)].filter(Boolean).join(' ');
+}
+
 function timelineSection(view: ContactPageView): string {
   const rows = view.syncs.map((sync) =>
     `<tr class="sync ${sync.outcome}"><th scope="row">${time(sync.at)}</th>` +
@@ -117,7 +124,7 @@ function timelineSection(view: ContactPageView): string {
       sync.upstreamCalls,
       `${sync.durationMs} ms`,
       sync.latencyMs === undefined ? '—' : `${sync.latencyMs} ms`,
-      sync.outcome === 'failed' ? `${shorten(sync.reason ?? '')}: ${adviceText(sync.reason ?? '', view.locationId, sync.at + sync.durationMs)}` : (sync.reason ?? ''),
+      syncAdvice(sync, view.locationId),
     ]) +
     '</tr>',
   );

@@ -115,9 +115,10 @@ function queuesSection(queues: QueueRow[]): string {
   return section('queues', 'Queues', table('queues', 'Queue depths and jobs completed in the last minute', ['Queue', 'Waiting', 'Active', 'Delayed', 'Failed', 'Completed / min'], rows, 'No queues'));
 }
 
-/** A row headed by a link to the contact's page, named by the contact's name or email when known. */
-function linkedRow(locationId: string, contactId: string, values: unknown[], label = contactId): string {
-  return `<tr><th scope="row"><a href="${contactHref(locationId, contactId)}" title="${escapeHtml(contactId)}">${escapeHtml(label)}</a></th>${cells(values)}</tr>`;
+/** A row headed by a link to the contact's page, named by the contact's name or email when known (then the id below). */
+function linkedRow(locationId: string, contactId: string, values: unknown[], label?: string): string {
+  const link = `<a href="${contactHref(locationId, contactId)}">${escapeHtml(label ?? contactId)}</a>`;
+  return `<tr><th scope="row">${label === undefined ? link : `${link}<br><small>${escapeHtml(contactId)}</small>`}</th>${cells(values)}</tr>`;
 }
 
 function syncsSection(syncs: SyncRecord[]): string {

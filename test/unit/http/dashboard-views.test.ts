@@ -52,6 +52,12 @@ describe('contact page', () => {
     assert.match(html, /href="\/dashboard\/contacts\/c1\?locationId=loc1"/);
   });
 
+  test('a sync that went on without a missing field says so in the timeline, with the setup-fields command', () => {
+    const warning = 'custom field contact.trustpilot_review_url does not exist in location loc1; run setup-fields';
+    const html = renderContactPage(view({ syncs: [{ locationId: 'loc1', contactId: 'c1', at: 0, durationMs: 5, outcome: 'synced', upstreamCalls: 3, warnings: [warning] }] }));
+    assert.match(html, /The custom field contact\.trustpilot_review_url is missing in location loc1\. Run `npx ghl-bridge setup-fields --location loc1`\. Then sync the contact again\./);
+  });
+
   test('GHL results name the one location searched, and offer the others', () => {
     const html = renderSearch({ role: 'admin', generatedAt: 0, query: 'a&b', known: [], ghl: { locationId: 'loc1', found: [{ contactId: 'c2', name: 'Ann' }] }, otherLocations: ['loc2'] });
     assert.match(html, /Found in GHL, location loc1 \(one search call\)/);
