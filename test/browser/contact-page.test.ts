@@ -174,6 +174,9 @@ describe('contact page in chromium', { skip: missing ? `browser test skipped: ${
       assert.ok((await total('syncs', 'synced')) >= 3, 'the flow, "sync now" and the dry run');
       assert.ok((await total('ghl-calls', LOCATION_ID)) >= 1, 'GHL calls of the location');
       assert.ok((await page.locator('#chart-latency g[data-series="p50"] circle').count()) >= 1, 'a latency point');
+      // Nothing was dead-lettered: the series is drawn, flat.
+      assert.equal(await page.locator('#chart-dead-letters g[data-series="contact-sync"] polyline').count(), 1, 'the dead-letter series');
+      assert.equal(await total('dead-letters', 'contact-sync'), 0);
       assert.match(await page.locator('#locations tbody tr').filter({ hasText: LOCATION_ID }).innerText(), /Trustpilot/);
       await page.screenshot({ path: join(OUTPUT, 'dashboard-charts.png'), fullPage: true });
       await page.goto(`${bridge.url}/dashboard?range=day`);
