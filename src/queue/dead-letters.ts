@@ -5,6 +5,7 @@
  * operator replays them (admin API or `ghl-bridge replay`) or they are removed.
  */
 import type { Job, Queue } from 'bullmq';
+import type { FlowSeries } from '../state/flow-series.js';
 import { jobFailedAlert, type Alerts } from './alerts.js';
 import { DEFAULT_JOB_OPTIONS, DeadLetterJobSchema, QUEUE_NAMES, SOURCE_QUEUES, type DeadLetterJob, type QueueName } from './catalog.js';
 
@@ -163,6 +164,8 @@ export function createDeadLetters(queue: DeadLetterQueue): DeadLetters {
 export interface DeadLetterPath {
   deadLetters: DeadLetters;
   alerts?: Alerts | undefined;
+  /** The dashboard's per-minute counters: each dead-lettering adds `dead-letter:<queue>`. */
+  series?: Pick<FlowSeries, 'add'> | undefined;
 }
 
 /**
@@ -173,6 +176,8 @@ export interface DeadLetterPath {
  */
 export async function deadLetterJob(path: DeadLetterPath, queueName: string, job: Job, reason: string, error: unknown): Promise<void> {
   await path.deadLetters.record(queueName, job, reason);
+  // A chart point only: a Redis hiccup here must not stop the failure from being recorded and alerted.
+  await path.series?.add({ [`dead-letter:${queueName}`]: 1 }).catch(() => undefined);
   if (queueName === QUEUE_NAMES.alerts || !path.alerts) return;
   await path.alerts.raise(jobFailedAlert(queueName, job, error));
   await alertDeadLetterGrowth(path.deadLetters, path.alerts);

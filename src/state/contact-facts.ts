@@ -87,8 +87,22 @@ export function syncContext(
   };
 }
 
-/** The record of a run that threw: its error in the record's reason. */
-export function failedSyncRecord(job: { locationId: string; contactId: string }, trigger: string, started: number, finished: number, error: unknown): SyncRecord {
+/** The record of a run that threw: its error in the record's reason, the calls it made before. */
+export function failedSyncRecord(
+  job: { locationId: string; contactId: string },
+  run: { trigger: string; started: number; finished: number; calls: number; dryRun: boolean },
+  error: unknown,
+): SyncRecord {
   const reason = (error instanceof Error ? error.message : String(error)).slice(0, 500);
-  return { locationId: job.locationId, contactId: job.contactId, at: started, durationMs: finished - started, outcome: 'failed', reason, trigger, upstreamCalls: 0 };
+  return {
+    locationId: job.locationId,
+    contactId: job.contactId,
+    at: run.started,
+    durationMs: run.finished - run.started,
+    outcome: 'failed',
+    reason,
+    trigger: run.trigger,
+    upstreamCalls: run.calls,
+    ...(run.dryRun ? { dryRun: true } : {}),
+  };
 }

@@ -30,6 +30,8 @@ export const SyncEntrySchema = z.object({
   writes: z.number().optional(),
   read: z.array(z.string()).optional(),
   wrote: z.array(z.string()).optional(),
+  /** What the run could not do and went on without (a mapped custom field missing in GHL). */
+  warnings: z.array(z.string()).optional(),
   latencyMs: z.number().optional(),
   dryRun: z.boolean().optional(),
   contact: ContactIdentitySchema.optional(),

@@ -50,14 +50,7 @@ export function createContactSyncProcessor(deps: ContactSyncDeps) {
   const now = deps.now ?? Date.now;
   return async (job: Job): Promise<ContactSyncOutcome> => {
     const data = ContactSyncJobSchema.parse(job.data);
-    const started = now();
-    try {
-      return await syncContact(deps, data.locationId, data.contactId, now, { fromSnapshot: true, eventsAt: await eventsAt(deps, job, data), trigger: data.reason });
-    } catch (error) {
-      // The contact's timeline shows failed attempts too (the dashboard's contact page).
-      await deps.facts.recordSync(failedSyncRecord(data, data.reason, started, now(), error)).catch(() => undefined);
-      throw error;
-    }
+    return syncContact(deps, data.locationId, data.contactId, now, { fromSnapshot: true, eventsAt: await eventsAt(deps, job, data), trigger: data.reason });
   };
 }
 
@@ -87,7 +80,10 @@ export interface SyncOptions {
   trigger?: string;
 }
 
-/** The whole flow for one contact; also what `POST /admin/contacts/:id/sync` runs (reading the contact). */
+/**
+ * The whole flow for one contact; also what `POST /admin/contacts/:id/sync` runs (reading the contact).
+ * A run that throws is in the contact's timeline too, with the GHL calls it made and how long it took.
+ */
 export async function syncContact(
   deps: ContactSyncDeps,
   locationId: string,
@@ -96,14 +92,44 @@ export async function syncContact(
   options: SyncOptions = {},
 ): Promise<ContactSyncOutcome> {
   const started = now();
+  const tally = { calls: 0 };
+  try {
+    return await runSync({ ...deps, ghl: countingCalls(deps.ghl, tally) }, { locationId, contactId }, started, now, options, tally);
+  } catch (error) {
+    const run = { trigger: options.trigger ?? 'admin', started, finished: now(), calls: tally.calls, dryRun: deps.apply.dryRun };
+    await deps.facts.recordSync(failedSyncRecord({ locationId, contactId }, run, error)).catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * The client with every method call counted into `tally`: a run that fails midway still knows the
+ * calls it made (each client method is one GHL request, a failed one included).
+ */
+function countingCalls<T extends object>(client: T, tally: { calls: number }): T {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]): unknown => {
+        tally.calls += 1;
+        return Reflect.apply(value, target, args);
+      };
+    },
+  });
+}
+
+async function runSync(deps: ContactSyncDeps, target: SyncTarget, started: number, now: () => number, options: SyncOptions, tally: { calls: number }): Promise<ContactSyncOutcome> {
+  const { locationId, contactId } = target;
   if (await deps.facts.isDeleted(locationId, contactId)) return skip(deps, locationId, contactId, started, 'contact-deleted');
   const state = await contactState(deps, locationId, contactId, options.fromSnapshot === true);
   if (state === 'deleted') return skip(deps, locationId, contactId, started, 'contact-deleted');
   const { snapshot } = state;
   const fields = await resolveFieldIds(deps, locationId);
+  // Field ids are read through their own client: counted here, for a later step's failure record.
+  tally.calls += fields.calls;
   // Never later than now: the event's clock (the web process's) may run ahead of this one.
   const asOf = Math.min(options.eventsAt ?? started, started);
-  const target = { locationId, contactId };
   const { plan, review, company } = await planSync(deps, target, snapshot, fields.ids, asOf);
   if (!deps.apply.dryRun) await rememberEchoes(deps, target, snapshot, plan, fields.ids);
   let result: ApplyResult;
@@ -125,6 +151,7 @@ export async function syncContact(
     writes: result.writes,
     read: syncReads(state.source, review, company),
     wrote: plan.writes.map((write) => write.kind),
+    ...(plan.warnings.length > 0 ? { warnings: [...new Set(plan.warnings)].slice(0, 10) } : {}),
     ...syncContext(snapshot, options, now(), deps.apply.dryRun),
   });
   deps.logger.debug({ locationId, contactId, writes: result.writes, ghlCalls }, 'contact synced');

@@ -7,7 +7,7 @@ import { runAsJob } from '../clients/http/budget-wait.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Alerts } from '../queue/alerts.js';
-import { deadLetterJob, type DeadLetters } from '../queue/dead-letters.js';
+import { deadLetterJob, type DeadLetterPath, type DeadLetters } from '../queue/dead-letters.js';
 import { classifyError } from './classify-error.js';
 
 export type Processor<R> = (job: Job) => Promise<R>;
@@ -15,6 +15,8 @@ export type Processor<R> = (job: Job) => Promise<R>;
 export interface RunJobDeps {
   deadLetters: DeadLetters;
   alerts?: Alerts;
+  /** Counts each dead-lettering for the dashboard's chart. */
+  series?: DeadLetterPath['series'];
   metrics: Metrics;
   logger: Logger;
 }

@@ -95,7 +95,8 @@ describe('contact page in chromium', { skip: missing ? `browser test skipped: ${
       await page.locator('#known-results').waitFor();
       const link = page.locator('#known-results tbody a').first();
       assert.equal(await link.innerText(), 'Grace Hopper');
-      assert.ok((await page.locator('#ghl-results tbody a').count()) >= 1, 'the admin also searched GHL');
+      assert.equal(await page.locator('#ghl-results').count(), 0, 'found in the bridge\'s records: GHL was not searched');
+      assert.match(await page.locator('#ghl-note').innerText(), /GHL was not searched/);
       await link.click();
 
       await page.locator('#contact-name').waitFor();
@@ -135,6 +136,32 @@ describe('contact page in chromium', { skip: missing ? `browser test skipped: ${
     }
   });
 
+  test('a contact created in GHL after the bridge last synced is found with one GHL search, and its page opens', async () => {
+    // Straight into GHL's store: no webhook, so the bridge's records know nothing of it.
+    const late = ghl.store.insertContact(LOCATION_ID, { firstName: 'Ada', lastName: 'Late', email: 'ada.late@acme-widgets.com' });
+    assert.equal((await bridge.container.syncDeps.facts.history.search('ada.late@')).length, 0);
+    const searchesBefore = ghl.calls.filter((call) => call.path === '/contacts/search').length;
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(`${bridge.url}/dashboard`);
+      await page.getByLabel('Find a contact').fill('ada.late@acme-widgets.com');
+      await page.getByRole('button', { name: 'Search' }).click();
+      await page.locator('#ghl-results').waitFor();
+      assert.equal(await page.locator('#known-results tbody a').count(), 0);
+      assert.equal(ghl.calls.filter((call) => call.path === '/contacts/search').length, searchesBefore + 1, 'one GHL search call');
+      const link = page.locator('#ghl-results tbody a').first();
+      assert.equal(await link.innerText(), 'Ada Late');
+      await link.click();
+      await page.locator('#contact-name').waitFor();
+      assert.equal(await page.locator('#contact-name').innerText(), 'Ada Late');
+      assert.match(page.url(), new RegExp(`/dashboard/contacts/${late.id}\\?locationId=${LOCATION_ID}`));
+      assert.match(await page.locator('#contact-facts').innerText(), /ada\.late@acme-widgets\.com/);
+      assert.match(await page.locator('#timeline').innerText(), /No sync/i);
+    } finally {
+      await page.close();
+    }
+  });
+
   test('the charts draw points for the traffic just sent', async () => {
     const page = await browser.context.newPage();
     try {
@@ -147,6 +174,9 @@ describe('contact page in chromium', { skip: missing ? `browser test skipped: ${
       assert.ok((await total('syncs', 'synced')) >= 3, 'the flow, "sync now" and the dry run');
       assert.ok((await total('ghl-calls', LOCATION_ID)) >= 1, 'GHL calls of the location');
       assert.ok((await page.locator('#chart-latency g[data-series="p50"] circle').count()) >= 1, 'a latency point');
+      // Nothing was dead-lettered: the series is drawn, flat.
+      assert.equal(await page.locator('#chart-dead-letters g[data-series="contact-sync"] polyline').count(), 1, 'the dead-letter series');
+      assert.equal(await total('dead-letters', 'contact-sync'), 0);
       assert.match(await page.locator('#locations tbody tr').filter({ hasText: LOCATION_ID }).innerText(), /Trustpilot/);
       await page.screenshot({ path: join(OUTPUT, 'dashboard-charts.png'), fullPage: true });
       await page.goto(`${bridge.url}/dashboard?range=day`);

@@ -1,11 +1,14 @@
 /**
  * What a new user sees: with no credentials, `ghl-bridge all` starts in sandbox mode, serves /health,
- * prints how to send a demo contact, and that demo contact goes through the whole flow.
+ * prints how to send a demo contact, and that demo contact goes through the whole flow; on the
+ * dashboard, the contact is found by its email, its page shows the note, task, tags and the sync that
+ * wrote them, and the charts draw the demo's traffic.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { request } from 'undici';
+import { z } from 'zod';
 import { waitFor } from '../helpers/wait.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 
@@ -69,6 +72,35 @@ test('sandbox mode starts, explains itself, and both demo commands run through t
       'both demo flows to write their notes, tags and tasks',
     );
     assert.ok(done.lin?.tags?.includes('opinionstage-respondent'));
+
+    // The walk a new user makes on the dashboard: find the demo contact by email, see what the bridge wrote.
+    const json = { cookie, accept: 'application/json' };
+    const SearchSchema = z.object({ known: z.array(z.object({ locationId: z.string(), contactId: z.string(), name: z.string().optional() })) });
+    // The run records itself just after its last write to GHL.
+    const found = await waitFor(
+      async () => SearchSchema.parse(await (await request(`${bridgeUrl}/dashboard/search?q=ada%40example.com`, { headers: json })).body.json()).known.find((entry) => entry.contactId === done.ada?.id),
+      20_000,
+      'the demo contact found by email',
+    );
+    assert.equal(found.name, 'Ada Lovelace');
+    const ContactSchema = z.object({
+      contact: z.object({ tags: z.array(z.string()) }),
+      notes: z.array(z.object({ body: z.string().optional() })),
+      tasks: z.array(z.object({ sourceKey: z.string() })),
+      syncs: z.array(z.object({ outcome: z.string(), wrote: z.array(z.string()).optional() })),
+    });
+    const contactPage = await request(`${bridgeUrl}/dashboard/contacts/${found.contactId}?locationId=${found.locationId}`, { headers: json });
+    const view = ContactSchema.parse(await contactPage.body.json());
+    assert.ok(view.contact.tags.includes('trustpilot-detractor'));
+    assert.equal(view.notes.length, 1);
+    assert.match(view.notes[0]?.body ?? '', /Trustpilot review/);
+    assert.equal(view.tasks.length, 1);
+    assert.ok(view.syncs.some((sync) => sync.outcome === 'synced' && sync.wrote?.includes('create-note') && sync.wrote.includes('create-task')), 'the sync that wrote them');
+    const charts = await (await request(`${bridgeUrl}/dashboard`, { headers: { cookie } })).body.text();
+    for (const chart of ['webhooks', 'syncs', 'ghl-calls']) {
+      const figure = new RegExp(`<figure class="chart" id="chart-${chart}">.*?</figure>`, 's').exec(charts)?.[0] ?? '';
+      assert.match(figure, /<circle [^>]*data-value="[1-9]/, `the ${chart} chart draws the demo's traffic`);
+    }
 
     // An install as an agency would make it: the bridge's redirect, the (simulated) install page, the callback.
     const start = await request(`${bridgeUrl}/oauth/install`);

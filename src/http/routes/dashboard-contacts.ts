@@ -1,6 +1,7 @@
 /**
- * The dashboard's contact pages: search (the bridge's own sync records first; for an admin, one GHL
- * search per served location too), one contact's page (HTML, or JSON with `Accept: application/json`),
+ * The dashboard's contact pages: search (the bridge's own sync records first; for an admin, when they
+ * have no match, one GHL search call in one served location, taken from that location's budget),
+ * one contact's page (HTML, or JSON with `Accept: application/json`),
  * and its admin actions: "sync now", "plan a dry run" and replaying a dead letter. The actions are
  * forwarded to the admin API with the admin token, so each has one implementation.
  */
@@ -50,7 +51,7 @@ const ContactQuerySchema = z.object({
   replayed: z.string().max(300).optional(),
   error: z.string().max(300).optional(),
 });
-const SearchQuerySchema = z.object({ q: z.string().trim().min(1).max(200) });
+const SearchQuerySchema = z.object({ q: z.string().trim().min(1).max(200), locationId: GhlIdSchema.optional() });
 const SyncFormSchema = z.object({ locationId: GhlIdSchema, dryRun: z.enum(['true', 'false']).default('false') });
 const ReplayFormSchema = z.object({ locationId: GhlIdSchema, id: z.string().min(1).max(300) });
 const SyncAnswerSchema = z.looseObject({
@@ -61,7 +62,7 @@ const SyncAnswerSchema = z.looseObject({
 });
 const DEFAULT_GHL_APP = 'https://app.gohighlevel.com';
 const DEAD_LETTER_SCAN = 500;
-const GHL_SEARCH_LOCATIONS = 3;
+const GHL_SEARCH_LIMIT = 10;
 
 function stringOf(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
@@ -137,31 +138,35 @@ export async function collectContactView(ctx: ContactRouteContext, role: AdminRo
   };
 }
 
-async function collectSearch(ctx: ContactRouteContext, role: AdminRole, query: string): Promise<SearchView> {
+/**
+ * The bridge's own records first; an admin whose search they cannot answer (a contact created since
+ * its last sync, or never synced) gets one GHL search call, in the asked-for served location or the
+ * first one, with links to search another. Asking for a location searches GHL even after a match.
+ */
+async function collectSearch(ctx: ContactRouteContext, role: AdminRole, query: string, asked: string | undefined): Promise<SearchView> {
   const known = await ctx.deps.history.search(query);
-  let ghl: SearchView['ghl'] = { note: 'GHL is searched for the admin only.' };
-  if (role === 'admin') {
-    const found: Exclude<SearchView['ghl'], { note: string }> = [];
-    try {
-      for (const locationId of ctx.locations.slice(0, GHL_SEARCH_LOCATIONS)) {
-        const page = await ctx.deps.ghl.searchContacts(locationId, { query, pageLimit: 10 });
-        for (const contact of page.items) {
-          const name = stringOf(contact.name) ?? ([contact.firstName, contact.lastName].filter(Boolean).join(' ') || undefined);
-          found.push({
-            locationId,
-            contactId: contact.id,
-            ...(name ? { name } : {}),
-            ...(stringOf(contact.email) ? { email: String(contact.email) } : {}),
-            ...(stringOf(contact.phone) ? { phone: String(contact.phone) } : {}),
-          });
-        }
-      }
-      ghl = found;
-    } catch (error) {
-      ghl = { note: `GHL could not be searched: ${error instanceof Error ? error.message : String(error)}` };
-    }
+  const base = { role, generatedAt: ctx.now(), query, known };
+  if (known.length > 0 && asked === undefined) return { ...base, ghl: { note: 'Found in the bridge\'s own records, so GHL was not searched.' }, otherLocations: role === 'admin' ? ctx.locations.slice(0, 20) : [] };
+  if (role !== 'admin') return { ...base, ghl: { note: 'GHL is searched for the admin only.' }, otherLocations: [] };
+  const locationId = asked ?? ctx.locations[0];
+  if (locationId === undefined) return { ...base, ghl: { note: 'No location is served yet, so GHL cannot be searched.' }, otherLocations: [] };
+  const otherLocations = ctx.locations.filter((other) => other !== locationId).slice(0, 20);
+  if (!ctx.locations.includes(locationId)) return { ...base, ghl: { note: `Location ${locationId} is not served by this bridge.` }, otherLocations };
+  try {
+    const page = await ctx.deps.ghl.searchContacts(locationId, { query, pageLimit: GHL_SEARCH_LIMIT });
+    const found = page.items.map((contact) => {
+      const name = stringOf(contact.name) ?? ([contact.firstName, contact.lastName].filter(Boolean).join(' ') || undefined);
+      return {
+        contactId: contact.id,
+        ...(name ? { name } : {}),
+        ...(stringOf(contact.email) ? { email: String(contact.email) } : {}),
+        ...(stringOf(contact.phone) ? { phone: String(contact.phone) } : {}),
+      };
+    });
+    return { ...base, ghl: { locationId, found }, otherLocations };
+  } catch (error) {
+    return { ...base, ghl: { note: `GHL could not be searched in location ${locationId}: ${error instanceof Error ? error.message : String(error)}` }, otherLocations };
   }
-  return { role, generatedAt: ctx.now(), query, known, ghl };
 }
 
 const wantsJson = (request: FastifyRequest) => {
@@ -193,7 +198,7 @@ export function registerContactRoutes(app: FastifyInstance, ctx: ContactRouteCon
   typed.get('/dashboard/search', { schema: { hide: true, querystring: SearchQuerySchema } }, async (request, reply) => {
     const role = ctx.roleOf(request);
     if (role === undefined) return ctx.unauthorized(reply);
-    const view = await collectSearch(ctx, role, request.query.q);
+    const view = await collectSearch(ctx, role, request.query.q, request.query.locationId);
     if (wantsJson(request)) return reply.send(view);
     return ctx.sendHtml(reply, 200, renderSearch(view));
   });

@@ -25,6 +25,9 @@ const PAD = { left: 44, right: 8, top: 8, bottom: 20 };
 const COLOURS = ['#1b5e20', '#b71c1c', '#0d47a1', '#e65100', '#4a148c', '#006064', '#3e2723'];
 
 const clock = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+/** Outcomes keep their colour whatever else is drawn: a failure is never green. */
+const OUTCOME_COLOURS: Record<string, string> = { synced: '#1b5e20', accepted: '#1b5e20', failed: '#b71c1c', unavailable: '#b71c1c', skipped: '#757575', duplicate: '#757575' };
+const colourOf = (name: string, index: number) => OUTCOME_COLOURS[name] ?? COLOURS[index % COLOURS.length] ?? '#000';
 
 export function renderChart(chart: Chart): string {
   const max = Math.max(1, ...chart.lines.flatMap((line) => line.values.filter((value): value is number => value !== undefined)));
@@ -32,7 +35,7 @@ export function renderChart(chart: Chart): string {
   const x = (index: number) => PAD.left + ((WIDTH - PAD.left - PAD.right) * index) / steps;
   const y = (value: number) => HEIGHT - PAD.bottom - ((HEIGHT - PAD.top - PAD.bottom) * value) / max;
   const lines = chart.lines.map((line, lineIndex) => {
-    const colour = COLOURS[lineIndex % COLOURS.length] ?? '#000';
+    const colour = colourOf(line.name, lineIndex);
     const points = line.values.flatMap((value, index) => (value === undefined ? [] : [{ index, value }]));
     const path = points.map((point) => `${x(point.index).toFixed(1)},${y(point.value).toFixed(1)}`).join(' ');
     const dots = points
@@ -42,7 +45,7 @@ export function renderChart(chart: Chart): string {
     return `<g class="line" data-series="${escapeHtml(line.name)}"><polyline fill="none" stroke="${colour}" stroke-width="1.5" points="${path}"/>${dots}</g>`;
   });
   const legend = chart.lines
-    .map((line, index) => `<li><svg width="10" height="10" aria-hidden="true"><rect width="10" height="10" fill="${COLOURS[index % COLOURS.length] ?? '#000'}"/></svg> ${escapeHtml(line.name)}</li>`)
+    .map((line, index) => `<li><svg width="10" height="10" aria-hidden="true"><rect width="10" height="10" fill="${colourOf(line.name, index)}"/></svg> ${escapeHtml(line.name)}</li>`)
     .join('');
   const first = chart.at[0];
   const last = chart.at.at(-1);
@@ -83,6 +86,7 @@ export function flowCharts(points: SeriesPoint[], range: SeriesRange): Chart[] {
       ],
     },
     { id: 'ghl-calls', title: `GHL calls per ${per}, by location (their budget use)`, unit: '', at, lines: linesByPrefix(points, 'ghl-calls:') },
+    { id: 'dead-letters', title: `Jobs dead-lettered per ${per}, by queue`, unit: '', at, lines: linesByPrefix(points, 'dead-letter:', ['contact-sync']) },
     { id: 'trustpilot-calls', title: `Trustpilot calls per ${per} (its budget use)`, unit: '', at, lines: [{ name: 'calls', values: points.map((point) => point.counts['trustpilot-calls'] ?? 0) }] },
   ];
 }

@@ -7,7 +7,7 @@ import type { DirectoryEntry, SyncEntry } from '../../state/contact-history.js';
 import type { AdminRole } from '../plugins/admin-auth.js';
 import type { DeadLetterRow } from './dashboard-page.js';
 import { cells, contactHref, escapeHtml, HEAD, noticeLine, pageHeader, row, section, shorten, table, time } from './html.js';
-import { adviceText } from './troubleshooting.js';
+import { adviceText, warningText } from '../../observability/troubleshooting.js';
 
 export interface ContactNow {
   name?: string;
@@ -106,6 +106,13 @@ function notesSection(view: ContactPageView): string {
   );
 }
 
+/** A failed run's error, or a run's warnings, with what to do about them. */
+function syncAdvice(sync: SyncEntry, locationId: string): string {
+  if (sync.outcome === 'failed') return `${shorten(sync.reason ?? '')}: ${adviceText(sync.reason ?? '', locationId, sync.at + sync.durationMs)}`;
+  const warnings = (sync.warnings ?? []).map((warning) => warningText(warning, locationId));
+  return [sync.reason ?? '', ...new Set(warnings)].filter(Boolean).join(' ');
+}
+
 function timelineSection(view: ContactPageView): string {
   const rows = view.syncs.map((sync) =>
     `<tr class="sync ${sync.outcome}"><th scope="row">${time(sync.at)}</th>` +
@@ -117,7 +124,7 @@ function timelineSection(view: ContactPageView): string {
       sync.upstreamCalls,
       `${sync.durationMs} ms`,
       sync.latencyMs === undefined ? '—' : `${sync.latencyMs} ms`,
-      sync.outcome === 'failed' ? `${shorten(sync.reason ?? '')}: ${adviceText(sync.reason ?? '', view.locationId)}` : (sync.reason ?? ''),
+      syncAdvice(sync, view.locationId),
     ]) +
     '</tr>',
   );
@@ -132,7 +139,7 @@ function deadLettersSection(view: ContactPageView): string {
   const admin = view.role === 'admin';
   const rows = view.deadLetters.map(
     (entry) =>
-      `<tr><th scope="row">${escapeHtml(entry.id)}</th>${cells([entry.queue, time(entry.failedAt), shorten(entry.failedReason), adviceText(entry.failedReason, view.locationId)])}` +
+      `<tr><th scope="row">${escapeHtml(entry.id)}</th>${cells([entry.queue, time(entry.failedAt), shorten(entry.failedReason), adviceText(entry.failedReason, view.locationId, entry.failedAt)])}` +
       (admin ? `<td>${actionForm(view, 'replay', `Replay ${entry.id}`, { id: entry.id })}</td>` : '') +
       '</tr>',
   );
@@ -181,29 +188,35 @@ export interface SearchView {
   query: string;
   /** Found in the bridge's own sync records. */
   known: DirectoryEntry[];
-  /** Found by a GHL search (admin only), or why not. */
-  ghl: { locationId: string; contactId: string; name?: string; email?: string; phone?: string }[] | { note: string };
+  /** Found by one GHL search in one location (admin only), or why GHL was not searched. */
+  ghl: { locationId: string; found: { contactId: string; name?: string; email?: string; phone?: string }[] } | { note: string };
+  /** Served locations the admin may search GHL in instead (one call each, on request). */
+  otherLocations: string[];
 }
 
 export function renderSearch(view: SearchView): string {
   const knownRows = view.known.map(
     (entry) => `<tr><th scope="row"><a href="${contactHref(entry.locationId, entry.contactId)}">${escapeHtml(entry.name ?? entry.email ?? entry.contactId)}</a></th>${cells([entry.email ?? '', entry.phone ?? '', entry.locationId, time(entry.lastSyncAt)])}</tr>`,
   );
-  const ghl = Array.isArray(view.ghl)
+  const found = 'found' in view.ghl ? view.ghl : undefined;
+  const ghl = found
     ? table(
         'ghl-results',
-        'Found in GHL',
+        `Found in GHL, location ${found.locationId} (one search call)`,
         ['Contact', 'Email', 'Phone', 'Location'],
-        view.ghl.map((entry) => `<tr><th scope="row"><a href="${contactHref(entry.locationId, entry.contactId)}">${escapeHtml(entry.name ?? entry.email ?? entry.contactId)}</a></th>${cells([entry.email ?? '', entry.phone ?? '', entry.locationId])}</tr>`),
+        found.found.map((entry) => `<tr><th scope="row"><a href="${contactHref(found.locationId, entry.contactId)}">${escapeHtml(entry.name ?? entry.email ?? entry.contactId)}</a></th>${cells([entry.email ?? '', entry.phone ?? '', found.locationId])}</tr>`),
         'No match in GHL',
       )
-    : `<p>${escapeHtml(view.ghl.note)}</p>`;
+    : `<p id="ghl-note">${escapeHtml('note' in view.ghl ? view.ghl.note : '')}</p>`;
+  const searchIn = (locationId: string) => `<a href="/dashboard/search?q=${encodeURIComponent(view.query)}&amp;locationId=${encodeURIComponent(locationId)}">${escapeHtml(locationId)}</a>`;
+  const others = view.otherLocations.length > 0 ? `<p id="ghl-locations">Search GHL in location: ${view.otherLocations.map(searchIn).join(' · ')}</p>` : '';
   return [
     HEAD(`Search "${view.query}": ghl-bridge`, 0),
     `<body>${pageHeader(view.role, view.generatedAt, view.query)}`,
     `<main><h2>Contacts matching “${escapeHtml(view.query)}”</h2>`,
     table('known-results', 'Synced by the bridge (most recent first)', ['Contact', 'Email', 'Phone', 'Location', 'Last sync (UTC)'], knownRows, 'No contact the bridge synced matches'),
     ghl,
+    others,
     '</main></body></html>',
   ].join('\n');
 }

@@ -11,7 +11,7 @@ import type { BudgetLimit } from '../../clients/http/rate-budget-types.js';
 import type { AdminRole } from '../plugins/admin-auth.js';
 import { flowCharts, renderChart } from './charts.js';
 import { cells, contactHref, escapeHtml, HEAD, noticeLine, pageHeader, row, section, shorten, table, time } from './html.js';
-import { adviceText } from './troubleshooting.js';
+import { adviceText } from '../../observability/troubleshooting.js';
 import type { SeriesPoint, SeriesRange } from '../../state/flow-series.js';
 
 export { escapeHtml } from './html.js';
@@ -115,14 +115,15 @@ function queuesSection(queues: QueueRow[]): string {
   return section('queues', 'Queues', table('queues', 'Queue depths and jobs completed in the last minute', ['Queue', 'Waiting', 'Active', 'Delayed', 'Failed', 'Completed / min'], rows, 'No queues'));
 }
 
-/** A row headed by a link to the contact's page. */
-function linkedRow(locationId: string, contactId: string, values: unknown[]): string {
-  return `<tr><th scope="row"><a href="${contactHref(locationId, contactId)}">${escapeHtml(contactId)}</a></th>${cells(values)}</tr>`;
+/** A row headed by a link to the contact's page, named by the contact's name or email when known (then the id below). */
+function linkedRow(locationId: string, contactId: string, values: unknown[], label?: string): string {
+  const link = `<a href="${contactHref(locationId, contactId)}">${escapeHtml(label ?? contactId)}</a>`;
+  return `<tr><th scope="row">${label === undefined ? link : `${link}<br><small>${escapeHtml(contactId)}</small>`}</th>${cells(values)}</tr>`;
 }
 
 function syncsSection(syncs: SyncRecord[]): string {
   const rows = syncs.map((sync) =>
-    linkedRow(sync.locationId, sync.contactId, [sync.locationId, time(sync.at), sync.outcome, sync.reason ?? '', (sync.read ?? []).join(', '), (sync.wrote ?? []).join(', '), sync.upstreamCalls, `${sync.durationMs} ms`]),
+    linkedRow(sync.locationId, sync.contactId, [sync.locationId, time(sync.at), sync.outcome, sync.reason ?? '', (sync.read ?? []).join(', '), (sync.wrote ?? []).join(', '), sync.upstreamCalls, `${sync.durationMs} ms`], sync.contact?.name ?? sync.contact?.email),
   );
   return section(
     'syncs',
@@ -145,14 +146,14 @@ function failedSection(failed: FailedJobRow[], role: AdminRole): string {
   const headers = ['Job', 'Queue', 'Name', 'Contact', 'Attempts', 'Failed at (UTC)', 'Error', 'What to do', ...(admin ? ['Action'] : [])];
   const rows = failed.map(
     (job) =>
-      `<tr><th scope="row">${escapeHtml(job.id)}</th>${cells([job.queue, job.name, job.contactId ?? '', job.attemptsMade, time(job.failedAt), shorten(job.failedReason), adviceText(job.failedReason)])}` +
+      `<tr><th scope="row">${escapeHtml(job.id)}</th>${cells([job.queue, job.name, job.contactId ?? '', job.attemptsMade, time(job.failedAt), shorten(job.failedReason), adviceText(job.failedReason, '', job.failedAt ?? undefined)])}` +
       `${admin ? `<td>${retryForm(job)}</td>` : ''}</tr>`,
   );
   return section('failures', 'Failures', table('failures', 'Failed jobs, newest first', headers, rows, 'No failed jobs'));
 }
 
 function deadLettersSection(deadLetters: DashboardView['deadLetters']): string {
-  const rows = deadLetters.entries.map((entry) => row(entry.id, [entry.queue, entry.jobId, entry.name, entry.attemptsMade, time(entry.failedAt), shorten(entry.failedReason), adviceText(entry.failedReason)]));
+  const rows = deadLetters.entries.map((entry) => row(entry.id, [entry.queue, entry.jobId, entry.name, entry.attemptsMade, time(entry.failedAt), shorten(entry.failedReason), adviceText(entry.failedReason, '', entry.failedAt)]));
   const count = `<p>Dead letters waiting for a replay: <strong id="dead-letter-count">${deadLetters.total}</strong></p>`;
   return section(
     'dead-letters',
@@ -234,7 +235,8 @@ button:focus,input:focus{outline:2px solid #0050b3;outline-offset:1px}
 header form[role=search]{flex:1}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:1rem}
 figure.chart{margin:0;border:1px solid #ddd;padding:.5rem}
-figure.chart svg{width:100%;height:auto}
+figure.chart > svg{width:100%;height:auto}
+.legend svg{vertical-align:middle}
 figcaption{font-weight:600}
 .legend{list-style:none;display:flex;gap:1rem;padding:0;margin:.25rem 0 0}
 .tag{display:inline-block;border:1px solid #999;border-radius:.75rem;padding:0 .5rem;margin:0 .25rem .25rem 0}

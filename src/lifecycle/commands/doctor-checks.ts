@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RateBudgetExceededError } from '../../clients/http/rate-budget-types.js';
 import { UpstreamError } from '../../clients/http/upstream-error.js';
 import { BridgeError } from '../../observability/errors.js';
+import { budgetSpentAdvice } from '../../observability/troubleshooting.js';
 
 /** The longest a single probe may take; a check that needs two probes can take twice as long. */
 export const CHECK_TIMEOUT_MS = 5_000;
@@ -56,10 +57,17 @@ export async function patiently<T>(take: () => Promise<T>): Promise<T> {
 
 export function describe(error: unknown): string {
   if (error instanceof UpstreamError) return error.status === undefined ? error.code : `status ${error.status}`;
-  if (error instanceof RateBudgetExceededError) return `rate budget spent (${error.scope}), next call in ${Math.ceil(error.retryAfterMs / 1000)} s`;
+  if (error instanceof RateBudgetExceededError) return budgetSpentAdvice(error.system, Date.now() + error.retryAfterMs).what;
   if (error instanceof ProbeTimeoutError) return error.message;
   if (error instanceof Error && 'code' in error && typeof error.code === 'string') return error.code;
   return error instanceof Error ? error.name : 'unknown error';
+}
+
+/** A spent rate budget as a red line in the dashboard's words; undefined for any other error. */
+export function budgetFailure(error: unknown): CheckResult | undefined {
+  if (!(error instanceof RateBudgetExceededError)) return undefined;
+  const advice = budgetSpentAdvice(error.system, Date.now() + error.retryAfterMs);
+  return fail(advice.what, advice.todo);
 }
 
 /** An error code (ECONNREFUSED, UND_ERR_CONNECT_TIMEOUT…), never a message that may quote the URL. */

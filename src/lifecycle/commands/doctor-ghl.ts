@@ -1,19 +1,28 @@
-/** The doctor's GHL checks: the private token, its read scopes and the mapped custom fields. */
+/**
+ * The doctor's GHL checks: the private token, its read scopes and the mapped custom fields; in
+ * marketplace-app mode, the installed locations that need reconnecting. Problems the dashboard also
+ * explains (a missing field, a location to reconnect, a spent budget) use its sentences
+ * (observability/troubleshooting.ts).
+ */
+import type { Redis } from 'ioredis';
 import type { GhlCallBudget } from '../../clients/ghl/ghl-client.js';
 import type { CustomFieldDefinition } from '../../clients/ghl/schemas.js';
 import { createStaticTokenProvider } from '../../clients/ghl/token-provider.js';
+import { RateBudgetExceededError } from '../../clients/http/rate-budget-types.js';
 import { UpstreamError } from '../../clients/http/upstream-error.js';
 import type { Config } from '../../config/env.js';
 import { mappedFieldKeys, type Mapping } from '../../config/mapping.js';
+import { missingFieldsAdvice, reconnectAdvice } from '../../observability/troubleshooting.js';
+import { createOAuthTokenStore } from '../../state/oauth-token-store.js';
 import type { Resources } from '../wiring/resources.js';
 import { ghlClientFrom } from '../wiring/upstreams.js';
-import { CHECK_TIMEOUT_MS, describe, fail, ok, ProbeTimeoutError, skip, withTimeout, type CheckResult, type Report } from './doctor-checks.js';
+import { budgetFailure, CHECK_TIMEOUT_MS, describe, fail, ok, ProbeTimeoutError, skip, withTimeout, type CheckResult, type Report } from './doctor-checks.js';
 
 /** The scopes the bridge needs; the write scopes cannot be probed without writing. */
 const NEEDED_SCOPES = 'contacts.readonly, contacts.write, locations/customFields.readonly, locations/customFields.write';
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; problem: GhlProblem };
-type GhlProblem = { kind: 'invalid-token' | 'scope' | 'location' | 'unreachable' | 'other'; text: string };
+type GhlProblem = { kind: 'invalid-token' | 'scope' | 'location' | 'unreachable' | 'budget' | 'other'; text: string; error?: unknown };
 
 export async function checkGhl(config: Config, mapping: Mapping | undefined, budget: GhlCallBudget | undefined, resources: Resources, report: Report): Promise<void> {
   const names = ['ghl token', 'ghl scopes', 'mapped custom fields'] as const;
@@ -39,7 +48,16 @@ export async function checkGhl(config: Config, mapping: Mapping | undefined, bud
   if (blocking === undefined) {
     report('ghl token', ok(`accepted by GHL for location ${locationId}`));
   } else if (blocking.kind === 'invalid-token') {
-    report('ghl token', fail(`GHL rejected GHL_PRIVATE_TOKEN: token invalid or expired (${blocking.text})`, `create a private integration token in GHL (sub-account Settings → Private Integrations) with the scopes ${NEEDED_SCOPES}, and set GHL_PRIVATE_TOKEN`));
+    const advice = reconnectAdvice(locationId);
+    report(
+      'ghl token',
+      fail(
+        `GHL rejected GHL_PRIVATE_TOKEN: token invalid or expired (${blocking.text}). ${advice.what}`,
+        `${advice.todo} A private integration token is created in GHL (sub-account Settings → Private Integrations) with the scopes ${NEEDED_SCOPES}; set it as GHL_PRIVATE_TOKEN.`,
+      ),
+    );
+  } else if (blocking.kind === 'budget') {
+    report('ghl token', budgetFailure(blocking.error) ?? fail(blocking.text, 'run doctor again later'));
   } else if (blocking.kind === 'location') {
     report('ghl token', fail(`the token has no access to location ${locationId} (${blocking.text})`, 'create the token inside that sub-account, or set GHL_LOCATION_ID to the location the token belongs to'));
   } else if (blocking.kind === 'unreachable') {
@@ -72,11 +90,29 @@ function compareFields(mapping: Mapping, existing: CustomFieldDefinition[], loca
   const present = new Set(existing.map((field) => field.fieldKey));
   const missing = wanted.filter((key) => !present.has(key));
   if (missing.length === 0) return ok(`all ${wanted.length} exist`);
-  if (missing.length === wanted.length) return fail(`none of the ${wanted.length} exists (writes to them are skipped)`, `npx ghl-bridge setup-fields --location ${locationId}`);
-  return fail(
-    `${missing.length} of ${wanted.length} missing: ${missing.join(', ')} (writes to them are skipped)`,
-    `npx ghl-bridge setup-fields --location ${locationId}`,
-  );
+  const advice = missingFieldsAdvice(missing, locationId);
+  const count = missing.length === wanted.length ? `none of the ${wanted.length} exists` : `${missing.length} of ${wanted.length} missing`;
+  return fail(`${count}: ${advice.what} Writes to them are skipped.`, advice.todo);
+}
+
+/**
+ * Marketplace-app mode: each installed location whose refresh GHL refused (it waits for a reconnect)
+ * is a red line; read from the token store in Redis, no GHL call.
+ */
+export async function checkInstalls(config: Config, redis: Redis | undefined, report: Report): Promise<void> {
+  if (!config.GHL_CLIENT_ID) return;
+  if (!redis) return report('ghl installs', skip('needs Redis'));
+  if (config.ENCRYPTION_KEY.length === 0) return report('ghl installs', skip('needs ENCRYPTION_KEY'));
+  const store = createOAuthTokenStore({ redis, prefix: config.REDIS_PREFIX, encryptionKeys: config.ENCRYPTION_KEY });
+  const locations = await store.listLocations();
+  const waiting: string[] = [];
+  for (const locationId of locations) if ((await store.get(locationId))?.needsReconnect === true) waiting.push(locationId);
+  if (locations.length === 0) return report('ghl installs', ok('no location has installed the app yet: open /oauth/install'));
+  if (waiting.length === 0) return report('ghl installs', ok(`${locations.length} location${locations.length === 1 ? '' : 's'} installed, none waiting for a reconnect`));
+  for (const locationId of waiting) {
+    const advice = reconnectAdvice(locationId);
+    report('ghl installs', fail(advice.what, advice.todo));
+  }
 }
 
 async function ghlProbe<T>(call: () => Promise<T>): Promise<Outcome<T>> {
@@ -101,5 +137,6 @@ function classifyGhl(error: unknown): GhlProblem {
     return { kind: 'other', text: what };
   }
   if (error instanceof ProbeTimeoutError) return { kind: 'unreachable', text: error.message };
+  if (error instanceof RateBudgetExceededError) return { kind: 'budget', text: describe(error), error };
   return { kind: 'other', text: describe(error) };
 }

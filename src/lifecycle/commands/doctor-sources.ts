@@ -6,7 +6,7 @@ import type { TrustpilotClient } from '../../clients/trustpilot/trustpilot-clien
 import type { Config } from '../../config/env.js';
 import type { Resources } from '../wiring/resources.js';
 import { opinionStageClientFrom, trustpilotClientFrom } from '../wiring/upstreams.js';
-import { CHECK_TIMEOUT_MS, describe, fail, ok, skip, withTimeout, type Report } from './doctor-checks.js';
+import { budgetFailure, CHECK_TIMEOUT_MS, describe, fail, ok, skip, withTimeout, type Report } from './doctor-checks.js';
 
 export async function checkTrustpilot(config: Config, budget: CallBudget, resources: Resources, report: Report): Promise<void> {
   const businessUnitId = config.TRUSTPILOT_BUSINESS_UNIT_ID;
@@ -52,6 +52,13 @@ async function checkKeyAndUnit(client: TrustpilotClient, businessUnitId: string 
       report('trustpilot api key', fail(`Trustpilot refused the key (${describe(error)})`, keyFix));
       report('trustpilot business unit', skip('the API key was refused'));
       report('trustpilot business user', skip('the API key was refused'));
+      return 'stop';
+    }
+    const spent = budgetFailure(error);
+    if (spent) {
+      report('trustpilot api key', spent);
+      report('trustpilot business unit', skip('the Trustpilot call budget is spent'));
+      report('trustpilot business user', skip('the Trustpilot call budget is spent'));
       return 'stop';
     }
     if (status === 404 && businessUnitId) {

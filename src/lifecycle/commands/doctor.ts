@@ -17,7 +17,7 @@ import { withResources, type CommandIo } from '../wiring/commands.js';
 import { trustpilotBudget } from '../wiring/guards.js';
 import type { Resources } from '../wiring/resources.js';
 import { patiently, skip, type CheckResult, type CheckStatus, type Report } from './doctor-checks.js';
-import { checkGhl } from './doctor-ghl.js';
+import { checkGhl, checkInstalls } from './doctor-ghl.js';
 import { checkConfig, checkReachable, checkRedis, checkWebhookKeys } from './doctor-local.js';
 import { checkOpinionStage, checkTrustpilot } from './doctor-sources.js';
 
@@ -87,6 +87,7 @@ async function runChecks(config: Config, logger: Logger, report: Report, resourc
     ghlBudget = { ...shared, take: (locationId) => patiently(() => shared.take(locationId)) };
   }
   await checkGhl(config, mapping, ghlBudget, resources, report);
+  await checkInstalls(config, redis, report);
 
   const tpBudget: CallBudget = budget ? { take: () => patiently(() => trustpilotBudget({ budget }, config).take()) } : { take: async () => undefined };
   await checkTrustpilot(config, tpBudget, resources, report);

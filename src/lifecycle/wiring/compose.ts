@@ -132,7 +132,7 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
 
   let workers: Worker[] = [];
   if (mode !== 'web') {
-    const factory = createWorkerFactory(config, () => resources.redis('worker'), { deadLetters, alerts, metrics, logger });
+    const factory = createWorkerFactory(config, () => resources.redis('worker'), { deadLetters, alerts, metrics, logger, series: stores.facts.series });
     workers = await startWorkers({ config, logger, metrics, mapping, stores, queues, producer, ghl, fieldIds, syncDeps, trustpilot, opinionStage, push, alertClient, servedChanged, factory });
     for (const worker of workers) resources.add(`worker-${worker.name}`, () => worker.close());
   }

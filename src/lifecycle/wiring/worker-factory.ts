@@ -10,7 +10,7 @@ import type { Metrics } from '../../observability/metrics.js';
 import type { Alerts } from '../../queue/alerts.js';
 import { fullJitterBackoff, JITTER_BACKOFF } from '../../queue/backoff.js';
 import type { QueueName } from '../../queue/catalog.js';
-import { deadLetterJob, type DeadLetters } from '../../queue/dead-letters.js';
+import { deadLetterJob, type DeadLetterPath, type DeadLetters } from '../../queue/dead-letters.js';
 import { withFailurePolicy } from '../../workers/run-job.js';
 
 /** BullMQ's reason for a job whose worker died more than maxStalledCount times while running it. */
@@ -19,6 +19,8 @@ const STALLED_TOO_OFTEN = /stalled more than allowable limit/;
 export interface FailurePolicy {
   deadLetters: DeadLetters;
   alerts: Alerts;
+  /** Counts each dead-lettering for the dashboard's chart. */
+  series?: DeadLetterPath['series'];
   metrics: Metrics;
   logger: Logger;
 }

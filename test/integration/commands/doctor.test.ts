@@ -10,10 +10,13 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { createGhlClient } from '../../../src/clients/ghl/ghl-client.js';
 import { createStaticTokenProvider } from '../../../src/clients/ghl/token-provider.js';
+import { RateBudgetExceededError } from '../../../src/clients/http/rate-budget-types.js';
 import { DEFAULT_MAPPING, mappedFieldKeys } from '../../../src/config/mapping.js';
 import { startGhlSimulator, type GhlSimulator } from '../../../src/sandbox/ghl/simulator.js';
 import { startOpinionStageSimulator, type OpinionStageSimulator } from '../../../src/sandbox/opinionstage/simulator.js';
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../../src/sandbox/trustpilot/simulator.js';
+import { createOAuthTokenStore } from '../../../src/state/oauth-token-store.js';
+import { explainFailure } from '../../../src/observability/troubleshooting.js';
 import { setupFields } from '../../../src/workers/setup-fields.js';
 import { freePort, startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 import { runCli, type CliResult } from './run-cli.js';
@@ -150,7 +153,12 @@ describe('ghl-bridge doctor', () => {
     secrets.push(wrong);
     const result = await runCli(['doctor'], { ...env, GHL_PRIVATE_TOKEN: wrong });
     assert.equal(result.code, 1);
-    assert.match(lineOf(result, 'ghl token'), /^✖ ghl token: GHL rejected GHL_PRIVATE_TOKEN: token invalid or expired .*status 401.* — fix: create a private integration token/);
+    const line = lineOf(result, 'ghl token');
+    assert.match(line, /^✖ ghl token: GHL rejected GHL_PRIVATE_TOKEN: token invalid or expired .*status 401.* — fix: Reconnect location .*A private integration token is created in GHL/);
+    // The dashboard's words for the same failure.
+    const dashboard = explainFailure('GET /contacts/: status 401 Unauthorized', LOCATION_ID);
+    assert.ok(line.includes(dashboard.what), `${line}\nlacks: ${dashboard.what}`);
+    assert.ok(line.includes(`fix: ${dashboard.todo.replace(/ Then replay\.$/, '')}`), `${line}\nlacks: ${dashboard.todo}`);
     assert.match(lineOf(result, 'ghl scopes'), /^- ghl scopes: skipped/);
     assert.match(lineOf(result, 'mapped custom fields'), /^- mapped custom fields: skipped/);
     assert.match(result.lines.at(-1) ?? '', /1 failed/);
@@ -190,10 +198,13 @@ describe('ghl-bridge doctor', () => {
     const result = await runCli(['doctor'], { ...env, GHL_PRIVATE_TOKEN: PARTIAL_TOKEN, GHL_LOCATION_ID: PARTIAL_LOCATION_ID });
     assert.equal(result.code, 1);
     const total = mappedFieldKeys(DEFAULT_MAPPING).length;
+    // The dashboard's words for a sync that met the missing field.
+    const dashboard = explainFailure(`custom field contact.trustpilot_review_url does not exist in location ${PARTIAL_LOCATION_ID}; run setup-fields`, PARTIAL_LOCATION_ID);
     assert.equal(
       lineOf(result, 'mapped custom fields'),
-      `✖ mapped custom fields: 1 of ${total} missing: contact.trustpilot_review_url (writes to them are skipped) — fix: npx ghl-bridge setup-fields --location ${PARTIAL_LOCATION_ID}`,
+      `✖ mapped custom fields: 1 of ${total} missing: ${dashboard.what} Writes to them are skipped. — fix: ${dashboard.todo.replace(/ Then replay\.$/, '')}`,
     );
+    assert.match(dashboard.todo, new RegExp(`^Run \`npx ghl-bridge setup-fields --location ${PARTIAL_LOCATION_ID}\``));
     assert.match(lineOf(result, 'ghl token'), /^✔ /);
     assert.equal(result.lines.filter((line) => line.startsWith('✖')).length, 1, result.stdout);
   });
@@ -263,6 +274,37 @@ describe('ghl-bridge doctor', () => {
     assert.match(lineOf(without, 'config'), /^✖ config: .*GHL_APP_VERSION_ID is not set.* — fix: set GHL_APP_VERSION_ID/);
     const withVersion = await runCli(['doctor'], { ...oauth, GHL_APP_VERSION_ID: 'ver-doctor-0001' });
     assert.match(lineOf(withVersion, 'config'), /^✔ config: environment valid; marketplace-app \(OAuth\) mode/);
+  });
+
+  test('a spent GHL budget: the red line says until when, in the dashboard\'s words', async () => {
+    // One call a day: the first probe takes it, the second finds the budget spent until midnight.
+    const result = await runCli(['doctor'], { ...env, REDIS_PREFIX: `doctor-budget-${randomBytes(4).toString('hex')}`, GHL_DAILY_LIMIT: '1' });
+    assert.equal(result.code, 1, result.stdout);
+    const line = lineOf(result, 'ghl token');
+    const midnight = new Date().setUTCHours(24, 0, 0, 0);
+    const failedAt = Date.now();
+    const dashboard = explainFailure(new RateBudgetExceededError('ghl', midnight - failedAt, 'day').message, LOCATION_ID, failedAt);
+    assert.equal(dashboard.what, 'The GHL call budget is spent until 00:00 UTC.');
+    assert.equal(line, `✖ ghl token: ${dashboard.what} — fix: ${dashboard.todo}`);
+  });
+
+  test('marketplace-app mode: a location whose refresh GHL refused is a red line, in the dashboard\'s words', async () => {
+    const prefix = `doctor-oauth-${randomBytes(4).toString('hex')}`;
+    const key = Buffer.alloc(32, 7);
+    const store = createOAuthTokenStore({ redis: admin, prefix, encryptionKeys: [key] });
+    const token = { accessToken: 'at-doctor-0001', refreshToken: 'rt-doctor-0001', expiresAt: Date.now() + 3_600_000, userType: 'Location' as const };
+    await store.set('locOAuthFine000000001', token);
+    await store.set('locOAuthGone000000001', { ...token, needsReconnect: true });
+    secrets.push('at-doctor-0001', 'rt-doctor-0001');
+    const oauth = { REDIS_URL: redis.url, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn', GHL_CLIENT_ID: 'client-doctor', GHL_CLIENT_SECRET: 'client-secret-doctor-0001', GHL_APP_VERSION_ID: 'ver-doctor-0001', ENCRYPTION_KEY: key.toString('base64') };
+    const result = await runCli(['doctor'], oauth);
+    assert.equal(result.code, 1, result.stdout);
+    const lines = result.lines.filter((line) => line.includes('ghl installs'));
+    assert.equal(lines.length, 1, result.stdout);
+    const dashboard = explainFailure('the GHL install for locOAuthGone000000001 must be reconnected: its refresh was refused', 'locOAuthGone000000001');
+    assert.equal(lines[0], `✖ ghl installs: ${dashboard.what} — fix: ${dashboard.todo.replace(/ Then replay\.$/, '')}`);
+    assert.match(dashboard.todo, /^Reconnect location locOAuthGone000000001: open \/oauth\/install/);
+    assertNoSecret(result);
   });
 
   test('an unexpected argument: usage, exit 2', async () => {

@@ -91,4 +91,32 @@ describe('syncContact', () => {
     assert.deepEqual(outcome, { outcome: 'skipped', reason: 'contact-deleted', writes: 0, ghlCalls: 0 });
     assert.equal(readsOf(contact.id), 0);
   });
+
+  test('a run that went on without a missing custom field keeps the warning in the contact\'s timeline', async () => {
+    const { deps } = setup();
+    // No field was set up in this location: the survey link has nowhere to go.
+    const contact = world.sim.store.insertContact(LOCATION_ID, { firstName: 'Warned', email: 'warned@example.com' });
+    await syncContact({ ...deps, surveyUrl: 'https://survey.example/s' }, LOCATION_ID, contact.id);
+    const [sync] = await deps.facts.history.syncs(LOCATION_ID, contact.id);
+    assert.equal(sync?.outcome, 'synced');
+    assert.deepEqual(sync.warnings, [`custom field contact.opinionstage_survey_link does not exist in location ${LOCATION_ID}; run setup-fields`]);
+  });
+
+  test('an admin run that fails is in the timeline with the calls it made and its duration', async () => {
+    const { deps } = setup();
+    const contact = world.sim.store.insertContact(LOCATION_ID, { firstName: 'Broken', email: 'broken@example.com' });
+    const clear = world.sim.injectFault({ fault: { kind: 'status', status: 500 }, method: 'GET', path: new RegExp(`^/contacts/${contact.id}$`) });
+    let clock = 1_000;
+    try {
+      await assert.rejects(syncContact(deps, LOCATION_ID, contact.id, () => (clock += 250)));
+    } finally {
+      clear();
+    }
+    const [sync] = await deps.facts.history.syncs(LOCATION_ID, contact.id);
+    assert.equal(sync?.outcome, 'failed');
+    assert.equal(sync.trigger, 'admin');
+    assert.equal(sync.upstreamCalls, readsOf(contact.id), 'every read it made, the failed one included');
+    assert.ok(sync.upstreamCalls >= 1);
+    assert.ok(sync.durationMs > 0, JSON.stringify(sync));
+  });
 });

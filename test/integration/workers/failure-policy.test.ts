@@ -63,6 +63,15 @@ describe('failure policy', () => {
     assert.equal(job.returnvalue?.outcome, 'synced');
     assert.equal(job.attemptsMade, 3, 'two failed attempts, then success');
     assert.deepEqual(readsOf(contact.id).map((call) => call.status), [503, 503, 200]);
+    // The contact's timeline: each failed attempt with the call it made and how long it took.
+    const syncs = await bridge.container.syncDeps.facts.history.syncs(LOCATION_ID, contact.id);
+    const failed = syncs.filter((sync) => sync.outcome === 'failed');
+    assert.equal(failed.length, 2, JSON.stringify(syncs));
+    for (const sync of failed) {
+      assert.equal(sync.upstreamCalls, 1, 'the read that failed');
+      assert.equal(sync.trigger, 'reconcile');
+      assert.ok(sync.durationMs >= 0 && sync.at + sync.durationMs >= readsOf(contact.id)[0]!.at, JSON.stringify(sync));
+    }
   });
 
   test('a 429 waits for the reset and burns no attempt', async () => {
@@ -83,6 +92,12 @@ describe('failure policy', () => {
     assert.equal(letter.queue, QUEUE_NAMES.contactSync);
     assert.match(letter.failedReason, /^ghl:404/);
     assert.equal(readsOf(contact.id).length, 1, 'no retry for a permanent error');
+    const [sync] = await bridge.container.syncDeps.facts.history.syncs(LOCATION_ID, contact.id);
+    assert.equal(sync?.outcome, 'failed');
+    assert.equal(sync.upstreamCalls, 1);
+    // The dashboard's dead-letter chart counts it in this minute.
+    const points = await bridge.container.syncDeps.facts.series.read('hour');
+    assert.ok(points.reduce((sum, point) => sum + (point.counts['dead-letter:contact-sync'] ?? 0), 0) >= 1, 'a dead-letter point');
   });
 
   test('an expired private token fails at once (no refresh possible) and never leaks into the dead letter', async () => {
