@@ -3,7 +3,6 @@
  * reverse order. `web` serves HTTP and produces jobs, `worker` consumes them, `all` does both.
  */
 import { Queue, Worker, type Job, type MinimalJob } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { createGhlBudget } from '../clients/ghl/ghl-budget.js';
 import { createGhlClient, type GhlClient } from '../clients/ghl/ghl-client.js';
 import { createOAuthTokenProvider } from '../clients/ghl/oauth-token-provider.js';
@@ -24,7 +23,7 @@ import { joinHostMetrics } from '../observability/host-metrics.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { fullJitterBackoff, JITTER_BACKOFF } from '../queue/backoff.js';
 import { DEFAULT_JOB_OPTIONS, DEFAULT_RETRY_HORIZON_MS, jobOptionsFor, QUEUE_NAMES, type ContactSyncJob, type PushEvent, type QueueName } from '../queue/catalog.js';
-import { createRedisConnection } from '../queue/connections.js';
+import { createRedisConnection, queuePrefix } from '../queue/connections.js';
 import { createAlerts, type Alerts } from '../queue/alerts.js';
 import { createDeadLetters, deadLetterJob, type DeadLetters } from '../queue/dead-letters.js';
 import { createWebhookProducer, jobIdFor } from '../queue/webhook-producer.js';
@@ -40,6 +39,7 @@ import { createRateBudget } from '../state/rate-budget.js';
 import { createReviewIndexStore } from '../state/review-index.js';
 import { CIRCUIT_STATE_VALUE, circuitGuard, circuitReadinessChecks, createCircuitBreaker } from '../state/circuit-breaker.js';
 import { createOAuthTokenStore } from '../state/oauth-token-store.js';
+import type { RedisClient } from '../state/keys.js';
 import { createSeenWebhooks } from '../state/seen-webhooks.js';
 import { createRedisTokenStore } from '../state/trustpilot-token-store.js';
 import { createWriteLedger } from '../state/write-ledger.js';
@@ -130,11 +130,10 @@ async function closeAll(closers: Closer[], logger: Logger): Promise<void> {
 async function assemble(options: ContainerOptions, closers: Closer[]): Promise<Container> {
   const { config, logger, mode } = options;
   const metrics = createMetrics();
-  const redisUrl = config.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const prefix = config.REDIS_PREFIX;
 
-  const connection = (role: 'producer' | 'worker' | 'state'): Redis => {
-    const redis = createRedisConnection(redisUrl, role, logger);
+  const connection = (role: 'producer' | 'worker' | 'state'): RedisClient => {
+    const redis = createRedisConnection(config, role, logger);
     closers.push({ name: `redis-${role}`, close: () => redis.quit().catch(() => redis.disconnect()) });
     return redis;
   };
@@ -157,7 +156,7 @@ async function assemble(options: ContainerOptions, closers: Closer[]): Promise<C
   const flowRedis = mode === 'web' ? queueRedis : connection('worker');
   // Queues that webhooks feed use the fail-fast connection; the rest are fed by workers.
   const ingestQueues = new Set<QueueName>([QUEUE_NAMES.ghlWebhooks, QUEUE_NAMES.trustpilotEvents, QUEUE_NAMES.opinionStageResponses, QUEUE_NAMES.deadLetter]);
-  const makeQueue = (name: QueueName) => new Queue(name, { connection: ingestQueues.has(name) ? queueRedis : flowRedis, prefix });
+  const makeQueue = (name: QueueName) => new Queue(name, { connection: ingestQueues.has(name) ? queueRedis : flowRedis, prefix: queuePrefix(prefix, name, queueRedis) });
   const queues: Record<QueueName, Queue> = {
     [QUEUE_NAMES.ghlWebhooks]: makeQueue(QUEUE_NAMES.ghlWebhooks),
     [QUEUE_NAMES.contactSync]: makeQueue(QUEUE_NAMES.contactSync),
@@ -582,13 +581,13 @@ function startWorker(
   name: QueueName,
   processor: (job: Job, token?: string) => Promise<unknown>,
   config: Config,
-  connection: Redis,
+  connection: RedisClient,
   logger: Logger,
   failures: { deadLetters: DeadLetters; alerts: Alerts },
 ): Worker {
   const worker = new Worker(name, processor, {
     connection,
-    prefix: config.REDIS_PREFIX,
+    prefix: queuePrefix(config.REDIS_PREFIX, name, connection),
     concurrency: config.WORKER_CONCURRENCY,
     // A worker killed mid-job (kill -9) stops renewing its lock; the job is then picked up again.
     lockDuration: config.WORKER_LOCK_DURATION,

@@ -2,8 +2,7 @@
  * What the bridge knows about contacts beyond GHL's own data: which were deleted (so a later 404 is
  * expected, not a failure) and the recent sync runs shown to operators.
  */
-import type { Redis } from 'ioredis';
-import { stateKey } from './keys.js';
+import { stateKey, type RedisClient } from './keys.js';
 
 const DELETED_TTL_SECONDS = 30 * 86_400;
 const RECENT_SYNCS_KEPT = 200;
@@ -30,7 +29,7 @@ export interface ContactFacts {
   recentSyncs(limit?: number): Promise<SyncRecord[]>;
 }
 
-export function createContactFacts(redis: Redis, prefix: string): ContactFacts {
+export function createContactFacts(redis: RedisClient, prefix: string): ContactFacts {
   const recentKey = `${prefix}:recent-syncs`;
   return {
     async markDeleted(locationId, contactId) {

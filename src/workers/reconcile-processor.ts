@@ -11,7 +11,7 @@
  * contact-sync jobs and take their calls from the ordinary budget.
  */
 import type { Job, JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/keys.js';
 import { z } from 'zod';
 import type { ContactSearchPage } from '../clients/ghl/ghl-client.js';
 import type { Contact, SearchContactsInput } from '../clients/ghl/schemas.js';
@@ -66,7 +66,7 @@ export interface ReconcileDeps {
   fingerprints: Pick<ContactFingerprints, 'isKnown'>;
   mapping: Mapping;
   scheduleContactSync(job: ContactSyncJob): Promise<void>;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   /** GHL calls one run may spend (`reconcilePageBudget`); a custom-field lookup counts as one. */
   maxPages: number;

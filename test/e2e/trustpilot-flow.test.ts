@@ -12,20 +12,20 @@ import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simu
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
 import { setupFields } from '../../src/workers/setup-fields.js';
 import { settle as settleBridge, simulatorEnv, startTestBridge, trustpilotSimulatorEnv, waitFor, type TestBridge } from '../helpers/bridge.js';
-import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
+import { startTestRedis, type TestRedis } from '../helpers/redis-cluster.js';
 
 const LOCATION_ID = 'locTrustpilot00000001';
 const TOKEN = 'pit-trustpilot-flow-0001';
 const TP_SECRET = 'tp-webhook-secret-0001';
 
 describe('Trustpilot → GHL', () => {
-  let redis: RedisServerHandle;
+  let redis: TestRedis;
   let ghl: GhlSimulator;
   let tp: TrustpilotSimulator;
   let bridge: TestBridge;
 
   before(async () => {
-    redis = await startRedisServer();
+    redis = await startTestRedis();
     ghl = await startGhlSimulator({ locations: [{ id: LOCATION_ID, token: TOKEN }] });
     tp = await startTrustpilotSimulator();
     tp.addBusinessUnit({ domain: 'acme-widgets.com', displayName: 'Acme Widgets', trustScore: 4.2, stars: 4, totalReviews: 321 });

@@ -11,7 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../state/keys.js';
 import { z } from 'zod';
 import { createGhlBudget } from '../../clients/ghl/ghl-budget.js';
 import { GhlClientError } from '../../clients/ghl/ghl-client-error.js';
@@ -21,7 +21,7 @@ import { UpstreamError } from '../../clients/http/upstream-error.js';
 import type { Config } from '../../config/env.js';
 import type { Logger } from '../../observability/logger.js';
 import { QUEUE_NAMES } from '../../queue/catalog.js';
-import { createRedisConnection } from '../../queue/connections.js';
+import { createRedisConnection, queuePrefix } from '../../queue/connections.js';
 import { stateKey } from '../../state/keys.js';
 import { createRateBudget } from '../../state/rate-budget.js';
 import { RateBudgetExceededError } from '../../clients/http/rate-budget-types.js';
@@ -80,7 +80,7 @@ export async function runBackfill(args: string[], config: Config, logger: Logger
   }
 
   const redisUrl = config.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const redis = createRedisConnection(redisUrl, 'producer', logger);
+  const redis = createRedisConnection(config, 'producer', logger);
   let queue: Queue | undefined;
   let ghl: GhlClient | undefined;
   try {
@@ -89,7 +89,7 @@ export async function runBackfill(args: string[], config: Config, logger: Logger
       return 1;
     }
     const prefix = config.REDIS_PREFIX;
-    queue = new Queue(QUEUE_NAMES.contactSync, { connection: redis, prefix });
+    queue = new Queue(QUEUE_NAMES.contactSync, { connection: redis, prefix: queuePrefix(prefix, QUEUE_NAMES.contactSync, redis) });
     queue.on('error', (error) => logger.warn({ queue: QUEUE_NAMES.contactSync, err: { message: error.message } }, 'queue error'));
     const syncQueue = queue;
     ghl = createGhlClient({
@@ -206,7 +206,7 @@ function resumeAfter(page: ContactPage): ContactListCursor | undefined {
   return Number.isNaN(added) ? { startAfterId: last.id } : { startAfterId: last.id, startAfter: added };
 }
 
-async function readCursor(redis: Redis, key: string): Promise<BackfillCursor | undefined | 'corrupt'> {
+async function readCursor(redis: RedisClient, key: string): Promise<BackfillCursor | undefined | 'corrupt'> {
   const text = await redis.get(key);
   if (text === null) return undefined;
   try {

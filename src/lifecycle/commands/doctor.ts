@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../state/keys.js';
 import { Agent, request } from 'undici';
 import { createGhlBudget } from '../../clients/ghl/ghl-budget.js';
 import { createGhlClient, type GhlCallBudget, type GhlClient } from '../../clients/ghl/ghl-client.js';
@@ -27,7 +27,7 @@ import { createRedisConnection } from '../../queue/connections.js';
 import { createRateBudget } from '../../state/rate-budget.js';
 import { RateBudgetExceededError } from '../../clients/http/rate-budget-types.js';
 import { createGhlSignatureVerifier, GhlSignatureKeyError } from '../../webhooks/ghl-signature.js';
-import { checkRedisPolicy } from '../redis-policy.js';
+import { checkRedisPolicyEverywhere } from '../redis-policy.js';
 import { safeRedisUrl, type CommandIo } from './replay.js';
 import { BridgeError } from '../../observability/errors.js';
 
@@ -171,18 +171,18 @@ function checkWebhookKeys(config: Config): CheckResult {
   return ok(`Ed25519 and RSA keys load (${published ? "GHL's published keys" : 'custom keys'}); ${secrets.join(', ')}`);
 }
 
-async function checkRedis(config: Config, logger: Logger, report: Report): Promise<Redis | undefined> {
+async function checkRedis(config: Config, logger: Logger, report: Report): Promise<RedisClient | undefined> {
   const url = config.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const redis = createRedisConnection(url, 'producer', logger);
+  const redis = createRedisConnection(config, 'producer', logger);
   const readiness = await whenReady(redis, CHECK_TIMEOUT_MS);
   if (readiness !== 'ready') {
     redis.disconnect();
     report('redis', fail(`not reachable at ${safeRedisUrl(url)}: ${readiness}`, 'start redis-server (npm start does) or set REDIS_URL to a reachable Redis'));
     return undefined;
   }
-  let result: Awaited<ReturnType<typeof checkRedisPolicy>>;
+  let result: Awaited<ReturnType<typeof checkRedisPolicyEverywhere>>;
   try {
-    result = await withTimeout(checkRedisPolicy(redis), CHECK_TIMEOUT_MS);
+    result = await withTimeout(checkRedisPolicyEverywhere(redis), CHECK_TIMEOUT_MS);
   } catch (error) {
     report('redis', fail(`reachable, but its settings could not be read: ${describe(error)}`, 'check that REDIS_URL points at a Redis server'));
     return redis;
@@ -459,7 +459,7 @@ async function patiently<T>(take: () => Promise<T>): Promise<T> {
 }
 
 /** 'ready', or why not: the first connection error (doctor reports it rather than waiting out reconnects) or the timeout. */
-async function whenReady(redis: Redis, timeoutMs: number): Promise<string> {
+async function whenReady(redis: RedisClient, timeoutMs: number): Promise<string> {
   if (redis.status === 'ready') return 'ready';
   let timer: NodeJS.Timeout | undefined;
   let onReady: (() => void) | undefined;

@@ -8,7 +8,7 @@ import { Queue } from 'bullmq';
 import type { Config } from '../../config/env.js';
 import type { Logger } from '../../observability/logger.js';
 import { QUEUE_NAMES, type QueueName } from '../../queue/catalog.js';
-import { createRedisConnection } from '../../queue/connections.js';
+import { createRedisConnection, queuePrefix } from '../../queue/connections.js';
 import { createDeadLetters, type ReplayFilter, type ReplayTarget } from '../../queue/dead-letters.js';
 import { redisReadyWithin } from '../redis-policy.js';
 
@@ -34,7 +34,7 @@ export async function runReplay(args: string[], config: Config, logger: Logger, 
   }
 
   const redisUrl = config.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const redis = createRedisConnection(redisUrl, 'producer', logger);
+  const redis = createRedisConnection(config, 'producer', logger);
   const queues: Queue[] = [];
   try {
     if (!(await redisReadyWithin(redis, REDIS_READY_TIMEOUT_MS))) {
@@ -42,7 +42,7 @@ export async function runReplay(args: string[], config: Config, logger: Logger, 
       return 1;
     }
     const open = (name: QueueName): Queue => {
-      const queue = new Queue(name, { connection: redis, prefix: config.REDIS_PREFIX });
+      const queue = new Queue(name, { connection: redis, prefix: queuePrefix(config.REDIS_PREFIX, name, redis) });
       queue.on('error', (error) => logger.warn({ queue: name, err: { message: error.message } }, 'queue error'));
       queues.push(queue);
       return queue;

@@ -18,7 +18,7 @@ export async function runRotateKeys(config: Config, logger: Logger, io: CommandI
     return 1;
   }
   const redisUrl = config.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const redis = createRedisConnection(redisUrl, 'producer', logger);
+  const redis = createRedisConnection(config, 'producer', logger);
   try {
     if (!(await redisReadyWithin(redis, REDIS_READY_TIMEOUT_MS))) {
       io.err(`ghl-bridge rotate-keys: cannot reach Redis at ${safeRedisUrl(redisUrl)} within ${REDIS_READY_TIMEOUT_MS / 1000} s`);
