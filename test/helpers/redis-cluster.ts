@@ -151,6 +151,10 @@ async function waitForClusterOk(ports: readonly number[]): Promise<void> {
 export interface TestRedis {
   readonly url: string;
   readonly cluster: RedisClusterHandle | undefined;
+  /** Takes Redis away: a single server shuts down gracefully; on a cluster the first master is SIGKILLed. */
+  stop(): Promise<void>;
+  /** Brings it back on the same port and AOF (a cluster: until `cluster_state:ok` again). */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -163,10 +167,10 @@ export function testOnCluster(): boolean {
 export async function startTestRedis(): Promise<TestRedis> {
   if (!testOnCluster()) {
     const server = await startRedisServer();
-    return { url: server.url, cluster: undefined, close: () => server.close() };
+    return { url: server.url, cluster: undefined, stop: () => server.stop(), start: () => server.start(), close: () => server.close() };
   }
   const cluster = await startRedisCluster();
-  return { url: `${CLUSTER_URL}${cluster.nodes}`, cluster, close: () => cluster.close() };
+  return { url: `${CLUSTER_URL}${cluster.nodes}`, cluster, stop: () => cluster.kill(0), start: () => cluster.start(0), close: () => cluster.close() };
 }
 
 /** The cluster seed nodes a test URL names, if it is a cluster's. */
