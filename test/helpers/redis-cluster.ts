@@ -24,6 +24,8 @@ export interface RedisClusterHandle {
   kill(index: number): Promise<void>;
   /** Starts master `index` again on its port, node config and AOF, and waits until the cluster is ok. */
   start(index: number): Promise<void>;
+  /** The index of the master serving `key`'s slot. */
+  ownerOf(key: string): Promise<number>;
   /** Stops every node and removes their data. */
   close(): Promise<void>;
 }
@@ -99,6 +101,19 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
     nodes: ports.map((port) => `127.0.0.1:${port}`).join(','),
     client: () => new Cluster(ports.map((port) => ({ host: '127.0.0.1', port })), { redisOptions: { maxRetriesPerRequest: 3 } }),
     kill: (index) => stopNode(index, 'SIGKILL'),
+    async ownerOf(key) {
+      const client = new Cluster(ports.map((port) => ({ host: '127.0.0.1', port })));
+      try {
+        const slot = Number(await client.call('CLUSTER', 'KEYSLOT', key));
+        await client.ping();
+        const port = client.slots[slot]?.[0]?.split(':')[1];
+        const index = ports.indexOf(Number(port));
+        if (index < 0) throw new Error(`no master found for slot ${slot}`);
+        return index;
+      } finally {
+        client.disconnect();
+      }
+    },
     async start(index) {
       await startNode(index);
       await waitForClusterOk(ports);
@@ -151,8 +166,11 @@ async function waitForClusterOk(ports: readonly number[]): Promise<void> {
 export interface TestRedis {
   readonly url: string;
   readonly cluster: RedisClusterHandle | undefined;
-  /** Takes Redis away: a single server shuts down gracefully; on a cluster the first master is SIGKILLed. */
-  stop(): Promise<void>;
+  /**
+   * Takes Redis away: a single server shuts down gracefully; on a cluster the master serving `key`
+   * (default: the first master) is SIGKILLed.
+   */
+  stop(key?: string): Promise<void>;
   /** Brings it back on the same port and AOF (a cluster: until `cluster_state:ok` again). */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -170,7 +188,17 @@ export async function startTestRedis(): Promise<TestRedis> {
     return { url: server.url, cluster: undefined, stop: () => server.stop(), start: () => server.start(), close: () => server.close() };
   }
   const cluster = await startRedisCluster();
-  return { url: `${CLUSTER_URL}${cluster.nodes}`, cluster, stop: () => cluster.kill(0), start: () => cluster.start(0), close: () => cluster.close() };
+  let stopped = 0;
+  return {
+    url: `${CLUSTER_URL}${cluster.nodes}`,
+    cluster,
+    async stop(key) {
+      stopped = key === undefined ? 0 : await cluster.ownerOf(key);
+      await cluster.kill(stopped);
+    },
+    start: () => cluster.start(stopped),
+    close: () => cluster.close(),
+  };
 }
 
 /** The cluster seed nodes a test URL names, if it is a cluster's. */
