@@ -69,6 +69,20 @@ function createCluster(nodes: readonly RedisNode[], role: ConnectionRole): Clust
   );
 }
 
+/** How long a graceful QUIT may take before the connection is dropped: a cluster node that is gone never answers it. */
+const QUIT_DEADLINE_MS = 2_000;
+
+/** Closes a connection: QUIT (replies still due arrive first) within a deadline, then drops it whatever happened. */
+export async function closeRedis(connection: RedisClient, deadlineMs = QUIT_DEADLINE_MS): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([connection.quit().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, deadlineMs)))]);
+  } finally {
+    clearTimeout(timer);
+    connection.disconnect();
+  }
+}
+
 /**
  * BullMQ's key prefix for one queue. Every BullMQ script touches several keys of its queue, so on a
  * cluster the prefix is a hash tag per queue (BullMQ's guide for Redis Cluster): `{<prefix>:<queue>}`

@@ -53,7 +53,8 @@ describe('kill -9 of the worker process in the middle of a 500-event burst', () 
         const active = await world.activeJobs();
         return active > 0 ? active : undefined;
       },
-      45_000,
+      // Deadlines, not bounds: on a loaded two-core box (or on the three-node cluster) a third takes over 30 s.
+      120_000,
       'the first worker to be mid-way through the burst',
     );
     const killedAfterMs = Date.now() - started;
@@ -71,7 +72,7 @@ describe('kill -9 of the worker process in the middle of a 500-event burst', () 
         alive(second);
         return world.effects(contacts).contactsMissing.length === 0 ? true : undefined;
       },
-      60_000,
+      120_000,
       'every contact to have its note and task',
     );
     await world.drain(30_000);

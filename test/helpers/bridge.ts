@@ -13,7 +13,6 @@ import { TRUSTPILOT_SANDBOX_DEFAULTS } from '../../src/sandbox/trustpilot/simula
 import { clusterNodesOf } from './redis-cluster.js';
 import { pause, waitFor } from './wait.js';
 
-
 export interface TestBridge {
   url: string;
   config: Config;

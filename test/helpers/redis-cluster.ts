@@ -13,6 +13,8 @@ import { Cluster, Redis } from 'ioredis';
 import { freePort, startRedisServer } from './redis-server.js';
 
 const run = promisify(execFile);
+/** How long a node may take to stop on SIGTERM before it is SIGKILLed. */
+const STOP_DEADLINE_MS = 5_000;
 
 export interface RedisClusterHandle {
   readonly ports: readonly number[];
@@ -83,7 +85,10 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     proc.kill(signal);
+    // A node that does not stop on SIGTERM within the deadline (a long AOF rewrite) is killed.
+    const timer = signal === 'SIGKILL' ? undefined : setTimeout(() => proc.kill('SIGKILL'), STOP_DEADLINE_MS);
     await gone;
+    clearTimeout(timer);
   }
 
   try {

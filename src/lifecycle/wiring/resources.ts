@@ -5,7 +5,7 @@
  */
 import type { Config } from '../../config/env.js';
 import type { Logger } from '../../observability/logger.js';
-import { createRedisConnection, type ConnectionRole } from '../../queue/connections.js';
+import { closeRedis, createRedisConnection, type ConnectionRole } from '../../queue/connections.js';
 import type { RedisClient } from '../../state/keys.js';
 
 export interface Resources {
@@ -26,7 +26,7 @@ export function createResources(config: Config, logger: Logger): Resources {
     add,
     redis: (role) => {
       const redis = createRedisConnection(config, role, logger);
-      add(`redis-${role}`, () => redis.quit().catch(() => redis.disconnect()));
+      add(`redis-${role}`, () => closeRedis(redis));
       return redis;
     },
     closeAll: async () => {
