@@ -13,6 +13,7 @@ import { loadConfig } from '../../src/config/env.js';
 import { refuseUnsafeRedis, RedisPolicyError } from '../../src/lifecycle/redis-policy.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createRedisConnection, queuePrefix } from '../../src/queue/connections.js';
+import { createContactFacts } from '../../src/state/contact-facts.js';
 import { createContactFingerprints } from '../../src/state/contact-fingerprint.js';
 import type { RedisClient } from '../../src/state/keys.js';
 import { createOAuthTokenStore } from '../../src/state/oauth-token-store.js';
@@ -85,6 +86,21 @@ describe('multi-key operations on a Redis Cluster', () => {
     assert.equal((await tokens.get('locB'))?.accessToken, 'b');
     await tokens.delete('locA');
     assert.deepEqual(await tokens.listLocations(), ['locB']);
+  });
+
+  test('contact timelines, the directory behind search and the chart series work across slots', async () => {
+    const facts = createContactFacts(redis, `t${randomUUID().slice(0, 8)}`);
+    const base = { durationMs: 10, upstreamCalls: 2, outcome: 'synced', latencyMs: 120 } as const;
+    for (const [i, locationId] of ['locA', 'locB', 'locC'].entries()) {
+      await facts.recordSync({ ...base, locationId, contactId: `c${i}`, at: Date.now(), contact: { name: `Ada ${i}`, email: `ada${i}@example.com` } });
+      await facts.recordSync({ ...base, locationId, contactId: `n${i}`, at: Date.now() });
+    }
+    assert.equal((await facts.history.syncs('locB', 'c1')).length, 1);
+    assert.deepEqual((await facts.history.search('ada')).map((entry) => entry.contactId).sort(), ['c0', 'c1', 'c2']);
+    assert.equal((await facts.history.identity('locC', 'c2'))?.email, 'ada2@example.com');
+    const hour = await facts.series.read('hour');
+    assert.equal(hour.length, 60);
+    assert.equal(hour.reduce((sum, point) => sum + (point.counts['sync:synced'] ?? 0), 0), 6);
   });
 
   test('each BullMQ queue has its own hash-tagged prefix and works', async () => {
