@@ -85,7 +85,7 @@ export async function closeRedis(connection: RedisClient, deadlineMs = QUIT_DEAD
 
 /**
  * BullMQ's key prefix for one queue. Every BullMQ script touches several keys of its queue, so on a
- * cluster the prefix is a hash tag per queue (BullMQ's guide for Redis Cluster): `{<prefix>:<queue>}`
+ * cluster the prefix is a hash tag per queue, as BullMQ requires there: `{<prefix>:<queue>}`
  * puts each queue in its own slot, spread over the masters. A single Redis keeps `<prefix>`.
  */
 export function queuePrefix(prefix: string, queueName: string, connection: RedisClient): string {
