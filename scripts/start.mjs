@@ -31,7 +31,8 @@ log(`starting the service: node ${[...nodeFlags, 'dist/main.js', 'all'].join(' '
 // Own process group, so a terminal Ctrl-C reaches the service once, through us.
 const child = spawn(process.execPath, [...nodeFlags, join(root, 'dist', 'main.js'), 'all'], {
   cwd: root,
-  env: { ...process.env, REDIS_URL: redis.url },
+  // No url: REDIS_CLUSTER_NODES is set and the service runs on that cluster.
+  env: { ...process.env, ...(redis.url ? { REDIS_URL: redis.url } : {}) },
   stdio: ['ignore', 'inherit', 'inherit'],
   detached: true,
 });

@@ -2,6 +2,8 @@
  * Makes sure a Redis is reachable for `npm start` (CONTRACT.md "Commands"):
  * REDIS_URL if it answers PING, else our own redis-server under .data/redis, installing Debian's
  * package first when we are root with apt-get, else a clear message on how to get Redis.
+ * With REDIS_CLUSTER_NODES set the service runs on that cluster: no local Redis is started, and a
+ * cluster none of whose seed nodes answers stops `npm start` with a clear message.
  * Run directly (`node scripts/lib/ensure-redis.mjs`) it starts Redis and keeps it until Ctrl-C.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -258,10 +260,35 @@ export async function startLocalRedis({ bin, dataDir, readyTimeoutMs = 30_000 })
 }
 
 /**
- * The Redis for `npm start`: REDIS_URL (environment, else .env) when it answers PING,
- * else a redis-server of our own. Exits the process with a clear message when neither works.
+ * The seed nodes of REDIS_CLUSTER_NODES (`host:port,…`) that answer PING: `{ ok: true, seeds }` as
+ * soon as one does (the service discovers the rest), else `{ ok: false, seeds, reason }`.
+ */
+export async function pingClusterSeeds(text) {
+  const seeds = text.split(',').map((part) => part.trim()).filter((part) => part.length > 0);
+  const reasons = [];
+  for (const seed of seeds) {
+    const result = await pingRedis(`redis://${seed}`);
+    if (result.ok) return { ok: true, seeds };
+    reasons.push(`${seed}: ${result.reason}`);
+  }
+  return { ok: false, seeds, reason: reasons.join('; ') || 'no seed node given' };
+}
+
+/**
+ * The Redis for `npm start`: the cluster of REDIS_CLUSTER_NODES when set (`url` is then undefined),
+ * else REDIS_URL (environment, else .env) when it answers PING, else a redis-server of our own.
+ * Exits the process with a clear message when none works.
  */
 export async function ensureRedis(root = projectRoot) {
+  const clusterNodes = envValue(root, 'REDIS_CLUSTER_NODES');
+  if (clusterNodes && clusterNodes.trim() !== '') {
+    const cluster = await pingClusterSeeds(clusterNodes);
+    if (!cluster.ok) {
+      fail(`REDIS_CLUSTER_NODES is set, but none of its seed nodes answered PING (${cluster.reason}): start the cluster, or unset REDIS_CLUSTER_NODES to use a single Redis`);
+    }
+    log(`using the Redis Cluster at ${cluster.seeds.join(',')} (REDIS_CLUSTER_NODES; REDIS_URL is ignored)`);
+    return { url: undefined, started: false, stop: async () => undefined };
+  }
   const configured = envValue(root, 'REDIS_URL');
   if (configured) {
     const result = await pingRedis(configured);
@@ -287,7 +314,7 @@ export async function ensureRedis(root = projectRoot) {
 // `node scripts/lib/ensure-redis.mjs`: start (or find) Redis, print its URL, stop it on Ctrl-C.
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const redis = await ensureRedis();
-  console.log(redactRedisUrl(redis.url));
+  if (redis.url) console.log(redactRedisUrl(redis.url));
   if (redis.started) {
     log('press Ctrl-C to stop redis-server');
     await new Promise((resolveSignal) => {

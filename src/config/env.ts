@@ -60,6 +60,28 @@ const commaList = z
   .optional()
   .transform((text) => (text ?? '').split(',').map((part) => part.trim()).filter((part) => part.length > 0));
 
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/** `host:port` seed nodes of a Redis Cluster; `[v6]:port` for IPv6 hosts. */
+const redisNodeList = commaList.transform((parts, ctx): RedisNode[] | undefined => {
+  if (parts.length === 0) return undefined;
+  const nodes: RedisNode[] = [];
+  for (const part of parts) {
+    const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(part);
+    const port = Number(match?.[3]);
+    const host = match?.[1] ?? match?.[2];
+    if (!host || !Number.isInteger(port) || port < 1 || port > 65_535) {
+      ctx.addIssue({ code: 'custom', message: `expected comma-separated host:port seed nodes, got "${part}"` });
+      return z.NEVER;
+    }
+    nodes.push({ host, port });
+  }
+  return nodes;
+});
+
 /** PEM text; env files often carry it on one line with literal `\n`. */
 const pem = (fallback: string) =>
   z
@@ -116,6 +138,7 @@ export const EnvSchema = z
     HOST: z.string().min(1).default('0.0.0.0').describe('HTTP listen address (default 0.0.0.0: all interfaces).'),
     REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()).describe('Redis for queues, state and rate limits, redis:// or rediss:// (default: npm start finds or starts a local one).'),
     REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]+$/).default('ghl-bridge').describe('Prefix of every Redis key and queue, letters, digits and `_.:-` (default ghl-bridge).'),
+    REDIS_CLUSTER_NODES: redisNodeList.describe('Comma-separated host:port seed nodes of a Redis Cluster; when set the bridge runs on the cluster and REDIS_URL is ignored (default: none, a single Redis).'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level: fatal, error, warn, info, debug, trace or silent (default info).'),
 
     GHL_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://services.leadconnectorhq.com').describe('GHL API base URL (default https://services.leadconnectorhq.com).'),

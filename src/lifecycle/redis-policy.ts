@@ -5,7 +5,6 @@
  * the operator's choice (docker-compose.yml and scripts/lib/ensure-redis.mjs turn AOF on). Managed Redis often disables CONFIG: then nothing can
  * be checked, which is a warning, not a refusal.
  */
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { BridgeError } from '../observability/errors.js';
 
@@ -14,6 +13,19 @@ export type RedisPolicyResult = { ok: true; warnings: string[] } | { ok: false; 
 /** What the check needs of an ioredis client (Redis or Cluster). */
 export interface RedisCommander {
   call(command: string, ...args: string[]): Promise<unknown>;
+}
+
+/** What waiting for readiness needs of an ioredis client (Redis or Cluster). */
+export interface ReadyWatch {
+  readonly status: string;
+  once(event: 'ready', listener: () => void): unknown;
+  off(event: 'ready', listener: () => void): unknown;
+}
+
+/** A cluster client: the policy is checked on each of its masters, since each holds part of the keys. */
+interface ClusterMasters {
+  readonly isCluster: boolean;
+  nodes?(role: 'master'): RedisCommander[];
 }
 
 export class RedisPolicyError extends BridgeError<'REDIS_EVICTION_POLICY'> {
@@ -87,7 +99,7 @@ const READY_TIMEOUT_MS = 10_000;
  * logs the durability warnings. Throws RedisPolicyError (or a plain "not reachable" error) to stop.
  */
 /** Whether a connection becomes ready within `timeoutMs` (never throws). */
-export async function redisReadyWithin(redis: Pick<Redis, 'status' | 'once' | 'off'>, timeoutMs: number): Promise<boolean> {
+export async function redisReadyWithin(redis: ReadyWatch, timeoutMs: number): Promise<boolean> {
   if (redis.status === 'ready') return true;
   let timer: NodeJS.Timeout | undefined;
   let onReady: (() => void) | undefined;
@@ -104,15 +116,38 @@ export async function redisReadyWithin(redis: Pick<Redis, 'status' | 'once' | 'o
 }
 
 /** Waits (bounded) until a connection is ready; a Redis that never answers stops start-up clearly. */
-export async function waitForRedis(redis: Pick<Redis, 'status' | 'once' | 'off'>): Promise<void> {
+export async function waitForRedis(redis: ReadyWatch): Promise<void> {
   if (!(await redisReadyWithin(redis, READY_TIMEOUT_MS))) {
-    throw new Error(`Redis is not reachable after ${READY_TIMEOUT_MS / 1000} s: check REDIS_URL and that redis-server runs`);
+    throw new Error(`Redis is not reachable after ${READY_TIMEOUT_MS / 1000} s: check REDIS_URL (or REDIS_CLUSTER_NODES) and that redis-server runs`);
   }
 }
 
-export async function refuseUnsafeRedis(redis: RedisCommander & Pick<Redis, 'status' | 'once' | 'off'>, logger: { warn(object: object, message: string): void }): Promise<void> {
+export async function refuseUnsafeRedis(redis: RedisCommander & ReadyWatch & ClusterMasters, logger: { warn(object: object, message: string): void }): Promise<void> {
   await waitForRedis(redis);
-  const policy = await checkRedisPolicy(redis);
+  const policy = await checkRedisPolicyEverywhere(redis);
   if (!policy.ok) throw new RedisPolicyError(policy.problem);
   for (const warning of policy.warnings) logger.warn({ warning }, 'redis durability warning');
+}
+
+/**
+ * `checkRedisPolicy` for a single Redis, or for every master of a cluster (CONFIG GET answers for one
+ * node only, and any master that evicts can drop the jobs in its slots). Problems and warnings name the node.
+ */
+export async function checkRedisPolicyEverywhere(redis: RedisCommander & ClusterMasters): Promise<RedisPolicyResult> {
+  const masters = redis.isCluster && redis.nodes ? redis.nodes('master') : [];
+  if (masters.length === 0) return checkRedisPolicy(redis);
+  const warnings: string[] = [];
+  for (const master of masters) {
+    const name = nodeName(master);
+    const result = await checkRedisPolicy(master);
+    if (!result.ok) return { ok: false, problem: `cluster node ${name}: ${result.problem}` };
+    warnings.push(...result.warnings.map((warning) => `cluster node ${name}: ${warning}`));
+  }
+  return { ok: true, warnings };
+}
+
+function nodeName(node: RedisCommander): string {
+  const options: unknown = 'options' in node ? node.options : undefined;
+  const parsed = z.object({ host: z.string(), port: z.number() }).safeParse(options);
+  return parsed.success ? `${parsed.data.host}:${parsed.data.port}` : 'unknown';
 }

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/keys.js';
 import { z, ZodError } from 'zod';
 import { AlertKindSchema, type AlertKind, type AlertPayload } from '../clients/alert-webhook/alert-client.js';
 import { UpstreamError } from '../clients/http/upstream-error.js';
@@ -47,7 +47,7 @@ export interface Alerts {
 
 export interface AlertsOptions {
   queue: Pick<Queue, 'add'>;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   logger: Logger;
   /** Later failures of a cause within this time are summed into one follow-up (default 10 min). */

@@ -10,11 +10,10 @@
  * Also kept here: the most recent alerts, for the dashboard.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { loadScript } from './redis-script.js';
 import { z } from 'zod';
 import { AlertPayloadSchema, type AlertPayload } from '../clients/alert-webhook/alert-client.js';
-import { stateKey } from './keys.js';
+import { stateKey, type RedisClient } from './keys.js';
 import { BridgeError } from '../observability/errors.js';
 
 /** How long a window's counter outlives the window: room for the summary's retries. */
@@ -81,7 +80,7 @@ export class AlertThrottleScriptError extends BridgeError<'ALERT_THROTTLE_SCRIPT
 /** Ids go into Redis keys and BullMQ job ids, which must not contain `:`. */
 const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-export function createAlertThrottle(redis: Redis, prefix: string): AlertThrottle {
+export function createAlertThrottle(redis: RedisClient, prefix: string): AlertThrottle {
   const hitScript = loadScript(redis, HIT_SCRIPT);
   const collectScript = loadScript(redis, COLLECT_SCRIPT);
   const keys = (causeId: string) => {
@@ -139,7 +138,7 @@ export interface RecentAlerts {
   list(limit?: number): Promise<RecentAlert[]>;
 }
 
-export function createRecentAlerts(redis: Redis, prefix: string, keep = RECENT_KEEP): RecentAlerts {
+export function createRecentAlerts(redis: RedisClient, prefix: string, keep = RECENT_KEEP): RecentAlerts {
   const key = `${prefix}:alerts:recent`;
   return {
     async record(alert, via, at = Date.now()) {

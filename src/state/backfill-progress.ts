@@ -2,9 +2,8 @@
  * Where a location's backfill stopped: the contact-list cursor after the last queued page, and how
  * many contacts this backfill has queued over all its runs. A second run resumes from it.
  */
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { stateKey } from './keys.js';
+import { stateKey, type RedisClient } from './keys.js';
 
 export const BackfillCursorSchema = z.object({
   startAfterId: z.string().min(1),
@@ -25,7 +24,7 @@ export interface BackfillProgress {
   clear(): Promise<void>;
 }
 
-export function createBackfillProgress(redis: Redis, prefix: string, locationId: string): BackfillProgress {
+export function createBackfillProgress(redis: RedisClient, prefix: string, locationId: string): BackfillProgress {
   const key = backfillCursorKey(prefix, locationId);
   return {
     read: async () => {

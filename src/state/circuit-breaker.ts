@@ -18,12 +18,11 @@
  * locally and written at most every `flushMs`; failures are written at once.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import { CHECK_SCRIPT, CheckReplySchema, RECORD_SCRIPT, RecordReplySchema } from './circuit-scripts.js';
 import { loadScript } from './redis-script.js';
 import { UPSTREAM_SYSTEMS, type UpstreamSystem } from '../clients/http/upstream-error.js';
-import { stateKey } from './keys.js';
+import { stateKey, type RedisClient } from './keys.js';
 import { BridgeError } from '../observability/errors.js';
 
 export type CircuitSystem = UpstreamSystem;
@@ -66,7 +65,7 @@ export interface CircuitStatus {
 }
 
 export interface CircuitBreakerOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   /** Failures within the window before the circuit may open. Default 10. */
   minFailures?: number;

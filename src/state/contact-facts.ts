@@ -2,11 +2,10 @@
  * What the bridge knows about contacts beyond GHL's own data: which were deleted (so a later 404 is
  * expected, not a failure) and the recent sync runs shown to operators.
  */
-import type { Redis } from 'ioredis';
 import type { ContactSnapshot } from '../domain/plan.js';
 import { createContactHistory, type ContactHistory, type SyncEntry } from './contact-history.js';
 import { createFlowSeries, latencyField, type FlowSeries } from './flow-series.js';
-import { stateKey } from './keys.js';
+import { stateKey, type RedisClient } from './keys.js';
 
 const DELETED_TTL_SECONDS = 30 * 86_400;
 const RECENT_SYNCS_KEPT = 200;
@@ -38,7 +37,7 @@ export function syncCounts(record: SyncRecord): Record<string, number> {
   };
 }
 
-export function createContactFacts(redis: Redis, prefix: string): ContactFacts {
+export function createContactFacts(redis: RedisClient, prefix: string): ContactFacts {
   const recentKey = `${prefix}:recent-syncs`;
   const history = createContactHistory(redis, prefix);
   const series = createFlowSeries(redis, prefix);

@@ -5,8 +5,7 @@
  * the bridge's write or a save that changed nothing relevant: it costs no call at all. The
  * fingerprint itself is computed in src/domain/contact-fingerprint.ts; this file keeps it in Redis.
  */
-import type { Redis } from 'ioredis';
-import { stateKey } from './keys.js';
+import { stateKeys, type RedisClient } from './keys.js';
 
 const FINGERPRINT_TTL_SECONDS = 30 * 86_400;
 
@@ -23,9 +22,11 @@ export interface ContactFingerprints {
   isKnown(locationId: string, contactId: string, fingerprint: string): Promise<boolean>;
 }
 
-export function createContactFingerprints(redis: Redis, prefix: string): ContactFingerprints {
-  const currentKey = (locationId: string, contactId: string) => stateKey(prefix, 'fingerprint', locationId, contactId);
-  const echoKey = (locationId: string, contactId: string) => stateKey(prefix, 'fingerprint-echo', locationId, contactId);
+export function createContactFingerprints(redis: RedisClient, prefix: string): ContactFingerprints {
+  // Both keys are written in one MULTI: on a cluster they share the location's hash tag.
+  const keyOf = stateKeys(redis, prefix);
+  const currentKey = (locationId: string, contactId: string) => keyOf('fingerprint', locationId, contactId);
+  const echoKey = (locationId: string, contactId: string) => keyOf('fingerprint-echo', locationId, contactId);
   return {
     async remember(locationId, contactId, current, intermediate) {
       const multi = redis.multi().set(currentKey(locationId, contactId), current, 'EX', FINGERPRINT_TTL_SECONDS);

@@ -3,9 +3,8 @@
  * directory of the contacts the bridge has synced (name, email, phone; the 10,000 most recent), so an
  * operator can find "jane@acme.com" without a GHL call.
  */
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { stateKey } from './keys.js';
+import { stateKey, type RedisClient } from './keys.js';
 
 const SYNCS_KEPT = 50;
 const HISTORY_TTL_SECONDS = 30 * 86_400;
@@ -73,10 +72,11 @@ export function matchesContact(entry: DirectoryEntry, text: string): boolean {
   return phoneDigits.length >= 4 && entry.phone !== undefined && digits(entry.phone).includes(phoneDigits);
 }
 
-export function createContactHistory(redis: Redis, prefix: string): ContactHistory {
+export function createContactHistory(redis: RedisClient, prefix: string): ContactHistory {
   const syncsKey = (locationId: string, contactId: string) => stateKey(prefix, 'contact-syncs', locationId, contactId);
-  const directoryKey = `${prefix}:contact-directory`;
-  const recencyKey = `${prefix}:contact-directory:recent`;
+  // The directory and its recency index change together: on a cluster they share a hash tag.
+  const directoryKey = redis.isCluster ? `{${prefix}:contact-directory}` : `${prefix}:contact-directory`;
+  const recencyKey = `${directoryKey}:recent`;
   const member = (locationId: string, contactId: string) => `${locationId}/${contactId}`;
 
   async function trimDirectory(size: number): Promise<void> {
@@ -93,13 +93,17 @@ export function createContactHistory(redis: Redis, prefix: string): ContactHisto
       const multi = redis.multi().lpush(key, JSON.stringify(entry)).ltrim(key, 0, SYNCS_KEPT - 1).expire(key, HISTORY_TTL_SECONDS);
       const name = member(entry.locationId, entry.contactId);
       const known = entry.contact;
-      if (known && (known.email || known.name || known.phone)) {
+      const listed = known !== undefined && Boolean(known.email || known.name || known.phone);
+      // One transaction on a single Redis; on a cluster the contact's list lives in another slot than
+      // the directory, so the directory gets its own transaction, sent alongside.
+      const directory = redis.isCluster && listed ? redis.multi() : multi;
+      if (known && listed) {
         const row: DirectoryEntry = { ...known, locationId: entry.locationId, contactId: entry.contactId, lastSyncAt: entry.at };
-        multi.hset(directoryKey, name, JSON.stringify(row)).zadd(recencyKey, entry.at, name).zcard(recencyKey);
+        directory.hset(directoryKey, name, JSON.stringify(row)).zadd(recencyKey, entry.at, name).zcard(recencyKey);
       }
-      const answers = (await multi.exec()) ?? [];
-      const size = answers.at(-1)?.[1];
-      if (known && typeof size === 'number') await trimDirectory(size);
+      const [answers, directoryAnswers] = await Promise.all([multi.exec(), directory === multi ? undefined : directory.exec()]);
+      const size = (directoryAnswers ?? answers ?? []).at(-1)?.[1];
+      if (listed && typeof size === 'number') await trimDirectory(size);
     },
     async syncs(locationId, contactId, limit = SYNCS_KEPT) {
       const rows = await redis.lrange(syncsKey(locationId, contactId), 0, limit - 1);

@@ -16,10 +16,9 @@
  * One hash per contact: `at` (newest observation seen), `data` (the snapshot, removed once taken),
  * `started` / `finished` (the bridge's last contact-write run, ms), `event` (newest event receipt, ms).
  */
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ContactSnapshot } from '../domain/plan.js';
-import { stateKey } from './keys.js';
+import { stateKey, type RedisClient } from './keys.js';
 import { loadScript } from './redis-script.js';
 import { BridgeError } from '../observability/errors.js';
 
@@ -112,7 +111,7 @@ export class ContactSnapshotError extends BridgeError<'CONTACT_SNAPSHOT_SCRIPT'>
   }
 }
 
-export function createContactSnapshots(redis: Redis, prefix: string, options: ContactSnapshotsOptions): ContactSnapshots {
+export function createContactSnapshots(redis: RedisClient, prefix: string, options: ContactSnapshotsOptions): ContactSnapshots {
   const now = options.now ?? Date.now;
   const maxAgeMs = options.ttlMs + MAX_DELIVERY_AGE_MS;
   // Marks outlive any snapshot that could still be taken, so a stale one is always recognised.

@@ -3,10 +3,9 @@
  * GHL reads return custom fields by id only, and writes are safest by id. A field created after the
  * map was cached (setup-fields run while the bridge runs) is picked up once the map is a little old.
  */
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { GhlClient } from '../clients/ghl/ghl-client.js';
-import { stateKey } from './keys.js';
+import { stateKey, type RedisClient } from './keys.js';
 
 const CACHE_TTL_SECONDS = 600;
 /** A map missing a wanted field is read again from GHL when it is older than this. */
@@ -21,7 +20,7 @@ export interface CustomFieldIds {
   forget(locationId: string): Promise<void>;
 }
 
-export function createCustomFieldIds(redis: Redis, prefix: string, ghl: Pick<GhlClient, 'listCustomFields'>, now: () => number = Date.now): CustomFieldIds {
+export function createCustomFieldIds(redis: RedisClient, prefix: string, ghl: Pick<GhlClient, 'listCustomFields'>, now: () => number = Date.now): CustomFieldIds {
   const key = (locationId: string) => stateKey(prefix, 'custom-field-ids', locationId, 'contact');
   async function read(locationId: string) {
     const raw = await redis.get(key(locationId));

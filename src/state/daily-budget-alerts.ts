@@ -2,8 +2,7 @@
  * Which locations were already alerted about their daily GHL budget today (UTC), so the alert
  * goes out once per location and day however many workers see the threshold crossed.
  */
-import type { Redis } from 'ioredis';
-import { stateKey } from './keys.js';
+import { stateKey, type RedisClient } from './keys.js';
 
 /** Kept two days so the mark outlives the UTC day it is about, whatever the server's clock. */
 const MARK_TTL_SECONDS = 2 * 86_400;
@@ -13,7 +12,7 @@ export interface DailyBudgetAlerts {
   firstToday(locationId: string): Promise<boolean>;
 }
 
-export function createDailyBudgetAlerts(redis: Redis, prefix: string): DailyBudgetAlerts {
+export function createDailyBudgetAlerts(redis: RedisClient, prefix: string): DailyBudgetAlerts {
   return {
     firstToday: async (locationId) => {
       const day = new Date().toISOString().slice(0, 10);

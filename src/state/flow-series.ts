@@ -5,7 +5,7 @@
  * hashes, so the charts show the whole deployment. Memory is bounded by the TTLs: a day of minutes
  * and a few days of hours.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './keys.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -49,9 +49,12 @@ export function latencyPercentile(counts: Record<string, number>, quantile: numb
   return undefined;
 }
 
-export function createFlowSeries(redis: Redis, prefix: string): FlowSeries {
-  const minuteKey = (start: number) => `${prefix}:series:minute:${start}`;
-  const hourKey = (start: number) => `${prefix}:series:hour:${start}`;
+export function createFlowSeries(redis: RedisClient, prefix: string): FlowSeries {
+  // One pipeline touches a minute's and an hour's hash, and a read 60 minutes: a cluster pipeline must
+  // stay on one node, so there every series key shares one hash tag (a single Redis keeps its names).
+  const base = redis.isCluster ? `{${prefix}:series}` : `${prefix}:series`;
+  const minuteKey = (start: number) => `${base}:minute:${start}`;
+  const hourKey = (start: number) => `${base}:hour:${start}`;
   return {
     async add(counts, at = Date.now()) {
       const minute = at - (at % MINUTE_MS);

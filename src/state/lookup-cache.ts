@@ -3,7 +3,7 @@
  * costs no outside call; "not found" is cached too, so a contact without a review does not spend the
  * yearly Trustpilot allowance on every update.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './keys.js';
 import type { z } from 'zod';
 
 export type CacheRead<T> = { hit: true; value: T | null } | { hit: false };
@@ -15,7 +15,7 @@ export interface LookupCache {
   delete(kind: string, key: string): Promise<void>;
 }
 
-export function createLookupCache(redis: Redis, prefix: string): LookupCache {
+export function createLookupCache(redis: RedisClient, prefix: string): LookupCache {
   const cacheKey = (kind: string, key: string) => `${prefix}:cache:${kind}:${key}`;
   return {
     async get(kind, key, schema) {

@@ -4,13 +4,11 @@
  * single-use, so two workers refreshing at once would leave one holding a spent token.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { StoredOAuthTokenSchema, type OAuthTokenStore, type StoredOAuthToken } from '../clients/ghl/oauth-token-store.js';
 import { createSealer } from './aes-gcm.js';
-import { stateKey } from './keys.js';
+import { stateKey, type RedisClient } from './keys.js';
 import { loadScript } from './redis-script.js';
 import { BridgeError } from '../observability/errors.js';
-
 
 export class OAuthTokenStoreError extends BridgeError<'OAUTH_TOKEN_LOCK_TIMEOUT'> {
   constructor(code: 'OAUTH_TOKEN_LOCK_TIMEOUT', message: string) {
@@ -20,7 +18,7 @@ export class OAuthTokenStoreError extends BridgeError<'OAUTH_TOKEN_LOCK_TIMEOUT'
 
 
 export interface OAuthTokenStoreOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   /** ENCRYPTION_KEY, decoded: the first seals, all open. */
   encryptionKeys: readonly Buffer[];
@@ -42,8 +40,12 @@ export function createOAuthTokenStore(options: OAuthTokenStoreOptions): OAuthTok
   const lockWaitMs = options.lockWaitMs ?? 20_000;
   const lockPollMs = options.lockPollMs ?? 25;
   // One set of location ids, so listing never SCANs the keyspace.
-  const indexKey = stateKey(prefix, PURPOSE, 'all', 'locations');
-  const tokenKey = (locationId: string) => stateKey(prefix, PURPOSE, locationId, 'token');
+  const indexKey = stateKey(prefix, PURPOSE, 'all', 'locations', redis.isCluster);
+  // A token and the index are written in one MULTI. On a cluster both must share a slot, so the
+  // tokens live under the index's hash tag (`<prefix>:ghl-oauth:{all}:<location>:token`); a single
+  // Redis keeps `<prefix>:ghl-oauth:<location>:token` (the name is the seal's authenticated data).
+  const tokenKey = (locationId: string) =>
+    redis.isCluster ? stateKey(prefix, PURPOSE, 'all', `${locationId}:token`, true) : stateKey(prefix, PURPOSE, locationId, 'token');
   const lockKey = (locationId: string) => stateKey(prefix, PURPOSE, locationId, 'lock');
 
   async function read(locationId: string): Promise<{ token: StoredOAuthToken; keyId: string } | undefined> {

@@ -5,8 +5,7 @@
  * is the item's watermark; ids more than the slack below it are dropped after each poll, so the set
  * stays small, and `MAX_SEEN` bounds it whatever the data.
  */
-import type { Redis } from 'ioredis';
-import { stateKey } from './keys.js';
+import { stateKey, type RedisClient } from './keys.js';
 
 const FLOOR = '';
 /**
@@ -33,7 +32,7 @@ export interface OsPollSeen {
   record(itemId: string, entries: readonly { id: string; createdMs: number | undefined }[], options: { now: number; floor?: number }): Promise<void>;
 }
 
-export function createOsPollSeen(redis: Redis, prefix: string, slackMs = POLL_SLACK_MS): OsPollSeen {
+export function createOsPollSeen(redis: RedisClient, prefix: string, slackMs = POLL_SLACK_MS): OsPollSeen {
   const key = (itemId: string) => stateKey(prefix, 'os-poll-seen', 'account', itemId);
 
   return {

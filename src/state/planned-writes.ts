@@ -1,7 +1,7 @@
 /**
  * Dry run: writes the bridge would have made, newest first, for GET /admin/planned and the dashboard.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './keys.js';
 import { z } from 'zod';
 
 export const PlannedWriteRecordSchema = z
@@ -25,7 +25,7 @@ export interface PlannedWrites {
   list(limit?: number): Promise<PlannedWriteRecord[]>;
 }
 
-export function createPlannedWrites(redis: Redis, prefix: string): PlannedWrites {
+export function createPlannedWrites(redis: RedisClient, prefix: string): PlannedWrites {
   const key = `${prefix}:planned-writes`;
   return {
     async record(entries) {

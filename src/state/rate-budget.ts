@@ -10,10 +10,9 @@
  * Blocked: an epoch-ms deadline set after an upstream 429 or exhausted headers.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { loadScript } from './redis-script.js';
 import { z } from 'zod';
-import { stateKey } from './keys.js';
+import { stateKeys, type RedisClient } from './keys.js';
 import type { BudgetDecision, BudgetLimit, RateBudget } from '../clients/http/rate-budget-types.js';
 import { BridgeError } from '../observability/errors.js';
 
@@ -135,11 +134,13 @@ export const TRUSTPILOT_BUDGET_KEY = 'trustpilot:global';
  * `now` only guesses the UTC day key before the script confirms it against Redis's clock (a wrong
  * guess costs one extra round trip, then the learned offset is reused); it never decides a limit.
  */
-export function createRateBudget(redis: Redis, prefix: string, now: () => number = Date.now): SharedRateBudget {
+export function createRateBudget(redis: RedisClient, prefix: string, now: () => number = Date.now): SharedRateBudget {
   const take = loadScript(redis, TAKE_SCRIPT);
   const setBlock = loadScript(redis, BLOCK_SCRIPT);
   const settleSlot = loadScript(redis, SETTLE_SCRIPT);
-  const key = (budgetKey: string, part: string) => stateKey(prefix, 'rate-budget', budgetKey, part);
+  // One script touches a budget's window, block and day keys: on a cluster they share its hash tag.
+  const keyOf = stateKeys(redis, prefix);
+  const key = (budgetKey: string, part: string) => keyOf('rate-budget', budgetKey, part);
   const dayKey = (budgetKey: string, day: number) => key(budgetKey, `day:${yyyymmdd(day)}`);
   // Server clock minus ours, learned from each reply, so the day guess is right from the second call.
   let skewMs = 0;

@@ -3,10 +3,9 @@
  * bound of the current pass, and where a pass stopped) and the lock that keeps two runs of one
  * location from paging the same contacts twice.
  */
-import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { stateKey } from './keys.js';
+import { stateKey, type RedisClient } from './keys.js';
 
 const MarkSchema = z.object({
   /** Lower bound (epoch ms, inclusive) of the current pass. */
@@ -25,7 +24,7 @@ const lockKey = (prefix: string, locationId: string) => stateKey(prefix, 'reconc
 const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /** The location's reconcile progress (dashboard, tests); undefined before its first run. */
-export async function readReconcileMark(redis: Redis, prefix: string, locationId: string): Promise<ReconcileMark | undefined> {
+export async function readReconcileMark(redis: RedisClient, prefix: string, locationId: string): Promise<ReconcileMark | undefined> {
   const raw = await redis.get(markKey(prefix, locationId));
   if (raw === null) return undefined;
   let json: unknown;
@@ -38,7 +37,7 @@ export async function readReconcileMark(redis: Redis, prefix: string, locationId
   return parsed.success ? parsed.data : undefined;
 }
 
-export async function writeReconcileMark(redis: Redis, prefix: string, locationId: string, mark: ReconcileMark): Promise<void> {
+export async function writeReconcileMark(redis: RedisClient, prefix: string, locationId: string, mark: ReconcileMark): Promise<void> {
   await redis.set(markKey(prefix, locationId), JSON.stringify(mark));
 }
 
@@ -46,7 +45,7 @@ export async function writeReconcileMark(redis: Redis, prefix: string, locationI
  * Runs `body` holding the location's lock for at most `lockMs` (a crashed run frees it after that);
  * `busy` answers when another run holds it.
  */
-export async function withReconcileLock<T>(redis: Redis, prefix: string, locationId: string, lockMs: number, body: () => Promise<T>, busy: () => T): Promise<T> {
+export async function withReconcileLock<T>(redis: RedisClient, prefix: string, locationId: string, lockMs: number, body: () => Promise<T>, busy: () => T): Promise<T> {
   const token = randomUUID();
   const lock = lockKey(prefix, locationId);
   if ((await redis.set(lock, token, 'PX', lockMs, 'NX')) !== 'OK') return busy();
@@ -64,7 +63,7 @@ export interface ReconcileMarks {
   withLock<T>(locationId: string, lockMs: number, body: () => Promise<T>, busy: () => T): Promise<T>;
 }
 
-export function createReconcileMarks(redis: Redis, prefix: string): ReconcileMarks {
+export function createReconcileMarks(redis: RedisClient, prefix: string): ReconcileMarks {
   return {
     read: (locationId) => readReconcileMark(redis, prefix, locationId),
     write: (locationId, mark) => writeReconcileMark(redis, prefix, locationId, mark),

@@ -1,10 +1,10 @@
 /** Lua scripts run by hash: EVALSHA, with an EVAL fallback the first time a server (or a restarted one) lacks the script. */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './keys.js';
 
 export type ScriptRunner = (keys: string[], args: (string | number)[]) => Promise<unknown>;
 
-export function loadScript(redis: Redis, source: string): ScriptRunner {
+export function loadScript(redis: RedisClient, source: string): ScriptRunner {
   const sha = createHash('sha1').update(source).digest('hex');
   return async (keys, args) => {
     try {

@@ -7,10 +7,9 @@
  * routed to its contact.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ReviewFacts } from '../domain/trustpilot-plan.js';
-import { stateKey } from './keys.js';
+import { stateKeys, type RedisClient } from './keys.js';
 import { loadScript, type ScriptRunner } from './redis-script.js';
 
 export const ReviewFactsSchema = z.object({
@@ -148,8 +147,10 @@ const RELEASE_LUA = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.
 
 const PointerListSchema = z.array(z.tuple([z.number(), z.string()]));
 
-export function createReviewIndexStore(redis: Redis, prefix: string, businessUnitId: string): ReviewIndexStore {
-  const key = (what: string) => stateKey(prefix, 'tp-review-index', businessUnitId, what);
+export function createReviewIndexStore(redis: RedisClient, prefix: string, businessUnitId: string): ReviewIndexStore {
+  // The scripts touch several index keys: on a cluster they share the business unit's hash tag.
+  const keyOf = stateKeys(redis, prefix);
+  const key = (what: string) => keyOf('tp-review-index', businessUnitId, what);
   const reviewsKey = key('reviews');
   const byReferenceKey = key('by-reference');
   const byEmailKey = key('by-email');
@@ -169,7 +170,7 @@ export function createReviewIndexStore(redis: Redis, prefix: string, businessUni
 
 /** The reviews and their pointers by referenceId and by email (newest first). */
 function reviewLookups(
-  redis: Redis,
+  redis: RedisClient,
   { reviewsKey, byReferenceKey, byEmailKey }: { reviewsKey: string; byReferenceKey: string; byEmailKey: string },
   upsertScript: ScriptRunner,
   removeScript: ScriptRunner,
@@ -217,7 +218,7 @@ function reviewLookups(
 
 /** The refresh bookkeeping in the meta hash, and the version of each review last routed. */
 function reviewIndexMarks(
-  redis: Redis,
+  redis: RedisClient,
   metaKey: string,
   routedKey: string,
 ): Pick<ReviewIndexStore, 'meta' | 'markAttempt' | 'commit' | 'startRouting' | 'routedVersions' | 'markRouted' | 'markFailed'> {
@@ -273,7 +274,7 @@ function reviewIndexMarks(
 }
 
 /** The lock that lets one worker refresh for all; released only by its holder. */
-function reviewIndexLock(redis: Redis, lockKey: string, releaseScript: ScriptRunner): Pick<ReviewIndexStore, 'tryLock' | 'releaseLock' | 'isLocked'> {
+function reviewIndexLock(redis: RedisClient, lockKey: string, releaseScript: ScriptRunner): Pick<ReviewIndexStore, 'tryLock' | 'releaseLock' | 'isLocked'> {
   return {
     async tryLock(ttlMs) {
       const token = randomBytes(12).toString('base64url');

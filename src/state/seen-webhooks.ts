@@ -3,8 +3,7 @@
  * The mark is written only after the job is stored: a crash in between leaves no mark, and the
  * redelivery is then caught by the queue's deterministic job id instead (never lost, never doubled).
  */
-import type { Redis } from 'ioredis';
-import { stateKey } from './keys.js';
+import { stateKeys, type RedisClient } from './keys.js';
 
 export interface SeenDelivery {
   locationId: string;
@@ -18,19 +17,51 @@ export interface SeenWebhooks {
   rememberMany(marks: readonly (SeenDelivery & { jobId: string; ttlSeconds: number })[]): Promise<void>;
 }
 
-export function createSeenWebhooks(redis: Redis, prefix: string): SeenWebhooks {
-  const key = (locationId: string, dedupeKey: string) => stateKey(prefix, 'seen-webhook', locationId, dedupeKey);
+export function createSeenWebhooks(redis: RedisClient, prefix: string): SeenWebhooks {
+  const keyOf = stateKeys(redis, prefix);
+  const key = (locationId: string, dedupeKey: string) => keyOf('seen-webhook', locationId, dedupeKey);
   return {
     async lookupMany(deliveries) {
       if (deliveries.length === 0) return [];
-      const values = await redis.mget(deliveries.map((delivery) => key(delivery.locationId, delivery.dedupeKey)));
-      return values.map((value) => value ?? undefined);
+      // A single Redis answers the whole batch in one MGET. On a cluster an MGET may only name keys of
+      // one slot: the keys carry their location's hash tag, so one MGET per location, all in flight at once.
+      const groups = redis.isCluster ? groupBy(deliveries, (delivery) => delivery.locationId) : [deliveries.map((_, index) => index)];
+      const values: (string | undefined)[] = new Array<string | undefined>(deliveries.length).fill(undefined);
+      await Promise.all(
+        groups.map(async (indexes) => {
+          const found = await redis.mget(indexes.map((index) => key(deliveries[index]?.locationId ?? '', deliveries[index]?.dedupeKey ?? '')));
+          indexes.forEach((index, position) => {
+            values[index] = found[position] ?? undefined;
+          });
+        }),
+      );
+      return values;
     },
     async rememberMany(marks) {
       if (marks.length === 0) return;
-      const pipeline = redis.pipeline();
-      for (const mark of marks) pipeline.set(key(mark.locationId, mark.dedupeKey), mark.jobId, 'EX', mark.ttlSeconds);
-      for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
+      // A cluster pipeline must stay on one node: one pipeline per location there.
+      const groups = redis.isCluster ? groupBy(marks, (mark) => mark.locationId) : [marks.map((_, index) => index)];
+      await Promise.all(
+        groups.map(async (indexes) => {
+          const pipeline = redis.pipeline();
+          for (const index of indexes) {
+            const mark = marks[index];
+            if (mark) pipeline.set(key(mark.locationId, mark.dedupeKey), mark.jobId, 'EX', mark.ttlSeconds);
+          }
+          for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
+        }),
+      );
     },
   };
+}
+
+/** Indexes of `items` grouped by `by`, in first-seen order. */
+function groupBy<T>(items: readonly T[], by: (item: T) => string): number[][] {
+  const groups = new Map<string, number[]>();
+  items.forEach((item, index) => {
+    const group = groups.get(by(item));
+    if (group) group.push(index);
+    else groups.set(by(item), [index]);
+  });
+  return [...groups.values()];
 }

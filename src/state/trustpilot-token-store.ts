@@ -4,10 +4,9 @@
  * refresh, so two workers refreshing at once would leave one of them holding a spent token.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { StoredTrustpilotTokenSchema, type StoredTrustpilotToken, type TrustpilotTokenStore } from '../clients/trustpilot/token-store.js';
 import { TrustpilotClientError } from '../clients/trustpilot/trustpilot-client-error.js';
-import { stateKey } from './keys.js';
+import { stateKey, type RedisClient } from './keys.js';
 
 export interface RedisTokenStoreOptions {
   /** Lock lease; longer than one renewal (a refresh, then maybe a password grant). Default 30 s. */
@@ -26,7 +25,7 @@ const TAG_BYTES = 16;
 const RELEASE_LUA = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
 export function createRedisTokenStore(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   encryptionKeys: Buffer[],
   options: RedisTokenStoreOptions = {},

@@ -4,10 +4,9 @@
  * pending before it is sent, so a run that finds a pending mark looks for the item in GHL (by the
  * reference in its body) before creating it again.
  */
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { LedgerView } from '../domain/plan.js';
-import { stateKey } from './keys.js';
+import { stateKeys, type RedisClient } from './keys.js';
 
 const NoteEntrySchema = z.object({ noteId: z.string(), bodyHash: z.string() });
 const TaskEntrySchema = z.object({ taskId: z.string(), status: z.enum(['open', 'completed', 'deleted']), dueDate: z.string() });
@@ -26,9 +25,11 @@ export interface WriteLedger {
   taskChanged(locationId: string, taskId: string, status: 'completed' | 'deleted'): Promise<boolean>;
 }
 
-export function createWriteLedger(redis: Redis, prefix: string): WriteLedger {
-  const ledgerKey = (locationId: string, contactId: string) => stateKey(prefix, 'ledger', locationId, contactId);
-  const taskIndexKey = (locationId: string, taskId: string) => stateKey(prefix, 'ledger-task', locationId, taskId);
+export function createWriteLedger(redis: RedisClient, prefix: string): WriteLedger {
+  // The ledger and its task index are written in one MULTI: on a cluster they share the location's hash tag.
+  const keyOf = stateKeys(redis, prefix);
+  const ledgerKey = (locationId: string, contactId: string) => keyOf('ledger', locationId, contactId);
+  const taskIndexKey = (locationId: string, taskId: string) => keyOf('ledger-task', locationId, taskId);
 
   async function writeTask(locationId: string, contactId: string, sourceKey: string, entry: z.infer<typeof TaskEntrySchema>) {
     await redis

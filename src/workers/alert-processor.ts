@@ -5,7 +5,7 @@
  * which the failure policy retries; the window's count is forgotten only after delivery.
  */
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/keys.js';
 import type { AlertClient, AlertPayload } from '../clients/alert-webhook/alert-client.js';
 import type { Logger } from '../observability/logger.js';
 import { AlertDetailSchema, AlertJobSchema, buildAlertPayload, type AlertDetail } from '../queue/alerts.js';
@@ -15,7 +15,7 @@ export interface AlertProcessorOptions {
   /** Undefined when ALERT_WEBHOOK_URL is not set: alerts are only logged. */
   client: AlertClient | undefined;
   logger: Logger;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
 }
 

@@ -16,7 +16,7 @@ import { setupFields } from '../../src/workers/setup-fields.js';
 import { settle as settleBridge, simulatorEnv, startTestBridge, type TestBridge } from '../helpers/bridge.js';
 import { waitFor } from '../helpers/wait.js';
 import { createTestSigner, signedEvent } from '../helpers/ghl-signing.js';
-import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
+import { startTestRedis, type TestRedis } from '../helpers/redis-cluster.js';
 
 const LOCATION_ID = 'locOpinionStage000001';
 
@@ -35,7 +35,7 @@ interface Collected {
 }
 
 describe('Opinion Stage ⇄ GHL', () => {
-  let redis: RedisServerHandle;
+  let redis: TestRedis;
   let ghl: GhlSimulator;
   let os: OpinionStageSimulator;
   let bridge: TestBridge;
@@ -45,7 +45,7 @@ describe('Opinion Stage ⇄ GHL', () => {
   let itemId = '';
 
   before(async () => {
-    redis = await startRedisServer();
+    redis = await startTestRedis();
     const signer = createTestSigner();
     ghl = await startGhlSimulator({
       locations: [{ id: LOCATION_ID, token: TOKEN }],

@@ -14,19 +14,19 @@ import { startGhlSimulator, type GhlSimulator } from '../../src/sandbox/ghl/simu
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
 import { simulatorEnv, startTestBridge, type TestBridge } from '../helpers/bridge.js';
 import { waitFor } from '../helpers/wait.js';
-import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
+import { startTestRedis, type TestRedis } from '../helpers/redis-cluster.js';
 
 const LOCATION_ID = 'locSpine0000000000001';
 const TOKEN = 'pit-spine-secret-token-7f3a9c';
 
 describe('spine: simulator → signed webhook → queue → worker → GHL', () => {
-  let redis: RedisServerHandle;
+  let redis: TestRedis;
   let ghl: GhlSimulator;
   let trustpilot: TrustpilotSimulator;
   let bridge: TestBridge;
 
   before(async () => {
-    redis = await startRedisServer();
+    redis = await startTestRedis();
     ghl = await startGhlSimulator({ locations: [{ id: LOCATION_ID, token: TOKEN }] });
     trustpilot = await startTrustpilotSimulator({
       apiKey: 'tp-key-spine-secret-0001',

@@ -13,21 +13,21 @@ import type { TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator
 import type { TestBridge } from '../helpers/bridge.js';
 import { startWorld, type World } from '../helpers/world.js';
 import { waitFor } from '../helpers/wait.js';
-import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
+import { startTestRedis, type TestRedis } from '../helpers/redis-cluster.js';
 
 const LOCATION_ID = 'locTrustpilot00000001';
 const TOKEN = 'pit-trustpilot-flow-0001';
 const TP_SECRET = 'tp-webhook-secret-0001';
 
 describe('Trustpilot → GHL', () => {
-  let redis: RedisServerHandle;
+  let redis: TestRedis;
   let ghl: GhlSimulator;
   let tp: TrustpilotSimulator;
   let bridge: TestBridge;
   let world: World;
 
   before(async () => {
-    redis = await startRedisServer();
+    redis = await startTestRedis();
     world = await startWorld({
       redisUrl: redis.url,
       locationId: LOCATION_ID,

@@ -10,8 +10,8 @@ import { createLogger } from '../../src/observability/logger.js';
 import { QUEUE_NAMES } from '../../src/queue/catalog.js';
 import type { GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
 import { TRUSTPILOT_SANDBOX_DEFAULTS } from '../../src/sandbox/trustpilot/simulator.js';
+import { clusterNodesOf } from './redis-cluster.js';
 import { pause, waitFor } from './wait.js';
-
 
 export interface TestBridge {
   url: string;
@@ -38,7 +38,8 @@ export async function startTestBridge(options: TestBridgeOptions): Promise<TestB
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'debug',
-    REDIS_URL: options.redisUrl,
+    // A test cluster's URL names its seed nodes (test/helpers/redis-cluster.ts).
+    ...(clusterNodesOf(options.redisUrl) === undefined ? { REDIS_URL: options.redisUrl } : { REDIS_CLUSTER_NODES: clusterNodesOf(options.redisUrl) }),
     REDIS_PREFIX: testPrefix(),
     SANDBOX: 'false',
     COALESCE_WINDOW_MS: '0',

@@ -1,5 +1,5 @@
 /**
- * The chaos suites' world: one Redis (AOF on), the GHL and Trustpilot simulators, the bridge's web side
+ * The chaos suites' world: one Redis (AOF on; a three-master cluster with TEST_REDIS_CLUSTER=1), the GHL and Trustpilot simulators, the bridge's web side
  * in-process, and worker processes as separate OS processes (`node --import tsx src/main.ts worker`)
  * that a suite can SIGKILL or SIGTERM. Also the measurements the suites share: queue drain, notes and
  * tasks per contact, dead letters, and how often jobs ran.
@@ -15,7 +15,7 @@ import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../src/sa
 import { setupFields } from '../../src/workers/setup-fields.js';
 import { simulatorEnv, startTestBridge, trustpilotSimulatorEnv, type TestBridge } from './bridge.js';
 import { waitFor } from './wait.js';
-import { startRedisServer, type RedisServerHandle } from './redis-server.js';
+import { clusterNodesOf, startTestRedis, type TestRedis } from './redis-cluster.js';
 
 const PROJECT_ROOT = new URL('../../', import.meta.url).pathname;
 const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
@@ -85,7 +85,7 @@ export const ReceivedAlertSchema = z.looseObject({
 export type ReceivedAlert = z.infer<typeof ReceivedAlertSchema>;
 
 export interface ChaosWorld {
-  readonly redis: RedisServerHandle;
+  readonly redis: TestRedis;
   /** Every alert POSTed to ALERT_WEBHOOK_URL, which points at a receiver inside the test. */
   readonly alerts: ReceivedAlert[];
   readonly ghl: GhlSimulator;
@@ -120,7 +120,7 @@ export async function startChaosWorld(options: ChaosWorldOptions): Promise<Chaos
 
 async function buildWorld(options: ChaosWorldOptions, cleanups: (() => Promise<void>)[], cleanUp: () => Promise<void>): Promise<ChaosWorld> {
   const { locationId, token } = options;
-  const redis = await startRedisServer();
+  const redis = await startTestRedis();
   cleanups.push(() => redis.close());
   const ghl = await startGhlSimulator({
     locations: [{ id: locationId, token }],
@@ -164,7 +164,7 @@ async function buildWorld(options: ChaosWorldOptions, cleanups: (() => Promise<v
 
   const workerEnv: Record<string, string> = {
     ...sharedEnv,
-    REDIS_URL: redis.url,
+    ...(clusterNodesOf(redis.url) === undefined ? { REDIS_URL: redis.url } : { REDIS_CLUSTER_NODES: clusterNodesOf(redis.url) ?? '' }),
     REDIS_PREFIX: bridge.config.REDIS_PREFIX,
     SANDBOX: 'false',
     LOG_LEVEL: 'info',

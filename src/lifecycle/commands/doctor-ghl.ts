@@ -4,7 +4,7 @@
  * explains (a missing field, a location to reconnect, a spent budget) use its sentences
  * (observability/troubleshooting.ts).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../state/keys.js';
 import type { GhlCallBudget } from '../../clients/ghl/ghl-client.js';
 import type { CustomFieldDefinition } from '../../clients/ghl/schemas.js';
 import { createStaticTokenProvider } from '../../clients/ghl/token-provider.js';
@@ -99,7 +99,7 @@ function compareFields(mapping: Mapping, existing: CustomFieldDefinition[], loca
  * Marketplace-app mode: each installed location whose refresh GHL refused (it waits for a reconnect)
  * is a red line; read from the token store in Redis, no GHL call.
  */
-export async function checkInstalls(config: Config, redis: Redis | undefined, report: Report): Promise<void> {
+export async function checkInstalls(config: Config, redis: RedisClient | undefined, report: Report): Promise<void> {
   if (!config.GHL_CLIENT_ID) return;
   if (!redis) return report('ghl installs', skip('needs Redis'));
   if (config.ENCRYPTION_KEY.length === 0) return report('ghl installs', skip('needs ENCRYPTION_KEY'));

@@ -1,5 +1,4 @@
 /** The doctor's checks of this host: configuration, mapping, webhook keys, Redis, and reachable URLs. */
-import type { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 import type { Config } from '../../config/env.js';
 import { GHL_ED25519_PUBLIC_KEY_PEM, GHL_RSA_PUBLIC_KEY_PEM } from '../../config/ghl-published-keys.js';
@@ -7,9 +6,9 @@ import { loadMapping, mappedFieldKeys, MappingError, type Mapping } from '../../
 import type { Logger } from '../../observability/logger.js';
 import { createRedisConnection } from '../../queue/connections.js';
 import { createGhlSignatureVerifier, GhlSignatureKeyError } from '../../webhooks/ghl-signature.js';
-import { checkRedisPolicy } from '../redis-policy.js';
-import { safeRedisUrl } from '../wiring/commands.js';
-import { redisUrlOf } from '../wiring/resources.js';
+import type { RedisClient } from '../../state/keys.js';
+import { checkRedisPolicyEverywhere } from '../redis-policy.js';
+import { redisAddress, redisVariable } from '../wiring/commands.js';
 import { CHECK_TIMEOUT_MS, describe, fail, networkCode, ok, warn, withTimeout, type CheckResult, type Report } from './doctor-checks.js';
 
 export function checkConfig(config: Config, report: Report): Mapping | undefined {
@@ -52,20 +51,21 @@ export function checkWebhookKeys(config: Config): CheckResult {
   return ok(`Ed25519 and RSA keys load (${published ? "GHL's published keys" : 'custom keys'}); ${secrets.join(', ')}`);
 }
 
-export async function checkRedis(config: Config, logger: Logger, report: Report): Promise<Redis | undefined> {
-  const url = redisUrlOf(config);
-  const redis = createRedisConnection(url, 'producer', logger);
+export async function checkRedis(config: Config, logger: Logger, report: Report): Promise<RedisClient | undefined> {
+  const where = redisAddress(config);
+  const variable = redisVariable(config);
+  const redis = createRedisConnection(config, 'producer', logger);
   const readiness = await whenReady(redis, CHECK_TIMEOUT_MS);
   if (readiness !== 'ready') {
     redis.disconnect();
-    report('redis', fail(`not reachable at ${safeRedisUrl(url)}: ${readiness}`, 'start redis-server (npm start does) or set REDIS_URL to a reachable Redis'));
+    report('redis', fail(`not reachable at ${where}: ${readiness}`, variable === 'REDIS_URL' ? 'start redis-server (npm start does) or set REDIS_URL to a reachable Redis' : 'start the cluster or set REDIS_CLUSTER_NODES to reachable seed nodes'));
     return undefined;
   }
-  let result: Awaited<ReturnType<typeof checkRedisPolicy>>;
+  let result: Awaited<ReturnType<typeof checkRedisPolicyEverywhere>>;
   try {
-    result = await withTimeout(checkRedisPolicy(redis), CHECK_TIMEOUT_MS);
+    result = await withTimeout(checkRedisPolicyEverywhere(redis), CHECK_TIMEOUT_MS);
   } catch (error) {
-    report('redis', fail(`reachable, but its settings could not be read: ${describe(error)}`, 'check that REDIS_URL points at a Redis server'));
+    report('redis', fail(`reachable, but its settings could not be read: ${describe(error)}`, `check that ${variable} points at a Redis server`));
     return redis;
   }
   if (!result.ok) {
@@ -75,7 +75,7 @@ export async function checkRedis(config: Config, logger: Logger, report: Report)
     const parts = result.warnings.map(splitFix);
     report('redis', warn(`reachable, maxmemory-policy noeviction; ${parts.map((part) => part.detail).join('; ')}`, parts.map((part) => part.fix).join('; ')));
   } else {
-    report('redis', ok(`reachable at ${safeRedisUrl(url)}, maxmemory-policy noeviction, AOF on`));
+    report('redis', ok(`reachable at ${where}, maxmemory-policy noeviction, AOF on`));
   }
   return redis;
 }
@@ -107,7 +107,7 @@ export async function checkReachable(url: string, variable: string, consequence:
 }
 
 /** 'ready', or why not: the first connection error (doctor reports it rather than waiting out reconnects) or the timeout. */
-async function whenReady(redis: Redis, timeoutMs: number): Promise<string> {
+async function whenReady(redis: RedisClient, timeoutMs: number): Promise<string> {
   if (redis.status === 'ready') return 'ready';
   let timer: NodeJS.Timeout | undefined;
   let onReady: (() => void) | undefined;

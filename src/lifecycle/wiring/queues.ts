@@ -3,9 +3,10 @@
  * 429 at once when Redis is away); the rest, fed by workers, wait for Redis to come back.
  */
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../../observability/logger.js';
 import { DEFAULT_RETRY_HORIZON_MS, jobOptionsFor, QUEUE_NAMES, type ContactSyncJob, type QueueName } from '../../queue/catalog.js';
+import { queuePrefix } from '../../queue/connections.js';
+import type { RedisClient } from '../../state/keys.js';
 import type { Resources } from './resources.js';
 
 export type Queues = Record<QueueName, Queue>;
@@ -13,14 +14,14 @@ export type Queues = Record<QueueName, Queue>;
 const INGEST_QUEUES = new Set<QueueName>([QUEUE_NAMES.ghlWebhooks, QUEUE_NAMES.trustpilotEvents, QUEUE_NAMES.opinionStageResponses, QUEUE_NAMES.deadLetter]);
 
 /** One queue on this connection, with an error listener, closed with the other resources. */
-export function openQueue(resources: Resources, name: QueueName, connection: Redis, prefix: string, logger: Logger): Queue {
-  const queue = new Queue(name, { connection, prefix });
+export function openQueue(resources: Resources, name: QueueName, connection: RedisClient, prefix: string, logger: Logger): Queue {
+  const queue = new Queue(name, { connection, prefix: queuePrefix(prefix, name, connection) });
   queue.on('error', (error) => logger.warn({ queue: name, err: { message: error.message } }, 'queue error'));
   resources.add(`queue-${name}`, () => queue.close());
   return queue;
 }
 
-export function openQueues(resources: Resources, connections: { ingest: Redis; flow: Redis }, prefix: string, logger: Logger): Queues {
+export function openQueues(resources: Resources, connections: { ingest: RedisClient; flow: RedisClient }, prefix: string, logger: Logger): Queues {
   const open = (name: QueueName) => openQueue(resources, name, INGEST_QUEUES.has(name) ? connections.ingest : connections.flow, prefix, logger);
   return {
     [QUEUE_NAMES.ghlWebhooks]: open(QUEUE_NAMES.ghlWebhooks),

@@ -3,15 +3,15 @@
  * in reverse order of creation (stop taking requests, let workers finish in-flight jobs, then drop
  * connections). A close that fails is logged and the rest still close.
  */
-import type { Redis } from 'ioredis';
 import type { Config } from '../../config/env.js';
 import type { Logger } from '../../observability/logger.js';
-import { createRedisConnection, type ConnectionRole } from '../../queue/connections.js';
+import { closeRedis, createRedisConnection, type ConnectionRole } from '../../queue/connections.js';
+import type { RedisClient } from '../../state/keys.js';
 
 export interface Resources {
   add(name: string, close: () => Promise<unknown>): void;
   /** A new Redis connection of this role, closed with the rest. */
-  redis(role: ConnectionRole): Redis;
+  redis(role: ConnectionRole): RedisClient;
   closeAll(): Promise<void>;
 }
 
@@ -25,8 +25,8 @@ export function createResources(config: Config, logger: Logger): Resources {
   return {
     add,
     redis: (role) => {
-      const redis = createRedisConnection(redisUrlOf(config), role, logger);
-      add(`redis-${role}`, () => redis.quit().catch(() => redis.disconnect()));
+      const redis = createRedisConnection(config, role, logger);
+      add(`redis-${role}`, () => closeRedis(redis));
       return redis;
     },
     closeAll: async () => {

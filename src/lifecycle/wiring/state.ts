@@ -1,5 +1,4 @@
 /** The Redis-backed stores the workers, the web app and the commands share, on one state connection. */
-import type { Redis } from 'ioredis';
 import type { Config } from '../../config/env.js';
 import { createRecentAlerts } from '../../state/alert-throttle.js';
 import { createContactFacts } from '../../state/contact-facts.js';
@@ -13,8 +12,9 @@ import { createPlannedWrites } from '../../state/planned-writes.js';
 import { createWriteLedger } from '../../state/write-ledger.js';
 import { createRateBudget } from '../../state/rate-budget.js';
 import type { GhlClient } from '../../clients/ghl/ghl-client.js';
+import type { RedisClient } from '../../state/keys.js';
 
-export function createStores(redis: Redis, config: Config) {
+export function createStores(redis: RedisClient, config: Config) {
   const prefix = config.REDIS_PREFIX;
   return {
     redis,

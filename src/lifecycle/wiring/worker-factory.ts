@@ -3,14 +3,15 @@
  * stall settings, the jittered backoff, error listeners, and the stalled-job policy.
  */
 import { Worker, type Job, type MinimalJob } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Config } from '../../config/env.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Alerts } from '../../queue/alerts.js';
 import { fullJitterBackoff, JITTER_BACKOFF } from '../../queue/backoff.js';
 import type { QueueName } from '../../queue/catalog.js';
+import { queuePrefix } from '../../queue/connections.js';
 import { deadLetterJob, type DeadLetterPath, type DeadLetters } from '../../queue/dead-letters.js';
+import type { RedisClient } from '../../state/keys.js';
 import { withFailurePolicy } from '../../workers/run-job.js';
 
 /** BullMQ's reason for a job whose worker died more than maxStalledCount times while running it. */
@@ -32,12 +33,13 @@ export interface WorkerFactory {
   start(name: QueueName, processor: Processor): Worker;
 }
 
-export function createWorkerFactory(config: Config, connection: () => Redis, policy: FailurePolicy): WorkerFactory {
+export function createWorkerFactory(config: Config, connection: () => RedisClient, policy: FailurePolicy): WorkerFactory {
   return {
     start: (name, processor) => {
+      const redis = connection();
       const worker = new Worker(name, withFailurePolicy(name, processor, policy), {
-        connection: connection(),
-        prefix: config.REDIS_PREFIX,
+        connection: redis,
+        prefix: queuePrefix(config.REDIS_PREFIX, name, redis),
         concurrency: config.WORKER_CONCURRENCY,
         // A worker killed mid-job (kill -9) stops renewing its lock; the job is then picked up again.
         lockDuration: config.WORKER_LOCK_DURATION,

@@ -11,7 +11,6 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { createGhlBudget, type GhlBudget } from '../../../src/clients/ghl/ghl-budget.js';
 import { createGhlClient, type GhlClient } from '../../../src/clients/ghl/ghl-client.js';
@@ -24,7 +23,7 @@ import { createRateBudget } from '../../../src/state/rate-budget.js';
 import { RateBudgetExceededError, type BudgetLimit } from '../../../src/clients/http/rate-budget-types.js';
 import { simulatorEnv, startTestBridge, type TestBridge } from '../../helpers/bridge.js';
 import { waitFor } from '../../helpers/wait.js';
-import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
+import { startTestRedis, testRedisClient, type TestRedis } from '../../helpers/redis-cluster.js';
 
 const VERSION = '2021-07-28';
 const LOCATIONS: GhlSimulatorLocation[] = [
@@ -32,11 +31,11 @@ const LOCATIONS: GhlSimulatorLocation[] = [
   { id: 'locRate000000000000002', token: 'pit-rate-token-000002' },
 ];
 
-let redis: RedisServerHandle;
-const connections: Redis[] = [];
+let redis: TestRedis;
+const connections: ReturnType<typeof testRedisClient>[] = [];
 
 before(async () => {
-  redis = await startRedisServer();
+  redis = await startTestRedis();
 });
 
 after(async () => {
@@ -44,8 +43,8 @@ after(async () => {
   await redis.close();
 });
 
-function connect(): Redis {
-  const connection = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+function connect(): ReturnType<typeof testRedisClient> {
+  const connection = testRedisClient(redis.url, { maxRetriesPerRequest: 1 });
   connection.on('error', () => undefined);
   connections.push(connection);
   return connection;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { parseDotEnv } from '../../../scripts/lib/dotenv.mjs';
-import { ensureRedisBinary, pingRedis, redactRedisUrl, startLocalRedis } from '../../../scripts/lib/ensure-redis.mjs';
+import { ensureRedis, ensureRedisBinary, pingClusterSeeds, pingRedis, redactRedisUrl, startLocalRedis } from '../../../scripts/lib/ensure-redis.mjs';
 import { freePort, startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 
 const PASSWORD = 'pw-4f1c9e2b7d';
@@ -48,6 +48,30 @@ describe('pingRedis', () => {
     } finally {
       await admin.config('SET', 'requirepass', '').catch(() => undefined);
       admin.disconnect();
+    }
+  });
+
+  test('REDIS_CLUSTER_NODES: one answering seed node is enough; none answering is reported per node', async () => {
+    const closed = `127.0.0.1:${await freePort()}`;
+    assert.deepEqual(await pingClusterSeeds(`${closed}, 127.0.0.1:${server.port}`), { ok: true, seeds: [closed, `127.0.0.1:${server.port}`] });
+    const none = await pingClusterSeeds(closed);
+    assert.equal(none.ok, false);
+    assert.match(none.ok ? '' : none.reason, new RegExp(`^${closed}: `));
+  });
+
+  test('npm start with REDIS_CLUSTER_NODES set uses the cluster and starts no local Redis', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'ghl-bridge-start-cluster-'));
+    const before = process.env.REDIS_CLUSTER_NODES;
+    process.env.REDIS_CLUSTER_NODES = `127.0.0.1:${server.port}`;
+    try {
+      const redis = await ensureRedis(root);
+      assert.equal(redis.url, undefined);
+      assert.equal(redis.started, false);
+      assert.equal(existsSync(join(root, '.data')), false);
+    } finally {
+      if (before === undefined) delete process.env.REDIS_CLUSTER_NODES;
+      else process.env.REDIS_CLUSTER_NODES = before;
+      await rm(root, { recursive: true, force: true });
     }
   });
 

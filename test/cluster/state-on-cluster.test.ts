@@ -1,0 +1,126 @@
+/**
+ * The Redis operations that touch several keys at once, on a real three-master cluster through the
+ * bridge's own connection factory: each must keep its keys in one slot (no CROSSSLOT), the ingest
+ * batch's seen-webhook lookup must span locations on different masters, and start-up must refuse a
+ * cluster any of whose masters may evict keys.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { Queue } from 'bullmq';
+import type { Cluster } from 'ioredis';
+import { loadConfig } from '../../src/config/env.js';
+import { refuseUnsafeRedis, RedisPolicyError } from '../../src/lifecycle/redis-policy.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { createRedisConnection, queuePrefix } from '../../src/queue/connections.js';
+import { createContactFacts } from '../../src/state/contact-facts.js';
+import { createContactFingerprints } from '../../src/state/contact-fingerprint.js';
+import type { RedisClient } from '../../src/state/keys.js';
+import { createOAuthTokenStore } from '../../src/state/oauth-token-store.js';
+import { createRateBudget } from '../../src/state/rate-budget.js';
+import { createSeenWebhooks } from '../../src/state/seen-webhooks.js';
+import { createWriteLedger } from '../../src/state/write-ledger.js';
+import { startRedisCluster, type RedisClusterHandle } from '../helpers/redis-cluster.js';
+
+const logger = createLogger({ level: 'silent' });
+let cluster: RedisClusterHandle;
+let redis: RedisClient;
+let admin: Cluster;
+
+before(async () => {
+  cluster = await startRedisCluster();
+  const config = loadConfig({ REDIS_CLUSTER_NODES: cluster.nodes, REDIS_URL: 'redis://127.0.0.1:1' });
+  redis = createRedisConnection(config, 'worker', logger);
+  admin = cluster.client();
+  await refuseUnsafeRedis(redis, logger);
+});
+
+after(async () => {
+  await redis.quit();
+  await admin.quit();
+  await cluster.close();
+});
+
+describe('multi-key operations on a Redis Cluster', () => {
+  test('REDIS_CLUSTER_NODES gives a cluster client, and the URL is ignored', () => {
+    assert.equal(redis.isCluster, true);
+  });
+
+  test('one seen-webhook lookup and one mark call span locations whose keys live on different masters', async () => {
+    const seen = createSeenWebhooks(redis, `t${randomUUID().slice(0, 8)}`);
+    const deliveries = Array.from({ length: 24 }, (_, i) => ({ locationId: `loc${i % 12}`, dedupeKey: `wh-${i}` }));
+    assert.deepEqual(await seen.lookupMany(deliveries), deliveries.map(() => undefined));
+    await seen.rememberMany(deliveries.filter((_, i) => i % 2 === 0).map((delivery, i) => ({ ...delivery, jobId: `job-${i}`, ttlSeconds: 60 })));
+    const found = await seen.lookupMany(deliveries);
+    assert.deepEqual(found, deliveries.map((_, i) => (i % 2 === 0 ? `job-${i / 2}` : undefined)));
+    // The twelve locations' tags really are spread over more than one master.
+    const slots = new Set(await Promise.all(deliveries.map((delivery) => admin.call('CLUSTER', 'KEYSLOT', `{${delivery.locationId}}`))));
+    const owners = new Set(
+      [...slots].map((slot) => admin.slots[Number(slot)]?.[0]),
+    );
+    assert.ok(owners.size > 1, `expected locations on several masters, got ${owners.size}`);
+  });
+
+  test('the rate-budget script, the write ledger, fingerprints and OAuth tokens keep their keys in one slot', async () => {
+    const prefix = `t${randomUUID().slice(0, 8)}`;
+    const budget = createRateBudget(redis, prefix);
+    const limit = { max: 2, windowMs: 10_000, daily: 100 };
+    assert.equal((await budget.take('ghl:locA', limit)).ok, true);
+    assert.equal((await budget.take('ghl:locA', limit)).ok, true);
+    assert.equal((await budget.take('ghl:locA', limit)).ok, false);
+    assert.deepEqual({ ...(await budget.usage('ghl:locA', limit)), blockedUntil: undefined }, { window: 2, day: 2, blockedUntil: undefined });
+
+    const ledger = createWriteLedger(redis, prefix);
+    await ledger.recordTask('locA', 'c1', 'tp-review:1:follow-up', 'task-1', 'open', '2026-12-24');
+    assert.equal(await ledger.taskChanged('locA', 'task-1', 'completed'), true);
+
+    const fingerprints = createContactFingerprints(redis, prefix);
+    await fingerprints.remember('locA', 'c1', 'now', ['between']);
+    assert.equal(await fingerprints.isKnown('locA', 'c1', 'between'), true);
+
+    const tokens = createOAuthTokenStore({ redis, prefix, encryptionKeys: [Buffer.alloc(32, 3)] });
+    const token = { accessToken: 'a', refreshToken: 'r', expiresAt: Date.now() + 3_600_000, scope: 'contacts.readonly', userType: 'Location' as const };
+    await tokens.set('locA', token);
+    await tokens.set('locB', { ...token, accessToken: 'b' });
+    assert.deepEqual(await tokens.listLocations(), ['locA', 'locB']);
+    assert.equal((await tokens.get('locB'))?.accessToken, 'b');
+    await tokens.delete('locA');
+    assert.deepEqual(await tokens.listLocations(), ['locB']);
+  });
+
+  test('contact timelines, the directory behind search and the chart series work across slots', async () => {
+    const facts = createContactFacts(redis, `t${randomUUID().slice(0, 8)}`);
+    const base = { durationMs: 10, upstreamCalls: 2, outcome: 'synced', latencyMs: 120 } as const;
+    for (const [i, locationId] of ['locA', 'locB', 'locC'].entries()) {
+      await facts.recordSync({ ...base, locationId, contactId: `c${i}`, at: Date.now(), contact: { name: `Ada ${i}`, email: `ada${i}@example.com` } });
+      await facts.recordSync({ ...base, locationId, contactId: `n${i}`, at: Date.now() });
+    }
+    assert.equal((await facts.history.syncs('locB', 'c1')).length, 1);
+    assert.deepEqual((await facts.history.search('ada')).map((entry) => entry.contactId).sort(), ['c0', 'c1', 'c2']);
+    assert.equal((await facts.history.identity('locC', 'c2'))?.email, 'ada2@example.com');
+    const hour = await facts.series.read('hour');
+    assert.equal(hour.length, 60);
+    assert.equal(hour.reduce((sum, point) => sum + (point.counts['sync:synced'] ?? 0), 0), 6);
+  });
+
+  test('each BullMQ queue has its own hash-tagged prefix and works', async () => {
+    const prefix = `t${randomUUID().slice(0, 8)}`;
+    assert.equal(queuePrefix(prefix, 'ghl-webhooks', redis), `{${prefix}:ghl-webhooks}`);
+    const queue = new Queue('ghl-webhooks', { connection: redis, prefix: queuePrefix(prefix, 'ghl-webhooks', redis) });
+    await queue.addBulk([{ name: 'a', data: {}, opts: { jobId: 'one' } }, { name: 'b', data: {}, opts: { jobId: 'two' } }]);
+    assert.equal(await queue.count(), 2);
+    await queue.close();
+  });
+
+  test('start-up refuses the cluster when one master may evict keys, naming that node', async () => {
+    const port = cluster.ports[1] ?? 0;
+    const node = admin.nodes('master').find((master) => master.options.port === port);
+    assert.ok(node);
+    await node.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru');
+    try {
+      await assert.rejects(refuseUnsafeRedis(redis, logger), (error: unknown) => error instanceof RedisPolicyError && error.message.includes(`127.0.0.1:${port}`) && error.message.includes('allkeys-lru'));
+    } finally {
+      await node.call('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+    }
+  });
+});
