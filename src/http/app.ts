@@ -120,7 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   if (deps.opinionStageIngest) await app.register(registerOpinionStageWebhookRoute, { deps: deps.opinionStageIngest, metrics: deps.metrics });
   if (deps.oauth) await app.register(registerOAuthRoutes, { deps: deps.oauth });
   if (deps.admin) await app.register(registerAdminRoutes, { deps: deps.admin });
-  if (deps.dashboard) await app.register(registerDashboardRoutes, { deps: deps.dashboard });
+  if (deps.dashboard) await app.register(registerDashboardRoutes, { deps: deps.dashboard, isHttps: clientAddress.isHttps });
   if (deps.bullBoard) await app.register(registerBullBoardRoutes, { deps: deps.bullBoard });
   return app;
 }

@@ -54,6 +54,7 @@ export interface TestAppOptions {
   producer?: WebhookProducer;
   readinessChecks?: ReadinessCheck[];
   oauth?: OAuthRouteDeps;
+  dashboard?: AppDeps['dashboard'];
 }
 
 export interface TestApp {
@@ -96,6 +97,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     opinionStageIngest: { producer, secret: config.OPINIONSTAGE_WEBHOOK_SECRET },
     admin: { ...describeOnlyAdminDeps(), adminToken: config.ADMIN_TOKEN, viewerToken: config.VIEWER_TOKEN, isServedLocation: served },
     ...(options.oauth ? { oauth: options.oauth } : {}),
+    ...(options.dashboard ? { dashboard: options.dashboard } : {}),
   };
   const app = await buildApp(deps);
   await app.ready();
