@@ -131,6 +131,10 @@ describe('loadConfig rejects bad values with one line per variable', () => {
     { env: { WEBHOOK_IP_ALLOWLIST: '10.0.0.0/8,office' }, line: /^WEBHOOK_IP_ALLOWLIST: each entry must be an IP address or CIDR/ },
     { env: { ADMIN_TOKEN: 'too-short' }, line: /^ADMIN_TOKEN: must be at least 16 characters$/ },
     { env: { VIEWER_TOKEN: 'too-short' }, line: /^VIEWER_TOKEN: must be at least 16 characters$/ },
+    ...['GHL_WEBHOOK_SECRET', 'TRUSTPILOT_WEBHOOK_SECRET', 'OPINIONSTAGE_WEBHOOK_SECRET', 'OPINIONSTAGE_PUSH_SECRET', 'ALERT_WEBHOOK_SECRET'].map((name) => ({
+      env: { [name]: 'fifteen-chars-x' },
+      line: new RegExp(`^${name}: must be at least 16 characters$`),
+    })),
   ];
 
   for (const { env, line } of cases) {
