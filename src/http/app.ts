@@ -17,6 +17,7 @@ import type { Config } from '../config/env.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { parseJsonBody } from './json-body.js';
+import { registerClosingAnswer } from './plugins/closing.js';
 import { createClientAddressResolver, registerIpAllowlist } from './plugins/ip-allowlist.js';
 import { registerPublicRateLimit } from './plugins/public-rate-limit.js';
 import { registerSecurityHeaders } from './plugins/security-headers.js';
@@ -66,7 +67,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     bodyLimit: BODY_LIMIT_BYTES,
     // Per-request lines cost too much at webhook rates; routes log their own outcomes.
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    // plugins/closing.ts answers instead: 429 for webhooks (GHL never redelivers a 503).
+    return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>();
 
@@ -88,6 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // every answer, the webhook IP allowlist, then the public rate limit (webhooks exempt).
   const clientAddress = createClientAddressResolver(deps.config.TRUSTED_PROXIES);
   registerSecurityHeaders(app, { clientAddress });
+  registerClosingAnswer(app);
   registerIpAllowlist(app, { allowlist: deps.config.WEBHOOK_IP_ALLOWLIST, clientAddress, metrics: deps.metrics });
   await registerPublicRateLimit(app, { limit: deps.config.PUBLIC_RATE_LIMIT, clientAddress });
 
