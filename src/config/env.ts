@@ -145,6 +145,7 @@ export const EnvSchema = z
     MAPPING_FILE: optionalText.describe('Field mapping and rules, a JSON file; its JSON Schema is generated into openapi/ (default built-in mapping).'),
     WEBHOOK_IP_ALLOWLIST: ipRangeList.describe('Comma-separated IPs or CIDRs allowed to call `/webhooks/*` (default empty: all).'),
     TRUSTED_PROXIES: ipRangeList.describe('Comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed (default empty: none, the socket address is the client).'),
+    WEBHOOK_AUTH_FAILURE_LIMIT: rateLimit.default({ max: 20, windowMs: 60_000 }).describe('Failed webhook authentications (401) per client IP, as N/seconds, per process: past it, that IP\'s webhook requests get 429 with Retry-After until the window ends; successful requests never count (default 20/60).'),
     PUBLIC_RATE_LIMIT: rateLimit.default({ max: 600, windowMs: 60_000 }).describe('Requests per client IP to the non-webhook routes (/health, /ready, /metrics, /docs, /admin), as N/seconds, per process (default 600/60).'),
     RECONCILE_INTERVAL: duration('15m').default(15 * 60_000).describe('How often each location is polled for changes webhooks missed, e.g. 15m; 0 turns it off (default 15m).'),
     GHL_RATE_LIMIT: rateLimit.default({ max: 100, windowMs: 10_000 }).describe('GHL requests per window per location, as N/seconds (default 100/10).'),

@@ -17,6 +17,7 @@ import type { Config } from '../config/env.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { parseJsonBody } from './json-body.js';
+import { registerAuthFailureLimit } from './plugins/auth-failure-limit.js';
 import { registerClosingAnswer } from './plugins/closing.js';
 import { createClientAddressResolver, registerIpAllowlist } from './plugins/ip-allowlist.js';
 import { registerPublicRateLimit } from './plugins/public-rate-limit.js';
@@ -92,6 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerSecurityHeaders(app, { clientAddress });
   registerClosingAnswer(app);
   registerIpAllowlist(app, { allowlist: deps.config.WEBHOOK_IP_ALLOWLIST, clientAddress, metrics: deps.metrics });
+  registerAuthFailureLimit(app, { limit: deps.config.WEBHOOK_AUTH_FAILURE_LIMIT, clientAddress, metrics: deps.metrics });
   await registerPublicRateLimit(app, { limit: deps.config.PUBLIC_RATE_LIMIT, clientAddress });
 
   await app.register(fastifySwagger, {

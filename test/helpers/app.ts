@@ -75,6 +75,8 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     GHL_WEBHOOK_PUBLIC_KEY: signer.rsaPublicKeyPem,
     // Tests send many requests from one address; the public limiter is tested with its own limit.
     PUBLIC_RATE_LIMIT: '100000/60',
+    // Likewise the failed-authentication limiter (test/unit/http/auth-failure-limit.test.ts).
+    WEBHOOK_AUTH_FAILURE_LIMIT: '100000/60',
     ...options.env,
   });
   const recording = recordingProducer();
