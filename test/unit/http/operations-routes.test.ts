@@ -100,6 +100,19 @@ describe('GET /oauth/callback refusals', () => {
     assert.equal(exchanges, before);
   });
 
+  test('GHL sends back an OAuth error (the installer declined): a 400 page naming it, nothing exchanged', async () => {
+    const before = exchanges;
+    const page = await inject(t.app, { url: '/oauth/callback?error=access_denied&error_description=User%20denied' });
+    assert.equal(page.status, 400);
+    assert.match(String(page.headers['content-type']), /^text\/html/);
+    assert.match(page.text, /not authorised \(access_denied\)/);
+    const json = await inject(t.app, { url: '/oauth/callback?error=%3Cscript%3E&code=abc', headers: { accept: 'application/json' } });
+    assert.equal(json.status, 400);
+    assert.equal(json.json.code, 'OAUTH_DECLINED');
+    assert.doesNotMatch(json.text, /<script>/);
+    assert.equal(exchanges, before);
+  });
+
   test('a state of ours: the code is exchanged and the page lists the locations', async () => {
     const state = signState(CLIENT_SECRET, Date.now());
     const answer = await inject(t.app, { url: `/oauth/callback?code=abc&state=${encodeURIComponent(state)}` });
