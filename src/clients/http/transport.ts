@@ -5,6 +5,7 @@
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
+import { blankOut } from '../../observability/redact-url.js';
 import { describeIssues } from './request-guards.js';
 import { UpstreamError, type UpstreamSystem } from './upstream-error.js';
 
@@ -255,8 +256,7 @@ function parseBody(text: string, headers: Record<string, string>): unknown {
 
 function excerpt(body: unknown, secrets: string[]): string | undefined {
   if (body === undefined) return undefined;
-  let text = typeof body === 'string' ? body : JSON.stringify(body);
-  for (const secret of secrets) if (secret.length > 0) text = text.split(secret).join('[Redacted]');
+  const text = blankOut(typeof body === 'string' ? body : JSON.stringify(body), secrets);
   return text.length > BODY_EXCERPT_CHARS ? `${text.slice(0, BODY_EXCERPT_CHARS)}…` : text;
 }
 
