@@ -55,6 +55,8 @@ export interface TestAppOptions {
   readinessChecks?: ReadinessCheck[];
   oauth?: OAuthRouteDeps;
   dashboard?: AppDeps['dashboard'];
+  /** Replaces parts of the inert admin dependencies (e.g. dead letters to list). */
+  admin?: Partial<NonNullable<AppDeps['admin']>>;
 }
 
 export interface TestApp {
@@ -97,7 +99,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
     trustpilotIngest: { producer, secret: config.TRUSTPILOT_WEBHOOK_SECRET },
     opinionStageIngest: { producer, secret: config.OPINIONSTAGE_WEBHOOK_SECRET },
-    admin: { ...describeOnlyAdminDeps(), adminToken: config.ADMIN_TOKEN, viewerToken: config.VIEWER_TOKEN, isServedLocation: served },
+    admin: { ...describeOnlyAdminDeps(), adminToken: config.ADMIN_TOKEN, viewerToken: config.VIEWER_TOKEN, isServedLocation: served, ...options.admin },
     ...(options.oauth ? { oauth: options.oauth } : {}),
     ...(options.dashboard ? { dashboard: options.dashboard } : {}),
   };
