@@ -172,7 +172,7 @@ async function install(oauth: OAuth, code: string | undefined, state: string | u
       log.warn({ reason: error.message }, 'oauth install from a company not allowed');
       return refusal(400, 'OAUTH_COMPANY_NOT_ALLOWED', 'this company is not allowed to install this app; nothing was stored');
     }
-    if ((error instanceof GhlClientError && error.code === 'GHL_INSTALL_REFUSED') || (error instanceof UpstreamError && error.status !== undefined && error.status < 500)) {
+    if ((error instanceof GhlClientError && error.code === 'GHL_INSTALL_REFUSED') || (error instanceof UpstreamError && error.status !== undefined && error.status < 500 && error.status !== 429)) {
       log.warn({ err: error instanceof UpstreamError ? error.toJSON() : { message: error.message } }, 'oauth code exchange refused');
       return refusal(400, 'OAUTH_CODE_REFUSED', 'GHL refused the install (an unknown, used or expired code, or a refused scope): start again at /oauth/install');
     }

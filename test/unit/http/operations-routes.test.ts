@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { UpstreamError } from '../../../src/clients/http/upstream-error.js';
 import { signState, type OAuthRouteDeps } from '../../../src/http/routes/oauth.js';
 import { buildTestApp, inject, type TestApp } from '../../helpers/app.js';
 
@@ -52,6 +53,28 @@ describe('health, readiness and the OpenAPI document', () => {
     assert.equal(answer.json.code, 'NOT_FOUND');
     assert.ok(!answer.text.includes('secret=x'));
   });
+});
+
+test('GHL rate-limiting the code exchange is 502 (try again), not a refused code', async () => {
+  const t = await buildTestApp({
+    oauth: {
+      clientId: 'client-id-for-tests',
+      clientSecret: 'oauth-client-secret-for-tests-02',
+      redirectUri: 'https://bridge.example.com/oauth/callback',
+      exchangeCode: async () => {
+        throw new UpstreamError({ system: 'ghl', code: 'UPSTREAM_HTTP', method: 'POST', path: '/oauth/token', status: 429 });
+      },
+      afterInstall: async () => undefined,
+    },
+  });
+  try {
+    const state = signState('oauth-client-secret-for-tests-02', Date.now());
+    const answer = await inject(t.app, { url: `/oauth/callback?code=abc&state=${encodeURIComponent(state)}`, headers: { accept: 'application/json' } });
+    assert.equal(answer.status, 502);
+    assert.equal(answer.json.code, 'OAUTH_EXCHANGE_FAILED');
+  } finally {
+    await t.close();
+  }
 });
 
 describe('GET /oauth/callback refusals', () => {
