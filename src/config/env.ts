@@ -53,6 +53,9 @@ const optionalText = z
   .optional()
   .transform((text) => (text === undefined || text.trim() === '' ? undefined : text.trim()));
 
+/** A secret we check (a webhook token, an HMAC key, an admin token): guessable when short. */
+const secretText = optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional());
+
 const optionalUrl = optionalText.pipe(z.url({ protocol: /^https?$/ }).optional());
 
 const commaList = z
@@ -154,7 +157,7 @@ export const EnvSchema = z
     GHL_APP_ID: optionalText.describe('Marketplace-app mode: this app\'s id; install, uninstall and any other GHL event naming another `appId` is answered `200 ignored` and changes nothing (default the part of GHL_CLIENT_ID before its first `-`).'),
     GHL_WEBHOOK_PUBLIC_KEY: pem(GHL_RSA_PUBLIC_KEY_PEM).describe('PEM public key verifying x-wh-signature (RSA-SHA256), one line with `\\n` allowed (default GHL\'s published key).'),
     GHL_WEBHOOK_ED25519_PUBLIC_KEY: pem(GHL_ED25519_PUBLIC_KEY_PEM).describe('PEM public key verifying x-ghl-signature (Ed25519), one line with `\\n` allowed (default GHL\'s published key).'),
-    GHL_WEBHOOK_SECRET: optionalText.describe('Shared secret of GHL workflow webhooks, header x-webhook-token or query token (default none; secret).'),
+    GHL_WEBHOOK_SECRET: secretText.describe('Shared secret of GHL workflow webhooks, header x-webhook-token or query token, at least 16 characters (default none; secret).'),
 
     TRUSTPILOT_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.trustpilot.com').describe('Trustpilot API base URL (default https://api.trustpilot.com).'),
     TRUSTPILOT_API_KEY: optionalText.describe('Trustpilot app API key (default none; secret).'),
@@ -163,7 +166,7 @@ export const EnvSchema = z
     TRUSTPILOT_PASSWORD: optionalText.describe('Password of that business user (default none; secret).'),
     TRUSTPILOT_BUSINESS_UNIT_ID: optionalText.describe('Our own Trustpilot business unit id: reviews of us (default none).'),
     TRUSTPILOT_LOCATIONS: locationList.describe('Locations our business unit\'s reviews are matched in, comma-separated; a location not served is never written to (default empty: every served location without a Trustpilot connection of its own).'),
-    TRUSTPILOT_WEBHOOK_SECRET: optionalText.describe('Secret on incoming Trustpilot notifications, header x-webhook-token or query token (default none; secret).'),
+    TRUSTPILOT_WEBHOOK_SECRET: secretText.describe('Secret on incoming Trustpilot notifications, header x-webhook-token or query token, at least 16 characters (default none; secret).'),
     TRUSTPILOT_RATE_LIMIT: rateLimit.default({ max: 833, windowMs: 300_000 }).describe('Trustpilot call budget, as N/seconds (default 833/300).'),
     TRUSTPILOT_CACHE_TTL: duration('6h').default(6 * 3_600_000).describe('How long a Trustpilot lookup is reused, e.g. 6h, 30m (default 6h).'),
     TRUSTPILOT_INDEX_REFRESH: duration('5m').default(5 * 60_000).describe('Turns on the shared listing of our business unit\'s reviews that answers contact lookups without a Trustpilot call per contact; it is refreshed (newest first, down to the last high-water mark, one refresh shared by all workers) whenever a contact\'s event is newer than the last listing, so a "no review" is never older than the event. Any duration turns it on; 0 turns it off: each contact is looked up on its own (default 5m).'),
@@ -172,23 +175,24 @@ export const EnvSchema = z
 
     OPINIONSTAGE_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.opinionstage.com/api/v2').describe('Opinion Stage API base URL (default https://api.opinionstage.com/api/v2).'),
     OPINIONSTAGE_API_KEY: optionalText.describe('Opinion Stage API key, read-only use (default none; secret).'),
-    OPINIONSTAGE_WEBHOOK_SECRET: optionalText.describe('Secret on incoming Opinion Stage webhooks, header x-webhook-token or query token (default none; secret).'),
+    OPINIONSTAGE_WEBHOOK_SECRET: secretText.describe('Secret on incoming Opinion Stage webhooks, header x-webhook-token or query token, at least 16 characters (default none; secret).'),
     OPINIONSTAGE_POLL_INTERVAL: optionalText.pipe(duration('15m').optional()).describe('How often Opinion Stage responses are polled, e.g. 15m; 0 turns polling off (default RECONCILE_INTERVAL).'),
     OPINIONSTAGE_ITEM_IDS: commaList.describe('Items whose responses are polled, comma-separated (default empty: every item of the account).'),
     OPINIONSTAGE_ITEM_LOCATIONS: itemLocations.describe('Where each item\'s responses go, comma-separated `itemId=locationId` pairs; with several served locations a response of an item not listed (and without a personal link or connection naming its location) is not imported (default none).'),
     OPINIONSTAGE_SURVEY_URL: optionalUrl.describe('Item link that personal survey links are built from (default none: no links).'),
     OPINIONSTAGE_PUSH_URL: optionalUrl.describe('Where contact, task and note changes are forwarded as signed JSON (default none: forwarding off).'),
-    OPINIONSTAGE_PUSH_SECRET: optionalText.describe('HMAC secret signing those forwarded changes (default none; secret).'),
+    OPINIONSTAGE_PUSH_SECRET: secretText.describe('HMAC secret signing those forwarded changes, at least 16 characters (default none; secret).'),
 
     ALERT_WEBHOOK_URL: optionalUrl.describe('Failure alerts are POSTed here as JSON with a Slack-compatible text (default none: alerts only logged).'),
-    ALERT_WEBHOOK_SECRET: optionalText.describe('When set, alerts carry `x-bridge-signature: sha256=<hex HMAC of the body>` (default none; secret).'),
-    ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()).describe('Bearer token of the admin API and dashboard actions, at least 16 characters (default none: admin API off; secret).'),
-    VIEWER_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()).describe('Bearer token that may only read the admin API and dashboard, at least 16 characters (default none; secret).'),
+    ALERT_WEBHOOK_SECRET: secretText.describe('When set, alerts carry `x-bridge-signature: sha256=<hex HMAC of the body>`, at least 16 characters (default none; secret).'),
+    ADMIN_TOKEN: secretText.describe('Bearer token of the admin API and dashboard actions, at least 16 characters (default none: admin API off; secret).'),
+    VIEWER_TOKEN: secretText.describe('Bearer token that may only read the admin API and dashboard, at least 16 characters (default none; secret).'),
     ENCRYPTION_KEY: encryptionKeys.describe('32 random bytes, base64 (`openssl rand -base64 32`), encrypting stored OAuth tokens; comma-separated rotates keys (required in OAuth mode; secret).'),
     DRY_RUN: booleanText.default(false).describe('true: read everything, write nothing to GHL or Opinion Stage, record each planned write (default false).'),
     MAPPING_FILE: optionalText.describe('Field mapping and rules, a JSON file; its JSON Schema is generated into openapi/ (default built-in mapping).'),
     WEBHOOK_IP_ALLOWLIST: ipRangeList.describe('Comma-separated IPs or CIDRs allowed to call `/webhooks/*` (default empty: all).'),
     TRUSTED_PROXIES: ipRangeList.describe('Comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed (default empty: none, the socket address is the client).'),
+    WEBHOOK_AUTH_FAILURE_LIMIT: rateLimit.default({ max: 20, windowMs: 60_000 }).describe('Failed webhook authentications (401) per client IP, as N/seconds, per process: past it, that IP\'s webhook requests get 429 with Retry-After until the window ends; successful requests never count (default 20/60).'),
     PUBLIC_RATE_LIMIT: rateLimit.default({ max: 600, windowMs: 60_000 }).describe('Requests per client IP to the non-webhook routes (/health, /ready, /metrics, /docs, /admin), as N/seconds, per process (default 600/60).'),
     RECONCILE_INTERVAL: duration('15m').default(15 * 60_000).describe('How often each location is polled for changes webhooks missed, e.g. 15m; 0 turns it off (default 15m).'),
     GHL_RATE_LIMIT: rateLimit.default({ max: 100, windowMs: 10_000 }).describe('GHL requests per window per location, as N/seconds (default 100/10).'),

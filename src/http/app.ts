@@ -17,6 +17,8 @@ import type { Config } from '../config/env.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { parseJsonBody } from './json-body.js';
+import { registerAuthFailureLimit } from './plugins/auth-failure-limit.js';
+import { registerClosingAnswer } from './plugins/closing.js';
 import { createClientAddressResolver, registerIpAllowlist } from './plugins/ip-allowlist.js';
 import { registerPublicRateLimit } from './plugins/public-rate-limit.js';
 import { registerSecurityHeaders } from './plugins/security-headers.js';
@@ -66,7 +68,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     bodyLimit: BODY_LIMIT_BYTES,
     // Per-request lines cost too much at webhook rates; routes log their own outcomes.
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    // plugins/closing.ts answers instead: 429 for webhooks (GHL never redelivers a 503).
+    return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>();
 
@@ -88,7 +91,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // every answer, the webhook IP allowlist, then the public rate limit (webhooks exempt).
   const clientAddress = createClientAddressResolver(deps.config.TRUSTED_PROXIES);
   registerSecurityHeaders(app, { clientAddress });
+  registerClosingAnswer(app);
   registerIpAllowlist(app, { allowlist: deps.config.WEBHOOK_IP_ALLOWLIST, clientAddress, metrics: deps.metrics });
+  registerAuthFailureLimit(app, { limit: deps.config.WEBHOOK_AUTH_FAILURE_LIMIT, clientAddress, metrics: deps.metrics });
   await registerPublicRateLimit(app, { limit: deps.config.PUBLIC_RATE_LIMIT, clientAddress });
 
   await app.register(fastifySwagger, {
@@ -120,7 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   if (deps.opinionStageIngest) await app.register(registerOpinionStageWebhookRoute, { deps: deps.opinionStageIngest, metrics: deps.metrics });
   if (deps.oauth) await app.register(registerOAuthRoutes, { deps: deps.oauth });
   if (deps.admin) await app.register(registerAdminRoutes, { deps: deps.admin });
-  if (deps.dashboard) await app.register(registerDashboardRoutes, { deps: deps.dashboard });
+  if (deps.dashboard) await app.register(registerDashboardRoutes, { deps: deps.dashboard, isHttps: clientAddress.isHttps });
   if (deps.bullBoard) await app.register(registerBullBoardRoutes, { deps: deps.bullBoard });
   return app;
 }

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config/env.js';
 import { loadMapping, MappingError } from '../config/mapping.js';
 import { serve } from '../http/server.js';
+import { createSignInCode } from '../http/plugins/dashboard-session.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { runBackfill } from './commands/backfill.js';
 import { runDoctor } from './commands/doctor.js';
@@ -123,6 +124,8 @@ async function runService(mode: ProcessMode, initial: Config, logger: Logger): P
     { ignoreSigint: isClusterProcess() },
   );
   if (container.app) {
+    // A single-use link, so the admin token itself is never printed in a URL.
+    const signInCode = activeSandbox ? await createSignInCode({ adminToken: config.ADMIN_TOKEN, viewerToken: config.VIEWER_TOKEN, sessions: container.dashboardSessions }, 'admin') : '';
     await serve(container.app, {
       host: config.HOST,
       port: config.PORT,
@@ -132,7 +135,7 @@ async function runService(mode: ProcessMode, initial: Config, logger: Logger): P
         ? {
             onListening: (url: string) => {
               connectSandbox(activeSandbox, url);
-              return demoInstructions(activeSandbox, url);
+              return demoInstructions(activeSandbox, url, signInCode);
             },
           }
         : {}),

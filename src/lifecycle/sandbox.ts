@@ -124,7 +124,8 @@ export function connectSandbox(sandbox: Sandbox, bridgeUrl: string): void {
   sandbox.opinionStage.setWebhookUrl(`${bridgeUrl}/webhooks/opinionstage`);
 }
 
-export function demoInstructions(sandbox: Sandbox, bridgeUrl: string): string {
+/** The banner; `signInCode` is a single-use dashboard sign-in code (plugins/dashboard-session.ts). */
+export function demoInstructions(sandbox: Sandbox, bridgeUrl: string, signInCode: string): string {
   const json = "-H 'content-type: application/json'";
   const createContact =
     `curl -s -X POST ${sandbox.ghl.url}/__sandbox/locations/${SANDBOX_LOCATION_ID}/contacts ${json} ` +
@@ -135,7 +136,7 @@ export function demoInstructions(sandbox: Sandbox, bridgeUrl: string): string {
   return [
     'sandbox mode: no GHL credentials configured, so the bridge runs against its built-in simulators',
     `  bridge:        ${bridgeUrl}  (health ${bridgeUrl}/health, API docs ${bridgeUrl}/docs, metrics ${bridgeUrl}/metrics)`,
-    `  dashboard:     ${bridgeUrl}/dashboard?token=${encodeURIComponent(sandbox.config.ADMIN_TOKEN ?? '')}`,
+    `  dashboard:     ${bridgeUrl}/dashboard/sign-in?code=${encodeURIComponent(signInCode)}  (one-time sign-in link)`,
     `  GHL:           ${sandbox.ghl.url}  (what the bridge wrote: ${sandbox.ghl.url}/__sandbox/state)`,
     `  Trustpilot:    ${sandbox.trustpilot.url}`,
     `  Opinion Stage: ${sandbox.opinionStage.url}`,

@@ -4,6 +4,7 @@
  * greps the captured logs for them: test/e2e/spine.test.ts).
  */
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { redactUrl } from './redact-url.js';
 
 export type { Logger } from 'pino';
 
@@ -40,12 +41,6 @@ export const REDACT_PATHS = [
   'res.headers["set-cookie"]',
 ];
 
-/** Query parameters whose values are secrets when they appear in a logged URL. */
-const SECRET_QUERY_PARAMS = /([?&](?:token|apikey|api_key|access_token|code|state)=)[^&#]*/gi;
-
-export function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY_PARAMS, '$1[Redacted]');
-}
 
 export interface LoggerSettings {
   level: string;

@@ -22,7 +22,7 @@ export interface OAuthTokenStoreOptions {
   prefix: string;
   /** ENCRYPTION_KEY, decoded: the first seals, all open. */
   encryptionKeys: readonly Buffer[];
-  /** Lock lease; longer than one refresh call. Default 30 s. */
+  /** Lock lease; longer than one refresh call (see lock-lease.ts). Default 30 s. */
   lockTtlMs?: number;
   /** How long withLock waits for another holder. Default 20 s. */
   lockWaitMs?: number;

@@ -42,6 +42,7 @@ export function classifyError(error: unknown): FailureDecision {
     if (error.code === 'UPSTREAM_TIMEOUT' || error.code === 'UPSTREAM_NETWORK') return { action: 'retry', cause };
     // A 2xx with a body we cannot read will not read better next time: show it to a human.
     if (error.code === 'UPSTREAM_BAD_RESPONSE') return { action: 'give-up', cause: `${error.system}:bad-response` };
+    if (error.code === 'UPSTREAM_BODY_TOO_LARGE') return { action: 'give-up', cause: `${error.system}:body-too-large` };
     // A flow that expects a deletion handles it before this point; here "gone" is a failure for good.
     if (isGhlNotFound(error)) return { action: 'give-up', cause: `${cause}:not-found` };
     if (error.status === 429) {

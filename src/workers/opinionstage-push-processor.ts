@@ -13,7 +13,7 @@ import type { PlannedWrites } from '../state/planned-writes.js';
 
 export interface PushDeps {
   push: PushClient;
-  /** The push URL's path, without its query: the query may carry the collector's credential. */
+  /** The push URL as dry-run plans show it: redacted, its path and query may carry the collector's credential. */
   pushPath: string;
   dryRun: boolean;
   planned: PlannedWrites;

@@ -18,6 +18,7 @@ import { setupFields } from '../../src/workers/setup-fields.js';
 import { chromiumMissing, launchChromium, type TestBrowser } from '../helpers/browser.js';
 import { simulatorEnv, startTestBridge, trustpilotSimulatorEnv, type TestBridge } from '../helpers/bridge.js';
 import { waitFor } from '../helpers/wait.js';
+import { postSignIn, signInPage } from '../helpers/dashboard-sign-in.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 
 const LOCATION_ID = 'locContactPage0000001';
@@ -88,7 +89,7 @@ describe('contact page in chromium', { skip: missing ? `browser test skipped: ${
   test('the admin finds the contact by email, sees what the bridge wrote, syncs it now and plans a dry run', async () => {
     const page = await browser.context.newPage();
     try {
-      await page.goto(`${bridge.url}/dashboard?token=${ADMIN_TOKEN}`);
+      await signInPage(page, bridge.url, ADMIN_TOKEN);
       assert.equal(await page.locator('#role').innerText(), 'admin');
       await page.getByLabel('Find a contact').fill(EMAIL);
       await page.getByRole('button', { name: 'Search' }).click();
@@ -189,9 +190,7 @@ describe('contact page in chromium', { skip: missing ? `browser test skipped: ${
   test('a viewer sees no action button and gets 403 when posting anyway', async () => {
     const page = await browser.context.newPage();
     try {
-      await page.goto(`${bridge.url}/dashboard`);
-      if ((await page.getByRole('button', { name: 'Sign out' }).count()) > 0) await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.goto(`${bridge.url}/dashboard?token=${VIEWER_TOKEN}`);
+      await signInPage(page, bridge.url, VIEWER_TOKEN);
       assert.equal(await page.locator('#role').innerText(), 'viewer');
       await page.goto(`${bridge.url}/dashboard/contacts/${contactId}?locationId=${LOCATION_ID}`);
       assert.equal(await page.locator('#notes tbody tr').count(), 1, 'the viewer reads the page');
@@ -199,10 +198,7 @@ describe('contact page in chromium', { skip: missing ? `browser test skipped: ${
     } finally {
       await page.close();
     }
-    const login = await request(`${bridge.url}/dashboard?token=${VIEWER_TOKEN}`);
-    await login.body.dump();
-    const setCookie = login.headers['set-cookie'];
-    const cookie = (Array.isArray(setCookie) ? setCookie[0] : setCookie)?.split(';')[0] ?? '';
+    const { cookie } = await postSignIn(bridge.url, VIEWER_TOKEN);
     const syncsBefore = (await bridge.container.syncDeps.facts.history.syncs(LOCATION_ID, contactId)).length;
     for (const action of ['sync', 'replay']) {
       const response = await request(`${bridge.url}/dashboard/contacts/${contactId}/${action}`, {

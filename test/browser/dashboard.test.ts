@@ -17,6 +17,7 @@ import type { SyncRecord } from '../../src/state/contact-facts.js';
 import { setupFields } from '../../src/workers/setup-fields.js';
 import { chromiumMissing, launchChromium, type TestBrowser } from '../helpers/browser.js';
 import { simulatorEnv, startTestBridge, type TestBridge } from '../helpers/bridge.js';
+import { postSignIn, signInPage } from '../helpers/dashboard-sign-in.js';
 import { waitFor } from '../helpers/wait.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 
@@ -162,9 +163,12 @@ describe('dashboard in chromium', { skip: missing ? `browser test skipped: ${mis
       assert.equal(unauthenticated?.status(), 401);
       assert.equal(await page.getByLabel('Admin or viewer token').count(), 1, 'the sign-in form');
 
-      const response = await page.goto(`${bridge.url}/dashboard?token=${VIEWER_TOKEN}`);
+      const inUrl = await page.goto(`${bridge.url}/dashboard?token=${VIEWER_TOKEN}`);
+      assert.equal(inUrl?.status(), 401, 'a token in the URL does not sign in');
+      await signInPage(page, bridge.url, VIEWER_TOKEN);
+      assert.equal(new URL(page.url()).search, '', 'nothing in the address');
+      const response = await page.reload();
       assert.equal(response?.status(), 200);
-      assert.equal(new URL(page.url()).search, '', 'the token does not stay in the address');
       assert.equal(response?.headers()['content-security-policy'], DASHBOARD_CSP);
       assert.equal(await page.locator('#role').innerText(), 'viewer');
 
@@ -190,11 +194,8 @@ describe('dashboard in chromium', { skip: missing ? `browser test skipped: ${mis
 
   test('a viewer session, a foreign Origin or no Origin cannot retry', async () => {
     const login = async (token: string) => {
-      const response = await request(`${bridge.url}/dashboard?token=${token}`);
-      await response.body.dump();
-      const setCookie = response.headers['set-cookie'];
-      const cookie = (Array.isArray(setCookie) ? setCookie[0] : setCookie)?.split(';')[0];
-      assert.equal(response.statusCode, 303);
+      const { status, cookie } = await postSignIn(bridge.url, token);
+      assert.equal(status, 303);
       assert.ok(cookie);
       assert.doesNotMatch(cookie, new RegExp(token), 'the cookie is not the token');
       return cookie;
@@ -215,9 +216,7 @@ describe('dashboard in chromium', { skip: missing ? `browser test skipped: ${mis
     assert.equal(await retry(admin, { origin: 'https://evil.example' }), 403, 'foreign origin');
     assert.equal(await retry(admin, {}), 403, 'no Origin, no Fetch Metadata');
     assert.equal(await retry(admin, { origin, cookie: 'ghl_bridge_dashboard=bm90LWEtc2Vzc2lvbg' }), 401, 'a forged session');
-    const bad = await request(`${bridge.url}/dashboard?token=not-a-token`);
-    await bad.body.dump();
-    assert.equal(bad.statusCode, 401);
+    assert.equal((await postSignIn(bridge.url, 'not-a-token-at-all')).status, 401);
     const job = await bridge.container.queues[QUEUE_NAMES.contactSync].getJob(failedJobId);
     assert.equal(await job?.getState(), 'failed', 'nothing was retried');
   });
@@ -225,12 +224,8 @@ describe('dashboard in chromium', { skip: missing ? `browser test skipped: ${mis
   test('the admin signs in with the form, clicks retry, and the job completes', async () => {
     const page = await browser.context.newPage();
     try {
-      await page.goto(`${bridge.url}/dashboard`);
-      // The previous test signed in as viewer in this browser: sign out first.
-      if ((await page.getByRole('button', { name: 'Sign out' }).count()) > 0) await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.getByLabel('Admin or viewer token').fill(ADMIN_TOKEN);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.locator('#role').waitFor();
+      // The previous test signed in as viewer in this browser: signInPage signs out first.
+      await signInPage(page, bridge.url, ADMIN_TOKEN);
       assert.equal(await page.locator('#role').innerText(), 'admin');
 
       removeFault();

@@ -54,6 +54,9 @@ export interface TestAppOptions {
   producer?: WebhookProducer;
   readinessChecks?: ReadinessCheck[];
   oauth?: OAuthRouteDeps;
+  dashboard?: AppDeps['dashboard'];
+  /** Replaces parts of the inert admin dependencies (e.g. dead letters to list). */
+  admin?: Partial<NonNullable<AppDeps['admin']>>;
 }
 
 export interface TestApp {
@@ -74,6 +77,8 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     GHL_WEBHOOK_PUBLIC_KEY: signer.rsaPublicKeyPem,
     // Tests send many requests from one address; the public limiter is tested with its own limit.
     PUBLIC_RATE_LIMIT: '100000/60',
+    // Likewise the failed-authentication limiter (test/unit/http/auth-failure-limit.test.ts).
+    WEBHOOK_AUTH_FAILURE_LIMIT: '100000/60',
     ...options.env,
   });
   const recording = recordingProducer();
@@ -95,8 +100,9 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
     trustpilotIngest: { producer, secret: config.TRUSTPILOT_WEBHOOK_SECRET },
     opinionStageIngest: { producer, secret: config.OPINIONSTAGE_WEBHOOK_SECRET },
-    admin: { ...describeOnlyAdminDeps(), adminToken: config.ADMIN_TOKEN, viewerToken: config.VIEWER_TOKEN, isServedLocation: served },
+    admin: { ...describeOnlyAdminDeps(), adminToken: config.ADMIN_TOKEN, viewerToken: config.VIEWER_TOKEN, isServedLocation: served, ...options.admin },
     ...(options.oauth ? { oauth: options.oauth } : {}),
+    ...(options.dashboard ? { dashboard: options.dashboard } : {}),
   };
   const app = await buildApp(deps);
   await app.ready();

@@ -49,6 +49,8 @@ export async function startTestBridge(options: TestBridgeOptions): Promise<TestB
     TRUSTPILOT_POLL_INTERVAL: '0',
     // Tests poll admin and health routes quickly; the public limiter is tested on its own.
     PUBLIC_RATE_LIMIT: '100000/60',
+    // Tests send wrong tokens on purpose; the failed-authentication limiter is tested on its own.
+    WEBHOOK_AUTH_FAILURE_LIMIT: '100000/60',
     WORKER_CONCURRENCY: '4',
     ...options.env,
   });

@@ -7,8 +7,8 @@
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { hmacSignature } from '../http/hmac-signature.js';
+import { credentialUrl } from '../http/credential-url.js';
 import { createHttpTransport, type HttpRequest, type ResponseObserver } from '../http/transport.js';
-import { UpstreamError } from '../http/upstream-error.js';
 import { BridgeError } from '../../observability/errors.js';
 
 export const ALERT_KINDS = ['job-failed', 'circuit-open', 'oauth-reconnect', 'daily-budget', 'dead-letter-growth'] as const;
@@ -70,20 +70,16 @@ export function parseAlertWebhookUrl(url: string): URL {
   return target;
 }
 
-/** What errors show instead of the path. */
-const SHOWN_PATH = '/[alert-webhook-url]';
-
 export function createAlertClient(options: AlertClientOptions): AlertClient {
-  const target = parseAlertWebhookUrl(options.url);
-  const path = `${target.pathname}${target.search}`;
+  const target = credentialUrl(parseAlertWebhookUrl(options.url));
   const transport = createHttpTransport({
     system: 'alert-webhook',
     baseUrl: target.origin,
     timeoutMs: options.timeoutMs,
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-    ...(options.observe ? { observe: (info) => options.observe?.({ ...info, path: SHOWN_PATH }) } : {}),
+    ...target.observe(options.observe),
   });
-  const secrets = [options.secret, ...path.split('/')].filter((part): part is string => part !== undefined && part.length >= 8);
+  const secrets = options.secret ? [options.secret, ...target.secrets] : target.secrets;
 
   return {
     async send(payload) {
@@ -91,29 +87,13 @@ export function createAlertClient(options: AlertClientOptions): AlertClient {
       const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'ghl-bridge-alerts' };
       if (options.secret) headers['x-bridge-signature'] = hmacSignature(options.secret, body);
       // The body is sent as the exact string that was signed.
-      const request: HttpRequest = { method: 'POST', path, headers, rawBody: body };
+      const request: HttpRequest = { method: 'POST', path: target.path, headers, rawBody: body };
       try {
         transport.readJson(request, await transport.send(request), z.unknown(), { secrets });
       } catch (error) {
-        throw hidePath(error);
+        throw target.hide(error);
       }
     },
     close: () => transport.close(),
   };
-}
-
-/** Rebuilds an UpstreamError without the URL path (its message and `path` would otherwise carry it). */
-function hidePath(error: unknown): unknown {
-  if (!(error instanceof UpstreamError)) return error;
-  return new UpstreamError({
-    system: error.system,
-    code: error.code,
-    method: error.method,
-    path: SHOWN_PATH,
-    status: error.status,
-    bodyExcerpt: error.bodyExcerpt,
-    requestId: error.requestId,
-    retryAfterMs: error.retryAfterMs,
-    cause: error.cause,
-  });
 }

@@ -1,10 +1,11 @@
 /**
  * The one HTTP transport for outside APIs: one keep-alive undici Agent per origin, a deadline on every
- * call, every response body consumed, JSON parsed and checked with zod. Non-2xx answers and schema
- * mismatches become UpstreamError; retries are BullMQ's job, not this module's.
+ * call, every response body consumed (up to a cap), JSON parsed and checked with zod. Non-2xx answers,
+ * schema mismatches and bodies over the cap become UpstreamError; retries are BullMQ's job, not this module's.
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
+import { blankOut } from '../../observability/redact-url.js';
 import { describeIssues } from './request-guards.js';
 import { UpstreamError, type UpstreamSystem } from './upstream-error.js';
 
@@ -52,7 +53,12 @@ export interface TransportOptions {
   observe?: ResponseObserver;
   /** Tests may hand in a MockAgent; otherwise one Agent per origin is created here. */
   dispatcher?: Dispatcher;
+  /** Largest response body read, in bytes; a longer one fails the call (default MAX_RESPONSE_BODY_BYTES). */
+  maxBodyBytes?: number;
 }
+
+/** No answer of GHL, Trustpilot or Opinion Stage we read comes near this; a bigger one is not theirs to send. */
+export const MAX_RESPONSE_BODY_BYTES = 5 * 1024 * 1024;
 
 export interface ReadOptions {
   /** How long the upstream asked us to wait, from its headers (default: Retry-After). */
@@ -80,6 +86,7 @@ export function createHttpTransport(options: TransportOptions): HttpTransport {
   const basePath = base.pathname.replace(/\/+$/, '');
   const ownsDispatcher = options.dispatcher === undefined;
   const dispatcher = options.dispatcher ?? keepAliveAgent(options.timeoutMs);
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_RESPONSE_BODY_BYTES;
 
   function urlFor(req: HttpRequest): URL {
     const url = new URL(basePath + req.path, base.origin);
@@ -104,12 +111,23 @@ export function createHttpTransport(options: TransportOptions): HttpTransport {
         dispatcher,
         signal: AbortSignal.timeout(timeoutMs),
       });
-      const text = await response.body.text();
+      const text = await readCapped(response.body, maxBodyBytes);
       const responseHeaders = flattenHeaders(response.headers);
       const durationMs = performance.now() - started;
       options.observe?.({ system: options.system, method: req.method, path: req.path, status: response.statusCode, headers: responseHeaders, durationMs });
+      if (text === undefined) {
+        throw new UpstreamError({
+          system: options.system,
+          code: 'UPSTREAM_BODY_TOO_LARGE',
+          method: req.method,
+          path: req.path,
+          status: response.statusCode,
+          bodyExcerpt: `response body over ${maxBodyBytes} bytes; reading stopped`,
+        });
+      }
       return { status: response.statusCode, headers: responseHeaders, body: parseBody(text, responseHeaders), durationMs };
     } catch (error) {
+      if (error instanceof UpstreamError) throw error;
       const durationMs = performance.now() - started;
       const timedOut = isTimeout(error);
       options.observe?.({ system: options.system, method: req.method, path: req.path, status: timedOut ? 'timeout' : 'network', headers: {}, durationMs });
@@ -196,6 +214,25 @@ function encodeBody(req: HttpRequest): { headers: Record<string, string>; body: 
   return { headers, body: req.rawBody };
 }
 
+/**
+ * The body as text, or undefined once it passes `limit` bytes: reading stops there and the rest
+ * is discarded with the connection, so a huge or endless answer cannot fill our memory.
+ */
+async function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += bytes.length;
+    if (size > limit) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(bytes);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks, size));
+}
+
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const flat: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
@@ -219,8 +256,7 @@ function parseBody(text: string, headers: Record<string, string>): unknown {
 
 function excerpt(body: unknown, secrets: string[]): string | undefined {
   if (body === undefined) return undefined;
-  let text = typeof body === 'string' ? body : JSON.stringify(body);
-  for (const secret of secrets) if (secret.length > 0) text = text.split(secret).join('[Redacted]');
+  const text = blankOut(typeof body === 'string' ? body : JSON.stringify(body), secrets);
   return text.length > BODY_EXCERPT_CHARS ? `${text.slice(0, BODY_EXCERPT_CHARS)}…` : text;
 }
 

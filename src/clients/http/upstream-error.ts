@@ -9,7 +9,8 @@ export type UpstreamErrorCode =
   | 'UPSTREAM_HTTP' // the upstream answered with a non-2xx status
   | 'UPSTREAM_TIMEOUT' // no answer within the deadline
   | 'UPSTREAM_NETWORK' // connection refused, reset, DNS
-  | 'UPSTREAM_BAD_RESPONSE'; // 2xx whose body does not match the schema we expect
+  | 'UPSTREAM_BAD_RESPONSE' // 2xx whose body does not match the schema we expect
+  | 'UPSTREAM_BODY_TOO_LARGE'; // a body over the transport's cap: reading stopped, the call failed
 
 export interface UpstreamErrorDetails {
   system: UpstreamSystem;
@@ -46,7 +47,9 @@ export class UpstreamError extends BridgeError<UpstreamErrorCode> {
   constructor(details: UpstreamErrorDetails) {
     const status = details.status === undefined ? details.code : `status ${details.status}`;
     const permanent =
-      details.code === 'UPSTREAM_BAD_RESPONSE' || (details.code === 'UPSTREAM_HTTP' && PERMANENT_STATUSES.has(details.status ?? 0));
+      details.code === 'UPSTREAM_BAD_RESPONSE' ||
+      details.code === 'UPSTREAM_BODY_TOO_LARGE' ||
+      (details.code === 'UPSTREAM_HTTP' && PERMANENT_STATUSES.has(details.status ?? 0));
     super(details.code, `${details.system} ${details.method} ${details.path} failed: ${status}`, { permanent, cause: details.cause });
     this.name = 'UpstreamError';
     this.system = details.system;

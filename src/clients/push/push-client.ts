@@ -2,10 +2,13 @@
  * Forwards events as signed JSON to a URL the user chooses (OPINIONSTAGE_PUSH_URL): the push path
  * toward Opinion Stage, whose own API accepts no records. Headers: `x-bridge-event-id`,
  * `x-bridge-timestamp` (unix seconds) and, with a secret, `x-bridge-signature: sha256=<hex HMAC>`.
+ * Collector URLs (Zapier, Make…) keep their credential in the path or the query, so errors and
+ * metrics show only the origin (see http/credential-url.ts).
  */
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { hmacSignature } from '../http/hmac-signature.js';
+import { credentialUrl } from '../http/credential-url.js';
 import { createHttpTransport, type ResponseObserver } from '../http/transport.js';
 
 export interface PushClientOptions {
@@ -23,15 +26,15 @@ export interface PushClient {
 }
 
 export function createPushClient(options: PushClientOptions): PushClient {
-  const target = new URL(options.url);
+  const target = credentialUrl(new URL(options.url));
   const transport = createHttpTransport({
     system: 'push',
     baseUrl: target.origin,
     timeoutMs: options.timeoutMs,
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-    ...(options.observe ? { observe: options.observe } : {}),
+    ...target.observe(options.observe),
   });
-  const path = `${target.pathname}${target.search}`;
+  const secrets = options.secret ? [options.secret, ...target.secrets] : target.secrets;
   return {
     async send(event, now = Date.now()) {
       const body = JSON.stringify(event);
@@ -42,8 +45,12 @@ export function createPushClient(options: PushClientOptions): PushClient {
       };
       if (options.secret) headers['x-bridge-signature'] = hmacSignature(options.secret, body);
       // The body is sent as the exact string that was signed.
-      const request = { method: 'POST' as const, path, headers, rawBody: body };
-      transport.readJson(request, await transport.send(request), z.unknown(), options.secret ? { secrets: [options.secret] } : {});
+      const request = { method: 'POST' as const, path: target.path, headers, rawBody: body };
+      try {
+        transport.readJson(request, await transport.send(request), z.unknown(), { secrets });
+      } catch (error) {
+        throw target.hide(error);
+      }
     },
     close: () => transport.close(),
   };

@@ -114,11 +114,20 @@ export function denyAdminAccess(reply: FastifyReply, decision: Exclude<AdminAuth
   }
 }
 
+const grantedRoles = new WeakMap<FastifyRequest, AdminRole>();
+
+/** The role the admin hook granted this request (undefined outside the protected routes). */
+export function adminRoleOf(request: FastifyRequest): AdminRole | undefined {
+  return grantedRoles.get(request);
+}
+
 /** An `onRequest` hook enforcing the roles; runs before the body is read. */
 export function createAdminAuthHook(options: AdminAuthOptions) {
   return async function adminAuth(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const decision = decideAdminAccess(options, request.method, request.headers.authorization);
-    return decision.outcome === 'allowed' ? undefined : denyAdminAccess(reply, decision, ADMIN_API_HINTS);
+    if (decision.outcome !== 'allowed') return denyAdminAccess(reply, decision, ADMIN_API_HINTS);
+    grantedRoles.set(request, decision.role);
+    return undefined;
   };
 }
 

@@ -129,6 +129,11 @@ const WEBHOOK_SOURCES: Record<string, string> = {
   '/webhooks/opinionstage': 'opinionstage',
 };
 
+/** The webhook source a request is for, as the webhooks metric labels it ('other' for unknown paths). */
+export function webhookSource(request: FastifyRequest): string {
+  return WEBHOOK_SOURCES[request.routeOptions.url ?? ''] ?? 'other';
+}
+
 export interface IpAllowlistOptions {
   /** WEBHOOK_IP_ALLOWLIST; empty allows every caller. */
   allowlist: readonly string[];
@@ -147,7 +152,7 @@ export function registerIpAllowlist(app: FastifyInstance, options: IpAllowlistOp
     if (!isWebhookRequest(request)) return;
     const clientIp = options.clientAddress.clientIp(request);
     if (allowed.has(clientIp)) return;
-    const source = WEBHOOK_SOURCES[request.routeOptions.url ?? ''] ?? 'other';
+    const source = webhookSource(request);
     options.metrics.webhooks.inc({ source, type: 'unknown', outcome: 'rejected' });
     request.log.info({ clientIp: clientIp ?? 'unknown', peer: request.socket.remoteAddress, source }, 'webhook caller not in allowlist');
     return reply.code(403).send(errorReply(403, 'IP_NOT_ALLOWED', 'this address may not call the webhooks (WEBHOOK_IP_ALLOWLIST)'));

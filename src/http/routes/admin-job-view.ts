@@ -9,7 +9,7 @@ export const JOB_STATES = ['failed', 'waiting', 'active', 'delayed', 'completed'
 
 const JobDataSummarySchema = z
   .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
-  .describe('Scalar fields of the job data (dotted paths, two levels deep, strings shortened); never secrets');
+  .describe('Scalar fields of the job data (dotted paths, two levels deep, strings shortened); never secrets. For the viewer token only identifiers keep their value, the rest (personal data) reads `[redacted]`');
 
 export const AdminJobSchema = z
   .object({
@@ -37,7 +37,7 @@ export const DeadLetterEntrySchema = z
     queue: z.string().describe('Source queue'),
     jobId: z.string().describe('Source job id'),
     name: z.string(),
-    data: z.unknown(),
+    data: z.unknown().describe('The job data as queued; for the viewer token, the summary of AdminJob.data with personal data redacted'),
     failedReason: z.string(),
     attemptsMade: z.number().int(),
     stacktrace: z.array(z.string()),
@@ -100,6 +100,24 @@ export function summarizeJobData(data: unknown): Record<string, string | number 
   };
   visit(data, '', 0);
   return summary;
+}
+
+/** Fields a viewer sees the value of: identifiers and event facts, never names, emails, answers or texts. */
+const VIEWER_VISIBLE = /(?:^|\.)(?:id|[A-Za-z]*Id|ids|type|eventType|reason|kind|system|scope|triggeredAt|receivedAt|at|attempt)$/;
+
+/** A data summary as the viewer token sees it: identifiers kept, every other value `[redacted]`. */
+export function redactSummaryForViewer(summary: Record<string, string | number | boolean | null>): Record<string, string | number | boolean | null> {
+  return Object.fromEntries(Object.entries(summary).map(([path, value]) => [path, VIEWER_VISIBLE.test(path) || value === null ? value : '[redacted]']));
+}
+
+/** A job row for the viewer token: the payload summary redacted (Bull Board hides payloads from viewers too). */
+export function adminJobForViewer(job: AdminJob): AdminJob {
+  return { ...job, data: redactSummaryForViewer(job.data) };
+}
+
+/** A dead letter for the viewer token: the redacted summary instead of the data, no stack trace. */
+export function deadLetterForViewer(entry: DeadLetterEntry): DeadLetterEntry {
+  return { ...entry, data: redactSummaryForViewer(summarizeJobData(entry.data)), stacktrace: [] };
 }
 
 /** Newest activity first. */

@@ -5,9 +5,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { QUEUE_NAMES, SOURCE_QUEUES, type QueueName } from '../../queue/catalog.js';
 import type { DeadLetters, ReplayTarget } from '../../queue/dead-letters.js';
-import { ADMIN_AUTH_ERROR_REPLIES } from '../plugins/admin-auth.js';
+import { ADMIN_AUTH_ERROR_REPLIES, adminRoleOf } from '../plugins/admin-auth.js';
 import { ErrorReplySchema, errorReply } from '../schemas/common.js';
-import { AdminJobSchema, deadLetterAsJob, DeadLetterEntrySchema, JOB_STATES, latestFirst, toAdminJob } from './admin-job-view.js';
+import { AdminJobSchema, adminJobForViewer, deadLetterAsJob, DeadLetterEntrySchema, deadLetterForViewer, JOB_STATES, latestFirst, toAdminJob } from './admin-job-view.js';
 import { ADMIN_COMMON, ADMIN_CONFIG, limit, QueueNameSchema, SourceQueueSchema, VALIDATION_REPLY } from './admin-shared.js';
 
 /** What the admin routes need of a BullMQ queue (a subset, so the spec generator can pass inert ones). */
@@ -63,7 +63,9 @@ export function registerAdminJobRoutes(app: FastifyInstance, deps: AdminJobDeps)
         const source = queue === QUEUE_NAMES.deadLetter ? undefined : queue;
         jobs.push(...(await deps.deadLetters.list(max, source)).map(deadLetterAsJob));
       }
-      return latestFirst(jobs).slice(0, max);
+      const newest = latestFirst(jobs).slice(0, max);
+      // Payloads hold personal data (names, emails, answers): only the admin sees them.
+      return adminRoleOf(request) === 'admin' ? newest : newest.map(adminJobForViewer);
     },
   );
 
@@ -78,7 +80,10 @@ export function registerAdminJobRoutes(app: FastifyInstance, deps: AdminJobDeps)
         response: { 200: z.array(DeadLetterEntrySchema), ...VALIDATION_REPLY, ...ADMIN_AUTH_ERROR_REPLIES },
       },
     },
-    async (request) => deps.deadLetters.list(request.query.limit, request.query.queue),
+    async (request) => {
+      const entries = await deps.deadLetters.list(request.query.limit, request.query.queue);
+      return adminRoleOf(request) === 'admin' ? entries : entries.map(deadLetterForViewer);
+    },
   );
 }
 

@@ -3,9 +3,10 @@
  * depths and throughput, recent syncs, failures with a retry button, dead letters, rate budgets,
  * circuits, recent alerts and dry-run plans.
  *
- * Sign-in: a browser cannot send a bearer token, so the admin or viewer token is exchanged once (the
- * sign-in form, or `?token=`) for an HttpOnly, SameSite=Strict session cookie holding an HMAC of the
- * token (not the token: the cookie is no bearer token for /admin). `Authorization: Bearer` works too.
+ * Sign-in: a browser cannot send a bearer token, so the admin or viewer token is posted once with the
+ * sign-in form (never in a URL, where proxies and history would keep it) for a server-side session
+ * (plugins/dashboard-session.ts); a single-use code from `/dashboard/sign-in?code=` does the same for
+ * the sandbox's printed link. `Authorization: Bearer` works too.
  * Roles as in plugins/admin-auth.ts: the viewer reads, only the admin sees and may press "Retry".
  *
  * CSRF: every POST here needs the session cookie, which SameSite=Strict keeps off cross-site
@@ -13,7 +14,6 @@
  * The retry form is handled here and forwarded to the existing POST /admin/jobs/:id/retry with the
  * admin token, so there is one retry implementation.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -25,11 +25,12 @@ import type { RecentAlert } from '../../state/alert-throttle.js';
 import type { CircuitStatus, CircuitSystem } from '../../state/circuit-breaker.js';
 import type { SyncRecord } from '../../state/contact-facts.js';
 import type { PlannedWrites } from '../../state/planned-writes.js';
+import type { DashboardSessions } from '../../state/dashboard-sessions.js';
 import type { FlowSeries, SeriesRange } from '../../state/flow-series.js';
 import { decideAdminAccess, type AdminRole } from '../plugins/admin-auth.js';
 import { QueueNameSchema } from './admin-shared.js';
 import { registerContactRoutes, type ContactPageDeps, type ContactRouteContext } from './dashboard-contacts.js';
-import { readCookie } from '../plugins/read-cookie.js';
+import { createDashboardSessionAuth, type DashboardSessionAuth } from '../plugins/dashboard-session.js';
 import { DASHBOARD_CSS, renderDashboard, renderLogin, renderMessage, type DashboardView, type FailedJobRow, type QueueRow } from '../views/dashboard-page.js';
 
 /** What the dashboard reads of a BullMQ queue. */
@@ -38,6 +39,8 @@ export type DashboardQueue = Pick<Queue, 'name' | 'getJobCounts' | 'getJobs'>;
 export interface DashboardDeps {
   adminToken: string | undefined;
   viewerToken: string | undefined;
+  /** Where sign-in sessions and single-use sign-in codes live. */
+  sessions: DashboardSessions;
   queues: Record<QueueName, DashboardQueue>;
   deadLetters: Pick<DeadLetters, 'count' | 'list'>;
   planned: Pick<PlannedWrites, 'list'>;
@@ -60,8 +63,6 @@ export interface DashboardDeps {
   now?: () => number;
 }
 
-export const DASHBOARD_COOKIE = 'ghl_bridge_dashboard';
-const SESSION_MAX_AGE_SECONDS = 12 * 3_600;
 const RECENT_SYNCS = 200;
 const LIST_LIMIT = 50;
 const THROUGHPUT_SAMPLE = 500;
@@ -76,24 +77,8 @@ const RetryReplySchema = z.looseObject({ message: z.string().optional(), deadLet
 const NoticeQuerySchema = z.object({
   retried: z.string().max(300).optional(),
   error: z.string().max(300).optional(),
-  token: z.string().max(1_000).optional(),
   range: z.enum(['hour', 'day']).optional(),
 });
-
-/** The session cookie's value for a token: an HMAC, so the cookie is not the token itself. */
-function sessionValue(token: string): Buffer {
-  return createHmac('sha256', token).update('ghl-bridge dashboard session v1').digest();
-}
-
-/** The role a session cookie stands for, comparing against both tokens every time. */
-export function roleOfSession(options: Pick<DashboardDeps, 'adminToken' | 'viewerToken'>, cookie: string | undefined): AdminRole | undefined {
-  if (!options.adminToken || cookie === undefined) return undefined;
-  const presented = Buffer.from(cookie, 'base64url');
-  if (presented.length !== 32) return undefined;
-  const isAdmin = timingSafeEqual(presented, sessionValue(options.adminToken));
-  const isViewer = options.viewerToken ? timingSafeEqual(presented, sessionValue(options.viewerToken)) : false;
-  return isAdmin ? 'admin' : isViewer ? 'viewer' : undefined;
-}
 
 /** The role a token grants for reading (the admin or the viewer token), else undefined. */
 function roleOfToken(options: Pick<DashboardDeps, 'adminToken' | 'viewerToken'>, authorization: string | undefined): AdminRole | undefined {
@@ -127,19 +112,19 @@ function sendHtml(reply: FastifyReply, status: number, html: string): FastifyRep
     .send(html);
 }
 
-/** The session goes to the dashboard and to Bull Board (admin only there), never to the rest of /admin. */
-const SESSION_PATHS = ['/dashboard', '/admin/queues'];
+const SignInCodeQuerySchema = z.object({ code: z.string().max(100) });
 
-function sessionCookie(request: FastifyRequest, value: string, maxAge: number): string[] {
-  // Browsers drop Secure cookies over plain http (except on localhost); set it whenever we know it is https.
-  const secure = request.protocol === 'https' ? '; Secure' : '';
-  return SESSION_PATHS.map((path) => `${DASHBOARD_COOKIE}=${value}; Path=${path}; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure}`);
+export interface DashboardRouteOptions {
+  deps: DashboardDeps;
+  /** The request came over TLS (directly or via a trusted proxy): the session cookie gets `Secure`. */
+  isHttps?: (request: FastifyRequest) => boolean;
 }
 
-export async function registerDashboardRoutes(app: FastifyInstance, options: { deps: DashboardDeps }): Promise<void> {
+export async function registerDashboardRoutes(app: FastifyInstance, options: DashboardRouteOptions): Promise<void> {
   const { deps } = options;
   const now = deps.now ?? Date.now;
   const auth = { adminToken: deps.adminToken, viewerToken: deps.viewerToken };
+  const session = createDashboardSessionAuth({ ...auth, sessions: deps.sessions, ...(options.isHttps ? { isHttps: options.isHttps } : {}) });
 
   // Forms post urlencoded bodies; only this scope reads them.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4_096 }, (_request, body, done) => {
@@ -151,17 +136,12 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: { d
     if (request.method === 'POST' && !isSameOrigin(request.headers)) {
       return sendHtml(reply, 403, renderMessage('Forbidden', 'This form must be sent from the dashboard page itself.'));
     }
+    // Looked up once here, so the routes below read it synchronously.
+    await session.role(request);
     return undefined;
   });
 
-  const roleOf = (request: FastifyRequest) => roleOfSession(auth, readCookie(request.headers.cookie, DASHBOARD_COOKIE)) ?? roleOfToken(auth, request.headers.authorization);
-
-  /** Exchanges a valid token for the session cookie and sends the browser to the page. */
-  const signIn = (request: FastifyRequest, reply: FastifyReply, token: string) => {
-    if (roleOfToken(auth, `Bearer ${token}`) === undefined) return sendHtml(reply, 401, renderLogin('That token is not valid.'));
-    request.log.info('dashboard sign-in');
-    return reply.code(303).header('set-cookie', sessionCookie(request, sessionValue(token).toString('base64url'), SESSION_MAX_AGE_SECONDS)).header('location', '/dashboard').send();
-  };
+  const roleOf = (request: FastifyRequest) => session.knownRole(request) ?? roleOfToken(auth, request.headers.authorization);
 
   app.get('/dashboard/style.css', { schema: { hide: true } }, async (_request, reply) =>
     reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(DASHBOARD_CSS),
@@ -170,7 +150,6 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: { d
   app.get('/dashboard', { schema: { hide: true } }, async (request, reply) => {
     const query = NoticeQuerySchema.safeParse(request.query);
     const params = query.success ? query.data : {};
-    if (params.token !== undefined) return signIn(request, reply, params.token);
     const role = roleOf(request);
     if (role === undefined) return sendHtml(reply, 401, renderLogin(undefined));
     const view = await collectView(deps, role, now(), params.range ?? 'hour');
@@ -182,17 +161,23 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: { d
   app.post('/dashboard/login', { schema: { hide: true } }, async (request, reply) => {
     const form = LoginFormSchema.safeParse(request.body);
     if (!form.success) return sendHtml(reply, 400, renderLogin('Enter a token.'));
-    return signIn(request, reply, form.data.token);
+    const role = roleOfToken(auth, `Bearer ${form.data.token}`);
+    if (role === undefined) return sendHtml(reply, 401, renderLogin('That token is not valid.'));
+    return session.signIn(request, reply, role);
   });
 
-  app.post('/dashboard/logout', { schema: { hide: true } }, async (request, reply) =>
-    reply.code(303).header('set-cookie', sessionCookie(request, '', 0)).header('location', '/dashboard').send(),
-  );
+  app.get('/dashboard/sign-in', { schema: { hide: true } }, async (request, reply) => {
+    const query = SignInCodeQuerySchema.safeParse(request.query);
+    const signedIn = query.success ? await session.redeem(request, reply, query.data.code) : false;
+    return signedIn === false ? sendHtml(reply, 401, renderLogin('That sign-in link was used already or has expired.')) : signedIn;
+  });
 
-  if (deps.contacts) registerContactRoutes(app, contactContext(deps, deps.contacts, now, roleOf));
+  app.post('/dashboard/logout', { schema: { hide: true } }, async (request, reply) => session.signOut(request, reply));
+
+  if (deps.contacts) registerContactRoutes(app, contactContext(deps, deps.contacts, now, roleOf, session));
 
   app.post('/dashboard/retry', { schema: { hide: true } }, async (request, reply) => {
-    const role = roleOfSession(auth, readCookie(request.headers.cookie, DASHBOARD_COOKIE));
+    const role = session.knownRole(request);
     if (role === undefined) return sendHtml(reply, 401, renderLogin('Sign in again.'));
     if (role !== 'admin' || !deps.adminToken) return sendHtml(reply, 403, renderMessage('Forbidden', 'Only the admin token may retry jobs.'));
     const form = RetryFormSchema.safeParse(request.body);
@@ -212,7 +197,13 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: { d
   });
 }
 
-function contactContext(deps: DashboardDeps, contacts: ContactPageDeps, now: () => number, roleOf: (request: FastifyRequest) => AdminRole | undefined): ContactRouteContext {
+function contactContext(
+  deps: DashboardDeps,
+  contacts: ContactPageDeps,
+  now: () => number,
+  roleOf: (request: FastifyRequest) => AdminRole | undefined,
+  session: DashboardSessionAuth,
+): ContactRouteContext {
   return {
     deps: contacts,
     deadLetters: deps.deadLetters,
@@ -220,7 +211,7 @@ function contactContext(deps: DashboardDeps, contacts: ContactPageDeps, now: () 
     adminToken: deps.adminToken,
     now,
     roleOf,
-    sessionRoleOf: (request) => roleOfSession(deps, readCookie(request.headers.cookie, DASHBOARD_COOKIE)),
+    sessionRoleOf: (request) => session.knownRole(request),
     sendHtml,
     unauthorized: (reply) => sendHtml(reply, 401, renderLogin(undefined)),
     forbidden: (reply, message) => sendHtml(reply, 403, renderMessage('Forbidden', message)),
@@ -331,6 +322,7 @@ export function describeOnlyDashboardDeps(mapping: Mapping = DEFAULT_MAPPING): D
   return {
     adminToken: undefined,
     viewerToken: undefined,
+    sessions: { create: unavailable, find: unavailable, revoke: unavailable, createCode: unavailable, redeemCode: unavailable },
     queues,
     deadLetters: { count: async () => 0, list: async () => [] },
     planned: { list: async () => [] },

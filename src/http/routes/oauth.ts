@@ -101,7 +101,12 @@ export async function registerOAuthRoutes(app: FastifyInstance, options: { deps:
         summary: 'GHL sends the installer back here: the code is exchanged for the location tokens',
         description:
           'Answers a short HTML page, or JSON when the request accepts application/json. Without a state of ours (an install started from the GHL marketplace) the install is accepted only from a company in GHL_ALLOWED_COMPANY_IDS.',
-        querystring: z.object({ code: z.string().min(1).max(2_048).optional(), state: z.string().max(512).optional() }),
+        querystring: z.object({
+          code: z.string().min(1).max(2_048).optional(),
+          state: z.string().max(512).optional(),
+          // OAuth 2.0's error redirect (RFC 6749 4.1.2.1): the installer declined, or GHL refused.
+          error: z.string().max(200).optional(),
+        }),
         response: {
           200: z.union([InstalledReplySchema, HtmlPageSchema]),
           400: z.union([ErrorReplySchema, HtmlPageSchema]),
@@ -110,7 +115,7 @@ export async function registerOAuthRoutes(app: FastifyInstance, options: { deps:
       },
     },
     async (request, reply) => {
-      const outcome = await install(oauth, request.query.code, request.query.state, request.log);
+      const outcome = request.query.error === undefined ? await install(oauth, request.query.code, request.query.state, request.log) : declined(request.query.error);
       const json = (request.headers.accept ?? '').includes('application/json');
       if (!outcome.ok) {
         if (json) return reply.code(outcome.status).send(outcome.reply);
@@ -143,6 +148,12 @@ function installUrl(deps: OAuthRouteDeps, now: number): string {
   return url.toString();
 }
 
+/** GHL sent the installer back with an OAuth error instead of a code: nothing to exchange. */
+function declined(error: string): Outcome {
+  const reason = error.replace(/[^\w.-]/g, '').slice(0, 60) || 'unknown';
+  return refusal(400, 'OAUTH_DECLINED', `the install was not authorised (${reason}); nothing was stored: start again at /oauth/install`);
+}
+
 /** Checks the callback, trades the code, and says what to answer; never throws for GHL's refusals. */
 async function install(oauth: OAuth, code: string | undefined, state: string | undefined, log: FastifyBaseLogger): Promise<Outcome> {
   const { deps, allowed, now } = oauth;
@@ -161,7 +172,7 @@ async function install(oauth: OAuth, code: string | undefined, state: string | u
       log.warn({ reason: error.message }, 'oauth install from a company not allowed');
       return refusal(400, 'OAUTH_COMPANY_NOT_ALLOWED', 'this company is not allowed to install this app; nothing was stored');
     }
-    if ((error instanceof GhlClientError && error.code === 'GHL_INSTALL_REFUSED') || (error instanceof UpstreamError && error.status !== undefined && error.status < 500)) {
+    if ((error instanceof GhlClientError && error.code === 'GHL_INSTALL_REFUSED') || (error instanceof UpstreamError && error.status !== undefined && error.status < 500 && error.status !== 429)) {
       log.warn({ err: error instanceof UpstreamError ? error.toJSON() : { message: error.message } }, 'oauth code exchange refused');
       return refusal(400, 'OAUTH_CODE_REFUSED', 'GHL refused the install (an unknown, used or expired code, or a refused scope): start again at /oauth/install');
     }

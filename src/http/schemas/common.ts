@@ -51,5 +51,7 @@ export const WEBHOOK_ERROR_REPLIES = {
   403: ErrorReplySchema.describe('Caller address not in WEBHOOK_IP_ALLOWLIST'),
   413: ErrorReplySchema.describe('Body over 1 MiB'),
   415: ErrorReplySchema.describe('Content type is not application/json'),
-  429: ErrorReplySchema.describe('The event could not be durably queued right now (Redis down or slow); retry after `Retry-After` seconds'),
+  429: ErrorReplySchema.describe(
+    'Retry after `Retry-After` seconds: the event could not be durably queued right now (Redis down or slow), the server is shutting down (`SHUTTING_DOWN`), or this address failed authentication too often (`TOO_MANY_AUTH_FAILURES`, WEBHOOK_AUTH_FAILURE_LIMIT)',
+  ),
 } as const;

@@ -12,6 +12,7 @@ import type { GhlCallBudget } from '../../clients/ghl/ghl-client.js';
 import type { CallBudget } from '../../clients/http/budgeted.js';
 import { secretValues, type Config } from '../../config/env.js';
 import type { Logger } from '../../observability/logger.js';
+import { credentialParts } from '../../observability/redact-url.js';
 import { createRateBudget } from '../../state/rate-budget.js';
 import { withResources, type CommandIo } from '../wiring/commands.js';
 import { trustpilotBudget } from '../wiring/guards.js';
@@ -100,11 +101,6 @@ async function runChecks(config: Config, logger: Logger, report: Report, resourc
 /** Path segments and query values of a webhook URL long enough to be a credential. */
 function urlSecrets(url: string | undefined): string[] {
   if (url === undefined) return [];
-  try {
-    const parsed = new URL(url);
-    return [...parsed.pathname.split('/'), ...parsed.searchParams.values()].filter((part) => part.length >= 8);
-  } catch {
-    return [];
-  }
+  return credentialParts(url);
 }
 

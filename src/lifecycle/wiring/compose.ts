@@ -31,6 +31,7 @@ import { circuitGuard, type CircuitSystem } from '../../state/circuit-breaker.js
 import { createWebApp } from './web.js';
 import { createWorkerFactory } from './worker-factory.js';
 import { startWorkers } from './workers.js';
+import type { DashboardSessions } from '../../state/dashboard-sessions.js';
 
 export type ProcessMode = 'web' | 'worker' | 'all';
 
@@ -59,6 +60,8 @@ export interface Container {
   planned: PlannedWrites;
   /** Everything a contact sync needs, for the admin "sync one contact now" route. */
   syncDeps: ContactSyncDeps;
+  /** The dashboard's sign-in sessions and single-use sign-in codes. */
+  dashboardSessions: DashboardSessions;
   /** Closes everything in reverse order of creation; in-flight jobs finish first. */
   close(): Promise<void>;
 }
@@ -144,5 +147,5 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
       ? undefined
       : await createWebApp({ config, logger, metrics, version: options.version, mapping, stores, queues, deadLetters, producer, breaker, guard, ghl, syncDeps, systems, servedChanged, clusterProcess: options.clusterProcess === true, resources });
 
-  return { config, logger, metrics, app, workers, queues, ghl: ghl.ghl, trustpilot: trustpilot.client, mapping, deadLetters, planned, syncDeps, close: () => resources.closeAll() };
+  return { config, logger, metrics, app, workers, queues, ghl: ghl.ghl, trustpilot: trustpilot.client, mapping, deadLetters, planned, syncDeps, dashboardSessions: stores.dashboardSessions, close: () => resources.closeAll() };
 }

@@ -11,6 +11,7 @@ import type { Config } from '../../config/env.js';
 import type { Logger } from '../../observability/logger.js';
 import type { OAuthTokenStore } from '../../clients/ghl/oauth-token-store.js';
 import { createOAuthTokenStore } from '../../state/oauth-token-store.js';
+import { refreshLockTiming } from '../../state/lock-lease.js';
 import type { AlertPort, GhlGuard } from './guards.js';
 import { routeGhlTokens } from './ghl-tokens.js';
 import type { Resources } from './resources.js';
@@ -54,7 +55,8 @@ function createOAuth({ config, logger, stores, alerts }: GhlAccessParts): GhlAcc
   const clientId = config.GHL_CLIENT_ID;
   const clientSecret = config.GHL_CLIENT_SECRET;
   if (!clientId || !clientSecret) return undefined;
-  const store = createOAuthTokenStore({ redis: stores.redis, prefix: stores.prefix, encryptionKeys: config.ENCRYPTION_KEY });
+  // One refresh call per lease (state/lock-lease.ts).
+  const store = createOAuthTokenStore({ redis: stores.redis, prefix: stores.prefix, encryptionKeys: config.ENCRYPTION_KEY, ...refreshLockTiming(config.UPSTREAM_TIMEOUT) });
   const provider = createOAuthTokenProvider({
     store,
     clientId,

@@ -11,6 +11,7 @@ import { createOsPollSeen } from '../../state/opinionstage-poll-seen.js';
 import { createPlannedWrites } from '../../state/planned-writes.js';
 import { createWriteLedger } from '../../state/write-ledger.js';
 import { createRateBudget } from '../../state/rate-budget.js';
+import { createDashboardSessions } from '../../state/dashboard-sessions.js';
 import type { GhlClient } from '../../clients/ghl/ghl-client.js';
 import type { RedisClient } from '../../state/keys.js';
 
@@ -29,6 +30,7 @@ export function createStores(redis: RedisClient, config: Config) {
     dailyBudgetAlerts: createDailyBudgetAlerts(redis, prefix),
     recentAlerts: createRecentAlerts(redis, prefix),
     osPollSeen: createOsPollSeen(redis, prefix),
+    dashboardSessions: createDashboardSessions(redis, prefix),
   };
 }
 export type Stores = ReturnType<typeof createStores>;

@@ -15,6 +15,7 @@ import { jobIdFor } from '../../queue/webhook-producer.js';
 import { circuitGuard, type CircuitBreaker } from '../../state/circuit-breaker.js';
 import { createReviewIndexStore, type ReviewIndexStore } from '../../state/review-index.js';
 import { createRedisTokenStore } from '../../state/trustpilot-token-store.js';
+import { refreshLockTiming } from '../../state/lock-lease.js';
 import { createOwnReviewIndex, type OwnReviewIndex } from '../../workers/own-review-index.js';
 import { createTrustpilotLookup, type TrustpilotLookup } from '../../workers/trustpilot-lookup.js';
 import { createReviewRouter } from '../../workers/trustpilot-review-router.js';
@@ -48,7 +49,7 @@ export function createTrustpilotAccess(parts: TrustpilotParts): TrustpilotAccess
   const client = trustpilotClientFrom(config, {
     budget: circuitGuard(parts.breaker, 'trustpilot', trustpilotBudget(stores, config)),
     // Shared and encrypted when a key is configured; otherwise each process keeps its own token.
-    tokenStore: config.ENCRYPTION_KEY.length > 0 ? createRedisTokenStore(stores.redis, stores.prefix, config.ENCRYPTION_KEY) : createMemoryTokenStore(),
+    tokenStore: config.ENCRYPTION_KEY.length > 0 ? createRedisTokenStore(stores.redis, stores.prefix, config.ENCRYPTION_KEY, refreshLockTiming(config.UPSTREAM_TIMEOUT, 2)) : createMemoryTokenStore(),
     observe: parts.observe,
   });
   if (!client) return { client, lookup: undefined, poll: undefined };

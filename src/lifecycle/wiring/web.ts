@@ -67,7 +67,7 @@ export async function createWebApp(parts: WebParts): Promise<App> {
     opinionStageIngest: { producer, secret: config.OPINIONSTAGE_WEBHOOK_SECRET },
     admin: adminDeps(parts, isServedLocation),
     dashboard: await dashboardDeps(parts),
-    bullBoard: { adminToken: config.ADMIN_TOKEN, viewerToken: config.VIEWER_TOKEN, queues: Object.values(parts.queues) },
+    bullBoard: { adminToken: config.ADMIN_TOKEN, viewerToken: config.VIEWER_TOKEN, queues: Object.values(parts.queues), sessions: parts.stores.dashboardSessions },
     ...(parts.clusterProcess ? { hostMetrics: joinHostMetrics(parts.metrics.registry) } : {}),
     collectMetrics: () => collectMetrics(parts),
   });
@@ -116,6 +116,7 @@ async function dashboardDeps(parts: WebParts): Promise<NonNullable<AppDeps['dash
   return {
     adminToken: config.ADMIN_TOKEN,
     viewerToken: config.VIEWER_TOKEN,
+    sessions: stores.dashboardSessions,
     queues: parts.queues,
     deadLetters: parts.deadLetters,
     planned: stores.planned,

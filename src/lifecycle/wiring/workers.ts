@@ -10,6 +10,7 @@ import { ghlAppId, type Config } from '../../config/env.js';
 import type { Mapping } from '../../config/mapping.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
+import { redactCredentialUrl } from '../../observability/redact-url.js';
 import { DEFAULT_JOB_OPTIONS, jobOptionsFor, QUEUE_NAMES, type ContactSyncJob, type PushEvent } from '../../queue/catalog.js';
 import { jobIdFor, type WebhookProducer } from '../../queue/webhook-producer.js';
 import type { CustomFieldIds } from '../../state/custom-field-ids.js';
@@ -63,7 +64,7 @@ export async function startWorkers(parts: WorkerParts): Promise<Worker[]> {
   run(QUEUE_NAMES.contactSync, createContactSyncProcessor(parts.syncDeps));
   run(QUEUE_NAMES.opinionStageResponses, opinionStageResponseProcessor(parts));
   if (parts.push && config.OPINIONSTAGE_PUSH_URL) {
-    const pushPath = new URL(config.OPINIONSTAGE_PUSH_URL).pathname;
+    const pushPath = redactCredentialUrl(config.OPINIONSTAGE_PUSH_URL);
     run(QUEUE_NAMES.opinionStagePush, createOpinionStagePushProcessor({ push: parts.push, pushPath, dryRun: config.DRY_RUN, planned: parts.stores.planned, metrics: parts.metrics, logger: parts.logger }));
   }
   run(QUEUE_NAMES.alerts, createAlertProcessor({ client: parts.alertClient, logger: parts.logger, redis: parts.stores.redis, prefix: parts.stores.prefix }));

@@ -10,6 +10,7 @@ import { QUEUE_NAMES } from '../../../src/queue/catalog.js';
 import { BULL_BOARD_CSP } from '../../../src/http/routes/bull-board.js';
 import { STRICT_CSP } from '../../../src/http/plugins/security-headers.js';
 import { startTestBridge, type TestBridge } from '../../helpers/bridge.js';
+import { postSignIn } from '../../helpers/dashboard-sign-in.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 
 const ADMIN_TOKEN = 'bull-board-admin-token-0001';
@@ -48,14 +49,10 @@ function errorCode(reply: Reply): unknown {
 
 /** The dashboard's session cookie for a token, as a browser would get it on sign-in. */
 async function sessionCookie(base: string, token: string): Promise<string> {
-  const reply = await call(base, 'GET', `/dashboard?token=${encodeURIComponent(token)}`);
+  const reply = await postSignIn(base, token);
   assert.equal(reply.status, 303);
-  const setCookie = reply.headers['set-cookie'];
-  const line = Array.isArray(setCookie) ? setCookie[0] : setCookie;
-  assert.ok(line, 'sign-in sets a cookie');
-  const pair = line.split(';')[0] ?? '';
-  assert.ok(pair.startsWith('ghl_bridge_dashboard='), pair);
-  return pair;
+  assert.ok(reply.cookie.startsWith('ghl_bridge_dashboard='), reply.cookie);
+  return reply.cookie;
 }
 
 interface QueueSummary {

@@ -153,6 +153,10 @@ describe('loadConfig rejects bad values with one line per variable', () => {
     { env: { OPINIONSTAGE_ITEM_LOCATIONS: 'itemA=loc 1,=loc2,itemC=a=b' }, line: /^OPINIONSTAGE_ITEM_LOCATIONS: pair 1, 2, 3 must be itemId=locationId/ },
     { env: { OPINIONSTAGE_ITEM_LOCATIONS: 'itemA=loc1,itemA=loc2' }, line: /^OPINIONSTAGE_ITEM_LOCATIONS: pair 2 must be itemId=locationId, each item once/ },
     { env: { TRUSTPILOT_LOCATIONS: 'loc1,loc/2' }, line: /^TRUSTPILOT_LOCATIONS: each entry must be a GHL location id/ },
+    ...['GHL_WEBHOOK_SECRET', 'TRUSTPILOT_WEBHOOK_SECRET', 'OPINIONSTAGE_WEBHOOK_SECRET', 'OPINIONSTAGE_PUSH_SECRET', 'ALERT_WEBHOOK_SECRET'].map((name) => ({
+      env: { [name]: 'fifteen-chars-x' },
+      line: new RegExp(`^${name}: must be at least 16 characters$`),
+    })),
   ];
 
   for (const { env, line } of cases) {

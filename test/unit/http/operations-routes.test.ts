@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { UpstreamError } from '../../../src/clients/http/upstream-error.js';
 import { signState, type OAuthRouteDeps } from '../../../src/http/routes/oauth.js';
 import { buildTestApp, inject, type TestApp } from '../../helpers/app.js';
 
@@ -54,6 +55,28 @@ describe('health, readiness and the OpenAPI document', () => {
   });
 });
 
+test('GHL rate-limiting the code exchange is 502 (try again), not a refused code', async () => {
+  const t = await buildTestApp({
+    oauth: {
+      clientId: 'client-id-for-tests',
+      clientSecret: 'oauth-client-secret-for-tests-02',
+      redirectUri: 'https://bridge.example.com/oauth/callback',
+      exchangeCode: async () => {
+        throw new UpstreamError({ system: 'ghl', code: 'UPSTREAM_HTTP', method: 'POST', path: '/oauth/token', status: 429 });
+      },
+      afterInstall: async () => undefined,
+    },
+  });
+  try {
+    const state = signState('oauth-client-secret-for-tests-02', Date.now());
+    const answer = await inject(t.app, { url: `/oauth/callback?code=abc&state=${encodeURIComponent(state)}`, headers: { accept: 'application/json' } });
+    assert.equal(answer.status, 502);
+    assert.equal(answer.json.code, 'OAUTH_EXCHANGE_FAILED');
+  } finally {
+    await t.close();
+  }
+});
+
 describe('GET /oauth/callback refusals', () => {
   const CLIENT_SECRET = 'oauth-client-secret-for-tests-01';
   let t: TestApp;
@@ -97,6 +120,19 @@ describe('GET /oauth/callback refusals', () => {
     const answer = await inject(t.app, { url: '/oauth/callback?code=abc', headers: { accept: 'application/json' } });
     assert.equal(answer.status, 400);
     assert.equal(answer.json.code, 'OAUTH_STATE_INVALID');
+    assert.equal(exchanges, before);
+  });
+
+  test('GHL sends back an OAuth error (the installer declined): a 400 page naming it, nothing exchanged', async () => {
+    const before = exchanges;
+    const page = await inject(t.app, { url: '/oauth/callback?error=access_denied&error_description=User%20denied' });
+    assert.equal(page.status, 400);
+    assert.match(String(page.headers['content-type']), /^text\/html/);
+    assert.match(page.text, /not authorised \(access_denied\)/);
+    const json = await inject(t.app, { url: '/oauth/callback?error=%3Cscript%3E&code=abc', headers: { accept: 'application/json' } });
+    assert.equal(json.status, 400);
+    assert.equal(json.json.code, 'OAUTH_DECLINED');
+    assert.doesNotMatch(json.text, /<script>/);
     assert.equal(exchanges, before);
   });
 
