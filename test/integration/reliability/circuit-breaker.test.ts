@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
+import { describe, test } from 'node:test';
+import type { Redis } from 'ioredis';
 import { createGhlClient } from '../../../src/clients/ghl/ghl-client.js';
 import { createStaticTokenProvider } from '../../../src/clients/ghl/token-provider.js';
 import { UpstreamError } from '../../../src/clients/http/upstream-error.js';
@@ -24,26 +24,10 @@ import {
 } from '../../../src/state/circuit-breaker.js';
 import { testPrefix } from '../../helpers/bridge.js';
 import { waitFor } from '../../helpers/wait.js';
-import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
+import { useRedisServer } from '../../helpers/redis-server.js';
 
-let redis: RedisServerHandle;
-const connections: Redis[] = [];
-
-before(async () => {
-  redis = await startRedisServer();
-});
-
-after(async () => {
-  await Promise.all(connections.map((connection) => connection.quit()));
-  await redis.close();
-});
-
-function connect(): Redis {
-  const connection = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  connection.on('error', () => undefined);
-  connections.push(connection);
-  return connection;
-}
+const redis = useRedisServer();
+const connect = (): Redis => redis.connect();
 
 interface Pair {
   a: CircuitBreaker;

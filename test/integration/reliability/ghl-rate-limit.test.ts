@@ -10,8 +10,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test, type TestContext } from 'node:test';
-import { Redis } from 'ioredis';
+import { describe, test, type TestContext } from 'node:test';
+import type { Redis } from 'ioredis';
 import { request } from 'undici';
 import { createGhlBudget, type GhlBudget } from '../../../src/clients/ghl/ghl-budget.js';
 import { createGhlClient, type GhlClient } from '../../../src/clients/ghl/ghl-client.js';
@@ -24,7 +24,7 @@ import { createRateBudget } from '../../../src/state/rate-budget.js';
 import { RateBudgetExceededError, type BudgetLimit } from '../../../src/clients/http/rate-budget-types.js';
 import { simulatorEnv, startTestBridge, type TestBridge } from '../../helpers/bridge.js';
 import { waitFor } from '../../helpers/wait.js';
-import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
+import { useRedisServer } from '../../helpers/redis-server.js';
 
 const VERSION = '2021-07-28';
 const LOCATIONS: GhlSimulatorLocation[] = [
@@ -32,24 +32,8 @@ const LOCATIONS: GhlSimulatorLocation[] = [
   { id: 'locRate000000000000002', token: 'pit-rate-token-000002' },
 ];
 
-let redis: RedisServerHandle;
-const connections: Redis[] = [];
-
-before(async () => {
-  redis = await startRedisServer();
-});
-
-after(async () => {
-  await Promise.all(connections.map((connection) => connection.quit()));
-  await redis.close();
-});
-
-function connect(): Redis {
-  const connection = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  connection.on('error', () => undefined);
-  connections.push(connection);
-  return connection;
-}
+const redis = useRedisServer();
+const connect = (): Redis => redis.connect();
 
 function tokensFor(locations: GhlSimulatorLocation[]): GhlTokenProvider {
   const byLocation = new Map(locations.map((location) => [location.id, location.token]));

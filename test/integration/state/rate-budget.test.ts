@@ -255,7 +255,8 @@ describe('concurrency', () => {
     const received: string[] = [];
     lines.on('line', (line) => received.push(line));
     try {
-      await waitFor(async () => (received.includes('ready') ? true : undefined), 10_000, 'the second process to be ready');
+      // Starting node with tsx can take many seconds on a loaded machine; the deadline only bounds a hang.
+      await waitFor(async () => (received.includes('ready') ? true : undefined), 60_000, 'the second process to be ready');
       child.stdin.end('go\n');
 
       const budget = createRateBudget(connect(), prefix);
@@ -267,7 +268,7 @@ describe('concurrency', () => {
         await sleep(4 + Math.random() * 4);
       }
 
-      const report = await waitFor(async () => received.find((line) => line.startsWith('{')), 10_000, 'the second process report');
+      const report = await waitFor(async () => received.find((line) => line.startsWith('{')), 60_000, 'the second process report');
       const theirs = z.strictObject({ grants: z.array(z.number().int()), refused: z.number().int() }).parse(JSON.parse(report));
       assert.equal(await exited, 0, stderr);
       assert.ok(mine.length > 0 && theirs.grants.length > 0, `both processes were granted calls (${mine.length}, ${theirs.grants.length})`);
