@@ -4,17 +4,20 @@
  * an event carrying the fingerprint of the bridge's own last write is its echo.
  */
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import type { Mapping } from '../config/mapping.js';
+import type { ContactShape } from './contact-snapshot.js';
 
-export interface FingerprintInput {
-  email?: string | null;
-  firstName?: string | null;
-  lastName?: string | null;
-  name?: string | null;
-  website?: string | null;
-  tags?: readonly string[] | null;
-  customFields?: readonly { id: string; value?: unknown }[] | null;
-}
+/** The parts of a contact the fingerprint reads. */
+export type FingerprintInput = Omit<ContactShape, 'id' | 'assignedTo'>;
+
+const nullableText = z.string().nullish();
+/** The fingerprint's inputs as a contact event's payload carries them. */
+export const FingerprintInputSchema = z.looseObject({
+  email: nullableText, firstName: nullableText, lastName: nullableText, name: nullableText, website: nullableText,
+  tags: z.array(z.string()).nullish(),
+  customFields: z.array(z.looseObject({ id: z.string(), value: z.unknown() })).nullish(),
+});
 
 export interface FingerprintScope {
   /** Ids of the custom fields the flows read or write. */

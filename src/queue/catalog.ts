@@ -134,31 +134,24 @@ function retrying(queue: QueueName, horizonMs: number): JobsOptions {
   };
 }
 
+/** Scheduled sweeps (polls, reconcile): a few tries, the next tick runs anyway; a short history. */
+const SCHEDULED: JobsOptions = {
+  attempts: 3,
+  backoff: { type: JITTER_BACKOFF, delay: 5_000 },
+  removeOnComplete: { count: 100 },
+  removeOnFail: { count: 100 },
+};
+
 /** Defaults per queue. Completed jobs are dropped quickly; failures are kept for a week. */
 export const DEFAULT_JOB_OPTIONS: Record<QueueName, JobsOptions> = {
   [QUEUE_NAMES.ghlWebhooks]: retrying(QUEUE_NAMES.ghlWebhooks, DEFAULT_RETRY_HORIZON_MS),
   [QUEUE_NAMES.contactSync]: retrying(QUEUE_NAMES.contactSync, DEFAULT_RETRY_HORIZON_MS),
   [QUEUE_NAMES.trustpilotEvents]: retrying(QUEUE_NAMES.trustpilotEvents, DEFAULT_RETRY_HORIZON_MS),
   [QUEUE_NAMES.opinionStageResponses]: retrying(QUEUE_NAMES.opinionStageResponses, DEFAULT_RETRY_HORIZON_MS),
-  [QUEUE_NAMES.trustpilotPoll]: {
-    attempts: 3,
-    backoff: { type: 'jitter-exponential', delay: 5_000 },
-    removeOnComplete: { count: 100 },
-    removeOnFail: { count: 100 },
-  },
-  [QUEUE_NAMES.opinionStagePoll]: {
-    attempts: 3,
-    backoff: { type: 'jitter-exponential', delay: 5_000 },
-    removeOnComplete: { count: 100 },
-    removeOnFail: { count: 100 },
-  },
+  [QUEUE_NAMES.trustpilotPoll]: SCHEDULED,
+  [QUEUE_NAMES.opinionStagePoll]: SCHEDULED,
   [QUEUE_NAMES.opinionStagePush]: retrying(QUEUE_NAMES.opinionStagePush, DEFAULT_RETRY_HORIZON_MS),
-  [QUEUE_NAMES.reconcile]: {
-    attempts: 3,
-    backoff: { type: 'jitter-exponential', delay: 5_000 },
-    removeOnComplete: { count: 100 },
-    removeOnFail: { count: 100 },
-  },
+  [QUEUE_NAMES.reconcile]: SCHEDULED,
   [QUEUE_NAMES.alerts]: { ...retrying(QUEUE_NAMES.alerts, DEFAULT_RETRY_HORIZON_MS), removeOnComplete: { age: 7 * DAY_SECONDS, count: 1_000 } },
   [QUEUE_NAMES.deadLetter]: {
     attempts: 1,

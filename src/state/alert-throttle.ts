@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { AlertPayloadSchema, type AlertPayload } from '../clients/alert-webhook/alert-client.js';
 import { stateKey, type RedisClient } from './keys.js';
 import { BridgeError } from '../observability/errors.js';
+import { storedJson } from './stored-text.js';
 
 /** How long a window's counter outlives the window: room for the summary's retries. */
 const COUNTS_KEEP_MS = 86_400_000;
@@ -149,20 +150,10 @@ export function createRecentAlerts(redis: RedisClient, prefix: string, keep = RE
       const raw = await redis.lrange(key, 0, Math.max(0, Math.min(limit, keep) - 1));
       const entries: RecentAlert[] = [];
       for (const text of raw) {
-        const parsed = RecentAlertSchema.safeParse(safeJson(text));
+        const parsed = RecentAlertSchema.safeParse(storedJson(text));
         if (parsed.success) entries.push(parsed.data);
       }
       return entries;
     },
   };
 }
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-

@@ -21,6 +21,7 @@ import type { ContactSnapshot } from '../domain/plan.js';
 import { stateKey, type RedisClient } from './keys.js';
 import { loadScript } from './redis-script.js';
 import { BridgeError } from '../observability/errors.js';
+import { storedJson, storedNumber } from './stored-text.js';
 
 /** Webhook `timestamp`s come from GHL's clock, write marks from ours: a snapshot this close after a write counts as before it. */
 export const SNAPSHOT_CLOCK_SKEW_MS = 1_000;
@@ -131,11 +132,11 @@ export function createContactSnapshots(redis: RedisClient, prefix: string, optio
       if (!reply.success) throw new ContactSnapshotError('unexpected contact-snapshot script reply');
       const [data, at, started, finished] = reply.data;
       if (data === null || at === null) return { snapshot: undefined, reason: 'none' };
-      const stored = StoredSnapshotSchema.safeParse(safeJson(data));
+      const stored = StoredSnapshotSchema.safeParse(storedJson(data));
       // A shape from an older version is no snapshot: the sync reads the contact instead.
       if (!stored.success || stored.data.contact.id !== contactId || stored.data.contact.locationId !== locationId) return { snapshot: undefined, reason: 'none' };
       const observedAt = Number(at);
-      const verdict = judgeSnapshot(observedAt, { started: numberOrUndefined(started), finished: numberOrUndefined(finished) }, now(), maxAgeMs);
+      const verdict = judgeSnapshot(observedAt, { started: storedNumber(started), finished: storedNumber(finished) }, now(), maxAgeMs);
       if (verdict !== 'fresh') return { snapshot: undefined, reason: verdict };
       return { snapshot: stored.data.contact, source: stored.data.source, observedAt };
     },
@@ -149,7 +150,7 @@ export function createContactSnapshots(redis: RedisClient, prefix: string, optio
       await mark([key(locationId, contactId)], ['event', Math.floor(at), markTtlMs]);
     },
     async latestEvent(locationId, contactId) {
-      return numberOrUndefined(await redis.hget(key(locationId, contactId), 'event'));
+      return storedNumber(await redis.hget(key(locationId, contactId), 'event'));
     },
     async forget(locationId, contactId) {
       await redis.hdel(key(locationId, contactId), 'data');
@@ -168,18 +169,4 @@ export function judgeSnapshot(observedAt: number, marks: { started?: number; fin
   if (marks.finished !== undefined && observedAt < finished + SNAPSHOT_CLOCK_SKEW_MS) return 'stale';
   if (marks.started !== undefined && marks.started > finished && observedAt < marks.started + WRITE_LEASE_MS) return 'stale';
   return 'fresh';
-}
-
-function numberOrUndefined(text: string | null): number | undefined {
-  if (text === null) return undefined;
-  const value = Number(text);
-  return Number.isFinite(value) ? value : undefined;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { ReviewFacts } from '../domain/trustpilot-plan.js';
 import { stateKeys, type RedisClient } from './keys.js';
 import { loadScript, type ScriptRunner } from './redis-script.js';
+import { storedJson, storedNumber } from './stored-text.js';
 
 export const ReviewFactsSchema = z.object({
   id: z.string(),
@@ -178,7 +179,7 @@ function reviewLookups(
   async function byId(id: string): Promise<ReviewFacts | undefined> {
     const raw = await redis.hget(reviewsKey, id);
     if (raw === null) return undefined;
-    const entry = IndexedReviewSchema.safeParse(parseJson(raw));
+    const entry = IndexedReviewSchema.safeParse(storedJson(raw));
     // An entry in an older shape is a miss, not an error.
     return entry.success ? entry.data.facts : undefined;
   }
@@ -190,7 +191,7 @@ function reviewLookups(
       if (field === '') return undefined;
       const raw = await redis.hget(kind === 'email' ? byEmailKey : byReferenceKey, field);
       if (raw === null) return undefined;
-      const pointers = PointerListSchema.safeParse(parseJson(raw));
+      const pointers = PointerListSchema.safeParse(storedJson(raw));
       if (!pointers.success) return undefined;
       for (const [, id] of pointers.data) {
         const facts = await byId(id);
@@ -226,14 +227,14 @@ function reviewIndexMarks(
     async meta() {
       const raw = await redis.hgetall(metaKey);
       return {
-        highWater: numberOf(raw.highWater),
+        highWater: storedNumber(raw.highWater),
         complete: raw.complete === '1',
         ok: raw.ok === '1',
-        refreshedAt: numberOf(raw.refreshedAt),
-        listedAt: numberOf(raw.listedAt),
-        routeSince: numberOf(raw.routeSince),
-        attemptedAt: numberOf(raw.attemptedAt),
-        scannedAt: numberOf(raw.scannedAt),
+        refreshedAt: storedNumber(raw.refreshedAt),
+        listedAt: storedNumber(raw.listedAt),
+        routeSince: storedNumber(raw.routeSince),
+        attemptedAt: storedNumber(raw.attemptedAt),
+        scannedAt: storedNumber(raw.scannedAt),
       };
     },
 
@@ -290,18 +291,4 @@ function reviewIndexLock(redis: RedisClient, lockKey: string, releaseScript: Scr
       return (await redis.exists(lockKey)) === 1;
     },
   };
-}
-
-function numberOf(text: string | undefined): number | undefined {
-  if (text === undefined || text === '') return undefined;
-  const value = Number(text);
-  return Number.isFinite(value) ? value : undefined;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }

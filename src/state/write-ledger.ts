@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { LedgerView } from '../domain/plan.js';
 import { stateKeys, type RedisClient } from './keys.js';
+import { storedJson } from './stored-text.js';
 
 const NoteEntrySchema = z.object({ noteId: z.string(), bodyHash: z.string() });
 const TaskEntrySchema = z.object({ taskId: z.string(), status: z.enum(['open', 'completed', 'deleted']), dueDate: z.string() });
@@ -46,7 +47,7 @@ export function createWriteLedger(redis: RedisClient, prefix: string): WriteLedg
       const raw = await redis.hgetall(ledgerKey(locationId, contactId));
       const view: LedgerView = { notes: {}, tasks: {} };
       for (const [field, value] of Object.entries(raw)) {
-        const parsed = safeJson(value);
+        const parsed = storedJson(value);
         if (field.startsWith('note:')) {
           const entry = NoteEntrySchema.safeParse(parsed);
           if (entry.success) view.notes[field.slice(5)] = entry.data;
@@ -74,10 +75,10 @@ export function createWriteLedger(redis: RedisClient, prefix: string): WriteLedg
       await writeTask(locationId, contactId, sourceKey, { taskId, status, dueDate });
     },
     async taskChanged(locationId, taskId, status) {
-      const index = z.object({ contactId: z.string(), sourceKey: z.string() }).safeParse(safeJson(await redis.get(taskIndexKey(locationId, taskId))));
+      const index = z.object({ contactId: z.string(), sourceKey: z.string() }).safeParse(storedJson(await redis.get(taskIndexKey(locationId, taskId))));
       if (!index.success) return false;
       const field = `task:${index.data.sourceKey}`;
-      const entry = TaskEntrySchema.safeParse(safeJson(await redis.hget(ledgerKey(locationId, index.data.contactId), field)));
+      const entry = TaskEntrySchema.safeParse(storedJson(await redis.hget(ledgerKey(locationId, index.data.contactId), field)));
       if (!entry.success) return false;
       // Deleted is final; completed never goes back to open.
       const next = entry.data.status === 'deleted' ? 'deleted' : status;
@@ -85,13 +86,4 @@ export function createWriteLedger(redis: RedisClient, prefix: string): WriteLedg
       return true;
     },
   };
-}
-
-function safeJson(text: string | null | undefined): unknown {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }

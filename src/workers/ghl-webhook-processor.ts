@@ -8,12 +8,11 @@
  * The event stays typed to the end: one handler per event family, chosen by an exhaustive switch.
  */
 import type { Job } from 'bullmq';
-import { z } from 'zod';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { GhlWebhookJobSchema, type ContactSyncJob, type GhlWebhookJob, type PushEvent } from '../queue/catalog.js';
 import type { Mapping } from '../config/mapping.js';
-import { contactFingerprint, fingerprintScope } from '../domain/contact-fingerprint.js';
+import { contactFingerprint, fingerprintScope, FingerprintInputSchema } from '../domain/contact-fingerprint.js';
 import { toSnapshot } from '../domain/contact-snapshot.js';
 import type { ContactFacts } from '../state/contact-facts.js';
 import type { ContactSnapshots } from '../state/contact-snapshots.js';
@@ -152,7 +151,7 @@ export function createGhlWebhookProcessor(deps: GhlWebhookProcessorDeps) {
 async function unchangedSinceLastSync(deps: GhlWebhookProcessorDeps, locationId: string, contactId: string, payload: Record<string, unknown>): Promise<boolean> {
   const fieldIds = await deps.fieldIds.cached(locationId);
   if (fieldIds === undefined) return false;
-  const snapshot = SnapshotSchema.safeParse(payload);
+  const snapshot = FingerprintInputSchema.safeParse(payload);
   if (!snapshot.success) return false;
   return deps.fingerprints.isKnown(locationId, contactId, contactFingerprint(snapshot.data, fingerprintScope(deps.mapping, fieldIds)));
 }
@@ -161,16 +160,6 @@ function unreachable(event: never): never {
   throw new PermanentJobError('INVALID_EVENT', `no route for event ${JSON.stringify(event)}`);
 }
 
-/** The parts of a contact event payload the fingerprint reads. */
-const SnapshotSchema = z.looseObject({
-  email: z.string().nullish(),
-  firstName: z.string().nullish(),
-  lastName: z.string().nullish(),
-  name: z.string().nullish(),
-  website: z.string().nullish(),
-  tags: z.array(z.string()).nullish(),
-  customFields: z.array(z.looseObject({ id: z.string(), value: z.unknown() })).nullish(),
-});
 
 function pushEvent(type: GhlEventType, locationId: string, data: GhlWebhookJob, jobId: string): PushEvent {
   const timestamp = typeof data.event.timestamp === 'string' ? data.event.timestamp : new Date(data.receivedAt).toISOString();

@@ -15,6 +15,7 @@ import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 import { z } from 'zod';
 import { ErrorReplySchema, WebhookReplySchema } from '../../src/http/schemas/common.js';
+import { REQUEST_TIMEOUT_MS } from '../../src/http/server.js';
 import { QUEUE_NAMES, type QueueName } from '../../src/queue/catalog.js';
 import { MAX_SHORT_TEXT_CHARS, MAX_TEXT_CHARS } from '../../src/webhooks/ghl-events.js';
 import { startTestBridge, type TestBridge } from '../helpers/bridge.js';
@@ -35,6 +36,7 @@ import {
 } from '../helpers/fuzz.js';
 import { createTestSigner, loadGhlFixture, type SigningScheme, type TestSigner } from '../helpers/ghl-signing.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
+import { waitFor } from '../helpers/wait.js';
 
 const DEFAULT_COUNT = 10_400;
 /** Base-36 digits of a uid's counter: 36^6 ids, far more than any run makes. */
@@ -1159,6 +1161,25 @@ interface Tally {
   outcomes: Map<string, number>;
 }
 
+/** What `deliver` returns when the client gave up waiting for an answer. */
+const NO_ANSWER = 0;
+
+/** undici gave up waiting for the answer's headers or body. */
+function isTimeout(error: unknown): boolean {
+  const code = error instanceof Error && 'code' in error ? error.code : undefined;
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+}
+
+/** The ingest's own 429: the input could not be queued in time (`QUEUE_UNAVAILABLE`), the answer senders redeliver on. */
+function isBusyReply(text: string): boolean {
+  try {
+    const parsed = ErrorReplySchema.safeParse(JSON.parse(text));
+    return parsed.success && parsed.data.statusCode === 429 && parsed.data.code === 'QUEUE_UNAVAILABLE';
+  } catch {
+    return false;
+  }
+}
+
 describe('webhook endpoints under fuzzing', () => {
   let redis: RedisServerHandle;
   let bridge: TestBridge;
@@ -1185,7 +1206,7 @@ describe('webhook endpoints under fuzzing', () => {
         OPINIONSTAGE_WEBHOOK_SECRET: OPINIONSTAGE_SECRET,
       },
     });
-    agent = new Agent({ connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 20_000, bodyTimeout: 20_000 });
+    agent = new Agent({ connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: REQUEST_TIMEOUT_MS + 5_000, bodyTimeout: REQUEST_TIMEOUT_MS + 5_000 });
   });
 
   after(async () => {
@@ -1250,90 +1271,120 @@ describe('webhook endpoints under fuzzing', () => {
     const queueFor = (route: Route): QueueName =>
       route === 'trustpilot' ? QUEUE_NAMES.trustpilotEvents : route === 'opinionstage' ? QUEUE_NAMES.opinionStageResponses : QUEUE_NAMES.ghlWebhooks;
 
+    /**
+     * Inputs answered 429, or not answered before the client gave up. Under load the ingest deadline can pass before Redis confirms: then 429 is
+     * the contract's answer (the sender redelivers), and the job may or may not have been stored.
+     * Each is redelivered after the run until it is answered otherwise; nothing may be lost.
+     */
+    const answeredBusy: { index: number; fuzzCase: FuzzCase }[] = [];
+
+    /** Sends one input and judges the answer; a redelivery of a 429 counts `duplicate` ids as its own. */
+    const deliver = async ({ index, fuzzCase }: { index: number; fuzzCase: FuzzCase }, redelivery = false): Promise<number | void> => {
+      let status: number;
+      let text: string;
+      let contentType: string;
+      try {
+        const response = await request(`${bridge.url}${fuzzCase.path}`, { method: 'POST', headers: fuzzCase.headers, body: fuzzCase.body, dispatcher: agent });
+        status = response.statusCode;
+        contentType = String(response.headers['content-type'] ?? '');
+        text = await response.body.text();
+      } catch (error) {
+        // No answer in time on a loaded machine: like a 429, the sender redelivers, and nothing may be lost.
+        if (isTimeout(error)) {
+          if (!redelivery) answeredBusy.push({ index, fuzzCase });
+          return NO_ANSWER;
+        }
+        transportErrors++;
+        violate('transport-error', fuzzCase, index, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+        return;
+      }
+      const tally = tallies.get(fuzzCase.category) ?? { requests: 0, outcomes: new Map<string, number>() };
+      tallies.set(fuzzCase.category, tally);
+      tally.requests++;
+
+      if (status === 429 && (redelivery || isBusyReply(text))) {
+        if (!redelivery) answeredBusy.push({ index, fuzzCase });
+        return status;
+      }
+      if (status >= 500) serverErrors++;
+      if (status >= 500 || status === 429 || !DOCUMENTED_STATUSES.has(status)) {
+        tally.outcomes.set(String(status), (tally.outcomes.get(String(status)) ?? 0) + 1);
+        return violate(status >= 500 ? '5xx' : status === 429 ? '429-with-redis-up' : 'undocumented-status', fuzzCase, index, `status ${status}: ${text.slice(0, 300)}`);
+      }
+      let reply: unknown;
+      try {
+        reply = JSON.parse(text);
+      } catch {
+        return violate('non-json-reply', fuzzCase, index, `status ${status}, content-type ${contentType}: ${text.slice(0, 200)}`);
+      }
+      if (!contentType.startsWith('application/json')) violate('reply-content-type', fuzzCase, index, contentType);
+
+      let outcome: Outcome;
+      const ids: string[] = [];
+      if (status === 200) {
+        if (fuzzCase.route === 'trustpilot') {
+          const parsed = TrustpilotReplySchema.safeParse(reply);
+          if (!parsed.success) return violate('reply-shape', fuzzCase, index, text.slice(0, 300));
+          outcome = parsed.data.status;
+          for (const event of parsed.data.events) {
+            if ((event.status === 'accepted' || (redelivery && event.status === 'duplicate')) && event.id !== null) ids.push(event.id);
+            if (event.status !== 'ignored' && event.id === null) violate('reply-shape', fuzzCase, index, `an ${event.status} event without id`);
+            if (event.id !== null) answeredJobIds.add(event.id);
+          }
+        } else {
+          const parsed = WebhookReplySchema.safeParse(reply);
+          if (!parsed.success) return violate('reply-shape', fuzzCase, index, text.slice(0, 300));
+          outcome = parsed.data.status;
+          if (outcome !== 'ignored' && parsed.data.id === null) violate('reply-shape', fuzzCase, index, `${outcome} without id`);
+          if ((outcome === 'accepted' || (redelivery && outcome === 'duplicate')) && parsed.data.id !== null) ids.push(parsed.data.id);
+          if (parsed.data.id !== null) answeredJobIds.add(parsed.data.id);
+        }
+      } else {
+        const parsed = ErrorReplySchema.safeParse(reply);
+        if (!parsed.success || parsed.data.statusCode !== status) return violate('reply-shape', fuzzCase, index, `status ${status}: ${text.slice(0, 300)}`);
+        if (['INVALID_PAYLOAD', 'VALIDATION_FAILED', 'INVALID_JSON'].includes(parsed.data.code) && (parsed.data.fields ?? []).length === 0) {
+          violate('reply-shape', fuzzCase, index, `400 ${parsed.data.code} without offending fields`);
+        }
+        outcome = status as Outcome;
+      }
+      tally.outcomes.set(String(outcome), (tally.outcomes.get(String(outcome)) ?? 0) + 1);
+
+      if (ids.length > 0) {
+        acceptedAnswers += ids.length;
+        const set = acceptedIds.get(queueFor(fuzzCase.route));
+        for (const id of ids) {
+          set?.add(id);
+          const list = acceptedBy.get(id) ?? [];
+          list.push({ category: fuzzCase.category, body: fuzzCase.body });
+          acceptedBy.set(id, list);
+        }
+        if (!fuzzCase.valid) violate('invalid-input-queued', fuzzCase, index, `answered accepted (${ids.join(', ')})`);
+      }
+      if (outcome === 'accepted' && fuzzCase.original !== undefined) redeliveryAccepted.add(fuzzCase.original);
+      if (outcome === 'duplicate' && fuzzCase.allowed === ACCEPT) {
+        if (!redelivery) originalsAnsweredDuplicate.push({ fuzzCase, index, text: text.slice(0, 300) });
+        return status;
+      }
+      if (!fuzzCase.allowed.includes(outcome)) violate('unexpected-outcome', fuzzCase, index, `got ${outcome}, expected ${fuzzCase.allowed.join(' | ')}: ${text.slice(0, 300)}`);
+      return status;
+    };
+
     const started = performance.now();
     await runPool(
       () => (sent < count ? { index: sent++, fuzzCase: generate(gen) } : undefined),
       CONCURRENCY,
-      async ({ index, fuzzCase }) => {
-        let status: number;
-        let text: string;
-        let contentType: string;
-        try {
-          const response = await request(`${bridge.url}${fuzzCase.path}`, { method: 'POST', headers: fuzzCase.headers, body: fuzzCase.body, dispatcher: agent });
-          status = response.statusCode;
-          contentType = String(response.headers['content-type'] ?? '');
-          text = await response.body.text();
-        } catch (error) {
-          transportErrors++;
-          violate('transport-error', fuzzCase, index, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-          return;
-        }
-        const tally = tallies.get(fuzzCase.category) ?? { requests: 0, outcomes: new Map<string, number>() };
-        tallies.set(fuzzCase.category, tally);
-        tally.requests++;
-
-        if (status >= 500) serverErrors++;
-        if (status >= 500 || status === 429 || !DOCUMENTED_STATUSES.has(status)) {
-          tally.outcomes.set(String(status), (tally.outcomes.get(String(status)) ?? 0) + 1);
-          return violate(status >= 500 ? '5xx' : status === 429 ? '429-with-redis-up' : 'undocumented-status', fuzzCase, index, `status ${status}: ${text.slice(0, 300)}`);
-        }
-        let reply: unknown;
-        try {
-          reply = JSON.parse(text);
-        } catch {
-          return violate('non-json-reply', fuzzCase, index, `status ${status}, content-type ${contentType}: ${text.slice(0, 200)}`);
-        }
-        if (!contentType.startsWith('application/json')) violate('reply-content-type', fuzzCase, index, contentType);
-
-        let outcome: Outcome;
-        const ids: string[] = [];
-        if (status === 200) {
-          if (fuzzCase.route === 'trustpilot') {
-            const parsed = TrustpilotReplySchema.safeParse(reply);
-            if (!parsed.success) return violate('reply-shape', fuzzCase, index, text.slice(0, 300));
-            outcome = parsed.data.status;
-            for (const event of parsed.data.events) {
-              if (event.status === 'accepted' && event.id !== null) ids.push(event.id);
-              if (event.status !== 'ignored' && event.id === null) violate('reply-shape', fuzzCase, index, `an ${event.status} event without id`);
-              if (event.id !== null) answeredJobIds.add(event.id);
-            }
-          } else {
-            const parsed = WebhookReplySchema.safeParse(reply);
-            if (!parsed.success) return violate('reply-shape', fuzzCase, index, text.slice(0, 300));
-            outcome = parsed.data.status;
-            if (outcome !== 'ignored' && parsed.data.id === null) violate('reply-shape', fuzzCase, index, `${outcome} without id`);
-            if (outcome === 'accepted' && parsed.data.id !== null) ids.push(parsed.data.id);
-            if (parsed.data.id !== null) answeredJobIds.add(parsed.data.id);
-          }
-        } else {
-          const parsed = ErrorReplySchema.safeParse(reply);
-          if (!parsed.success || parsed.data.statusCode !== status) return violate('reply-shape', fuzzCase, index, `status ${status}: ${text.slice(0, 300)}`);
-          if (['INVALID_PAYLOAD', 'VALIDATION_FAILED', 'INVALID_JSON'].includes(parsed.data.code) && (parsed.data.fields ?? []).length === 0) {
-            violate('reply-shape', fuzzCase, index, `400 ${parsed.data.code} without offending fields`);
-          }
-          outcome = status as Outcome;
-        }
-        tally.outcomes.set(String(outcome), (tally.outcomes.get(String(outcome)) ?? 0) + 1);
-
-        if (ids.length > 0) {
-          acceptedAnswers += ids.length;
-          const set = acceptedIds.get(queueFor(fuzzCase.route));
-          for (const id of ids) {
-            set?.add(id);
-            const list = acceptedBy.get(id) ?? [];
-            list.push({ category: fuzzCase.category, body: fuzzCase.body });
-            acceptedBy.set(id, list);
-          }
-          if (!fuzzCase.valid) violate('invalid-input-queued', fuzzCase, index, `answered accepted (${ids.join(', ')})`);
-        }
-        if (outcome === 'accepted' && fuzzCase.original !== undefined) redeliveryAccepted.add(fuzzCase.original);
-        if (outcome === 'duplicate' && fuzzCase.allowed === ACCEPT) {
-          originalsAnsweredDuplicate.push({ fuzzCase, index, text: text.slice(0, 300) });
-          return;
-        }
-        if (!fuzzCase.allowed.includes(outcome)) violate('unexpected-outcome', fuzzCase, index, `got ${outcome}, expected ${fuzzCase.allowed.join(' | ')}: ${text.slice(0, 300)}`);
+      async (item) => {
+        await deliver(item);
       },
     );
+    for (const item of answeredBusy) {
+      const status = await waitFor(async () => {
+        const answered = await deliver(item, true);
+        return answered === 429 || answered === NO_ANSWER ? undefined : answered;
+      }, 60_000, `a 429'd input (#${item.index}) to be taken on redelivery`).catch(() => 429);
+      if (status === 429) violate('429-on-every-redelivery', item.fuzzCase, item.index, 'still 429 or no answer after a minute of redeliveries');
+    }
+    if (answeredBusy.length > 0) console.log(`fuzz: ${answeredBusy.length} inputs answered 429 or not in time under load, redelivered`);
     const elapsedMs = Math.round(performance.now() - started);
     for (const { fuzzCase, index, text } of originalsAnsweredDuplicate) {
       if (!redeliveryAccepted.has(fuzzCase)) violate('unexpected-outcome', fuzzCase, index, `got duplicate and no redelivery of it was accepted: ${text}`);

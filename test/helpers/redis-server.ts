@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { Redis } from 'ioredis';
 import { waitUntil } from './wait.js';
 
@@ -133,4 +134,39 @@ async function waitForPing(port: number): Promise<void> {
     10_000,
     50,
   );
+}
+
+/** A redis-server for one test file: `url` of the running server and `connect()` for another connection. */
+export interface FileRedis {
+  readonly url: string;
+  /** A new connection (one retry per command, errors swallowed), quit when the file ends. */
+  connect(): Redis;
+}
+
+/** Starts a redis-server before the file's first test and stops it, with its connections, after the last. */
+export function useRedisServer(): FileRedis {
+  let server: RedisServerHandle | undefined;
+  const connections: Redis[] = [];
+  before(async () => {
+    server = await startRedisServer();
+  });
+  after(async () => {
+    await Promise.all(connections.map((connection) => connection.quit()));
+    await server?.close();
+  });
+  const url = (): string => {
+    if (server === undefined) throw new Error('the redis-server starts in before()');
+    return server.url;
+  };
+  return {
+    get url() {
+      return url();
+    },
+    connect() {
+      const connection = new Redis(url(), { maxRetriesPerRequest: 1 });
+      connection.on('error', () => undefined);
+      connections.push(connection);
+      return connection;
+    },
+  };
 }

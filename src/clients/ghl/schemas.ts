@@ -13,6 +13,11 @@ import { z } from 'zod';
 const text = z.string().nullish();
 const flag = z.boolean().nullish();
 
+/** The same schema under each of `keys`, for the long runs of alike fields in GHL's DTOs. */
+function each<const K extends string, S extends z.ZodType>(keys: readonly K[], schema: S): Record<K, S> {
+  return Object.fromEntries(keys.map((key) => [key, schema])) as Record<K, S>;
+}
+
 /** A custom-field value as GHL reads it back: `{ id, value }` (not `field_value`), any JSON value. */
 export const CustomFieldValueSchema = z.looseObject({
   id: z.string(),
@@ -23,27 +28,9 @@ export type CustomFieldValue = z.infer<typeof CustomFieldValueSchema>;
 /** `GetContectByIdSchema` (sic) and `ContactsSearchSchema`: only `id` is certain. */
 export const ContactSchema = z.looseObject({
   id: z.string(),
-  locationId: text,
-  name: text,
-  firstName: text,
-  lastName: text,
-  email: text,
-  phone: text,
-  companyName: text,
-  website: text,
-  address1: text,
-  city: text,
-  state: text,
-  country: text,
-  postalCode: text,
-  timezone: text,
-  source: text,
-  type: text,
-  assignedTo: text,
-  businessId: text,
-  dateOfBirth: text,
-  dateAdded: text,
-  dateUpdated: text,
+  ...each(['locationId', 'name', 'firstName', 'lastName', 'email', 'phone', 'companyName', 'website'], text),
+  ...each(['address1', 'city', 'state', 'country', 'postalCode', 'timezone'], text),
+  ...each(['source', 'type', 'assignedTo', 'businessId', 'dateOfBirth', 'dateAdded', 'dateUpdated'], text),
   dnd: flag,
   tags: z.array(z.string()).nullish(),
   customFields: z.array(CustomFieldValueSchema).nullish(),
@@ -55,24 +42,15 @@ export type Contact = z.infer<typeof ContactSchema>;
 /** `TaskSchema`. `dueDate` is an ISO string. */
 export const TaskSchema = z.looseObject({
   id: z.string(),
-  title: text,
-  body: text,
-  assignedTo: text,
-  dueDate: text,
+  ...each(['title', 'body', 'assignedTo', 'dueDate', 'contactId'], text),
   completed: flag,
-  contactId: text,
 });
 export type Task = z.infer<typeof TaskSchema>;
 
 /** `GetNoteSchema`; `title`, `color`, `pinned` only exist since the 2026-05-01 spec. */
 export const NoteSchema = z.looseObject({
   id: z.string(),
-  body: text,
-  userId: text,
-  dateAdded: text,
-  contactId: text,
-  title: text,
-  color: text,
+  ...each(['body', 'userId', 'dateAdded', 'contactId', 'title', 'color'], text),
   pinned: flag,
 });
 export type Note = z.infer<typeof NoteSchema>;
@@ -80,30 +58,15 @@ export type Note = z.infer<typeof NoteSchema>;
 /** `GetEventSchema` (GET /contacts/{id}/appointments). */
 export const AppointmentSchema = z.looseObject({
   id: z.string(),
-  calendarId: text,
-  status: text,
-  appointmentStatus: text,
-  title: text,
-  assignedUserId: text,
-  notes: text,
-  startTime: text,
-  endTime: text,
-  address: text,
-  locationId: text,
-  contactId: text,
-  groupId: text,
-  dateAdded: text,
-  dateUpdated: text,
+  ...each(['calendarId', 'status', 'appointmentStatus', 'title', 'assignedUserId', 'notes', 'startTime', 'endTime'], text),
+  ...each(['address', 'locationId', 'contactId', 'groupId', 'dateAdded', 'dateUpdated'], text),
 });
 export type Appointment = z.infer<typeof AppointmentSchema>;
 
 /** `CustomFieldSchema` of `locations.json`: a field definition; `fieldKey` looks like `contact.pincode`. */
 export const CustomFieldDefinitionSchema = z.looseObject({
   id: z.string(),
-  name: text,
-  fieldKey: text,
-  placeholder: text,
-  dataType: text,
+  ...each(['name', 'fieldKey', 'placeholder', 'dataType'], text),
   position: z.number().nullish(),
   picklistOptions: z.array(z.string()).nullish(),
   locationId: text,
@@ -169,41 +132,23 @@ const DndChannelSchema = z.strictObject({
   code: z.string().optional(),
 });
 
-const DndSettingsSchema = z.strictObject({
-  Call: DndChannelSchema.optional(),
-  Email: DndChannelSchema.optional(),
-  SMS: DndChannelSchema.optional(),
-  WhatsApp: DndChannelSchema.optional(),
-  GMB: DndChannelSchema.optional(),
-  FB: DndChannelSchema.optional(),
-});
+const DndSettingsSchema = z.strictObject(each(['Call', 'Email', 'SMS', 'WhatsApp', 'GMB', 'FB'], DndChannelSchema.optional()));
 
 const InboundDndSettingsSchema = z.strictObject({
   all: z.strictObject({ status: z.enum(['active', 'inactive']), message: z.string().optional() }).optional(),
 });
 
 /** `UpdateContactDto`: every field optional. `tags` here replaces all tags; prefer addTags/removeTags. */
+const optionalText = z.string().optional();
 export const UpdateContactBodySchema = z.strictObject({
-  firstName: z.string().optional(),
-  lastName: z.string().optional(),
-  name: z.string().optional(),
-  email: z.string().optional(),
-  phone: z.string().optional(),
-  address1: z.string().optional(),
-  city: z.string().optional(),
-  state: z.string().optional(),
-  postalCode: z.string().optional(),
-  website: z.string().optional(),
-  timezone: z.string().optional(),
+  ...each(['firstName', 'lastName', 'name', 'email', 'phone', 'website', 'timezone'], optionalText),
+  ...each(['address1', 'city', 'state', 'postalCode', 'country'], optionalText),
+  ...each(['source', 'dateOfBirth', 'assignedTo'], optionalText),
   dnd: z.boolean().optional(),
   dndSettings: DndSettingsSchema.optional(),
   inboundDndSettings: InboundDndSettingsSchema.optional(),
   tags: z.array(z.string()).optional(),
   customFields: z.array(CustomFieldWriteSchema).optional(),
-  source: z.string().optional(),
-  dateOfBirth: z.string().optional(),
-  country: z.string().optional(),
-  assignedTo: z.string().optional(),
 });
 export type UpdateContactBody = z.infer<typeof UpdateContactBodySchema>;
 
@@ -316,19 +261,8 @@ export const TagsBodySchema = z.strictObject({ tags: z.array(z.string().min(1)).
 
 /** Data types enumerated by the Custom Fields V2 spec (`locations.json` leaves `dataType` open). */
 export const CUSTOM_FIELD_DATA_TYPES = [
-  'TEXT',
-  'LARGE_TEXT',
-  'NUMERICAL',
-  'PHONE',
-  'MONETORY',
-  'CHECKBOX',
-  'SINGLE_OPTIONS',
-  'MULTIPLE_OPTIONS',
-  'DATE',
-  'TEXTBOX_LIST',
-  'FILE_UPLOAD',
-  'RADIO',
-  'EMAIL',
+  'TEXT', 'LARGE_TEXT', 'NUMERICAL', 'PHONE', 'MONETORY', 'CHECKBOX', 'SINGLE_OPTIONS',
+  'MULTIPLE_OPTIONS', 'DATE', 'TEXTBOX_LIST', 'FILE_UPLOAD', 'RADIO', 'EMAIL',
 ] as const;
 
 export const CustomFieldModelSchema = z.enum(['contact', 'opportunity']);

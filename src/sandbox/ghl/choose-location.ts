@@ -6,7 +6,7 @@
  * (setInstaller, else the first location) approves at once, granting exactly the scopes requested.
  */
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import { optionalParams } from '../shared/form-fields.js';
 import { GhlHttpError } from './errors.js';
 
 export const CHOOSE_LOCATION_PATH = '/v2/oauth/chooselocation';
@@ -19,14 +19,7 @@ export interface ChooseLocationDeps<Grant extends object> {
   issue(grant: Grant & { scopes: string[] }): string;
 }
 
-const QuerySchema = z.looseObject({
-  response_type: z.string().optional(),
-  client_id: z.string().optional(),
-  version_id: z.string().optional(),
-  redirect_uri: z.string().optional(),
-  scope: z.string().optional(),
-  state: z.string().optional(),
-});
+const QuerySchema = optionalParams(['response_type', 'client_id', 'version_id', 'redirect_uri', 'scope', 'state']);
 
 const refused = (error: string, description: string) => new GhlHttpError(400, { error, error_description: description });
 

@@ -22,6 +22,13 @@ export interface GhlEvent {
   payload: Record<string, unknown>;
 }
 
+type OptionalText = { [K in keyof Contact]-?: Contact[K] extends string | null | undefined ? (undefined extends Contact[K] ? K : never) : never }[keyof Contact];
+
+/** These fields of the contact, unset ones as `undefined` (JSON leaves them out). */
+function texts(contact: Contact, keys: readonly OptionalText[]): Record<string, string | undefined> {
+  return Object.fromEntries(keys.map((key) => [key, contact[key] ?? undefined]));
+}
+
 export function contactEvent(type: ContactEventType, contact: Contact): GhlEvent {
   return {
     type,
@@ -30,21 +37,11 @@ export function contactEvent(type: ContactEventType, contact: Contact): GhlEvent
       type,
       locationId: contact.locationId,
       id: contact.id,
-      address1: contact.address1 ?? undefined,
-      city: contact.city ?? undefined,
-      state: contact.state ?? undefined,
-      companyName: contact.companyName ?? undefined,
-      country: contact.country ?? undefined,
-      source: contact.source ?? undefined,
+      ...texts(contact, ['address1', 'city', 'state', 'companyName', 'country', 'source']),
       dateAdded: contact.dateAdded,
       dateOfBirth: contact.dateOfBirth ?? undefined,
       dnd: contact.dnd ?? false,
-      email: contact.email ?? undefined,
-      name: contact.name ?? undefined,
-      firstName: contact.firstName ?? undefined,
-      lastName: contact.lastName ?? undefined,
-      phone: contact.phone ?? undefined,
-      postalCode: contact.postalCode ?? undefined,
+      ...texts(contact, ['email', 'name', 'firstName', 'lastName', 'phone', 'postalCode']),
       tags: contact.tags,
       website: contact.website ?? undefined,
       attachments: [],

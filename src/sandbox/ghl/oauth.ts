@@ -9,9 +9,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { checkVersion, type TokenRegistry } from './auth.js';
 import { registerChooseLocation } from './choose-location.js';
+import { optionalParams } from '../shared/form-fields.js';
 import { ghlErrors, GhlHttpError } from './errors.js';
 import { newGhlId } from './ids.js';
 
@@ -72,17 +73,9 @@ export interface OAuthServerDeps {
 const SCOPES = ['contacts.readonly', 'contacts.write', 'locations/customFields.readonly', 'locations/customFields.write'];
 const COMPANY_SCOPES = [...SCOPES, 'oauth.readonly', 'oauth.write'];
 
-const TokenFormSchema = z.looseObject({
-  client_id: z.string().optional(),
-  client_secret: z.string().optional(),
-  grant_type: z.string().optional(),
-  code: z.string().optional(),
-  refresh_token: z.string().optional(),
-  user_type: z.string().optional(),
-  redirect_uri: z.string().optional(),
-});
+const TokenFormSchema = optionalParams(['client_id', 'client_secret', 'grant_type', 'code', 'refresh_token', 'user_type', 'redirect_uri']);
 
-const LocationTokenFormSchema = z.looseObject({ companyId: z.string().optional(), locationId: z.string().optional() });
+const LocationTokenFormSchema = optionalParams(['companyId', 'locationId']);
 
 interface Install {
   userType: OAuthUserType;

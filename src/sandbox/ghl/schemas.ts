@@ -74,13 +74,8 @@ export const CreateContactBodySchema = z.object({
 });
 export type CreateContactBody = z.infer<typeof CreateContactBodySchema>;
 
-export const UpsertContactBodySchema = z.object({
-  ...contactFields,
-  locationId: z.string().min(1),
-  gender: z.string().optional(),
-  companyName: text,
-  createNewIfDuplicateAllowed: z.boolean().optional(),
-});
+/** UpsertContactDto: CreateContactDto plus createNewIfDuplicateAllowed. */
+export const UpsertContactBodySchema = CreateContactBodySchema.extend({ createNewIfDuplicateAllowed: z.boolean().optional() });
 export type UpsertContactBody = z.infer<typeof UpsertContactBodySchema>;
 
 export const TagsBodySchema = z.object({ tags: z.array(z.string()) });

@@ -22,23 +22,13 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps
     return presenters.businessUnit(unit);
   });
 
-  app.get<{ Params: { businessUnitId: string } }>('/v1/business-units/:businessUnitId', async (request) => {
-    const unit = orNotFound(store.getBusinessUnit(request.params.businessUnitId), 'Business unit not found');
-    return presenters.businessUnit(unit);
-  });
+  /** GET `url`: the record `find` returns for the `:param` in the path, presented, or Trustpilot's 404 with `missing`. */
+  function getById<T>(url: string, param: string, find: (id: string) => T | undefined, missing: string, present: (record: T) => unknown): void {
+    app.get<{ Params: Record<string, string> }>(url, async (request) => present(orNotFound(find(request.params[param] ?? ''), missing)));
+  }
 
-  app.get<{ Params: { reviewId: string } }>('/v1/reviews/:reviewId', async (request) => {
-    const review = orNotFound(store.getReview(request.params.reviewId), 'Review not found');
-    return presenters.publicReview(review);
-  });
-
-  app.get<{ Params: { consumerId: string } }>('/v1/consumers/:consumerId/profile', async (request) => {
-    const consumer = orNotFound(store.getConsumer(request.params.consumerId), 'Consumer not found');
-    return presenters.consumerProfile(consumer);
-  });
-
-  app.get<{ Params: { consumerId: string } }>('/v1/consumers/:consumerId', async (request) => {
-    const consumer = orNotFound(store.getConsumer(request.params.consumerId), 'Consumer not found');
-    return presenters.consumerWithReviews(consumer);
-  });
+  getById('/v1/business-units/:businessUnitId', 'businessUnitId', (id) => store.getBusinessUnit(id), 'Business unit not found', presenters.businessUnit);
+  getById('/v1/reviews/:reviewId', 'reviewId', (id) => store.getReview(id), 'Review not found', presenters.publicReview);
+  getById('/v1/consumers/:consumerId/profile', 'consumerId', (id) => store.getConsumer(id), 'Consumer not found', presenters.consumerProfile);
+  getById('/v1/consumers/:consumerId', 'consumerId', (id) => store.getConsumer(id), 'Consumer not found', presenters.consumerWithReviews);
 }

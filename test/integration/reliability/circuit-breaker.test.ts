@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
+import { describe, test } from 'node:test';
+import type { Redis } from 'ioredis';
 import { createGhlClient } from '../../../src/clients/ghl/ghl-client.js';
 import { createStaticTokenProvider } from '../../../src/clients/ghl/token-provider.js';
 import { UpstreamError } from '../../../src/clients/http/upstream-error.js';
@@ -24,26 +24,10 @@ import {
 } from '../../../src/state/circuit-breaker.js';
 import { testPrefix } from '../../helpers/bridge.js';
 import { waitFor } from '../../helpers/wait.js';
-import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
+import { useRedisServer } from '../../helpers/redis-server.js';
 
-let redis: RedisServerHandle;
-const connections: Redis[] = [];
-
-before(async () => {
-  redis = await startRedisServer();
-});
-
-after(async () => {
-  await Promise.all(connections.map((connection) => connection.quit()));
-  await redis.close();
-});
-
-function connect(): Redis {
-  const connection = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  connection.on('error', () => undefined);
-  connections.push(connection);
-  return connection;
-}
+const redis = useRedisServer();
+const connect = (): Redis => redis.connect();
 
 interface Pair {
   a: CircuitBreaker;
@@ -151,30 +135,32 @@ describe('circuit breaker', () => {
   });
 
   test('a failed probe opens the circuit again with a longer cool-down', async () => {
-    const { a, b, changes } = pair({ cooldownMs: 300, maxCooldownMs: 1_000 });
+    // Cool-downs long enough that a loaded machine cannot let one pass between two calls that expect it open.
+    const { a, b, changes } = pair({ cooldownMs: 1_000, maxCooldownMs: 3_000 });
     await fail(a, 10);
-    await sleep(350);
+    await sleep(1_050);
     await b.check('ghl');
     await b.record('ghl', 'failure');
     const error = await refusal(a.check('ghl'));
     // The doubling itself is the reported change below; the wait left depends on how busy the machine is.
-    assert.ok(error.retryAfterMs > 0 && error.retryAfterMs <= 600, `within the doubled cool-down, got ${error.retryAfterMs}`);
-    assert.deepEqual(changes.at(-1), { system: 'ghl', from: 'half-open', to: 'open', cooldownMs: 600 });
+    assert.ok(error.retryAfterMs > 0 && error.retryAfterMs <= 2_000, `within the doubled cool-down, got ${error.retryAfterMs}`);
+    assert.deepEqual(changes.at(-1), { system: 'ghl', from: 'half-open', to: 'open', cooldownMs: 2_000 });
 
-    await sleep(650);
+    await sleep(2_050);
     await a.check('ghl');
     await a.record('ghl', 'failure');
-    assert.equal(changes.at(-1)?.cooldownMs, 1_000, 'capped at maxCooldownMs');
+    assert.equal(changes.at(-1)?.cooldownMs, 3_000, 'capped at maxCooldownMs');
   });
 
   test('a probe that never reports frees its lease, and another caller probes', async () => {
-    const { a, b } = pair({ cooldownMs: 200, probeLeaseMs: 300, probeWaitMs: 1_000 });
+    // A lease long enough that the second caller surely asks while it holds, however loaded the machine.
+    const { a, b } = pair({ cooldownMs: 200, probeLeaseMs: 2_000, probeWaitMs: 3_000 });
     await fail(a, 10);
     await sleep(250);
     await a.check('ghl');
     const waiting = await refusal(b.check('ghl'));
-    assert.ok(waiting.retryAfterMs <= 300, 'a waiting caller never waits past the lease');
-    await sleep(350);
+    assert.ok(waiting.retryAfterMs <= 2_000, 'a waiting caller never waits past the lease');
+    await sleep(2_050);
     await b.check('ghl');
     await b.record('ghl', 'success');
     assert.equal((await a.state('ghl')).state, 'closed');

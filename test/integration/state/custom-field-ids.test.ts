@@ -25,8 +25,12 @@ after(async () => {
   await server.close();
 });
 
-/** A GHL listing that answers after `delayMs` with the given fields, or fails while `failing`. */
-function listing(fields: Record<string, string>, delayMs = 20) {
+/**
+ * A GHL listing that answers after `delayMs` with the given fields, or fails while `failing`. Callers
+ * starting together share a listing only if each has read the (cold) cache before it settles, so the
+ * listing takes long enough that no loaded machine can delay a concurrent cache read past it.
+ */
+function listing(fields: Record<string, string>, delayMs = 500) {
   const state = { calls: 0, failing: false };
   return {
     state,
