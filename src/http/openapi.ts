@@ -24,7 +24,7 @@ export async function buildOpenApiDocument(version: string): Promise<unknown> {
     version,
     readinessChecks: [],
     ghlIngest: {
-      verifier: { verify: () => ({ ok: false, reason: 'missing' }) },
+      verifier: { ed25519Backend: 'node:crypto', verify: () => ({ ok: false, reason: 'missing' }) },
       producer,
       workflowSecret: undefined,
       isServedLocation: async () => false,

@@ -76,18 +76,20 @@ export function createWebhookProducer(options: {
   const { maxItems, maxWaitMs } = options.batching ?? DEFAULT_PRODUCER_BATCHING;
   const retryHorizonMs = options.retryHorizonMs ?? DEFAULT_RETRY_HORIZON_MS;
   const store: BatchStore = { queues: options.queues, seen: options.seen, retryHorizonMs };
-  let buffer: Pending[] = [];
+  // One deadline per batch rather than one timer per request: a batch's first request arrived first, so its
+  // deadline is at most `maxWaitMs` earlier than a later member's own would be.
+  let current: Batch | undefined;
   let cancelFlush: (() => void) | undefined;
 
   function flush(): void {
     cancelFlush?.();
     cancelFlush = undefined;
-    const batch = buffer;
-    buffer = [];
-    if (batch.length > 0) void storeBatch(batch);
+    const batch = current;
+    current = undefined;
+    if (batch !== undefined) void storeBatch(batch).finally(() => clearTimeout(batch.deadline));
   }
 
-  async function storeBatch(batch: Pending[]): Promise<void> {
+  async function storeBatch({ items: batch }: Batch): Promise<void> {
     let results: IngestResult[];
     try {
       results = await storeAll(store, batch.map((pending) => pending.request));
@@ -106,12 +108,14 @@ export function createWebhookProducer(options: {
     });
   }
 
-  function enqueueBatched(request: IngestRequest): Promise<IngestResult> {
-    return new Promise<IngestResult>((resolve, reject) => {
-      buffer.push({ request, resolve, reject });
-      if (buffer.length >= maxItems) flush();
-      else if (cancelFlush === undefined) cancelFlush = scheduleFlush();
-    });
+  function openBatch(): Batch {
+    const items: Pending[] = [];
+    // Answers 429 in time even when Redis never answers; a later result for a settled promise is ignored.
+    const deadline = setTimeout(() => {
+      const failure = new QueueUnavailableError(`no answer within ${options.timeoutMs} ms`);
+      for (const pending of items) pending.reject(failure);
+    }, options.timeoutMs);
+    return { items, deadline };
   }
 
   function scheduleFlush(): () => void {
@@ -124,21 +128,20 @@ export function createWebhookProducer(options: {
   }
 
   return {
-    async enqueue(request) {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new QueueUnavailableError(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs);
+    enqueue(request) {
+      return new Promise<IngestResult>((resolve, reject) => {
+        current ??= openBatch();
+        current.items.push({ request, resolve, reject });
+        if (current.items.length >= maxItems) flush();
+        else cancelFlush ??= scheduleFlush();
       });
-      try {
-        return await Promise.race([enqueueBatched(request), deadline]);
-      } catch (error) {
-        if (error instanceof QueueUnavailableError) throw error;
-        throw new QueueUnavailableError(error instanceof Error ? error.message : 'unknown error');
-      } finally {
-        clearTimeout(timer);
-      }
     },
   };
+}
+
+interface Batch {
+  items: Pending[];
+  deadline: NodeJS.Timeout;
 }
 
 interface BatchStore {

@@ -9,6 +9,7 @@
  * Bounds on strings and arrays keep a hostile body from costing much.
  */
 import { z } from 'zod';
+import { acceptsAsIs } from './ghl-event-fast-path.js';
 
 export const GHL_EVENT_TYPES = [
   'ContactCreate',
@@ -264,7 +265,10 @@ export function parseGhlEvent(body: unknown): ParseResult {
   }
   const type = WIRE_TYPE_ALIASES[wireType] ?? wireType;
   if (!isGhlEventType(type)) return { kind: 'unknown-type', type };
-  const result = safeParseEvent(type, { ...body, type });
+  const candidate = { ...body, type };
+  // Plain contact, note and task events (nearly all traffic) are checked without zod; see ghl-event-fast-path.ts.
+  if (acceptsAsIs(type, candidate)) return { kind: 'event', event: candidate as GhlEvent };
+  const result = safeParseEvent(type, candidate);
   return result.success ? { kind: 'event', event: result.data } : { kind: 'invalid', issues: toIssues(result.error) };
 }
 

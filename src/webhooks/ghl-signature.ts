@@ -5,6 +5,7 @@
  */
 import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { BridgeError } from '../observability/errors.js';
+import { createEd25519Verifier, ed25519KeyProblem, type Ed25519Backend } from './ed25519-verify.js';
 
 export type SignatureScheme = 'ed25519' | 'rsa';
 export type SignatureFailure = 'missing' | 'invalid' | 'malformed';
@@ -18,6 +19,8 @@ export interface GhlSignatureKeys {
 
 export interface GhlSignatureVerifier {
   verify(rawBody: Buffer, headers: WebhookHeaders): SignatureResult;
+  /** Which library checks Ed25519 signatures (libsodium when it loads; see ed25519-verify.ts). */
+  readonly ed25519Backend: Ed25519Backend;
 }
 
 export class GhlSignatureKeyError extends BridgeError<'GHL_SIGNATURE_KEY_INVALID'> {
@@ -37,17 +40,19 @@ const ED25519_SIGNATURE_BYTES = 64;
 const MAX_SIGNATURE_HEADER_CHARS = 2048;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
-export function createGhlSignatureVerifier(keys: GhlSignatureKeys): GhlSignatureVerifier {
-  const ed25519Key = loadKey(keys, 'ed25519PublicKeyPem', 'ed25519');
+export function createGhlSignatureVerifier(keys: GhlSignatureKeys, options: { ed25519Backend?: Ed25519Backend } = {}): GhlSignatureVerifier {
+  // Keys are parsed once here, never per request.
+  const ed25519 = createEd25519Verifier(loadKey(keys, 'ed25519PublicKeyPem', 'ed25519'), options.ed25519Backend ? { backend: options.ed25519Backend } : {});
   const rsaKey = loadKey(keys, 'rsaPublicKeyPem', 'rsa');
   const rsaSignatureBytes = Math.ceil((rsaKey.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
 
   return {
+    ed25519Backend: ed25519.backend,
     verify(rawBody, headers) {
       const ghl = readSignatureHeader(headers, GHL_ED25519_SIGNATURE_HEADER);
       // GHL's SDK behaviour: when x-ghl-signature is present it alone decides, so a bad Ed25519
       // signature cannot be rescued by a (possibly replayed) legacy RSA one.
-      if (ghl !== undefined) return check(ghl, ED25519_SIGNATURE_BYTES, (sig) => cryptoVerify(null, rawBody, ed25519Key, sig), 'ed25519');
+      if (ghl !== undefined) return check(ghl, ED25519_SIGNATURE_BYTES, (sig) => ed25519.verify(rawBody, sig), 'ed25519');
       const wh = readSignatureHeader(headers, GHL_RSA_SIGNATURE_HEADER);
       if (wh !== undefined) return check(wh, rsaSignatureBytes, (sig) => cryptoVerify('sha256', rawBody, rsaKey, sig), 'rsa');
       return { ok: false, reason: 'missing' };
@@ -65,6 +70,8 @@ function loadKey(keys: GhlSignatureKeys, name: keyof GhlSignatureKeys, expected:
   if (key.asymmetricKeyType !== expected) {
     throw new GhlSignatureKeyError(name, `found a ${key.asymmetricKeyType ?? 'unknown'} key`);
   }
+  const problem = expected === 'ed25519' ? ed25519KeyProblem(key) : undefined;
+  if (problem !== undefined) throw new GhlSignatureKeyError(name, problem);
   return key;
 }
 

@@ -72,6 +72,7 @@ export async function registerGhlWebhookRoutes(
 ): Promise<void> {
   const { deps, metrics } = options;
   const ingest: Ingest = { deps, metrics, now: deps.now ?? Date.now };
+  options.logger.info({ ed25519Verifier: deps.verifier.ed25519Backend }, `GHL webhook Ed25519 signatures are verified with ${deps.verifier.ed25519Backend}`);
 
   // Signatures cover the exact bytes GHL sent, so the body stays a Buffer until verified.
   app.removeAllContentTypeParsers();
