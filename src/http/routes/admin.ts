@@ -15,8 +15,9 @@ import { ADMIN_AUTH_ERROR_REPLIES, useAdminAuth } from '../plugins/admin-auth.js
 import { registerAdminJobRoutes, registerAdminReplayRoute, registerAdminRetryRoute, type AdminJobDeps, type AdminQueue } from './admin-jobs.js';
 import { ADMIN_COMMON, ADMIN_CONFIG, limit, QueueNameSchema, VALIDATION_REPLY } from './admin-shared.js';
 import { registerAdminSyncRoute, type AdminSyncDeps } from './admin-sync.js';
+import { registerAdminConnectionRoutes, type AdminConnectionDeps } from './admin-connections.js';
 
-export interface AdminDeps extends AdminJobDeps, AdminSyncDeps {
+export interface AdminDeps extends AdminJobDeps, AdminSyncDeps, AdminConnectionDeps {
   adminToken: string | undefined;
   viewerToken: string | undefined;
   mapping: Mapping;
@@ -58,6 +59,7 @@ export async function registerAdminRoutes(app: FastifyInstance, options: { deps:
   registerAdminRetryRoute(app, deps);
   registerAdminReplayRoute(app, deps);
   registerAdminSyncRoute(app, deps);
+  registerAdminConnectionRoutes(app, deps);
 }
 
 /**
@@ -80,5 +82,6 @@ export function describeOnlyAdminDeps(mapping: Mapping = DEFAULT_MAPPING): Admin
     deadLetters: createDeadLetters({ add: unavailable, getJob: async () => undefined, getJobs: async () => [], getJobCounts: async () => ({}), remove: async () => 0 }),
     syncContact: unavailable,
     isServedLocation: async () => false,
+    connections: undefined,
   };
 }

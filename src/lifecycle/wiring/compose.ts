@@ -28,6 +28,7 @@ import { createFieldIds, createStores } from './state.js';
 import { createTrustpilotAccess } from './trustpilot.js';
 import { alertClientFrom, opinionStageClientFrom, pushClientFrom, upstreamObserver } from './upstreams.js';
 import { circuitGuard, type CircuitSystem } from '../../state/circuit-breaker.js';
+import { createConnectionsAccess } from './location-connections.js';
 import { createWebApp } from './web.js';
 import { createWorkerFactory } from './worker-factory.js';
 import { startWorkers } from './workers.js';
@@ -86,6 +87,7 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
   // The producer connection refuses commands until connected; queues start using it right away.
   await waitForRedis(ingestRedis);
   const queues = openQueues(resources, { ingest: ingestRedis, flow: mode === 'web' ? ingestRedis : resources.redis('worker') }, stores.prefix, logger);
+  const connections = createConnectionsAccess(stores, config);
   const deadLetters = createDeadLetters(queues[QUEUE_NAMES.deadLetter]);
   const alerts = createAlerts({ queue: queues[QUEUE_NAMES.alerts], redis: stores.redis, prefix: stores.prefix, logger });
   const producer = createWebhookProducer({ queues, seen: createSeenWebhooks(ingestRedis, stores.prefix), timeoutMs: options.ingestTimeoutMs ?? 800, retryHorizonMs: config.RETRY_HORIZON, onBatch: (counts) => countFlow(counts) });
@@ -142,7 +144,7 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
   const app =
     mode === 'worker'
       ? undefined
-      : await createWebApp({ config, logger, metrics, version: options.version, mapping, stores, queues, deadLetters, producer, breaker, guard, ghl, syncDeps, systems, servedChanged, clusterProcess: options.clusterProcess === true, resources });
+      : await createWebApp({ config, logger, metrics, version: options.version, mapping, stores, queues, deadLetters, producer, breaker, guard, ghl, syncDeps, systems, servedChanged, clusterProcess: options.clusterProcess === true, resources, connections });
 
   return { config, logger, metrics, app, workers, queues, ghl: ghl.ghl, trustpilot: trustpilot.client, mapping, deadLetters, planned, syncDeps, close: () => resources.closeAll() };
 }
