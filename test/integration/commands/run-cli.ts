@@ -18,9 +18,10 @@ export async function runCli(args: string[], env: Record<string, string>, timeou
     cwd: ROOT,
     // Only what the command needs: nothing of the developer's environment leaks into the config.
     env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
-  if (stdin !== undefined) child.stdin?.end(stdin);
+  // Standard input is closed at once (empty unless given), as it would be with nothing piped in.
+  child.stdin.end(stdin ?? '');
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
