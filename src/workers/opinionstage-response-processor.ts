@@ -27,6 +27,8 @@ import { applyPlan, type ApplyDeps, type GhlWriter } from './apply-plan.js';
 export interface OpinionStageResponseDeps {
   /** Absent without OPINIONSTAGE_API_KEY: question titles and item titles are then unknown. */
   client: Pick<OpinionStageClient, 'listQuestions' | 'listAllItems'> | undefined;
+  /** The location's own Opinion Stage client (its own connection), else `client`. */
+  clientFor?(locationId: string): Promise<Pick<OpinionStageClient, 'listQuestions' | 'listAllItems'> | undefined>;
   ghl: GhlWriter & Pick<GhlClient, 'getContact' | 'upsertContact'>;
   cache: LookupCache;
   fieldIds: CustomFieldIds;
@@ -56,8 +58,9 @@ export function createOpinionStageResponseProcessor(deps: OpinionStageResponseDe
     const response = OsResponseSchema.parse(data.response);
     const locationId = await deps.locationId();
     if (!locationId) return skipped(deps, 'no GHL location is served');
+    const sources = deps.clientFor ? { ...deps, client: await deps.clientFor(locationId) } : deps;
 
-    const { questions, missing } = data.itemId ? await questionsOf(deps, data.itemId) : { questions: [], missing: [] };
+    const { questions, missing } = data.itemId ? await questionsOf(sources, data.itemId) : { questions: [], missing: [] };
     const respondent = findRespondent(response, questions, data.flat);
     const found = await contactFor(deps, locationId, respondent);
     if (!found) return skipped(deps, 'the response carries no email, phone or contact id to match a contact');
@@ -67,7 +70,7 @@ export function createOpinionStageResponseProcessor(deps: OpinionStageResponseDe
       contact: toSnapshot(found.contact, locationId),
       response,
       itemId: data.itemId,
-      itemTitle: data.itemId ? await itemTitle(deps, data.itemId) : '',
+      itemTitle: data.itemId ? await itemTitle(sources, data.itemId) : '',
       questions,
       fieldIds,
       ledger: await deps.ledger.view(locationId, found.contact.id),

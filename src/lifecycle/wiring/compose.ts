@@ -29,6 +29,7 @@ import { createTrustpilotAccess } from './trustpilot.js';
 import { alertClientFrom, opinionStageClientFrom, pushClientFrom, upstreamObserver } from './upstreams.js';
 import { circuitGuard, type CircuitSystem } from '../../state/circuit-breaker.js';
 import { createConnectionsAccess } from './location-connections.js';
+import { createConnectionClients, locationTrustpilotLookup } from './connection-clients.js';
 import { createWebApp } from './web.js';
 import { createWorkerFactory } from './worker-factory.js';
 import { startWorkers } from './workers.js';
@@ -109,6 +110,9 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
   // Built in every mode, so a bad ALERT_WEBHOOK_URL stops start-up.
   const alertClient = alertClientFrom(config, { observe });
   if (alertClient) resources.add('alert-client', () => alertClient.close());
+  const connectionClients = connections
+    ? createConnectionClients({ config, logger, mapping, stores, breaker, observe, eventsQueue: queues[QUEUE_NAMES.trustpilotEvents], resources, connections, defaults: { trustpilot, opinionStage } })
+    : undefined;
   const push = pushClientFrom(config, { observe });
   if (push) resources.add('push-client', () => push.close());
 
@@ -120,7 +124,7 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
     ledger: stores.ledger,
     fingerprints: stores.fingerprints,
     snapshots,
-    trustpilot: trustpilot.lookup,
+    trustpilot: connectionClients ? locationTrustpilotLookup(connectionClients, trustpilot.lookup) : trustpilot.lookup,
     mapping,
     surveyUrl: config.OPINIONSTAGE_SURVEY_URL,
     apply: { planned, dryRun: config.DRY_RUN, writeMarks: snapshots },
@@ -135,7 +139,7 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
   let workers: Worker[] = [];
   if (mode !== 'web') {
     const factory = createWorkerFactory(config, () => resources.redis('worker'), { deadLetters, alerts, metrics, logger });
-    workers = await startWorkers({ config, logger, metrics, mapping, stores, queues, producer, ghl, fieldIds, syncDeps, trustpilot, opinionStage, push, alertClient, servedChanged, factory });
+    workers = await startWorkers({ config, logger, metrics, mapping, stores, queues, producer, ghl, fieldIds, syncDeps, trustpilot, opinionStage, push, alertClient, servedChanged, factory, connectionClients });
     for (const worker of workers) resources.add(`worker-${worker.name}`, () => worker.close());
   }
   const systems = (['ghl', 'trustpilot', 'opinionstage', 'push', 'alert-webhook'] as const).filter((system) =>
