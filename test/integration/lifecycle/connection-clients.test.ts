@@ -1,0 +1,99 @@
+/**
+ * Per-location clients as the service builds them, against a real Redis and the Trustpilot simulator:
+ * each location's own connection gets its own client, call budget and token (under its own key), a
+ * location without one gets the environment's, and a changed connection is picked up.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { RateBudgetExceededError } from '../../../src/clients/http/rate-budget-types.js';
+import { loadConfig } from '../../../src/config/env.js';
+import { DEFAULT_MAPPING } from '../../../src/config/mapping.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../../src/sandbox/trustpilot/simulator.js';
+import { connectionBudgetKey, createConnectionClients } from '../../../src/lifecycle/wiring/connection-clients.js';
+import { createBreaker } from '../../../src/lifecycle/wiring/guards.js';
+import { createConnectionsAccess } from '../../../src/lifecycle/wiring/location-connections.js';
+import { createResources } from '../../../src/lifecycle/wiring/resources.js';
+import { createStores } from '../../../src/lifecycle/wiring/state.js';
+import { createTrustpilotAccess } from '../../../src/lifecycle/wiring/trustpilot.js';
+import { KEY, OWN_BU, PASSWORD, SECRET, USER } from '../../helpers/trustpilot-sim.js';
+import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
+
+let server: RedisServerHandle;
+let sim: TrustpilotSimulator;
+before(async () => {
+  server = await startRedisServer();
+  sim = await startTrustpilotSimulator();
+});
+after(async () => {
+  await sim.close();
+  await server.close();
+});
+
+test('two connected locations: own clients, own budgets, own tokens; the others use the environment', async () => {
+  const prefix = `cc${randomBytes(4).toString('hex')}`;
+  const config = loadConfig({
+    REDIS_URL: server.url,
+    REDIS_PREFIX: prefix,
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    TRUSTPILOT_API_BASE_URL: sim.url,
+    TRUSTPILOT_RATE_LIMIT: '5/300',
+    TRUSTPILOT_POLL_INTERVAL: '0',
+    TRUSTPILOT_INDEX_REFRESH: '0',
+  });
+  const logger = createLogger({ level: 'silent' });
+  const resources = createResources(config, logger);
+  const redis = new Redis(server.url);
+  const queueRedis = new Redis(server.url, { maxRetriesPerRequest: null });
+  const queue = new Queue(`events-${prefix}`, { connection: queueRedis });
+  try {
+    const stores = createStores(redis, config);
+    const connections = createConnectionsAccess(stores, config);
+    assert.ok(connections);
+    const breaker = createBreaker(stores, config, logger, { raise: async () => undefined }, resources);
+    const trustpilot = createTrustpilotAccess({ config, logger, mapping: DEFAULT_MAPPING, stores, breaker, observe: () => undefined, eventsQueue: queue, resources });
+    assert.equal(trustpilot.client, undefined, 'the environment has no Trustpilot of its own here');
+    const clients = createConnectionClients({ config, logger, mapping: DEFAULT_MAPPING, stores, breaker, observe: () => undefined, eventsQueue: queue, resources, connections, defaults: { trustpilot, opinionStage: undefined } });
+
+    const own = { businessUnitId: OWN_BU, apiKey: KEY, apiSecret: SECRET, username: USER, password: PASSWORD };
+    await connections.store.set('trustpilot', 'locA', own);
+    await connections.store.set('trustpilot', 'locB', own);
+    connections.cache.forget();
+    assert.equal(await clients.trustpilotFor('locC'), undefined, 'no connection and no environment Trustpilot');
+    const a = await clients.trustpilotFor('locA');
+    const b = await clients.trustpilotFor('locB');
+    assert.ok(a && b);
+    assert.notEqual(a.client, b.client);
+    assert.equal(await clients.trustpilotFor('locA'), a, 'built once');
+
+    // Location A spends its whole budget; B's is untouched and still answers.
+    for (let call = 0; call < 5; call += 1) await a.client.getBusinessUnit(OWN_BU);
+    await assert.rejects(a.client.getBusinessUnit(OWN_BU), RateBudgetExceededError);
+    const limit = config.TRUSTPILOT_RATE_LIMIT;
+    assert.equal((await stores.budget.usage(connectionBudgetKey('locA'), limit)).window, 5);
+    assert.equal((await stores.budget.usage(connectionBudgetKey('locB'), limit)).window, 0);
+    await b.client.getBusinessUnit(OWN_BU);
+    assert.equal((await stores.budget.usage(connectionBudgetKey('locB'), limit)).window, 1);
+
+    // A private read takes a token: B's is stored under B's own key, none under the global one.
+    await b.client.listPrivateReviews(OWN_BU, { perPage: 1, page: 1 });
+    assert.equal(await redis.exists(`${prefix}:trustpilot-token:location:locB:token`), 1);
+    assert.equal(await redis.exists(`${prefix}:trustpilot-token:location:locA:token`), 0);
+    assert.equal(await redis.exists(`${prefix}:trustpilot-token:global:token`), 0);
+
+    // A changed connection is built again; a removed one falls back to the environment.
+    await connections.store.set('trustpilot', 'locB', { ...own, businessUnitId: 'bu_other' });
+    await connections.store.delete('trustpilot', 'locA');
+    connections.cache.forget();
+    assert.notEqual(await clients.trustpilotFor('locB'), b);
+    assert.equal(await clients.trustpilotFor('locA'), undefined);
+  } finally {
+    await resources.closeAll();
+    await queue.close();
+    queueRedis.disconnect();
+    await redis.quit();
+  }
+});
