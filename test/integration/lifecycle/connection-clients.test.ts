@@ -20,6 +20,10 @@ import { createResources } from '../../../src/lifecycle/wiring/resources.js';
 import { createStores } from '../../../src/lifecycle/wiring/state.js';
 import { createTrustpilotAccess } from '../../../src/lifecycle/wiring/trustpilot.js';
 import { KEY, OWN_BU, PASSWORD, SECRET, USER } from '../../helpers/trustpilot-sim.js';
+import { DEFAULT_OPINIONSTAGE_API_KEY, startOpinionStageSimulator } from '../../../src/sandbox/opinionstage/simulator.js';
+import { locationOpinionStagePoll } from '../../../src/lifecycle/wiring/connection-workers.js';
+import { OpinionStageResponseJobSchema } from '../../../src/queue/catalog.js';
+import { recordingProducer } from '../../helpers/app.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 
 let server: RedisServerHandle;
@@ -95,5 +99,46 @@ test('two connected locations: own clients, own budgets, own tokens; the others 
     await queue.close();
     queueRedis.disconnect();
     await redis.quit();
+  }
+});
+
+test("a location's own Opinion Stage poll reads only its items with its key, and its jobs carry the location", async () => {
+  const os = await startOpinionStageSimulator();
+  const prefix = `co${randomBytes(4).toString('hex')}`;
+  const config = loadConfig({ REDIS_URL: server.url, REDIS_PREFIX: prefix, ENCRYPTION_KEY: randomBytes(32).toString('base64'), OPINIONSTAGE_API_BASE_URL: os.apiBaseUrl });
+  const logger = createLogger({ level: 'silent' });
+  const resources = createResources(config, logger);
+  const redis = new Redis(server.url);
+  const queueRedis = new Redis(server.url, { maxRetriesPerRequest: null });
+  const queue = new Queue(`events-${prefix}`, { connection: queueRedis });
+  try {
+    const stores = createStores(redis, config);
+    const connections = createConnectionsAccess(stores, config);
+    assert.ok(connections);
+    const breaker = createBreaker(stores, config, logger, { raise: async () => undefined }, resources);
+    const trustpilot = createTrustpilotAccess({ config, logger, mapping: DEFAULT_MAPPING, stores, breaker, observe: () => undefined, eventsQueue: queue, resources });
+    const clients = createConnectionClients({ config, logger, mapping: DEFAULT_MAPPING, stores, breaker, observe: () => undefined, eventsQueue: queue, resources, connections, defaults: { trustpilot, opinionStage: undefined } });
+    const ours = os.addItem({ title: 'Ours', questions: [{ title: 'Email', kind: 'email' }] });
+    const theirs = os.addItem({ title: 'Not ours', questions: [{ title: 'Email', kind: 'email' }] });
+    await connections.store.set('opinionstage', 'locOs', { apiKey: DEFAULT_OPINIONSTAGE_API_KEY, itemIds: [ours.id], webhookSecret: 'os-webhook-secret-own-0001' });
+    connections.cache.forget();
+    assert.equal(await clients.opinionStageFor('locOther'), undefined, 'no connection and no environment Opinion Stage');
+    assert.ok(await clients.opinionStageFor('locOs'));
+
+    const producer = recordingProducer();
+    const poll = locationOpinionStagePoll(clients, undefined, { producer, seen: stores.osPollSeen, logger });
+    await poll(await queue.add('poll', {}));
+    os.addResponse(ours.id, { answers: { Email: 'ann@example.com' } });
+    os.addResponse(theirs.id, { answers: { Email: 'bob@example.com' } });
+    const outcome = await poll(await queue.add('poll', {}));
+    assert.equal(outcome.queued, 1);
+    const jobs = producer.requests.map((request) => OpinionStageResponseJobSchema.parse(request.data));
+    assert.deepEqual(jobs.map((job) => [job.itemId, job.webhookLocationId]), [[ours.id, 'locOs']]);
+  } finally {
+    await resources.closeAll();
+    await queue.close();
+    queueRedis.disconnect();
+    await redis.quit();
+    await os.close();
   }
 });
