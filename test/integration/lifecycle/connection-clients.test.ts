@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { RateBudgetExceededError } from '../../../src/clients/http/rate-budget-types.js';
-import { loadConfig } from '../../../src/config/env.js';
+import { loadConfig, type Config } from '../../../src/config/env.js';
 import { DEFAULT_MAPPING } from '../../../src/config/mapping.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../../src/sandbox/trustpilot/simulator.js';
@@ -48,19 +48,10 @@ test('two connected locations: own clients, own budgets, own tokens; the others 
     TRUSTPILOT_POLL_INTERVAL: '0',
     TRUSTPILOT_INDEX_REFRESH: '0',
   });
-  const logger = createLogger({ level: 'silent' });
-  const resources = createResources(config, logger);
-  const redis = new Redis(server.url);
-  const queueRedis = new Redis(server.url, { maxRetriesPerRequest: null });
-  const queue = new Queue(`events-${prefix}`, { connection: queueRedis });
+  const parts = await buildParts(config);
+  const { stores, connections, clients, trustpilot, redis } = parts;
   try {
-    const stores = createStores(redis, config);
-    const connections = createConnectionsAccess(stores, config);
-    assert.ok(connections);
-    const breaker = createBreaker(stores, config, logger, { raise: async () => undefined }, resources);
-    const trustpilot = createTrustpilotAccess({ config, logger, mapping: DEFAULT_MAPPING, stores, breaker, observe: () => undefined, eventsQueue: queue, resources });
     assert.equal(trustpilot.client, undefined, 'the environment has no Trustpilot of its own here');
-    const clients = createConnectionClients({ config, logger, mapping: DEFAULT_MAPPING, stores, breaker, observe: () => undefined, eventsQueue: queue, resources, connections, defaults: { trustpilot, opinionStage: undefined } });
 
     const own = { businessUnitId: OWN_BU, apiKey: KEY, apiSecret: SECRET, username: USER, password: PASSWORD };
     await connections.store.set('trustpilot', 'locA', own);
@@ -95,10 +86,7 @@ test('two connected locations: own clients, own budgets, own tokens; the others 
     assert.notEqual(await clients.trustpilotFor('locB'), b);
     assert.equal(await clients.trustpilotFor('locA'), undefined);
   } finally {
-    await resources.closeAll();
-    await queue.close();
-    queueRedis.disconnect();
-    await redis.quit();
+    await parts.close();
   }
 });
 
@@ -106,18 +94,9 @@ test("a location's own Opinion Stage poll reads only its items with its key, and
   const os = await startOpinionStageSimulator();
   const prefix = `co${randomBytes(4).toString('hex')}`;
   const config = loadConfig({ REDIS_URL: server.url, REDIS_PREFIX: prefix, ENCRYPTION_KEY: randomBytes(32).toString('base64'), OPINIONSTAGE_API_BASE_URL: os.apiBaseUrl });
-  const logger = createLogger({ level: 'silent' });
-  const resources = createResources(config, logger);
-  const redis = new Redis(server.url);
-  const queueRedis = new Redis(server.url, { maxRetriesPerRequest: null });
-  const queue = new Queue(`events-${prefix}`, { connection: queueRedis });
+  const parts = await buildParts(config);
+  const { stores, connections, clients, queue, logger } = parts;
   try {
-    const stores = createStores(redis, config);
-    const connections = createConnectionsAccess(stores, config);
-    assert.ok(connections);
-    const breaker = createBreaker(stores, config, logger, { raise: async () => undefined }, resources);
-    const trustpilot = createTrustpilotAccess({ config, logger, mapping: DEFAULT_MAPPING, stores, breaker, observe: () => undefined, eventsQueue: queue, resources });
-    const clients = createConnectionClients({ config, logger, mapping: DEFAULT_MAPPING, stores, breaker, observe: () => undefined, eventsQueue: queue, resources, connections, defaults: { trustpilot, opinionStage: undefined } });
     const ours = os.addItem({ title: 'Ours', questions: [{ title: 'Email', kind: 'email' }] });
     const theirs = os.addItem({ title: 'Not ours', questions: [{ title: 'Email', kind: 'email' }] });
     await connections.store.set('opinionstage', 'locOs', { apiKey: DEFAULT_OPINIONSTAGE_API_KEY, itemIds: [ours.id], webhookSecret: 'os-webhook-secret-own-0001' });
@@ -135,10 +114,37 @@ test("a location's own Opinion Stage poll reads only its items with its key, and
     const jobs = producer.requests.map((request) => OpinionStageResponseJobSchema.parse(request.data));
     assert.deepEqual(jobs.map((job) => [job.itemId, job.webhookLocationId]), [[ours.id, 'locOs']]);
   } finally {
-    await resources.closeAll();
-    await queue.close();
-    queueRedis.disconnect();
-    await redis.quit();
+    await parts.close();
     await os.close();
   }
 });
+
+/** The wiring the service builds, without the environment's Opinion Stage. */
+async function buildParts(config: Config) {
+  const logger = createLogger({ level: 'silent' });
+  const resources = createResources(config, logger);
+  const redis = new Redis(server.url);
+  const queueRedis = new Redis(server.url, { maxRetriesPerRequest: null });
+  const queue = new Queue(`events-${config.REDIS_PREFIX}`, { connection: queueRedis });
+  const stores = createStores(redis, config);
+  const connections = createConnectionsAccess(stores, config);
+  assert.ok(connections);
+  const breaker = createBreaker(stores, config, logger, { raise: async () => undefined }, resources);
+  const trustpilot = createTrustpilotAccess({ config, logger, mapping: DEFAULT_MAPPING, stores, breaker, observe: () => undefined, eventsQueue: queue, resources });
+  const clients = createConnectionClients({ config, logger, mapping: DEFAULT_MAPPING, stores, breaker, observe: () => undefined, eventsQueue: queue, resources, connections, defaults: { trustpilot, opinionStage: undefined } });
+  return {
+    logger,
+    redis,
+    queue,
+    stores,
+    connections,
+    trustpilot,
+    clients,
+    close: async () => {
+      await resources.closeAll();
+      await queue.close();
+      queueRedis.disconnect();
+      await redis.quit();
+    },
+  };
+}
