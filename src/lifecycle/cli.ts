@@ -10,6 +10,7 @@ import { serve } from '../http/server.js';
 import { createSignInCode } from '../http/plugins/dashboard-session.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { runBackfill } from './commands/backfill.js';
+import { runConnect } from './commands/connect.js';
 import { runDoctor } from './commands/doctor.js';
 import { runReplay } from './commands/replay.js';
 import { runRotateKeys } from './commands/rotate-keys.js';
@@ -30,10 +31,11 @@ commands:
   replay         re-run dead-lettered jobs: --all | --id ID [--id ...] | --queue NAME
   backfill       queue a sync of every contact of a location: --location ID [--restart]
   setup-fields   create the mapped custom fields that are missing: --location ID
-  rotate-keys    re-encrypt stored OAuth tokens with the first ENCRYPTION_KEY`;
+  rotate-keys    re-encrypt stored OAuth tokens and location connections with the first ENCRYPTION_KEY
+  connect        connect a location to its own Trustpilot or Opinion Stage: trustpilot|opinionstage --location ID … (without arguments: its usage)`;
 
 /** One-shot commands: they run, print, close what they opened and return an exit code. */
-const TASK_COMMANDS = new Set(['replay', 'setup-fields', 'doctor', 'backfill', 'rotate-keys']);
+const TASK_COMMANDS = new Set(['replay', 'setup-fields', 'doctor', 'backfill', 'rotate-keys', 'connect']);
 
 function packageVersion(): string {
   try {
@@ -92,11 +94,19 @@ async function runTask(command: string, args: string[], config: Config): Promise
       return runRotateKeys(config, logger, io);
     case 'doctor':
       return runDoctor(args, config, logger, { ...io, tty });
+    case 'connect':
+      return runConnect(args, config, logger, { ...io, readStdin });
     case 'backfill':
       return runBackfill(args, config, logger, { ...io, tty, write: (text: string) => process.stdout.write(text) });
     default:
       return runSetupFields(args, config, io);
   }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 async function runService(mode: ProcessMode, initial: Config, logger: Logger): Promise<number> {

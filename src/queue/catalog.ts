@@ -65,6 +65,8 @@ export const TrustpilotEventJobSchema = z.object({
   eventData: z.record(z.string(), z.unknown()),
   /** `poll`: found by the scheduled listing, and `eventData` is the private review as just read (no re-fetch). */
   source: z.enum(['webhook', 'poll']).optional(),
+  /** The location whose own webhook URL (`?location=`) or own poll brought it. */
+  webhookLocationId: z.string().min(1).max(128).optional(),
 });
 export type TrustpilotEventJob = z.infer<typeof TrustpilotEventJobSchema>;
 
@@ -76,6 +78,8 @@ export const OpinionStageResponseJobSchema = z.object({
   response: z.record(z.string(), z.unknown()),
   /** Flat identity fields a webhook may carry beside the response. */
   flat: z.object({ email: z.string().optional(), name: z.string().optional(), phone: z.string().optional(), contactId: z.string().optional() }).default({}),
+  /** The location whose own webhook URL (`?location=`) or own poll brought it. */
+  webhookLocationId: z.string().min(1).max(128).optional(),
 });
 export type OpinionStageResponseJob = z.infer<typeof OpinionStageResponseJobSchema>;
 

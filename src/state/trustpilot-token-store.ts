@@ -15,6 +15,8 @@ export interface RedisTokenStoreOptions {
   lockWaitMs?: number;
   /** Poll interval while waiting. Default 50 ms. */
   lockPollMs?: number;
+  /** Whose token: `global` (the environment's credentials, the default) or a location with its own connection. */
+  scope?: string;
 }
 
 const FORMAT = 'v1';
@@ -30,8 +32,9 @@ export function createRedisTokenStore(
   encryptionKeys: Buffer[],
   options: RedisTokenStoreOptions = {},
 ): TrustpilotTokenStore {
-  const tokenKey = stateKey(prefix, 'trustpilot-token', 'global', 'token');
-  const lockKey = stateKey(prefix, 'trustpilot-token', 'global', 'lock');
+  const scope = options.scope ?? 'global';
+  const tokenKey = stateKey(prefix, 'trustpilot-token', scope, 'token');
+  const lockKey = stateKey(prefix, 'trustpilot-token', scope, 'lock');
   // The key name is authenticated data: a ciphertext copied under another key does not decrypt.
   const { encrypt, decrypt } = createTokenCipher(encryptionKeys, Buffer.from(tokenKey));
   const lockTtlMs = options.lockTtlMs ?? 30_000;

@@ -31,6 +31,8 @@ import { PermanentJobError } from './classify-error.js';
 export interface OpinionStageResponseDeps {
   /** Absent without OPINIONSTAGE_API_KEY: question titles and item titles are then unknown. */
   client: Pick<OpinionStageClient, 'listQuestions' | 'listAllItems'> | undefined;
+  /** The location's own Opinion Stage client (its own connection), else `client`. */
+  clientFor?(locationId: string): Promise<Pick<OpinionStageClient, 'listQuestions' | 'listAllItems'> | undefined>;
   ghl: GhlWriter & Pick<GhlClient, 'getContact' | 'upsertContact'>;
   cache: LookupCache;
   fieldIds: CustomFieldIds;
@@ -65,8 +67,9 @@ export function createOpinionStageResponseProcessor(deps: OpinionStageResponseDe
     const data = OpinionStageResponseJobSchema.parse(job.data);
     const response = OsResponseSchema.parse(data.response);
     // Routed first: a response with no location of its own costs no further call.
-    const locationId = await locationOf(deps, data.itemId, linkLocationId(response));
-    const { questions, missing } = data.itemId ? await questionsOf(deps, data.itemId) : { questions: [], missing: [] };
+    const locationId = await locationOf(deps, data.itemId, linkLocationId(response), data.webhookLocationId);
+    const sources = deps.clientFor ? { ...deps, client: await deps.clientFor(locationId) } : deps;
+    const { questions, missing } = data.itemId ? await questionsOf(sources, data.itemId) : { questions: [], missing: [] };
     const respondent = findRespondent(response, questions, data.flat);
     const found = await contactFor(deps, locationId, respondent);
     if (!found) return skipped(deps, 'the response carries no email, phone or contact id to match a contact');
@@ -76,7 +79,7 @@ export function createOpinionStageResponseProcessor(deps: OpinionStageResponseDe
       contact: toSnapshot(found.contact, locationId),
       response,
       itemId: data.itemId,
-      itemTitle: data.itemId ? await itemTitle(deps, data.itemId) : '',
+      itemTitle: data.itemId ? await itemTitle(sources, data.itemId) : '',
       questions,
       fieldIds,
       ledger: await deps.ledger.view(locationId, found.contact.id),
@@ -94,9 +97,15 @@ export function createOpinionStageResponseProcessor(deps: OpinionStageResponseDe
  * The response's own location, or a permanent failure naming why there is none: guessing would write
  * one client's respondent into another client's CRM, so the response is dead-lettered instead.
  */
-async function locationOf(deps: OpinionStageResponseDeps, itemId: string | undefined, personalLinkLocationId: string | undefined): Promise<string> {
+async function locationOf(
+  deps: OpinionStageResponseDeps,
+  itemId: string | undefined,
+  personalLinkLocationId: string | undefined,
+  webhookLocationId: string | undefined,
+): Promise<string> {
   const route = routeOpinionStageResponse({
     personalLinkLocationId,
+    webhookLocationId,
     itemId: itemId ?? '(unknown)',
     itemLocations: deps.itemLocations,
     connectionItemLocations: await deps.connectionItemLocations(),

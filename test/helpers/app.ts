@@ -12,6 +12,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
 import { jobIdFor, QueueUnavailableError, type IngestRequest, type IngestResult, type WebhookProducer } from '../../src/queue/webhook-producer.js';
 import { createGhlSignatureVerifier } from '../../src/webhooks/ghl-signature.js';
+import type { ConnectionsAccess } from '../../src/lifecycle/wiring/location-connections.js';
 import { createTestSigner } from './ghl-signing.js';
 
 /** The location the GHL fixtures (test/fixtures/ghl) are for. */
@@ -57,6 +58,8 @@ export interface TestAppOptions {
   dashboard?: AppDeps['dashboard'];
   /** Replaces parts of the inert admin dependencies (e.g. dead letters to list). */
   admin?: Partial<NonNullable<AppDeps['admin']>>;
+  /** Per-location connections (a real store over Redis), for the admin connection routes and `?location=` webhooks. */
+  connections?: ConnectionsAccess;
 }
 
 export interface TestApp {
@@ -98,15 +101,26 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
       isServedLocation: served,
       appId: ghlAppId(config),
     },
-    trustpilotIngest: { producer, secret: config.TRUSTPILOT_WEBHOOK_SECRET },
-    opinionStageIngest: { producer, secret: config.OPINIONSTAGE_WEBHOOK_SECRET },
-    admin: { ...describeOnlyAdminDeps(), adminToken: config.ADMIN_TOKEN, viewerToken: config.VIEWER_TOKEN, isServedLocation: served, ...options.admin },
+    trustpilotIngest: { producer, secret: config.TRUSTPILOT_WEBHOOK_SECRET, ...locationSecret(options.connections, 'trustpilot') },
+    opinionStageIngest: { producer, secret: config.OPINIONSTAGE_WEBHOOK_SECRET, ...locationSecret(options.connections, 'opinionstage') },
+    admin: {
+      ...describeOnlyAdminDeps(),
+      adminToken: config.ADMIN_TOKEN,
+      viewerToken: config.VIEWER_TOKEN,
+      isServedLocation: served,
+      ...(options.connections ? { connections: options.connections.store, connectionsChanged: options.connections.cache.forget } : {}),
+      ...options.admin,
+    },
     ...(options.oauth ? { oauth: options.oauth } : {}),
     ...(options.dashboard ? { dashboard: options.dashboard } : {}),
   };
   const app = await buildApp(deps);
   await app.ready();
   return { app, config, metrics, enqueued: recording.requests, close: () => app.close() };
+}
+
+function locationSecret(connections: ConnectionsAccess | undefined, kind: 'trustpilot' | 'opinionstage') {
+  return connections ? { locationSecret: (locationId: string) => connections.webhookSecret(kind, locationId) } : {};
 }
 
 /** What `app.inject` answered, with the body parsed when it is JSON. */
@@ -119,7 +133,7 @@ export interface InjectedAnswer {
 
 export async function inject(
   app: App,
-  options: { method?: 'GET' | 'POST' | 'DELETE'; url: string; body?: string | Buffer; headers?: Record<string, string>; remoteAddress?: string },
+  options: { method?: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; body?: string | Buffer; headers?: Record<string, string>; remoteAddress?: string },
 ): Promise<InjectedAnswer> {
   const response = await app.inject({
     method: options.method ?? 'GET',

@@ -16,8 +16,9 @@ import { registerAdminLocationsRoute, type AdminLocationsDeps } from './admin-lo
 import { registerAdminJobRoutes, registerAdminReplayRoute, registerAdminRetryRoute, type AdminJobDeps, type AdminQueue } from './admin-jobs.js';
 import { ADMIN_COMMON, ADMIN_CONFIG, limit, QueueNameSchema, VALIDATION_REPLY } from './admin-shared.js';
 import { registerAdminSyncRoute, type AdminSyncDeps } from './admin-sync.js';
+import { registerAdminConnectionRoutes, type AdminConnectionDeps } from './admin-connections.js';
 
-export interface AdminDeps extends AdminJobDeps, AdminSyncDeps, AdminLocationsDeps {
+export interface AdminDeps extends AdminJobDeps, AdminSyncDeps, AdminLocationsDeps, AdminConnectionDeps {
   adminToken: string | undefined;
   viewerToken: string | undefined;
   mapping: Mapping;
@@ -60,6 +61,7 @@ export async function registerAdminRoutes(app: FastifyInstance, options: { deps:
   registerAdminReplayRoute(app, deps);
   registerAdminSyncRoute(app, deps);
   registerAdminLocationsRoute(app, deps);
+  registerAdminConnectionRoutes(app, deps);
 }
 
 /**
@@ -83,5 +85,6 @@ export function describeOnlyAdminDeps(mapping: Mapping = DEFAULT_MAPPING): Admin
     syncContact: unavailable,
     isServedLocation: async () => false,
     describeLocations: async () => [],
+    connections: undefined,
   };
 }

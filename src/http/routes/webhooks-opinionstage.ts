@@ -10,13 +10,16 @@ import { OsWebhookBodySchema, parseOsWebhookBody } from '../../webhooks/opinions
 import type { Metrics } from '../../observability/metrics.js';
 import { OPINIONSTAGE_DEDUPE_TTL_SECONDS, OpinionStageResponseJobSchema, opinionStageDedupeKey, QUEUE_NAMES } from '../../queue/catalog.js';
 import type { WebhookProducer } from '../../queue/webhook-producer.js';
-import { requireSharedSecret } from '../plugins/shared-secret-auth.js';
+import { requireLocationOrSharedSecret, type LocationSecretLookup } from '../plugins/location-secret-auth.js';
+import { ConnectionLocationIdSchema } from '../../state/location-connections.js';
 import { WEBHOOK_ERROR_REPLIES, WebhookReplySchema, errorReply } from '../schemas/common.js';
 import { storeOrAskRetry } from './webhook-enqueue.js';
 
 export interface OpinionStageIngestDeps {
   producer: WebhookProducer;
   secret: string | undefined;
+  /** A location's own webhook secret (`?location=<id>`); without it such requests get 401. */
+  locationSecret?: LocationSecretLookup;
   now?: () => number;
 }
 
@@ -35,11 +38,14 @@ export async function registerOpinionStageWebhookRoute(app: FastifyInstance, opt
           'The body is an Opinion Stage response object as its API returns it, bare or wrapped in `data`, optionally with flat `item_id`, `email`, `name`, `phone` and `contactId`. ' +
           'Send the secret as header `x-webhook-token` or query `token`.',
         headers: z.looseObject({ 'x-webhook-token': z.string().optional() }),
-        querystring: z.object({ token: z.string().optional() }),
+        querystring: z.object({
+          token: z.string().optional(),
+          location: ConnectionLocationIdSchema.optional().describe("A location's own connection: the token is that connection's secret, and the event belongs to that location"),
+        }),
         body: OsWebhookBodySchema,
         response: { 200: WebhookReplySchema, ...WEBHOOK_ERROR_REPLIES },
       },
-      onRequest: requireSharedSecret({ secret: deps.secret, variable: 'OPINIONSTAGE_WEBHOOK_SECRET', source: 'opinionstage', metrics }),
+      onRequest: requireLocationOrSharedSecret({ secret: deps.secret, variable: 'OPINIONSTAGE_WEBHOOK_SECRET', source: 'opinionstage', metrics, locationSecret: deps.locationSecret }),
     },
     async (request, reply) => {
       const parsed = parseOsWebhookBody(request.body);
@@ -58,6 +64,7 @@ export async function registerOpinionStageWebhookRoute(app: FastifyInstance, opt
             ...(parsed.itemId ? { itemId: parsed.itemId } : {}),
             response: parsed.response,
             flat: parsed.flat,
+            ...(request.query.location ? { webhookLocationId: request.query.location } : {}),
           }),
           scope: 'opinionstage',
           dedupeKey: opinionStageDedupeKey(parsed.response.id),

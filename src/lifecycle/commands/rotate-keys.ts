@@ -1,9 +1,11 @@
 /**
- * `ghl-bridge rotate-keys`: re-encrypts every stored OAuth token with the first ENCRYPTION_KEY. Rotate
+ * `ghl-bridge rotate-keys`: re-encrypts every stored OAuth token and per-location connection with the
+ * first ENCRYPTION_KEY. Rotate
  * by putting the new key first (`ENCRYPTION_KEY=new,old`), running this, then dropping the old key.
  */
 import type { Config } from '../../config/env.js';
 import type { Logger } from '../../observability/logger.js';
+import { createLocationConnectionStore } from '../../state/location-connections.js';
 import { createOAuthTokenStore } from '../../state/oauth-token-store.js';
 import { commandRedis, withResources, type CommandIo } from '../wiring/commands.js';
 
@@ -19,6 +21,8 @@ export async function runRotateKeys(config: Config, logger: Logger, io: CommandI
     const store = createOAuthTokenStore({ redis, prefix: config.REDIS_PREFIX, encryptionKeys: config.ENCRYPTION_KEY });
     const count = await store.reencryptAll();
     io.out(`re-encrypted ${count} stored token${count === 1 ? '' : 's'} with the first ENCRYPTION_KEY`);
+    const connections = await createLocationConnectionStore(redis, config.REDIS_PREFIX, config.ENCRYPTION_KEY).reencryptAll();
+    io.out(`re-encrypted ${connections} location connection${connections === 1 ? '' : 's'} with the first ENCRYPTION_KEY`);
     return 0;
   });
 }

@@ -28,6 +28,8 @@ import { createFieldIds, createStores } from './state.js';
 import { createTrustpilotAccess } from './trustpilot.js';
 import { alertClientFrom, opinionStageClientFrom, pushClientFrom, upstreamObserver } from './upstreams.js';
 import { circuitGuard, type CircuitSystem } from '../../state/circuit-breaker.js';
+import { createConnectionsAccess } from './location-connections.js';
+import { createConnectionClients, locationTrustpilotLookup } from './connection-clients.js';
 import { createWebApp } from './web.js';
 import { createWorkerFactory } from './worker-factory.js';
 import { startWorkers } from './workers.js';
@@ -89,6 +91,7 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
   // The producer connection refuses commands until connected; queues start using it right away.
   await waitForRedis(ingestRedis);
   const queues = openQueues(resources, { ingest: ingestRedis, flow: mode === 'web' ? ingestRedis : resources.redis('worker') }, stores.prefix, logger);
+  const connections = createConnectionsAccess(stores, config);
   const deadLetters = createDeadLetters(queues[QUEUE_NAMES.deadLetter]);
   const alerts = createAlerts({ queue: queues[QUEUE_NAMES.alerts], redis: stores.redis, prefix: stores.prefix, logger });
   const producer = createWebhookProducer({ queues, seen: createSeenWebhooks(ingestRedis, stores.prefix), timeoutMs: options.ingestTimeoutMs ?? 800, retryHorizonMs: config.RETRY_HORIZON, onBatch: (counts) => countFlow(counts) });
@@ -110,6 +113,9 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
   // Built in every mode, so a bad ALERT_WEBHOOK_URL stops start-up.
   const alertClient = alertClientFrom(config, { observe });
   if (alertClient) resources.add('alert-client', () => alertClient.close());
+  const connectionClients = connections
+    ? createConnectionClients({ config, logger, mapping, stores, breaker, observe, eventsQueue: queues[QUEUE_NAMES.trustpilotEvents], resources, connections, defaults: { trustpilot, opinionStage } })
+    : undefined;
   const push = pushClientFrom(config, { observe });
   if (push) resources.add('push-client', () => push.close());
 
@@ -121,7 +127,7 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
     ledger: stores.ledger,
     fingerprints: stores.fingerprints,
     snapshots,
-    trustpilot: trustpilot.lookup,
+    trustpilot: connectionClients ? locationTrustpilotLookup(connectionClients, trustpilot.lookup) : trustpilot.lookup,
     mapping,
     surveyUrl: config.OPINIONSTAGE_SURVEY_URL,
     apply: { planned, dryRun: config.DRY_RUN, writeMarks: snapshots },
@@ -136,7 +142,7 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
   let workers: Worker[] = [];
   if (mode !== 'web') {
     const factory = createWorkerFactory(config, () => resources.redis('worker'), { deadLetters, alerts, metrics, logger, series: stores.facts.series });
-    workers = await startWorkers({ config, logger, metrics, mapping, stores, queues, producer, ghl, fieldIds, syncDeps, trustpilot, opinionStage, push, alertClient, servedChanged, factory });
+    workers = await startWorkers({ config, logger, metrics, mapping, stores, queues, producer, ghl, fieldIds, syncDeps, trustpilot, opinionStage, push, alertClient, servedChanged, factory, connectionClients, connections });
     for (const worker of workers) resources.add(`worker-${worker.name}`, () => worker.close());
   }
   const systems = (['ghl', 'trustpilot', 'opinionstage', 'push', 'alert-webhook'] as const).filter((system) =>
@@ -145,7 +151,7 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
   const app =
     mode === 'worker'
       ? undefined
-      : await createWebApp({ config, logger, metrics, version: options.version, mapping, stores, queues, deadLetters, producer, breaker, guard, ghl, syncDeps, systems, servedChanged, clusterProcess: options.clusterProcess === true, resources });
+      : await createWebApp({ config, logger, metrics, version: options.version, mapping, stores, queues, deadLetters, producer, breaker, guard, ghl, syncDeps, systems, servedChanged, clusterProcess: options.clusterProcess === true, resources, connections });
 
   return { config, logger, metrics, app, workers, queues, ghl: ghl.ghl, trustpilot: trustpilot.client, mapping, deadLetters, planned, syncDeps, dashboardSessions: stores.dashboardSessions, close: () => resources.closeAll() };
 }

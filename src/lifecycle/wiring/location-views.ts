@@ -13,15 +13,17 @@ import {
 } from '../../http/routes/admin-locations.js';
 import type { GhlAccess } from './ghl.js';
 import type { GhlGuard } from './guards.js';
+import type { ConnectionsAccess } from './location-connections.js';
 import { locationConnectionView, trustpilotLocations } from './location-routing.js';
 
 export interface LocationViewParts {
   config: Config;
   ghl: GhlAccess;
   guard: GhlGuard;
+  connections?: ConnectionsAccess | undefined;
 }
 
-export function createLocationDescriber({ config, ghl, guard }: LocationViewParts): () => Promise<LocationView[]> {
+export function createLocationDescriber({ config, ghl, guard, connections }: LocationViewParts): () => Promise<LocationView[]> {
   const privateLocations = config.GHL_PRIVATE_TOKEN && config.GHL_LOCATION_ID ? [config.GHL_LOCATION_ID] : [];
   const store = ghl.oauth?.store;
   return async () => {
@@ -30,17 +32,17 @@ export function createLocationDescriber({ config, ghl, guard }: LocationViewPart
       privateLocations,
       ...(store ? { oauthInstall: async (locationId: string) => store.get(locationId) } : {}),
       budgetUsage: (locationId: string) => guard.usage(locationId),
-      trustpilot: async (locationId: string) => (await locationConnectionView('trustpilot', locationId)) ?? (await environmentTrustpilot(config, served, locationId)),
-      opinionStage: async (locationId: string) => (await locationConnectionView('opinionstage', locationId)) ?? environmentOpinionStage(config, locationId),
+      trustpilot: async (locationId: string) => (await locationConnectionView(connections, 'trustpilot', locationId)) ?? (await environmentTrustpilot(config, served, locationId, connections)),
+      opinionStage: async (locationId: string) => (await locationConnectionView(connections, 'opinionstage', locationId)) ?? environmentOpinionStage(config, locationId),
     };
     return Promise.all(served.map((locationId) => describeLocation(facts, locationId)));
   };
 }
 
 /** The TRUSTPILOT_* connection, for the locations our business unit's reviews are matched in. */
-async function environmentTrustpilot(config: Config, served: readonly string[], locationId: string): Promise<TrustpilotConnectionView | undefined> {
+async function environmentTrustpilot(config: Config, served: readonly string[], locationId: string, connections: ConnectionsAccess | undefined): Promise<TrustpilotConnectionView | undefined> {
   if (!config.TRUSTPILOT_API_KEY) return undefined;
-  if (!(await trustpilotLocations(config)(undefined, served)).includes(locationId)) return undefined;
+  if (!(await trustpilotLocations(config, connections)(undefined, served)).includes(locationId)) return undefined;
   return {
     source: 'environment',
     businessUnitId: config.TRUSTPILOT_BUSINESS_UNIT_ID ?? null,

@@ -67,7 +67,7 @@ export function createTrustpilotAccess(parts: TrustpilotParts): TrustpilotAccess
   return { client, lookup, poll: indexed && config.TRUSTPILOT_POLL_INTERVAL > 0 ? indexed : undefined };
 }
 
-function createIndex({ config, mapping, stores, logger, eventsQueue }: TrustpilotParts, client: TrustpilotClient): { index: OwnReviewIndex; store: ReviewIndexStore } | undefined {
+export function createIndex({ config, mapping, stores, logger, eventsQueue }: TrustpilotParts, client: TrustpilotClient): { index: OwnReviewIndex; store: ReviewIndexStore } | undefined {
   const businessUnitId = config.TRUSTPILOT_BUSINESS_UNIT_ID;
   const wanted = config.TRUSTPILOT_INDEX_REFRESH > 0 || config.TRUSTPILOT_POLL_INTERVAL > 0;
   if (!client.canReadPrivateReviews || !businessUnitId || !mapping.trustpilot.ownReview.enabled || !wanted) return undefined;

@@ -19,6 +19,7 @@ import { syncContact, type ContactSyncDeps } from '../../workers/contact-sync-pr
 import type { GhlAccess } from './ghl.js';
 import { createLocationDescriber } from './location-views.js';
 import type { GhlGuard } from './guards.js';
+import type { ConnectionsAccess } from './location-connections.js';
 import type { Queues } from './queues.js';
 import type { Resources } from './resources.js';
 import type { Stores } from './state.js';
@@ -44,6 +45,8 @@ export interface WebParts {
   /** One of WEB_PROCESSES forked processes: /metrics answers for all of them. */
   clusterProcess: boolean;
   resources: Resources;
+  /** Per-location connections; undefined without ENCRYPTION_KEY. */
+  connections?: ConnectionsAccess | undefined;
 }
 
 export async function createWebApp(parts: WebParts): Promise<App> {
@@ -62,9 +65,9 @@ export async function createWebApp(parts: WebParts): Promise<App> {
       isServedLocation,
       appId: ghlAppId(config),
     },
-    trustpilotIngest: { producer, secret: config.TRUSTPILOT_WEBHOOK_SECRET },
+    trustpilotIngest: { producer, secret: config.TRUSTPILOT_WEBHOOK_SECRET, ...locationSecret(parts.connections, 'trustpilot') },
     ...oauthDeps(parts),
-    opinionStageIngest: { producer, secret: config.OPINIONSTAGE_WEBHOOK_SECRET },
+    opinionStageIngest: { producer, secret: config.OPINIONSTAGE_WEBHOOK_SECRET, ...locationSecret(parts.connections, 'opinionstage') },
     admin: adminDeps(parts, isServedLocation),
     dashboard: await dashboardDeps(parts),
     bullBoard: { adminToken: config.ADMIN_TOKEN, viewerToken: config.VIEWER_TOKEN, queues: Object.values(parts.queues), sessions: parts.stores.dashboardSessions },
@@ -73,6 +76,10 @@ export async function createWebApp(parts: WebParts): Promise<App> {
   });
   parts.resources.add('http', () => closeServer(app));
   return app;
+}
+
+function locationSecret(connections: ConnectionsAccess | undefined, kind: 'trustpilot' | 'opinionstage') {
+  return connections ? { locationSecret: (locationId: string) => connections.webhookSecret(kind, locationId) } : {};
 }
 
 function readinessChecks({ stores, breaker, systems }: WebParts): ReadinessCheck[] {
@@ -107,6 +114,8 @@ function adminDeps(parts: WebParts, isServedLocation: (locationId: string) => Pr
     deadLetters: parts.deadLetters,
     isServedLocation,
     describeLocations: createLocationDescriber(parts),
+    connections: parts.connections?.store,
+    connectionsChanged: () => parts.connections?.cache.forget(),
     syncContact: (locationId, contactId, dryRun) => syncContact({ ...syncDeps, apply: { ...syncDeps.apply, dryRun: dryRun || config.DRY_RUN } }, locationId, contactId),
   };
 }

@@ -25,11 +25,14 @@ import { createReconcileProcessor, reconcilePageBudget } from '../../workers/rec
 import { createTrustpilotEventProcessor } from '../../workers/trustpilot-event-processor.js';
 import { createTrustpilotPollProcessor } from '../../workers/trustpilot-poll-processor.js';
 import type { GhlAccess } from './ghl.js';
+import type { ConnectionsAccess } from './location-connections.js';
 import { itemLocationsOf, opinionStageConnectionItemLocations, trustpilotLocations } from './location-routing.js';
 import { scheduleContactSync, type Queues } from './queues.js';
 import type { Stores } from './state.js';
 import type { TrustpilotAccess } from './trustpilot.js';
 import type { WorkerFactory } from './worker-factory.js';
+import type { ConnectionClients } from './connection-clients.js';
+import { locationOpinionStagePoll, locationTrustpilotEvents, locationTrustpilotPoll } from './connection-workers.js';
 
 export interface WorkerParts {
   config: Config;
@@ -49,6 +52,10 @@ export interface WorkerParts {
   /** Re-reads the served locations and re-schedules their reconcile runs (after an install or uninstall). */
   servedChanged: () => Promise<void>;
   factory: WorkerFactory;
+  /** Per-location clients; present when connections can be stored (ENCRYPTION_KEY). */
+  connectionClients?: ConnectionClients | undefined;
+  /** Per-location connections, for routing reviews and responses to their location. */
+  connections?: ConnectionsAccess | undefined;
 }
 
 export async function startWorkers(parts: WorkerParts): Promise<Worker[]> {
@@ -80,23 +87,27 @@ type Schedule = (job: ContactSyncJob) => Promise<void>;
 
 async function startPolls(parts: WorkerParts, run: Run, schedule: Schedule): Promise<void> {
   const { config, queues, logger } = parts;
-  if (parts.opinionStage && config.opinionStagePollMs > 0) {
-    run(QUEUE_NAMES.opinionStagePoll, createOpinionStagePollProcessor({ client: parts.opinionStage, producer: parts.producer, seen: parts.stores.osPollSeen, itemIds: config.OPINIONSTAGE_ITEM_IDS, logger }));
+  const own = parts.connectionClients;
+  const seen = parts.stores.osPollSeen;
+  const envOsPoll = parts.opinionStage ? createOpinionStagePollProcessor({ client: parts.opinionStage, producer: parts.producer, seen, itemIds: config.OPINIONSTAGE_ITEM_IDS, logger }) : undefined;
+  const osPoll = own ? locationOpinionStagePoll(own, envOsPoll, { producer: parts.producer, seen, logger }) : envOsPoll;
+  if (osPoll && config.opinionStagePollMs > 0) {
+    run(QUEUE_NAMES.opinionStagePoll, osPoll);
     await queues[QUEUE_NAMES.opinionStagePoll].upsertJobScheduler('opinionstage-poll', { every: config.opinionStagePollMs }, { name: 'poll', data: {}, opts: DEFAULT_JOB_OPTIONS[QUEUE_NAMES.opinionStagePoll] });
   }
   const { client, lookup, poll } = parts.trustpilot;
-  if (client && lookup) {
-    const { ghl, stores } = parts;
-    run(
-      QUEUE_NAMES.trustpilotEvents,
-      createTrustpilotEventProcessor({ trustpilot: client, lookup, ghl: ghl.ghl, owners: stores.cache, snapshots: stores.snapshots, facts: stores.facts, servedLocations: ghl.served.list, locationsFor: trustpilotLocations(config), scheduleContactSync: schedule, metrics: parts.metrics, logger }),
-    );
-  }
+  const { ghl, stores } = parts;
+  const eventDeps = { ghl: ghl.ghl, owners: stores.cache, snapshots: stores.snapshots, facts: stores.facts, servedLocations: ghl.served.list, locationsFor: trustpilotLocations(config, parts.connections), scheduleContactSync: schedule, metrics: parts.metrics, logger };
+  const envEvents = client && lookup ? createTrustpilotEventProcessor({ ...eventDeps, trustpilot: client, lookup }) : undefined;
+  const events = own ? locationTrustpilotEvents(own, envEvents, eventDeps) : envEvents;
+  if (events) run(QUEUE_NAMES.trustpilotEvents, events);
   const pollQueue = queues[QUEUE_NAMES.trustpilotPoll];
-  if (poll) {
-    run(QUEUE_NAMES.trustpilotPoll, createTrustpilotPollProcessor({ index: poll.index, logger }));
+  const envPoll = poll ? createTrustpilotPollProcessor({ index: poll.index, logger }) : undefined;
+  const tpPoll = own && config.TRUSTPILOT_POLL_INTERVAL > 0 ? locationTrustpilotPoll(own, envPoll, logger) : envPoll;
+  if (tpPoll) {
+    run(QUEUE_NAMES.trustpilotPoll, tpPoll);
     // Reviews written from now on are routed; older ones are history (kept from the first start).
-    await poll.store.startRouting(Date.now());
+    if (poll) await poll.store.startRouting(Date.now());
     await pollQueue.upsertJobScheduler('trustpilot-poll', { every: config.TRUSTPILOT_POLL_INTERVAL }, { name: 'poll', data: {}, opts: DEFAULT_JOB_OPTIONS[QUEUE_NAMES.trustpilotPoll] });
   } else {
     await pollQueue.removeJobScheduler('trustpilot-poll');
@@ -137,6 +148,7 @@ function opinionStageResponseProcessor(parts: WorkerParts) {
   const { config, stores } = parts;
   return createOpinionStageResponseProcessor({
     client: parts.opinionStage,
+    ...(parts.connectionClients ? { clientFor: parts.connectionClients.opinionStageFor } : {}),
     ghl: parts.ghl.ghl,
     cache: stores.cache,
     fieldIds: parts.fieldIds,
@@ -144,7 +156,7 @@ function opinionStageResponseProcessor(parts: WorkerParts) {
     mapping: parts.mapping,
     servedLocations: parts.ghl.served.list,
     itemLocations: itemLocationsOf(config),
-    connectionItemLocations: opinionStageConnectionItemLocations,
+    connectionItemLocations: () => opinionStageConnectionItemLocations(parts.connections),
     apply: { planned: stores.planned, dryRun: config.DRY_RUN, writeMarks: stores.snapshots },
     metrics: parts.metrics,
     logger: parts.logger,

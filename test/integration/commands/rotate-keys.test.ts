@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
+import { createLocationConnectionStore } from '../../../src/state/location-connections.js';
 import { createOAuthTokenStore } from '../../../src/state/oauth-token-store.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 import { runCli } from './run-cli.js';
@@ -24,6 +25,8 @@ test('re-encrypts every stored token with the first key; then the old key is no 
   const newKey = randomBytes(32);
   const token = { accessToken: 'access-rotate-0001', refreshToken: 'refresh-rotate-0001', expiresAt: Date.now() + 3_600_000, userType: 'Location' as const };
   await createOAuthTokenStore({ redis: client, prefix, encryptionKeys: [oldKey] }).set('locRotate0000000001', token);
+  const connection = { apiKey: 'os-key-rotate-0001', itemIds: ['item-rotate'], webhookSecret: 'os-webhook-rotate-00001' };
+  await createLocationConnectionStore(client, prefix, [oldKey]).set('opinionstage', 'locRotate0000000001', connection);
 
   const result = await runCli(['rotate-keys'], {
     REDIS_URL: redis.url,
@@ -35,6 +38,8 @@ test('re-encrypts every stored token with the first key; then the old key is no 
   const rotated = await createOAuthTokenStore({ redis: client, prefix, encryptionKeys: [newKey] }).get('locRotate0000000001');
   assert.equal(rotated?.accessToken, token.accessToken, 'readable with the new key alone');
   assert.ok(!result.stdout.includes(token.accessToken) && !result.stderr.includes(token.accessToken));
+  assert.match(result.stdout, /re-encrypted 1 location connection/);
+  assert.deepEqual(await createLocationConnectionStore(client, prefix, [newKey]).get('opinionstage', 'locRotate0000000001'), connection, 'connections too');
 });
 
 test('without ENCRYPTION_KEY it says so and exits 1', async () => {

@@ -13,13 +13,15 @@ export interface CliResult {
 }
 
 // The deadline only catches a hanging handle: a start through tsx takes 5 s on quiet cores, several times that on busy ones.
-export async function runCli(args: string[], env: Record<string, string>, timeoutMs = 90_000): Promise<CliResult> {
+export async function runCli(args: string[], env: Record<string, string>, timeoutMs = 90_000, stdin?: string): Promise<CliResult> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: ROOT,
     // Only what the command needs: nothing of the developer's environment leaks into the config.
     env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  // Standard input is closed at once (empty unless given), as it would be with nothing piped in.
+  child.stdin.end(stdin ?? '');
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

@@ -16,26 +16,36 @@ function obj(value: unknown): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value));
 }
 
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+const METHODS = new Map<string, Method>([
+  ['get', 'GET'],
+  ['post', 'POST'],
+  ['put', 'PUT'],
+  ['delete', 'DELETE'],
+]);
+
 /** Every admin route the app documents, as [method, path with sample values]. */
-function adminRoutes(t: TestApp): ['GET' | 'POST', string][] {
-  const routes: ['GET' | 'POST', string][] = [];
+function adminRoutes(t: TestApp): [Method, string][] {
+  const routes: [Method, string][] = [];
   for (const [path, methods] of Object.entries(obj(obj(t.app.swagger()).paths))) {
     if (!path.startsWith('/admin')) continue;
     for (const method of Object.keys(obj(methods))) {
-      assert.ok(method === 'get' || method === 'post', `all admin routes are GET or POST today; extend this test for ${method} ${path}`);
-      const concrete = path.replace('{id}', 'some-job').replace('{contactId}', 'someContact');
-      routes.push([method === 'get' ? 'GET' : 'POST', concrete.includes('/sync') ? `${concrete}?locationId=${FIXTURE_LOCATION_ID}` : concrete]);
+      const known = METHODS.get(method);
+      assert.ok(known, `admin routes are GET, POST, PUT or DELETE today; extend this test for ${method} ${path}`);
+      const concrete = path.replace('{id}', 'some-job').replace('{contactId}', 'someContact').replace('{locationId}', 'someLocation');
+      routes.push([known, concrete.includes('/sync') ? `${concrete}?locationId=${FIXTURE_LOCATION_ID}` : concrete]);
     }
   }
   return routes;
 }
 
-function call(t: TestApp, method: 'GET' | 'POST', url: string, token?: string) {
+function call(t: TestApp, method: Method, url: string, token?: string) {
+  const withBody = method === 'POST' || method === 'PUT';
   return inject(t.app, {
     method,
     url,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
-    ...(method === 'POST' ? { body: JSON.stringify({ all: true }) } : {}),
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(withBody ? { 'content-type': 'application/json' } : {}) },
+    ...(withBody ? { body: JSON.stringify({ all: true }) } : {}),
   });
 }
 
