@@ -26,6 +26,7 @@ const CLIENT = { clientId: 'appAgency0001-many-locations', clientSecret: 'client
 const OS_SECRET = 'os-webhook-secret-many-0001';
 const TP_SECRET = 'tp-webhook-secret-many-0001';
 const VIEWER_TOKEN = 'viewer-token-many-locations-01';
+const ADMIN_TOKEN = 'admin-token-many-locations-01';
 const SURVEY_URL = 'https://www.opinionstage.com/page/agency-survey';
 const QUESTIONS = [
   { id: 'q-rating', title: 'How likely are you to recommend us?', kind: 'rating' },
@@ -39,7 +40,7 @@ describe('many locations, nothing crossing', () => {
   let tp: TrustpilotSimulator;
   let os: OpinionStageSimulator;
   let bridge: TestBridge;
-  const items = { a: '', b: '', unmapped: '' };
+  const items = { a: '', b: '', unmapped: '', connected: '', urlRouted: '' };
 
   before(async () => {
     redis = await startRedisServer();
@@ -54,6 +55,8 @@ describe('many locations, nothing crossing', () => {
     items.a = os.addItem({ title: 'Survey of client one', type: 'survey', questions: QUESTIONS }).id;
     items.b = os.addItem({ title: 'Survey of client two', type: 'survey', questions: QUESTIONS }).id;
     items.unmapped = os.addItem({ title: 'Survey nobody mapped', type: 'survey', questions: QUESTIONS }).id;
+    items.connected = os.addItem({ title: "Survey of location two's own account", type: 'survey', questions: QUESTIONS }).id;
+    items.urlRouted = os.addItem({ title: 'Survey sent to a per-location URL', type: 'survey', questions: QUESTIONS }).id;
     bridge = await startTestBridge({
       mode: 'all',
       redisUrl: redis.url,
@@ -71,7 +74,7 @@ describe('many locations, nothing crossing', () => {
         OPINIONSTAGE_WEBHOOK_SECRET: OS_SECRET,
         OPINIONSTAGE_ITEM_LOCATIONS: `${items.a}=${LOC1},${items.b}=${LOC2}`,
         OPINIONSTAGE_SURVEY_URL: SURVEY_URL,
-        ADMIN_TOKEN: 'admin-token-many-locations-01',
+        ADMIN_TOKEN,
         VIEWER_TOKEN,
         COALESCE_WINDOW_MS: '200',
       },
@@ -196,5 +199,30 @@ describe('many locations, nothing crossing', () => {
     assert.deepEqual(byId.get(LOC1)?.opinionStage?.itemIds, [items.a]);
     assert.deepEqual(byId.get(LOC2)?.opinionStage?.itemIds, [items.b]);
     assert.ok((byId.get(LOC1)?.budget.day ?? 0) > 0, 'location 1 has used its GHL budget');
+  });
+
+  test("a location's own Opinion Stage connection routes its items there, and its own webhook URL routes what arrives on it", async () => {
+    // Location 2 connects its own account (the same simulator here) listing one item; the shared URL
+    // then sends that item's responses to location 2, though no environment setting names it.
+    const put = await request(`${bridge.url}/admin/locations/${LOC2}/opinionstage`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ apiKey: 'os-sandbox-key', itemIds: [items.connected], webhookSecret: OS_SECRET }),
+    });
+    assert.equal(put.statusCode, 200, await put.body.text());
+    os.addResponse(items.connected, { answers: { 'q-rating': '10', 'q-email': 'own@client-two.test', 'q-name': 'Own Account' }, result: { title: 'Promoter', score: 10 } });
+    await noteIn(LOC2, 'own@client-two.test');
+
+    // An item nothing maps, delivered to location 2's own URL, goes to location 2.
+    os.setWebhookUrl(`${bridge.url}/webhooks/opinionstage?location=${LOC2}`);
+    try {
+      os.addResponse(items.urlRouted, { answers: { 'q-rating': '7', 'q-email': 'url@client-two.test', 'q-name': 'Url Routed' }, result: { title: 'Passive', score: 7 } });
+      await noteIn(LOC2, 'url@client-two.test');
+    } finally {
+      os.setWebhookUrl(`${bridge.url}/webhooks/opinionstage`);
+    }
+    await settle();
+    assert.deepEqual(contactsByEmail(LOC1, 'own@client-two.test'), [], 'the connected item wrote nothing in location 1');
+    assert.deepEqual(contactsByEmail(LOC1, 'url@client-two.test'), [], 'the per-location URL wrote nothing in location 1');
   });
 });
