@@ -10,6 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { stateKey, type RedisClient } from './keys.js';
+import { storedJson } from './stored-text.js';
 
 export const SESSION_TTL_MS = 12 * 3_600_000;
 export const SIGN_IN_CODE_TTL_MS = 15 * 60_000;
@@ -42,13 +43,8 @@ function hashed(id: string): string {
 const ID_PATTERN = /^[\w-]{43}$/;
 
 function parse(raw: string | null): DashboardSession | undefined {
-  if (raw === null) return undefined;
-  try {
-    const parsed = SessionSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  const parsed = SessionSchema.safeParse(storedJson(raw));
+  return parsed.success ? parsed.data : undefined;
 }
 
 export function createDashboardSessions(redis: RedisClient, prefix: string, now: () => number = Date.now): DashboardSessions {

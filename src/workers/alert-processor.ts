@@ -10,6 +10,7 @@ import type { AlertClient, AlertPayload } from '../clients/alert-webhook/alert-c
 import type { Logger } from '../observability/logger.js';
 import { AlertDetailSchema, AlertJobSchema, buildAlertPayload, type AlertDetail } from '../queue/alerts.js';
 import { createAlertThrottle, createRecentAlerts } from '../state/alert-throttle.js';
+import { storedJson } from '../state/stored-text.js';
 
 export interface AlertProcessorOptions {
   /** Undefined when ALERT_WEBHOOK_URL is not set: alerts are only logged. */
@@ -68,13 +69,8 @@ export function createAlertProcessor(options: AlertProcessorOptions) {
 
 /** The window's latest detail comes back from Redis: untrusted, so parsed; a bad one falls back. */
 function latestDetail(text: string | undefined): AlertDetail | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const parsed = AlertDetailSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  const parsed = AlertDetailSchema.safeParse(storedJson(text));
+  return parsed.success ? parsed.data : undefined;
 }
 
 function errorInfo(error: unknown): { name: string; message: string } {

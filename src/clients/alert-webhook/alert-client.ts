@@ -7,8 +7,8 @@
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { hmacSignature } from '../http/hmac-signature.js';
-import { credentialUrl } from '../http/credential-url.js';
-import { createHttpTransport, type HttpRequest, type ResponseObserver } from '../http/transport.js';
+import { credentialTransport } from '../http/credential-url.js';
+import type { HttpRequest, ResponseObserver } from '../http/transport.js';
 import { BridgeError } from '../../observability/errors.js';
 
 export const ALERT_KINDS = ['job-failed', 'circuit-open', 'oauth-reconnect', 'daily-budget', 'dead-letter-growth'] as const;
@@ -71,15 +71,7 @@ export function parseAlertWebhookUrl(url: string): URL {
 }
 
 export function createAlertClient(options: AlertClientOptions): AlertClient {
-  const target = credentialUrl(parseAlertWebhookUrl(options.url));
-  const transport = createHttpTransport({
-    system: 'alert-webhook',
-    baseUrl: target.origin,
-    timeoutMs: options.timeoutMs,
-    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-    ...target.observe(options.observe),
-  });
-  const secrets = options.secret ? [options.secret, ...target.secrets] : target.secrets;
+  const { target, transport, secrets } = credentialTransport('alert-webhook', parseAlertWebhookUrl(options.url), options);
 
   return {
     async send(payload) {

@@ -3,7 +3,8 @@
  * alert URL): what the transport is given, and what errors, metrics and logs see instead.
  */
 import { credentialParts, redactCredentialPath } from '../../observability/redact-url.js';
-import type { ResponseObserver } from './transport.js';
+import type { Dispatcher } from 'undici';
+import { createHttpTransport, type HttpTransport, type ResponseObserver } from './transport.js';
 import { UpstreamError } from './upstream-error.js';
 
 export interface CredentialUrl {
@@ -44,4 +45,27 @@ export function credentialUrl(target: URL): CredentialUrl {
       });
     },
   };
+}
+
+export interface CredentialTransportOptions {
+  secret?: string | undefined;
+  timeoutMs: number;
+  dispatcher?: Dispatcher;
+  observe?: ResponseObserver;
+}
+
+/**
+ * A transport to a credential URL (push, alert): requests go to its real path; observers, errors and
+ * body excerpts see the shown one, and `secrets` lists what to blank out of anything echoed back.
+ */
+export function credentialTransport(system: 'push' | 'alert-webhook', url: URL, options: CredentialTransportOptions): { target: CredentialUrl; transport: HttpTransport; secrets: string[] } {
+  const target = credentialUrl(url);
+  const transport = createHttpTransport({
+    system,
+    baseUrl: target.origin,
+    timeoutMs: options.timeoutMs,
+    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    ...target.observe(options.observe),
+  });
+  return { target, transport, secrets: options.secret ? [options.secret, ...target.secrets] : target.secrets };
 }

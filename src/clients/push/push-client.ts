@@ -8,8 +8,8 @@
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { hmacSignature } from '../http/hmac-signature.js';
-import { credentialUrl } from '../http/credential-url.js';
-import { createHttpTransport, type ResponseObserver } from '../http/transport.js';
+import { credentialTransport } from '../http/credential-url.js';
+import type { ResponseObserver } from '../http/transport.js';
 
 export interface PushClientOptions {
   url: string;
@@ -26,15 +26,7 @@ export interface PushClient {
 }
 
 export function createPushClient(options: PushClientOptions): PushClient {
-  const target = credentialUrl(new URL(options.url));
-  const transport = createHttpTransport({
-    system: 'push',
-    baseUrl: target.origin,
-    timeoutMs: options.timeoutMs,
-    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-    ...target.observe(options.observe),
-  });
-  const secrets = options.secret ? [options.secret, ...target.secrets] : target.secrets;
+  const { target, transport, secrets } = credentialTransport('push', new URL(options.url), options);
   return {
     async send(event, now = Date.now()) {
       const body = JSON.stringify(event);

@@ -7,24 +7,19 @@
  * environment's clients.
  */
 import type { Queue } from 'bullmq';
-import type { ResponseObserver } from '../../clients/http/transport.js';
 import { budgetFor } from '../../clients/http/budgeted.js';
 import type { OpinionStageClient } from '../../clients/opinionstage/opinionstage-client.js';
 import type { TrustpilotClient } from '../../clients/trustpilot/trustpilot-client.js';
 import type { Config } from '../../config/env.js';
-import type { Mapping } from '../../config/mapping.js';
-import type { Logger } from '../../observability/logger.js';
 import { TrustpilotEventJobSchema } from '../../queue/catalog.js';
-import { circuitGuard, type CircuitBreaker } from '../../state/circuit-breaker.js';
+import { circuitGuard } from '../../state/circuit-breaker.js';
 import type { OpinionStageConnection, TrustpilotConnection } from '../../state/location-connections.js';
 import type { ReviewIndexStore } from '../../state/review-index.js';
 import { createRedisTokenStore } from '../../state/trustpilot-token-store.js';
 import type { OwnReviewIndex } from '../../workers/own-review-index.js';
 import { createTrustpilotLookup, type TrustpilotLookup } from '../../workers/trustpilot-lookup.js';
 import type { ConnectionsAccess } from './location-connections.js';
-import type { Resources } from './resources.js';
-import type { Stores } from './state.js';
-import { createIndex, type TrustpilotAccess } from './trustpilot.js';
+import { createIndex, type TrustpilotAccess, type TrustpilotParts } from './trustpilot.js';
 import { opinionStageClientFrom, trustpilotClientFrom } from './upstreams.js';
 
 export interface LocationTrustpilot {
@@ -53,15 +48,8 @@ export interface ConnectionClients {
   ownOpinionStage(): Promise<OwnOpinionStage[]>;
 }
 
-export interface ConnectionClientParts {
-  config: Config;
-  logger: Logger;
-  mapping: Mapping;
-  stores: Stores;
-  breaker: CircuitBreaker;
-  observe: ResponseObserver;
-  eventsQueue: Pick<Queue, 'add'>;
-  resources: Resources;
+/** What the environment's Trustpilot is built from, plus the connections and the defaults. */
+export interface ConnectionClientParts extends TrustpilotParts {
   connections: ConnectionsAccess | undefined;
   /** The environment's clients: the default for locations without their own. */
   defaults: { trustpilot: TrustpilotAccess; opinionStage: OpinionStageClient | undefined };
