@@ -224,5 +224,12 @@ describe('many locations, nothing crossing', () => {
     await settle();
     assert.deepEqual(contactsByEmail(LOC1, 'own@client-two.test'), [], 'the connected item wrote nothing in location 1');
     assert.deepEqual(contactsByEmail(LOC1, 'url@client-two.test'), [], 'the per-location URL wrote nothing in location 1');
+
+    // The dashboard's locations overview names location 2's own account, and location 1 the environment's.
+    const page = await (await request(`${bridge.url}/dashboard`, { headers: { authorization: `Bearer ${VIEWER_TOKEN}` } })).body.text();
+    const overview = page.slice(page.indexOf('<table id="locations">'));
+    const rowOf = (locationId: string) => overview.slice(overview.indexOf(locationId), overview.indexOf('</tr>', overview.indexOf(locationId)));
+    assert.match(rowOf(LOC2), /Opinion Stage \(own account, 1 items\)/);
+    assert.match(rowOf(LOC1), /Opinion Stage(?! \(own)/);
   });
 });

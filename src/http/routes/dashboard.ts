@@ -45,8 +45,10 @@ export interface DashboardDeps {
   deadLetters: Pick<DeadLetters, 'count' | 'list'>;
   planned: Pick<PlannedWrites, 'list'>;
   recentSyncs(limit: number): Promise<SyncRecord[]>;
-  /** The locations this bridge serves, for their rate budgets. */
+  /** The locations this bridge served at start-up, for their rate budgets. */
   locations: readonly string[];
+  /** The locations served now (installs after start-up included); absent: `locations`. */
+  servedLocations?(): Promise<readonly string[]>;
   budgetUsage(locationId: string): Promise<GhlBudgetUsage>;
   /** The upstreams configured, for their circuit states. */
   circuitSystems: readonly CircuitSystem[];
@@ -56,8 +58,8 @@ export interface DashboardDeps {
   contacts?: ContactPageDeps;
   /** The per-minute series behind the charts; absent: no charts. */
   series?: Pick<FlowSeries, 'read'>;
-  /** The connections every location uses today (the environment's), for the locations overview. */
-  connections?: readonly string[];
+  /** The connections a location's events go through (the environment's or its own), for the locations overview. */
+  connectionsOf?(locationId: string): Promise<string[]>;
   /** Seconds between automatic reloads (0: off). Default 30. */
   refreshSeconds?: number;
   now?: () => number;
@@ -232,25 +234,27 @@ function retryError(body: string, status: number): string {
 /** Reads everything the page shows, in parallel. */
 export async function collectView(deps: DashboardDeps, role: AdminRole, at: number, range: SeriesRange = 'hour'): Promise<DashboardView> {
   const queueNames = Object.keys(deps.queues).filter((name): name is QueueName => name in deps.queues);
+  const locations = deps.servedLocations ? await deps.servedLocations() : deps.locations;
   const [queues, failed, deadLetterTotal, deadLetterEntries, syncs, budgets, circuits, alerts, planned, points] = await Promise.all([
     Promise.all(queueNames.map((name) => queueRow(deps.queues[name], at))),
     Promise.all(SOURCE_QUEUES.map(async (name) => (await deps.queues[name].getJobs(['failed'], 0, LIST_LIMIT - 1, false)).map((job) => failedRow(name, job)))),
     deps.deadLetters.count(),
     deps.deadLetters.list(LIST_LIMIT),
     deps.recentSyncs(RECENT_SYNCS),
-    Promise.all(deps.locations.map(async (locationId) => ({ locationId, ...(await deps.budgetUsage(locationId)) }))),
+    Promise.all(locations.map(async (locationId) => ({ locationId, ...(await deps.budgetUsage(locationId)) }))),
     Promise.all(deps.circuitSystems.map(async (system) => ({ system, status: await deps.circuitState(system) }))),
     deps.recentAlerts(LIST_LIMIT),
     deps.planned.list(LIST_LIMIT),
     deps.series?.read(range, at),
   ]);
+  const connections = await Promise.all(locations.map(async (locationId) => (deps.connectionsOf ? deps.connectionsOf(locationId) : ['GHL'])));
   return {
     ...(points ? { charts: { range, points, deadLetters: deadLetterTotal } } : {}),
-    locations: deps.locations.map((locationId) => {
+    locations: locations.map((locationId, index) => {
       const mine = syncs.filter((sync) => sync.locationId === locationId);
       return {
         locationId,
-        connections: [...(deps.connections ?? ['GHL'])],
+        connections: connections[index] ?? ['GHL'],
         budget: budgets.find((budget) => budget.locationId === locationId),
         lastSync: mine[0],
         failures: mine.filter((sync) => sync.outcome === 'failed').length,

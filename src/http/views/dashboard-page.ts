@@ -77,7 +77,7 @@ export interface DashboardView {
 
 export interface LocationRow {
   locationId: string;
-  /** The connections the location uses (today: the environment's, shared by every location). */
+  /** The connections the location uses: GHL, then Trustpilot and Opinion Stage, its own or the environment's. */
   connections: string[];
   budget: BudgetRow | undefined;
   lastSync: SyncRecord | undefined;

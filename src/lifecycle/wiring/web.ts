@@ -131,18 +131,26 @@ async function dashboardDeps(parts: WebParts): Promise<NonNullable<AppDeps['dash
     planned: stores.planned,
     recentSyncs: (limit) => stores.facts.recentSyncs(limit),
     locations: await parts.ghl.served.list(),
+    servedLocations: () => parts.ghl.served.list(),
     budgetUsage: (locationId) => parts.guard.usage(locationId),
     circuitSystems: parts.systems,
     circuitState: (system) => breaker.state(system),
     recentAlerts: (limit) => stores.recentAlerts.list(limit),
     contacts: { history: stores.facts.history, ledger: stores.ledger, ghl: parts.ghl.ghl, fieldIds: parts.syncDeps.fieldIds, mapping: parts.mapping },
     series: stores.facts.series,
-    connections: [
-      parts.ghl.oauth ? 'GHL (marketplace app)' : 'GHL (private token)',
-      ...(parts.systems.includes('trustpilot') ? ['Trustpilot'] : []),
-      ...(parts.systems.includes('opinionstage') ? ['Opinion Stage'] : []),
-    ],
+    connectionsOf: (locationId) => connectionsOf(parts, locationId),
   };
+}
+
+/** What the locations overview lists: GHL, then Trustpilot and Opinion Stage, the location's own or the environment's. */
+async function connectionsOf(parts: WebParts, locationId: string): Promise<string[]> {
+  const own = parts.connections ? await parts.connections.masked(locationId) : { trustpilot: null, opinionstage: null };
+  const shared = (system: 'trustpilot' | 'opinionstage', label: string) => (parts.systems.includes(system) ? [label] : []);
+  return [
+    parts.ghl.oauth ? 'GHL (marketplace app)' : 'GHL (private token)',
+    ...(own.trustpilot ? [`Trustpilot (own unit ${own.trustpilot.businessUnitId})`] : shared('trustpilot', 'Trustpilot')),
+    ...(own.opinionstage ? [`Opinion Stage (own account, ${own.opinionstage.itemIds.length} items)`] : shared('opinionstage', 'Opinion Stage')),
+  ];
 }
 
 async function collectMetrics({ queues, metrics, breaker, systems }: WebParts): Promise<void> {
