@@ -231,5 +231,10 @@ describe('many locations, nothing crossing', () => {
     const rowOf = (locationId: string) => overview.slice(overview.indexOf(locationId), overview.indexOf('</tr>', overview.indexOf(locationId)));
     assert.match(rowOf(LOC2), /Opinion Stage \(own account, 1 items\)/);
     assert.match(rowOf(LOC1), /Opinion Stage(?! \(own)/);
+
+    // The admin's search reaches GHL in the location installed after start-up.
+    const search = await (await request(`${bridge.url}/dashboard/search?q=${encodeURIComponent('own@client-two.test')}&locationId=${LOC2}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).body.text();
+    assert.doesNotMatch(search, /is not served by this bridge/);
+    assert.match(search, /Own Account/);
   });
 });

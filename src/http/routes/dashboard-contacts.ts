@@ -31,7 +31,8 @@ export interface ContactPageDeps {
 export interface ContactRouteContext {
   deps: ContactPageDeps;
   deadLetters: Pick<DeadLetters, 'list'>;
-  locations: readonly string[];
+  /** The served locations, read when a search needs them (installs after start-up included). */
+  locations(): Promise<readonly string[]>;
   adminToken: string | undefined;
   now: () => number;
   /** The reader's role from the session cookie or a bearer token. */
@@ -144,14 +145,14 @@ export async function collectContactView(ctx: ContactRouteContext, role: AdminRo
  * first one, with links to search another. Asking for a location searches GHL even after a match.
  */
 async function collectSearch(ctx: ContactRouteContext, role: AdminRole, query: string, asked: string | undefined): Promise<SearchView> {
-  const known = await ctx.deps.history.search(query);
+  const [known, locations] = await Promise.all([ctx.deps.history.search(query), ctx.locations()]);
   const base = { role, generatedAt: ctx.now(), query, known };
-  if (known.length > 0 && asked === undefined) return { ...base, ghl: { note: 'Found in the bridge\'s own records, so GHL was not searched.' }, otherLocations: role === 'admin' ? ctx.locations.slice(0, 20) : [] };
+  if (known.length > 0 && asked === undefined) return { ...base, ghl: { note: 'Found in the bridge\'s own records, so GHL was not searched.' }, otherLocations: role === 'admin' ? locations.slice(0, 20) : [] };
   if (role !== 'admin') return { ...base, ghl: { note: 'GHL is searched for the admin only.' }, otherLocations: [] };
-  const locationId = asked ?? ctx.locations[0];
+  const locationId = asked ?? locations[0];
   if (locationId === undefined) return { ...base, ghl: { note: 'No location is served yet, so GHL cannot be searched.' }, otherLocations: [] };
-  const otherLocations = ctx.locations.filter((other) => other !== locationId).slice(0, 20);
-  if (!ctx.locations.includes(locationId)) return { ...base, ghl: { note: `Location ${locationId} is not served by this bridge.` }, otherLocations };
+  const otherLocations = locations.filter((other) => other !== locationId).slice(0, 20);
+  if (!locations.includes(locationId)) return { ...base, ghl: { note: `Location ${locationId} is not served by this bridge.` }, otherLocations };
   try {
     const page = await ctx.deps.ghl.searchContacts(locationId, { query, pageLimit: GHL_SEARCH_LIMIT });
     const found = page.items.map((contact) => {

@@ -209,7 +209,7 @@ function contactContext(
   return {
     deps: contacts,
     deadLetters: deps.deadLetters,
-    locations: deps.locations,
+    locations: deps.servedLocations ?? (async () => deps.locations),
     adminToken: deps.adminToken,
     now,
     roleOf,
