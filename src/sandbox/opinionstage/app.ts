@@ -18,6 +18,7 @@ export interface SimulatorAppDeps {
   baseUrl(): string;
   responseOrder: ApiRouteDeps['responseOrder'];
   questionsHidden: ApiRouteDeps['questionsHidden'];
+  ownerOf: ApiRouteDeps['ownerOf'];
 }
 
 export function buildSimulatorApp(deps: SimulatorAppDeps): FastifyInstance {
@@ -51,7 +52,7 @@ export function buildSimulatorApp(deps: SimulatorAppDeps): FastifyInstance {
   });
 
   registerRequestPipeline(app, deps.pipeline);
-  registerApiRoutes(app, { store: deps.store, baseUrl: deps.baseUrl, responseOrder: deps.responseOrder, questionsHidden: deps.questionsHidden });
+  registerApiRoutes(app, { store: deps.store, baseUrl: deps.baseUrl, responseOrder: deps.responseOrder, questionsHidden: deps.questionsHidden, ownerOf: deps.ownerOf });
   registerControlRoutes(app, deps.control);
   return app;
 }

@@ -17,21 +17,26 @@ export interface ControlDeps {
   calls: RecordedCall[];
   deliveries: WebhookDelivery[];
   faults: FaultRegistry;
-  /** Validates the input itself (422 with JSON pointers). */
-  addItem(input: unknown): Item;
+  /** Validates the input itself (422 with JSON pointers); owned by the account with `apiKey`, else the default one. */
+  addItem(input: unknown, owner?: { apiKey: string }): Item;
   addResponse(itemId: string, input: unknown): ItemResponse;
-  setWebhook(settings: { url: string | undefined; token?: string | undefined; shape?: WebhookShape }): void;
+  /** The default account's webhook, or with `apiKey` that account's; the shape is for every account. */
+  setWebhook(settings: { url: string | undefined; token?: string | undefined; shape?: WebhookShape; apiKey?: string }): void;
 }
 
 const WebhookSettingsSchema = z.strictObject({
   url: z.url().nullable(),
   token: z.string().min(1).nullable().optional(),
   shape: z.enum(['bare', 'wrapped']).optional(),
+  apiKey: z.string().min(1).optional(),
 });
+
+const ItemOwnerQuerySchema = z.object({ account: z.string().min(1).optional() });
 
 export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): void {
   app.post(`${CONTROL_PREFIX}/items`, async (request, reply) => {
-    const item = deps.addItem(request.body);
+    const { account } = parseOrThrow(ItemOwnerQuerySchema, request.query);
+    const item = deps.addItem(request.body, account === undefined ? undefined : { apiKey: account });
     return reply.code(201).send({ item });
   });
 
@@ -48,9 +53,10 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): 
   });
 
   app.put(`${CONTROL_PREFIX}/webhook-url`, async (request) => {
-    const { url, token, shape } = parseOrThrow(WebhookSettingsSchema, request.body);
+    const { url, token, shape, apiKey } = parseOrThrow(WebhookSettingsSchema, request.body);
     deps.setWebhook({
       url: url ?? undefined,
+      ...(apiKey === undefined ? {} : { apiKey }),
       ...(token === undefined ? {} : { token: token ?? undefined }),
       ...(shape === undefined ? {} : { shape }),
     });

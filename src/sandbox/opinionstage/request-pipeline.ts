@@ -1,7 +1,8 @@
 /**
  * What every API call goes through before its handler: call log → HTTP Basic auth (username = the
  * personal API key, empty password) → injected faults. Control routes under /__sandbox
- * skip all of it.
+ * skip all of it. Several accounts may be known, each its own key; the handlers learn the caller's
+ * key from `callerKeyOf`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -25,7 +26,8 @@ export interface RecordedCall {
 }
 
 export interface PipelineDeps {
-  apiKey: string;
+  /** Every account's API key. */
+  apiKeys: ReadonlySet<string>;
   faults: FaultRegistry;
   calls: RecordedCall[];
   /** Aborted on close: ends latency waits and held (timed-out) requests. */
@@ -33,6 +35,12 @@ export interface PipelineDeps {
 }
 
 const callOf = new WeakMap<FastifyRequest, RecordedCall>();
+const callerKeys = new WeakMap<FastifyRequest, string>();
+
+/** The API key of an authenticated API call. */
+export function callerKeyOf(request: FastifyRequest): string | undefined {
+  return callerKeys.get(request);
+}
 
 export function isControlRequest(request: FastifyRequest): boolean {
   const path = request.url.split('?')[0] ?? '';
@@ -51,12 +59,14 @@ function authScheme(header: string | undefined): RecordedCall['auth'] {
   return scheme === 'basic' ? 'basic' : scheme === 'bearer' ? 'bearer' : 'other';
 }
 
-/** True when the header is `Basic base64("<apiKey>:")`. */
-export function isValidBasicAuth(header: string | undefined, apiKey: string): boolean {
+/** The key of a header `Basic base64("<apiKey>:")` naming one of `apiKeys`. */
+export function basicAuthKey(header: string | undefined, apiKeys: ReadonlySet<string>): string | undefined {
   const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
-  if (match?.[1] === undefined) return false;
+  if (match?.[1] === undefined) return undefined;
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  return decoded === `${apiKey}:`;
+  if (!decoded.endsWith(':')) return undefined;
+  const key = decoded.slice(0, -1);
+  return apiKeys.has(key) ? key : undefined;
 }
 
 /** Applies a fault; true when the reply has been taken over and the route must not run. */
@@ -106,10 +116,12 @@ export function registerRequestPipeline(app: FastifyInstance, deps: PipelineDeps
     deps.calls.push(call);
     callOf.set(request, call);
 
-    if (!isValidBasicAuth(authorization, deps.apiKey)) {
+    const key = basicAuthKey(authorization, deps.apiKeys);
+    if (key === undefined) {
       reply.header('www-authenticate', 'Basic realm="Opinion Stage API"');
       throw osErrors.unauthorized();
     }
+    callerKeys.set(request, key);
 
     const fault = deps.faults.take(request.method, path);
     if (fault && (await applyFault(fault, reply, deps.shutdown))) return reply;

@@ -2,7 +2,9 @@
  * An Opinion Stage Public Result API simulator on loopback: items, responses (newest first) and
  * questions as paged JSON:API collections behind HTTP Basic auth, injected faults, and "new response"
  * webhooks in an assumed shape (webhook-payload.ts). Built from Opinion Stage's public documents and the Airbyte schemas,
- * not from the bridge's client.
+ * not from the bridge's client. Besides the default account (`apiKey`, `webhookUrl`, `webhookToken`),
+ * `accounts` adds others: each key owns the items added for it, sees only those, and has its own
+ * webhook URL and token.
  */
 import { buildSimulatorApp } from './app.js';
 import { osErrors } from './errors.js';
@@ -14,7 +16,7 @@ import { API_PREFIX } from './resources.js';
 import type { RecordedCall } from './request-pipeline.js';
 import { createOsStore } from './store.js';
 import type { ResponseOrder } from './routes-api.js';
-import { createWebhookEmitter, type WebhookDelivery } from './webhook-emitter.js';
+import { createWebhookEmitter, type WebhookDelivery, type WebhookEmitter } from './webhook-emitter.js';
 import { buildWebhookPayload, type WebhookShape } from './webhook-payload.js';
 
 export type { Answer, Item, ItemInput, ItemResponse, ItemType, Question, ResponseInput } from './model.js';
@@ -30,6 +32,13 @@ export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination.js';
 export type Response = ItemResponse;
 
 export const DEFAULT_OPINIONSTAGE_API_KEY = 'os-sandbox-key';
+
+/** Another Opinion Stage account: its API key and where (and with which token) its webhooks go. */
+export interface OpinionStageAccountOptions {
+  apiKey: string;
+  webhookUrl?: string;
+  webhookToken?: string;
+}
 
 export interface OpinionStageSimulatorOptions {
   host?: string;
@@ -47,6 +56,8 @@ export interface OpinionStageSimulatorOptions {
   logger?: boolean;
   /** The order `GET /items/{id}/responses` lists responses in; no source documents it. Default newest first. */
   responseOrder?: ResponseOrder;
+  /** Other accounts beside the default one. */
+  accounts?: OpinionStageAccountOptions[];
 }
 
 /** The API is at `${url}/api/v2`. */
@@ -55,8 +66,12 @@ export interface OpinionStageSimulator extends SimulatorBase<RecordedCall, Webho
   setResponseOrder(order: ResponseOrder): void;
   /** From now on (or, with false, no longer) `GET /items/{itemId}/questions` answers 404; the item's responses are still served. */
   hideQuestions(itemId: string, hidden?: boolean): void;
-  /** Seeds an item with its questions; lead-form questions default to `lead: true` for kinds email, name, phone, first_name, last_name, full_name. */
-  addItem(input: ItemInput): Item;
+  /** Seeds an item with its questions (owned by the account with `apiKey`, default the default account); lead-form questions default to `lead: true` for kinds email, name, phone, first_name, last_name, full_name. */
+  addItem(input: ItemInput, owner?: { apiKey: string }): Item;
+  /** Where the webhooks of the account with this API key go from now on, and with which token. */
+  setAccountWebhook(apiKey: string, settings: { url: string | undefined; token?: string | undefined }): void;
+  /** Every webhook delivery made for the account with this API key (the default account's are `deliveries`). */
+  accountDeliveries(apiKey: string): WebhookDelivery[];
   /** A respondent answers (answers keyed by question id or title); stored and, unless `sendWebhook: false`, POSTed to the webhook URL. */
   addResponse(itemId: string, input: ResponseInput): ItemResponse;
 }
@@ -70,27 +85,48 @@ export async function startOpinionStageSimulator(options: OpinionStageSimulatorO
   const faults = createFaultRegistry(['status', 'latency', 'timeout', 'rate-limit', 'token-expired', 'malformed-body']);
   const calls: RecordedCall[] = [];
   const shutdown = new AbortController();
-  const emitter = createWebhookEmitter({
-    url: options.webhookUrl,
-    token: options.webhookToken,
-    retry: options.webhookRetry ?? { attempts: 4, baseDelayMs: 100 },
-  });
+  const retry = options.webhookRetry ?? { attempts: 4, baseDelayMs: 100 };
+  const defaultKey = options.apiKey ?? DEFAULT_OPINIONSTAGE_API_KEY;
+  const emitter = createWebhookEmitter({ url: options.webhookUrl, token: options.webhookToken, retry });
+  const emitters = new Map<string, WebhookEmitter>([[defaultKey, emitter]]);
+  for (const account of options.accounts ?? []) {
+    if (emitters.has(account.apiKey)) throw new Error(`Opinion Stage account ${account.apiKey} given twice`);
+    emitters.set(account.apiKey, createWebhookEmitter({ url: account.webhookUrl, token: account.webhookToken, retry }));
+  }
+  const emitterOf = (apiKey: string): WebhookEmitter => {
+    const found = emitters.get(apiKey);
+    if (!found) throw osErrors.notFound(`Account ${apiKey} not found`);
+    return found;
+  };
+  const owners = new Map<string, string>();
+  const ownerOf = (itemId: string): string => owners.get(itemId) ?? defaultKey;
 
-  const addItem = (input: unknown): Item => store.addItem(input);
+  const addItem = (input: unknown, owner?: { apiKey: string }): Item => {
+    const apiKey = owner?.apiKey ?? defaultKey;
+    emitterOf(apiKey);
+    const item = store.addItem(input);
+    owners.set(item.id, apiKey);
+    return item;
+  };
   const addResponse = (itemId: string, input: unknown): ItemResponse => {
     const { response, sendWebhook } = store.addResponse(itemId, input);
     const item = store.getItem(itemId);
     if (!item) throw osErrors.notFound(`Item ${itemId} not found`);
     if (sendWebhook) {
-      emitter.emit({ responseId: response.id, itemId, payload: buildWebhookPayload(item, response, shape, baseUrl) });
+      emitterOf(ownerOf(itemId)).emit({ responseId: response.id, itemId, payload: buildWebhookPayload(item, response, shape, baseUrl) });
     }
     return response;
+  };
+  const setAccountWebhook = (apiKey: string, settings: { url: string | undefined; token?: string | undefined }) => {
+    const target = emitterOf(apiKey);
+    target.setUrl(settings.url);
+    if ('token' in settings) target.setToken(settings.token);
   };
 
   const app = buildSimulatorApp({
     logger: options.logger ?? false,
     store,
-    pipeline: { apiKey: options.apiKey ?? DEFAULT_OPINIONSTAGE_API_KEY, faults, calls, shutdown: shutdown.signal },
+    pipeline: { apiKeys: new Set(emitters.keys()), faults, calls, shutdown: shutdown.signal },
     control: {
       calls,
       deliveries: emitter.deliveries,
@@ -98,17 +134,18 @@ export async function startOpinionStageSimulator(options: OpinionStageSimulatorO
       addItem,
       addResponse,
       setWebhook(settings) {
-        emitter.setUrl(settings.url);
-        if ('token' in settings) emitter.setToken(settings.token);
+        setAccountWebhook(settings.apiKey ?? defaultKey, settings);
         if (settings.shape !== undefined) shape = settings.shape;
       },
     },
     baseUrl: () => baseUrl,
     responseOrder: () => responseOrder,
     questionsHidden: (itemId) => hiddenQuestions.has(itemId),
+    ownerOf,
   });
 
   baseUrl = await listenOnLoopback(app, options.host, options.port);
+  const all = [...emitters.values()];
 
   return {
     url: baseUrl,
@@ -117,6 +154,8 @@ export async function startOpinionStageSimulator(options: OpinionStageSimulatorO
     deliveries: emitter.deliveries,
     ...faultControls(faults),
     setWebhookUrl: (url) => emitter.setUrl(url),
+    setAccountWebhook,
+    accountDeliveries: (apiKey) => emitterOf(apiKey).deliveries,
     setResponseOrder(order) {
       responseOrder = order;
     },
@@ -126,7 +165,9 @@ export async function startOpinionStageSimulator(options: OpinionStageSimulatorO
     },
     addItem,
     addResponse,
-    idle: () => emitter.idle(),
-    close: closeOnce(shutdown, app, emitter),
+    idle: async () => {
+      await Promise.all(all.map((each) => each.idle()));
+    },
+    close: closeOnce(shutdown, app, { close: async () => void (await Promise.all(all.map((each) => each.close()))) }),
   };
 }

@@ -17,7 +17,7 @@ export interface TrustpilotAppDeps {
   logger: boolean;
   store: TrustpilotStore;
   presenters: Presenters;
-  ownBusinessUnitId: string;
+  unitOf(apiKey: string): string | undefined;
   pipeline: PipelineDeps;
   oauth: OAuthRouteDeps;
   control: ControlDeps;
@@ -53,7 +53,7 @@ export function buildTrustpilotApp(deps: TrustpilotAppDeps): FastifyInstance {
   registerPrivateRoutes(app, {
     store: deps.store,
     presenters: deps.presenters,
-    ownBusinessUnitId: deps.ownBusinessUnitId,
+    unitOf: deps.unitOf,
     baseUrl: deps.baseUrl,
   });
   registerControlRoutes(app, deps.control);

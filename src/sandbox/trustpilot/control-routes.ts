@@ -17,7 +17,8 @@ export interface ControlDeps {
   calls: RecordedCall[];
   deliveries: WebhookDelivery[];
   faults: FaultRegistry;
-  setWebhookUrl(url: string | undefined): void;
+  /** The default account's webhook URL, or with `apiKey` that account's. */
+  setWebhookUrl(url: string | undefined, apiKey?: string): void;
   addBusinessUnit(input: z.infer<typeof BusinessUnitInputSchema>): BusinessUnit;
   addReview(input: z.infer<typeof ReviewInputSchema>): PrivateReview;
   updateReview(reviewId: string, patch: z.infer<typeof ReviewPatchSchema>): PrivateReview;
@@ -26,7 +27,7 @@ export interface ControlDeps {
   expireAccessTokens(): void;
 }
 
-const WebhookUrlBodySchema = z.strictObject({ url: z.url().nullable().optional() });
+const WebhookUrlBodySchema = z.strictObject({ url: z.url().nullable().optional(), apiKey: z.string().min(1).optional() });
 
 export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): void {
   app.post(`${CONTROL_PREFIX}/business-units`, async (request, reply) =>
@@ -63,8 +64,8 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): 
   });
 
   app.put(`${CONTROL_PREFIX}/webhook-url`, async (request) => {
-    const { url } = parseInput(WebhookUrlBodySchema, request.body);
-    deps.setWebhookUrl(url ?? undefined);
+    const { url, apiKey } = parseInput(WebhookUrlBodySchema, request.body);
+    deps.setWebhookUrl(url ?? undefined, apiKey);
     return { url: url ?? null };
   });
 }

@@ -89,7 +89,7 @@ export function createMutations(deps: MutationDeps): Mutations {
   const after = (previous: number | null, floor: number): number => Math.max(now(), (previous ?? floor) + 1, floor + 1);
 
   const updated = (review: ReviewRecord): ReviewRecord => {
-    deps.emit({ eventName: 'service-review-updated', reviewId: review.id, eventData: presenters.webhookEventData(review) });
+    deps.emit({ eventName: 'service-review-updated', reviewId: review.id, businessUnitId: review.businessUnitId, eventData: presenters.webhookEventData(review) });
     return review;
   };
 
@@ -123,7 +123,7 @@ export function createMutations(deps: MutationDeps): Mutations {
       if (!store.getConsumer(consumerId)) store.putConsumer({ id: consumerId, displayName: input.consumerName ?? 'Sandbox Consumer' });
       const review = newReview(input, { id, businessUnitId, consumerId }, now);
       store.putReview(review);
-      deps.emit({ eventName: 'service-review-created', reviewId: id, eventData: presenters.webhookEventData(review) });
+      deps.emit({ eventName: 'service-review-created', reviewId: id, businessUnitId, eventData: presenters.webhookEventData(review) });
       return review;
     },
 
@@ -149,9 +149,9 @@ export function createMutations(deps: MutationDeps): Mutations {
     },
 
     deleteReview(reviewId) {
-      reviewOrThrow(reviewId);
+      const { businessUnitId } = reviewOrThrow(reviewId);
       store.removeReview(reviewId);
-      deps.emit({ eventName: 'service-review-deleted', reviewId, eventData: { id: reviewId } });
+      deps.emit({ eventName: 'service-review-deleted', reviewId, businessUnitId, eventData: { id: reviewId } });
     },
   };
 }

@@ -3,6 +3,8 @@
  * (Basic for /v1/oauth, Bearer for /v1/private, `apikey` header or query for the rest of /v1) →
  * rate limit per API key (every call of a known key counts, token calls included, even those the
  * auth step then refuses) → auth refusal → injected faults. Control routes under /__sandbox skip it.
+ * Several applications (accounts) may be known, each its own key and secret; a token stays bound
+ * to the key that obtained it, and the handlers learn that key from `clientKeyOf`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -25,8 +27,8 @@ export interface RecordedCall {
 }
 
 export interface PipelineDeps {
-  apiKey: string;
-  apiSecret: string;
+  /** Every known application: API key → API secret. */
+  secrets: ReadonlyMap<string, string>;
   tokens: TokenRegistry;
   limiter: RateLimiter;
   faults: FaultRegistry;
@@ -40,6 +42,12 @@ export const TOKEN_PREFIX = '/v1/oauth/';
 export const PRIVATE_PREFIX = '/v1/private/';
 
 const callOf = new WeakMap<FastifyRequest, RecordedCall>();
+const clientKeys = new WeakMap<FastifyRequest, string>();
+
+/** The API key an admitted call is billed to: its Basic client, its token's client or its `apikey`. */
+export function clientKeyOf(request: FastifyRequest): string | undefined {
+  return clientKeys.get(request);
+}
 
 export function isControlPath(path: string): boolean {
   return path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`);
@@ -77,8 +85,9 @@ function identify(
 ): { key: string | undefined; refusal: TrustpilotHttpError | undefined } {
   if (path.startsWith(TOKEN_PREFIX)) {
     const basic = parseBasic(authorization);
-    if (basic?.username !== deps.apiKey) return { key: undefined, refusal: tpErrors.invalidClient() };
-    return { key: deps.apiKey, refusal: basic.password === deps.apiSecret ? undefined : tpErrors.invalidClient() };
+    const secret = basic === undefined ? undefined : deps.secrets.get(basic.username);
+    if (basic === undefined || secret === undefined) return { key: undefined, refusal: tpErrors.invalidClient() };
+    return { key: basic.username, refusal: basic.password === secret ? undefined : tpErrors.invalidClient() };
   }
   if (path.startsWith(PRIVATE_PREFIX)) {
     const bearer = parseBearer(authorization);
@@ -88,7 +97,7 @@ function identify(
     if (apiKey !== undefined && apiKey !== access.clientKey) return { key: access.clientKey, refusal: tpErrors.invalidApiKey() };
     return { key: access.clientKey, refusal: access.expired ? tpErrors.expiredAccessToken() : undefined };
   }
-  if (apiKey === deps.apiKey) return { key: apiKey, refusal: undefined };
+  if (apiKey !== undefined && deps.secrets.has(apiKey)) return { key: apiKey, refusal: undefined };
   return { key: undefined, refusal: tpErrors.invalidApiKey() };
 }
 
@@ -135,6 +144,7 @@ export function registerRequestPipeline(app: FastifyInstance, deps: PipelineDeps
       if (!decision.allowed) throw tpErrors.tooManyRequests(decision.retryAfterSeconds);
     }
     if (refusal) throw refusal;
+    if (key !== undefined) clientKeys.set(request, key);
 
     const fault = deps.faults.take(request.method, path);
     if (fault) await applyFault(fault, reply, deps.shutdown);

@@ -3,12 +3,15 @@
  * rotating refresh), the public API-key endpoints (find a business unit, business unit, review,
  * consumer), the private reviews of our business unit with referenceId/referralEmail filters and
  * paging, the per-key rate limit, injected faults, and unsigned review-event webhooks.
+ * Besides the default account (the top-level options), `accounts` adds other applications, each
+ * with its own key and secret, business users, business unit, rate-limit window and webhook URL.
  * Built from Trustpilot's public documents, not from the bridge's client.
  */
 import { createFaultRegistry, faultControls } from '../shared/faults.js';
 import { closeOnce, listenOnLoopback } from '../shared/serve.js';
 import type { SimulatorBase } from '../shared/simulator.js';
 import { buildTrustpilotApp } from './app.js';
+import { tpErrors } from './errors.js';
 import { newTrustpilotId } from './ids.js';
 import type { ReviewInput } from './inputs.js';
 import { createMutations } from './mutations.js';
@@ -17,13 +20,26 @@ import { createRateLimiter } from './rate-limit.js';
 import type { RecordedCall } from './request-pipeline.js';
 import { createTrustpilotStore } from './store.js';
 import { createTokenRegistry } from './tokens.js';
-import { createWebhookEmitter, type WebhookDelivery } from './webhook-emitter.js';
+import { createWebhookEmitter, type WebhookDelivery, type WebhookEmitter } from './webhook-emitter.js';
 
 export type { Fault, FaultRule } from '../shared/faults.js';
 export type { BusinessUnit, ConsumerProfile, PrivateReview, PublicReview } from './presenters.js';
 export type { CallAuth, RecordedCall } from './request-pipeline.js';
 export type { ReviewEventName, WebhookDelivery } from './webhook-emitter.js';
 export type { TokenResponse } from './tokens.js';
+
+/** Another Trustpilot account: an application (key and secret) with its business users and unit. */
+export interface TrustpilotAccountOptions {
+  apiKey: string;
+  apiSecret: string;
+  users: { username: string; password: string }[];
+  /** The unit its business users may read privately; created with `domain`. */
+  businessUnitId: string;
+  domain: string;
+  displayName?: string;
+  /** Where review events of its unit are POSTed. */
+  webhookUrl?: string;
+}
 
 export interface TrustpilotSimulatorOptions {
   host?: string;
@@ -42,6 +58,8 @@ export interface TrustpilotSimulatorOptions {
   webhookRetry?: { attempts: number; baseDelayMs: number };
   /** Fastify's logger; off unless asked for. */
   logger?: boolean;
+  /** Other accounts beside the default one. Review events of units no account owns go to `webhookUrl`. */
+  accounts?: TrustpilotAccountOptions[];
 }
 
 /** What a consumer may change in a review; stars are checked at run time (1–5). */
@@ -70,8 +88,12 @@ export interface TrustpilotSimulator extends SimulatorBase<RecordedCall, Webhook
   deleteReview(reviewId: string): void;
   /** Every access token issued so far answers 401; refresh tokens still work. */
   expireAccessTokens(): void;
-  /** Most calls (admitted or refused) any rate-limit window saw for the API key: ≤ max means the client behaved. */
-  maxCallsInAnyWindow(): number;
+  /** Most calls (admitted or refused) any rate-limit window saw for the API key (default: the default account's): ≤ max means the client behaved. */
+  maxCallsInAnyWindow(apiKey?: string): number;
+  /** Where review events of the account with this API key go from now on (undefined sends none). */
+  setAccountWebhookUrl(apiKey: string, url: string | undefined): void;
+  /** Every webhook delivery made for the account with this API key (the default account's are `deliveries`). */
+  accountDeliveries(apiKey: string): WebhookDelivery[];
 }
 
 export const TRUSTPILOT_SANDBOX_DEFAULTS = {
@@ -82,6 +104,13 @@ export const TRUSTPILOT_SANDBOX_DEFAULTS = {
   businessUnitId: 'bu_sandbox_own',
   ownDomain: 'ghl-bridge-sandbox.test',
 } as const;
+
+interface Account {
+  apiSecret: string;
+  users: readonly { username: string; password: string }[];
+  businessUnitId: string;
+  emitter: WebhookEmitter;
+}
 
 export async function startTrustpilotSimulator(options: TrustpilotSimulatorOptions = {}): Promise<TrustpilotSimulator> {
   const defaults = TRUSTPILOT_SANDBOX_DEFAULTS;
@@ -94,16 +123,30 @@ export async function startTrustpilotSimulator(options: TrustpilotSimulatorOptio
   const faults = createFaultRegistry(['status', 'latency', 'timeout', 'rate-limit', 'token-expired']);
   const calls: RecordedCall[] = [];
   const shutdown = new AbortController();
-  const emitter = createWebhookEmitter({
-    url: options.webhookUrl,
-    retry: options.webhookRetry ?? { attempts: 3, baseDelayMs: 200 },
-  });
+  const retry = options.webhookRetry ?? { attempts: 3, baseDelayMs: 200 };
+  const emitter = createWebhookEmitter({ url: options.webhookUrl, retry });
+  const accounts = new Map<string, Account>([
+    [apiKey, { apiSecret: options.apiSecret ?? defaults.apiSecret, users: options.users ?? [{ username: defaults.username, password: defaults.password }], businessUnitId: ownBusinessUnitId, emitter }],
+  ]);
+  for (const account of options.accounts ?? []) {
+    if (accounts.has(account.apiKey)) throw new Error(`Trustpilot account ${account.apiKey} given twice`);
+    accounts.set(account.apiKey, { ...account, emitter: createWebhookEmitter({ url: account.webhookUrl, retry }) });
+  }
+  const emitters = [...accounts.values()].map((account) => account.emitter);
+  const accountOf = (key: string): Account => {
+    const account = accounts.get(key);
+    if (!account) throw tpErrors.notFound(`No account with API key ${key}`);
+    return account;
+  };
+  // A unit's events go to the subscription of the account that owns it; seeded units to the default one.
+  const emitterOfUnit = (businessUnitId: string): WebhookEmitter =>
+    [...accounts.values()].find((account) => account.businessUnitId === businessUnitId)?.emitter ?? emitter;
   let baseUrl = '';
   const presenters = createPresenters(store, () => baseUrl);
   const mutations = createMutations({
     store,
     presenters,
-    emit: (event) => emitter.emit(event),
+    emit: (event) => emitterOfUnit(event.businessUnitId).emit(event),
     ownBusinessUnitId,
     businessUserId: newTrustpilotId(),
   });
@@ -115,6 +158,9 @@ export async function startTrustpilotSimulator(options: TrustpilotSimulatorOptio
     stars: 4.5,
     totalReviews: 0,
   });
+  for (const account of options.accounts ?? []) {
+    mutations.addBusinessUnit({ id: account.businessUnitId, domain: account.domain, displayName: account.displayName ?? account.domain, trustScore: 4, stars: 4, totalReviews: 0 });
+  }
 
   const seeding = {
     addBusinessUnit: (input: BusinessUnitSeed) => presenters.businessUnit(mutations.addBusinessUnit(input)),
@@ -124,23 +170,20 @@ export async function startTrustpilotSimulator(options: TrustpilotSimulatorOptio
     deleteReview: (reviewId: string) => mutations.deleteReview(reviewId),
     expireAccessTokens: () => tokens.expireAll(),
   };
+  const setAccountWebhookUrl = (key: string, url: string | undefined) => accountOf(key).emitter.setUrl(url);
 
   const app = buildTrustpilotApp({
     logger: options.logger ?? false,
     store,
     presenters,
-    ownBusinessUnitId,
-    pipeline: { apiKey, apiSecret: options.apiSecret ?? defaults.apiSecret, tokens, limiter, faults, calls, shutdown: shutdown.signal },
-    oauth: {
-      apiKey,
-      users: options.users ?? [{ username: defaults.username, password: defaults.password }],
-      tokens,
-    },
+    unitOf: (key) => accounts.get(key)?.businessUnitId,
+    pipeline: { secrets: new Map([...accounts].map(([key, account]) => [key, account.apiSecret])), tokens, limiter, faults, calls, shutdown: shutdown.signal },
+    oauth: { usersOf: (key) => accounts.get(key)?.users ?? [], tokens },
     control: {
       calls,
       deliveries: emitter.deliveries,
       faults,
-      setWebhookUrl: (url) => emitter.setUrl(url),
+      setWebhookUrl: (url, key) => (key === undefined ? emitter.setUrl(url) : setAccountWebhookUrl(key, url)),
       ...seeding,
     },
     baseUrl: () => baseUrl,
@@ -154,9 +197,13 @@ export async function startTrustpilotSimulator(options: TrustpilotSimulatorOptio
     deliveries: emitter.deliveries,
     ...faultControls(faults),
     setWebhookUrl: (url) => emitter.setUrl(url),
+    setAccountWebhookUrl,
+    accountDeliveries: (key) => accountOf(key).emitter.deliveries,
     ...seeding,
-    maxCallsInAnyWindow: () => limiter.maxCallsInAnyWindow(apiKey),
-    idle: () => emitter.idle(),
-    close: closeOnce(shutdown, app, emitter),
+    maxCallsInAnyWindow: (key = apiKey) => limiter.maxCallsInAnyWindow(key),
+    idle: async () => {
+      await Promise.all(emitters.map((each) => each.idle()));
+    },
+    close: closeOnce(shutdown, app, { close: async () => void (await Promise.all(emitters.map((each) => each.close()))) }),
   };
 }

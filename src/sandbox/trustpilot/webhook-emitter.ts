@@ -14,6 +14,8 @@ export interface ReviewEvent {
   eventName: ReviewEventName;
   /** Deliveries about one review keep their order. */
   reviewId: string;
+  /** The reviewed unit: its account's webhook subscription receives the event. */
+  businessUnitId: string;
   eventData: Record<string, unknown>;
 }
 
