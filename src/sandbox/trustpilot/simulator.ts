@@ -32,7 +32,7 @@ export type { TokenResponse } from './tokens.js';
 export interface TrustpilotAccountOptions {
   apiKey: string;
   apiSecret: string;
-  users: { username: string; password: string }[];
+  users: readonly { username: string; password: string }[];
   /** The unit its business users may read privately; created with `domain`. */
   businessUnitId: string;
   domain: string;
