@@ -6,6 +6,7 @@
  * `accounts` adds others: each key owns the items added for it, sees only those, and has its own
  * webhook URL and token.
  */
+import { createOsAccounts, type OpinionStageAccountOptions } from './accounts.js';
 import { buildSimulatorApp } from './app.js';
 import { osErrors } from './errors.js';
 import { createFaultRegistry, faultControls } from '../shared/faults.js';
@@ -16,9 +17,10 @@ import { API_PREFIX } from './resources.js';
 import type { RecordedCall } from './request-pipeline.js';
 import { createOsStore } from './store.js';
 import type { ResponseOrder } from './routes-api.js';
-import { createWebhookEmitter, type WebhookDelivery, type WebhookEmitter } from './webhook-emitter.js';
+import type { WebhookDelivery } from './webhook-emitter.js';
 import { buildWebhookPayload, type WebhookShape } from './webhook-payload.js';
 
+export type { OpinionStageAccountOptions } from './accounts.js';
 export type { Answer, Item, ItemInput, ItemResponse, ItemType, Question, ResponseInput } from './model.js';
 export type { ItemResource, QuestionResource, ResponseResource } from './resources.js';
 export type { Fault, FaultRule } from '../shared/faults.js';
@@ -32,13 +34,6 @@ export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination.js';
 export type Response = ItemResponse;
 
 export const DEFAULT_OPINIONSTAGE_API_KEY = 'os-sandbox-key';
-
-/** Another Opinion Stage account: its API key and where (and with which token) its webhooks go. */
-export interface OpinionStageAccountOptions {
-  apiKey: string;
-  webhookUrl?: string;
-  webhookToken?: string;
-}
 
 export interface OpinionStageSimulatorOptions {
   host?: string;
@@ -86,26 +81,14 @@ export async function startOpinionStageSimulator(options: OpinionStageSimulatorO
   const calls: RecordedCall[] = [];
   const shutdown = new AbortController();
   const retry = options.webhookRetry ?? { attempts: 4, baseDelayMs: 100 };
-  const defaultKey = options.apiKey ?? DEFAULT_OPINIONSTAGE_API_KEY;
-  const emitter = createWebhookEmitter({ url: options.webhookUrl, token: options.webhookToken, retry });
-  const emitters = new Map<string, WebhookEmitter>([[defaultKey, emitter]]);
-  for (const account of options.accounts ?? []) {
-    if (emitters.has(account.apiKey)) throw new Error(`Opinion Stage account ${account.apiKey} given twice`);
-    emitters.set(account.apiKey, createWebhookEmitter({ url: account.webhookUrl, token: account.webhookToken, retry }));
-  }
-  const emitterOf = (apiKey: string): WebhookEmitter => {
-    const found = emitters.get(apiKey);
-    if (!found) throw osErrors.notFound(`Account ${apiKey} not found`);
-    return found;
-  };
-  const owners = new Map<string, string>();
-  const ownerOf = (itemId: string): string => owners.get(itemId) ?? defaultKey;
+  const accounts = createOsAccounts({ apiKey: options.apiKey ?? DEFAULT_OPINIONSTAGE_API_KEY, webhookUrl: options.webhookUrl, webhookToken: options.webhookToken }, options.accounts ?? [], retry);
+  const emitter = accounts.defaultEmitter;
 
   const addItem = (input: unknown, owner?: { apiKey: string }): Item => {
-    const apiKey = owner?.apiKey ?? defaultKey;
-    emitterOf(apiKey);
+    const apiKey = owner?.apiKey ?? accounts.defaultKey;
+    accounts.emitterOf(apiKey);
     const item = store.addItem(input);
-    owners.set(item.id, apiKey);
+    accounts.own(item.id, apiKey);
     return item;
   };
   const addResponse = (itemId: string, input: unknown): ItemResponse => {
@@ -113,20 +96,14 @@ export async function startOpinionStageSimulator(options: OpinionStageSimulatorO
     const item = store.getItem(itemId);
     if (!item) throw osErrors.notFound(`Item ${itemId} not found`);
     if (sendWebhook) {
-      emitterOf(ownerOf(itemId)).emit({ responseId: response.id, itemId, payload: buildWebhookPayload(item, response, shape, baseUrl) });
+      accounts.emitterOf(accounts.ownerOf(itemId)).emit({ responseId: response.id, itemId, payload: buildWebhookPayload(item, response, shape, baseUrl) });
     }
     return response;
   };
-  const setAccountWebhook = (apiKey: string, settings: { url: string | undefined; token?: string | undefined }) => {
-    const target = emitterOf(apiKey);
-    target.setUrl(settings.url);
-    if ('token' in settings) target.setToken(settings.token);
-  };
-
   const app = buildSimulatorApp({
     logger: options.logger ?? false,
     store,
-    pipeline: { apiKeys: new Set(emitters.keys()), faults, calls, shutdown: shutdown.signal },
+    pipeline: { apiKeys: accounts.apiKeys, faults, calls, shutdown: shutdown.signal },
     control: {
       calls,
       deliveries: emitter.deliveries,
@@ -134,18 +111,17 @@ export async function startOpinionStageSimulator(options: OpinionStageSimulatorO
       addItem,
       addResponse,
       setWebhook(settings) {
-        setAccountWebhook(settings.apiKey ?? defaultKey, settings);
+        accounts.setWebhook(settings.apiKey ?? accounts.defaultKey, settings);
         if (settings.shape !== undefined) shape = settings.shape;
       },
     },
     baseUrl: () => baseUrl,
     responseOrder: () => responseOrder,
     questionsHidden: (itemId) => hiddenQuestions.has(itemId),
-    ownerOf,
+    ownerOf: (itemId) => accounts.ownerOf(itemId),
   });
 
   baseUrl = await listenOnLoopback(app, options.host, options.port);
-  const all = [...emitters.values()];
 
   return {
     url: baseUrl,
@@ -154,8 +130,8 @@ export async function startOpinionStageSimulator(options: OpinionStageSimulatorO
     deliveries: emitter.deliveries,
     ...faultControls(faults),
     setWebhookUrl: (url) => emitter.setUrl(url),
-    setAccountWebhook,
-    accountDeliveries: (apiKey) => emitterOf(apiKey).deliveries,
+    setAccountWebhook: (apiKey, settings) => accounts.setWebhook(apiKey, settings),
+    accountDeliveries: (apiKey) => accounts.emitterOf(apiKey).deliveries,
     setResponseOrder(order) {
       responseOrder = order;
     },
@@ -165,9 +141,7 @@ export async function startOpinionStageSimulator(options: OpinionStageSimulatorO
     },
     addItem,
     addResponse,
-    idle: async () => {
-      await Promise.all(all.map((each) => each.idle()));
-    },
-    close: closeOnce(shutdown, app, { close: async () => void (await Promise.all(all.map((each) => each.close()))) }),
+    idle: () => accounts.idle(),
+    close: closeOnce(shutdown, app, accounts),
   };
 }

@@ -10,36 +10,24 @@
 import { createFaultRegistry, faultControls } from '../shared/faults.js';
 import { closeOnce, listenOnLoopback } from '../shared/serve.js';
 import type { SimulatorBase } from '../shared/simulator.js';
+import { createAccounts, type TrustpilotAccountOptions } from './accounts.js';
 import { buildTrustpilotApp } from './app.js';
-import { tpErrors } from './errors.js';
 import { newTrustpilotId } from './ids.js';
 import type { ReviewInput } from './inputs.js';
-import { createMutations } from './mutations.js';
+import { createMutations, type Mutations } from './mutations.js';
 import { createPresenters, type BusinessUnit, type PrivateReview } from './presenters.js';
 import { createRateLimiter } from './rate-limit.js';
 import type { RecordedCall } from './request-pipeline.js';
 import { createTrustpilotStore } from './store.js';
 import { createTokenRegistry } from './tokens.js';
-import { createWebhookEmitter, type WebhookDelivery, type WebhookEmitter } from './webhook-emitter.js';
+import type { WebhookDelivery } from './webhook-emitter.js';
 
 export type { Fault, FaultRule } from '../shared/faults.js';
+export type { TrustpilotAccountOptions } from './accounts.js';
 export type { BusinessUnit, ConsumerProfile, PrivateReview, PublicReview } from './presenters.js';
 export type { CallAuth, RecordedCall } from './request-pipeline.js';
 export type { ReviewEventName, WebhookDelivery } from './webhook-emitter.js';
 export type { TokenResponse } from './tokens.js';
-
-/** Another Trustpilot account: an application (key and secret) with its business users and unit. */
-export interface TrustpilotAccountOptions {
-  apiKey: string;
-  apiSecret: string;
-  users: readonly { username: string; password: string }[];
-  /** The unit its business users may read privately; created with `domain`. */
-  businessUnitId: string;
-  domain: string;
-  displayName?: string;
-  /** Where review events of its unit are POSTed. */
-  webhookUrl?: string;
-}
 
 export interface TrustpilotSimulatorOptions {
   host?: string;
@@ -105,11 +93,19 @@ export const TRUSTPILOT_SANDBOX_DEFAULTS = {
   ownDomain: 'ghl-bridge-sandbox.test',
 } as const;
 
-interface Account {
-  apiSecret: string;
-  users: readonly { username: string; password: string }[];
-  businessUnitId: string;
-  emitter: WebhookEmitter;
+/** The default account's unit and each other account's, so their business users have something to read. */
+function seedOwnUnits(mutations: Mutations, ownBusinessUnitId: string, accounts: readonly TrustpilotAccountOptions[]): void {
+  mutations.addBusinessUnit({
+    id: ownBusinessUnitId,
+    domain: TRUSTPILOT_SANDBOX_DEFAULTS.ownDomain,
+    displayName: 'GHL Bridge Sandbox',
+    trustScore: 4.5,
+    stars: 4.5,
+    totalReviews: 0,
+  });
+  for (const account of accounts) {
+    mutations.addBusinessUnit({ id: account.businessUnitId, domain: account.domain, displayName: account.displayName ?? account.domain, trustScore: 4, stars: 4, totalReviews: 0 });
+  }
 }
 
 export async function startTrustpilotSimulator(options: TrustpilotSimulatorOptions = {}): Promise<TrustpilotSimulator> {
@@ -124,43 +120,22 @@ export async function startTrustpilotSimulator(options: TrustpilotSimulatorOptio
   const calls: RecordedCall[] = [];
   const shutdown = new AbortController();
   const retry = options.webhookRetry ?? { attempts: 3, baseDelayMs: 200 };
-  const emitter = createWebhookEmitter({ url: options.webhookUrl, retry });
-  const accounts = new Map<string, Account>([
-    [apiKey, { apiSecret: options.apiSecret ?? defaults.apiSecret, users: options.users ?? [{ username: defaults.username, password: defaults.password }], businessUnitId: ownBusinessUnitId, emitter }],
-  ]);
-  for (const account of options.accounts ?? []) {
-    if (accounts.has(account.apiKey)) throw new Error(`Trustpilot account ${account.apiKey} given twice`);
-    accounts.set(account.apiKey, { ...account, emitter: createWebhookEmitter({ url: account.webhookUrl, retry }) });
-  }
-  const emitters = [...accounts.values()].map((account) => account.emitter);
-  const accountOf = (key: string): Account => {
-    const account = accounts.get(key);
-    if (!account) throw tpErrors.notFound(`No account with API key ${key}`);
-    return account;
-  };
-  // A unit's events go to the subscription of the account that owns it; seeded units to the default one.
-  const emitterOfUnit = (businessUnitId: string): WebhookEmitter =>
-    [...accounts.values()].find((account) => account.businessUnitId === businessUnitId)?.emitter ?? emitter;
+  const accounts = createAccounts(
+    { apiKey, apiSecret: options.apiSecret ?? defaults.apiSecret, users: options.users ?? [{ username: defaults.username, password: defaults.password }], businessUnitId: ownBusinessUnitId, webhookUrl: options.webhookUrl },
+    options.accounts ?? [],
+    retry,
+  );
+  const emitter = accounts.defaultEmitter;
   let baseUrl = '';
   const presenters = createPresenters(store, () => baseUrl);
   const mutations = createMutations({
     store,
     presenters,
-    emit: (event) => emitterOfUnit(event.businessUnitId).emit(event),
+    emit: (event) => accounts.emitterOfUnit(event.businessUnitId).emit(event),
     ownBusinessUnitId,
     businessUserId: newTrustpilotId(),
   });
-  mutations.addBusinessUnit({
-    id: ownBusinessUnitId,
-    domain: defaults.ownDomain,
-    displayName: 'GHL Bridge Sandbox',
-    trustScore: 4.5,
-    stars: 4.5,
-    totalReviews: 0,
-  });
-  for (const account of options.accounts ?? []) {
-    mutations.addBusinessUnit({ id: account.businessUnitId, domain: account.domain, displayName: account.displayName ?? account.domain, trustScore: 4, stars: 4, totalReviews: 0 });
-  }
+  seedOwnUnits(mutations, ownBusinessUnitId, options.accounts ?? []);
 
   const seeding = {
     addBusinessUnit: (input: BusinessUnitSeed) => presenters.businessUnit(mutations.addBusinessUnit(input)),
@@ -170,14 +145,14 @@ export async function startTrustpilotSimulator(options: TrustpilotSimulatorOptio
     deleteReview: (reviewId: string) => mutations.deleteReview(reviewId),
     expireAccessTokens: () => tokens.expireAll(),
   };
-  const setAccountWebhookUrl = (key: string, url: string | undefined) => accountOf(key).emitter.setUrl(url);
+  const setAccountWebhookUrl = (key: string, url: string | undefined) => accounts.of(key).emitter.setUrl(url);
 
   const app = buildTrustpilotApp({
     logger: options.logger ?? false,
     store,
     presenters,
     unitOf: (key) => accounts.get(key)?.businessUnitId,
-    pipeline: { secrets: new Map([...accounts].map(([key, account]) => [key, account.apiSecret])), tokens, limiter, faults, calls, shutdown: shutdown.signal },
+    pipeline: { secrets: accounts.secrets(), tokens, limiter, faults, calls, shutdown: shutdown.signal },
     oauth: { usersOf: (key) => accounts.get(key)?.users ?? [], tokens },
     control: {
       calls,
@@ -198,12 +173,10 @@ export async function startTrustpilotSimulator(options: TrustpilotSimulatorOptio
     ...faultControls(faults),
     setWebhookUrl: (url) => emitter.setUrl(url),
     setAccountWebhookUrl,
-    accountDeliveries: (key) => accountOf(key).emitter.deliveries,
+    accountDeliveries: (key) => accounts.of(key).emitter.deliveries,
     ...seeding,
     maxCallsInAnyWindow: (key = apiKey) => limiter.maxCallsInAnyWindow(key),
-    idle: async () => {
-      await Promise.all(emitters.map((each) => each.idle()));
-    },
-    close: closeOnce(shutdown, app, { close: async () => void (await Promise.all(emitters.map((each) => each.close()))) }),
+    idle: () => accounts.idle(),
+    close: closeOnce(shutdown, app, accounts),
   };
 }
