@@ -87,7 +87,11 @@ function seeded(seed: number): () => number {
   };
 }
 
-/** The 300 events, shuffled with a fixed seed; a review's update or deletion waits for its creation. */
+/**
+ * The 300 events, shuffled with a fixed seed; a review's update waits for its creation. Deletions come
+ * last, once their reviews' notes exist (the note stays as the record, so the outcome does not depend
+ * on timing); everything else is sent at once.
+ */
 function eventMix(): AgencyEvent[] {
   const events: AgencyEvent[] = [];
   for (const client of CLIENTS) {
@@ -107,9 +111,11 @@ function eventMix(): AgencyEvent[] {
   const ordered: AgencyEvent[] = [];
   const created = new Set<string>();
   const waiting: AgencyEvent[] = [];
+  const deletions = events.filter((event) => event.kind === 'tp-delete');
   for (const event of events) {
+    if (event.kind === 'tp-delete') continue;
     const key = 'client' in event ? `${event.client}:${event.index}` : '';
-    if ((event.kind === 'tp-update' || event.kind === 'tp-delete') && !created.has(key)) {
+    if (event.kind === 'tp-update' && !created.has(key)) {
       waiting.push(event);
       continue;
     }
@@ -120,7 +126,7 @@ function eventMix(): AgencyEvent[] {
     waiting.splice(0, waiting.length, ...waiting.filter((held) => !('client' in held) || `${held.client}:${held.index}` !== key));
   }
   assert.deepEqual(waiting, []);
-  return ordered;
+  return [...ordered, ...deletions];
 }
 
 /** The source id (review or response) a note's or task's reference line names. */
@@ -232,7 +238,7 @@ describe('an agency: three locations, their own accounts, 300 mixed events, noth
     for (const client of CLIENTS) {
       for (let index = 0; index < BASE_CONTACTS; index++) ghl.userCreateContact(LOCATION[client], { firstName: `Base${index}`, lastName: `Client${client}`, email: baseEmail(index) });
     }
-    await settle();
+    // The contacts exist in GHL from now on (their syncs run alongside the events).
 
     /** Where each review's or response's note must be: its account's location, on the contact with its email. */
     const expected = new Map<string, { client: Client; email: string }>();
@@ -240,6 +246,7 @@ describe('an agency: three locations, their own accounts, 300 mixed events, noth
     const events = eventMix();
     assert.equal(events.length, 300);
     let lostResponseId = '';
+    let deletionsReady = false;
     for (const event of events) {
       switch (event.kind) {
         case 'ghl-create':
@@ -274,8 +281,11 @@ describe('an agency: three locations, their own accounts, 300 mixed events, noth
         case 'tp-delete': {
           const reviewId = reviews.get(`${event.client}:${event.index}`);
           assert.ok(reviewId);
-          // Deleted once its note exists: the note stays as the record, so the outcome does not depend on timing.
-          await waitFor(() => writesIn(event.client).find((write) => write.source === reviewId), 60_000, `the note of review ${reviewId} before its deletion`);
+          if (!deletionsReady) {
+            const targets = events.flatMap((other) => (other.kind === 'tp-delete' ? [{ client: other.client, reviewId: reviews.get(`${other.client}:${other.index}`) }] : []));
+            await waitFor(() => (targets.every(({ client, reviewId: id }) => writesIn(client).some((write) => write.source === id)) ? true : undefined), 120_000, 'the notes of the reviews to delete');
+            deletionsReady = true;
+          }
           tp.deleteReview(reviewId);
           break;
         }

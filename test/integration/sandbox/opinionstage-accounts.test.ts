@@ -105,4 +105,19 @@ describe('Opinion Stage simulator with several accounts', () => {
   test('an item for an unknown account is refused', () => {
     assert.throws(() => sim.addItem({ title: 'Nobody', questions: [] }, { apiKey: 'os-unknown-key' }), /not found/);
   });
+
+  test('the control API adds an item for an account and sets its webhook', async () => {
+    const added = await request(`${sim.url}/__sandbox/items?account=${OTHER_KEY}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Over HTTP', questions: QUESTIONS }) });
+    assert.equal(added.statusCode, 201);
+    const body: unknown = await added.body.json();
+    assert.ok(body !== null && typeof body === 'object' && 'item' in body && body.item !== null && typeof body.item === 'object' && 'id' in body.item);
+    assert.ok(ids((await get(sim, '/items', OTHER_KEY)).json).includes(String(body.item.id)));
+    assert.ok(!ids((await get(sim, '/items', DEFAULT_OPINIONSTAGE_API_KEY)).json).includes(String(body.item.id)));
+    const unknown = await request(`${sim.url}/__sandbox/webhook-url`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: null, apiKey: 'os-unknown-key' }) });
+    assert.equal(unknown.statusCode, 404);
+    await unknown.body.dump();
+    const set = await request(`${sim.url}/__sandbox/webhook-url`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: null, apiKey: OTHER_KEY }) });
+    assert.equal(set.statusCode, 200);
+    await set.body.dump();
+  });
 });

@@ -129,5 +129,10 @@ describe('Trustpilot simulator with several accounts', () => {
     await sim.idle();
     assert.equal(sim.accountDeliveries(OTHER.apiKey).length, earlier + 3, 'no URL, no delivery');
     assert.throws(() => sim.setAccountWebhookUrl('tp-unknown-key', undefined), /No account/);
+    assert.equal((await call(sim.url, 'PUT', '/__sandbox/webhook-url', { json: { url: `${receiverUrl}/other`, apiKey: OTHER.apiKey } })).status, 200);
+    assert.equal((await call(sim.url, 'PUT', '/__sandbox/webhook-url', { json: { url: null, apiKey: 'tp-unknown-key' } })).status, 404);
+    sim.addReview({ businessUnitId: OTHER.businessUnitId, stars: 5, title: 'Rehooked', text: 'Back to the other URL.' });
+    await sim.idle();
+    assert.equal(sim.accountDeliveries(OTHER.apiKey).length, earlier + 4, 'the control API set the account’s URL');
   });
 });
