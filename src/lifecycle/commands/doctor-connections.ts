@@ -3,7 +3,8 @@
  * location's own Trustpilot (key, business unit, business user) and Opinion Stage key, checked as the
  * environment's are and on that connection's own call budget, so a wrong credential set through the
  * admin API, the CLI or the dashboard shows here before the location's first job fails. Each line is
- * named by its location, and the connection's secrets are blanked from it. Nothing is reported when
+ * named by its location, and the connection's secrets are blanked from it. A connection no key opens
+ * is a red line of its own. Nothing is reported when
  * no location has a connection (or connections cannot be stored: no ENCRYPTION_KEY, no Redis).
  */
 import { budgetFor, type CallBudget } from '../../clients/http/budgeted.js';
@@ -13,12 +14,19 @@ import type { RedisClient } from '../../state/keys.js';
 import { createLocationConnectionStore } from '../../state/location-connections.js';
 import { connectionBudgetKey } from '../wiring/connection-clients.js';
 import type { Resources } from '../wiring/resources.js';
-import { patiently, type CheckResult, type Report } from './doctor-checks.js';
+import { fail, patiently, type CheckResult, type Report } from './doctor-checks.js';
 import { checkOpinionStage, checkTrustpilot } from './doctor-sources.js';
 
 export async function checkLocationConnections(config: Config, redis: RedisClient | undefined, budget: RateBudget | undefined, resources: Resources, report: Report): Promise<void> {
   if (!redis || config.ENCRYPTION_KEY.length === 0) return;
-  const { trustpilot, opinionstage } = await createLocationConnectionStore(redis, config.REDIS_PREFIX, config.ENCRYPTION_KEY).readAll();
+  const store = createLocationConnectionStore(redis, config.REDIS_PREFIX, config.ENCRYPTION_KEY);
+  for (const { kind, locationId } of await store.unreadable()) {
+    report(
+      `${kind} connection (location ${locationId})`,
+      fail("stored, but no ENCRYPTION_KEY opens it: the location uses the environment's settings meanwhile", 'put back the key it was sealed with (ENCRYPTION_KEY=new,old), or set the connection again'),
+    );
+  }
+  const { trustpilot, opinionstage } = await store.readAll();
   for (const [locationId, connection] of trustpilot) {
     const own: Config = {
       ...config,

@@ -11,7 +11,7 @@ import { createOAuthTokenStore } from '../../state/oauth-token-store.js';
 import { createRedisTokenStore, trustpilotTokenScope } from '../../state/trustpilot-token-store.js';
 import { commandRedis, withResources, type CommandIo } from '../wiring/commands.js';
 
-/** Returns the process exit code: 0 done, 1 no keys or Redis unreachable. */
+/** Returns the process exit code: 0 done, 1 no keys, Redis unreachable, or a connection no key opens. */
 export async function runRotateKeys(config: Config, logger: Logger, io: CommandIo): Promise<number> {
   if (config.ENCRYPTION_KEY.length === 0) {
     io.err('ghl-bridge rotate-keys: ENCRYPTION_KEY is not set');
@@ -35,6 +35,11 @@ export async function runRotateKeys(config: Config, logger: Logger, io: CommandI
       if (await tokenStore.reseal()) tokens += 1;
     }
     io.out(`re-encrypted ${tokens} Trustpilot token${tokens === 1 ? '' : 's'} with the first ENCRYPTION_KEY`);
-    return 0;
+    // A connection no key opens was not re-encrypted: dropping a key now could lose more of them.
+    const unreadable = await connectionStore.unreadable();
+    for (const { kind, locationId } of unreadable) {
+      io.err(`ghl-bridge rotate-keys: the ${kind} connection of location ${locationId} is opened by no ENCRYPTION_KEY (put back the key it was sealed with, or set it again)`);
+    }
+    return unreadable.length > 0 ? 1 : 0;
   });
 }

@@ -319,6 +319,7 @@ describe('ghl-bridge doctor', () => {
     await store.set('trustpilot', 'locConnGood000000001', TRUSTPILOT);
     await store.set('trustpilot', 'locConnBad0000000001', { ...TRUSTPILOT, password: wrongPassword });
     await store.set('opinionstage', 'locConnBad0000000001', { apiKey: wrongKey, itemIds: ['item-doctor'], webhookSecret });
+    await createLocationConnectionStore(admin, prefix, [randomBytes(32)]).set('opinionstage', 'locConnLost000000001', { apiKey: wrongKey, itemIds: ['item-lost'], webhookSecret });
     const result = await runCli(['doctor'], { ...env, REDIS_PREFIX: prefix, ENCRYPTION_KEY: key.toString('base64') });
     assert.equal(result.code, 1, result.stdout);
     assert.match(lineOf(result, 'trustpilot business unit (location locConnGood000000001)'), /^✔ .*bu_doctor_own/);
@@ -326,8 +327,9 @@ describe('ghl-bridge doctor', () => {
     assert.match(lineOf(result, 'trustpilot api key (location locConnBad0000000001)'), /^✔ /);
     assert.match(lineOf(result, 'trustpilot business user (location locConnBad0000000001)'), /^✖ .*Trustpilot refused the login .* — fix: .*\(here: the values of location locConnBad0000000001's own connection/);
     assert.match(lineOf(result, 'opinion stage api key (location locConnBad0000000001)'), /^✖ .*Opinion Stage refused the key/);
+    assert.match(lineOf(result, 'opinionstage connection (location locConnLost000000001)'), /^✖ .*no ENCRYPTION_KEY opens it/);
     assert.match(lineOf(result, 'trustpilot business user'), /^✔ /, "the environment's own lines are unchanged");
-    assert.match(result.lines.at(-1) ?? '', /2 failed/);
+    assert.match(result.lines.at(-1) ?? '', /3 failed/);
     assertNoSecret(result);
   });
 

@@ -52,6 +52,17 @@ test('re-encrypts every stored token with the first key; then the old key is no 
   assert.deepEqual(await createLocationConnectionStore(client, prefix, [newKey]).get('opinionstage', 'locRotate0000000001'), connection, 'connections too');
 });
 
+test('a connection no key opens: the rest is re-encrypted, the location is named, exit 1', async () => {
+  const prefix = `t${randomBytes(4).toString('hex')}`;
+  const key = randomBytes(32);
+  await createLocationConnectionStore(client, prefix, [randomBytes(32)]).set('opinionstage', 'locRotateLost0000001', { apiKey: 'os-key-rotate-lost-01', itemIds: ['item-lost'], webhookSecret: 'os-webhook-rotate-lost-01' });
+  await createLocationConnectionStore(client, prefix, [key]).set('opinionstage', 'locRotateKept0000001', { apiKey: 'os-key-rotate-kept-01', itemIds: ['item-kept'], webhookSecret: 'os-webhook-rotate-kept-01' });
+  const result = await runCli(['rotate-keys'], { REDIS_URL: redis.url, REDIS_PREFIX: prefix, ENCRYPTION_KEY: key.toString('base64') });
+  assert.equal(result.code, 1, result.stdout);
+  assert.match(result.stdout, /re-encrypted 1 location connection/);
+  assert.match(result.stderr, /the opinionstage connection of location locRotateLost0000001 is opened by no ENCRYPTION_KEY/);
+});
+
 test('without ENCRYPTION_KEY it says so and exits 1', async () => {
   const result = await runCli(['rotate-keys'], { REDIS_URL: redis.url });
   assert.equal(result.code, 1);
