@@ -31,7 +31,7 @@ commands:
   replay         re-run dead-lettered jobs: --all | --id ID [--id ...] | --queue NAME
   backfill       queue a sync of every contact of a location: --location ID [--restart]
   setup-fields   create the mapped custom fields that are missing: --location ID
-  rotate-keys    re-encrypt stored OAuth tokens and location connections with the first ENCRYPTION_KEY
+  rotate-keys    re-encrypt stored OAuth tokens, location connections and Trustpilot tokens with the first ENCRYPTION_KEY
   connect        connect a location to its own Trustpilot or Opinion Stage: trustpilot|opinionstage --location ID … (without arguments: its usage)`;
 
 /** One-shot commands: they run, print, close what they opened and return an exit code. */

@@ -74,6 +74,11 @@ export interface LocationConnectionStore {
   readAll(): Promise<ConnectionsSnapshot>;
   /** Seals every connection again with the first key (`rotate-keys`); returns how many. */
   reencryptAll(): Promise<number>;
+  /**
+   * Connections stored but opened by no key (sealed under a key since dropped, or damaged). The read
+   * paths skip them, so such a location uses the environment's settings until it is set again.
+   */
+  unreadable(): Promise<{ kind: ConnectionKind; locationId: string }[]>;
 }
 
 const PURPOSE = 'location-connection';
@@ -120,6 +125,15 @@ export function createLocationConnectionStore(redis: RedisClient, prefix: string
     get: read,
     async readAll() {
       return { trustpilot: await readKind('trustpilot'), opinionstage: await readKind('opinionstage') };
+    },
+    async unreadable() {
+      const found: { kind: ConnectionKind; locationId: string }[] = [];
+      for (const kind of CONNECTION_KINDS) {
+        for (const locationId of (await redis.smembers(indexKey(kind))).sort()) {
+          if ((await redis.exists(connectionKey(kind, locationId))) === 1 && (await read(kind, locationId)) === undefined) found.push({ kind, locationId });
+        }
+      }
+      return found;
     },
     async reencryptAll() {
       let count = 0;

@@ -19,6 +19,14 @@ export interface RedisTokenStoreOptions {
   scope?: string;
 }
 
+/** The token scope of a location with its own Trustpilot connection (the environment's is `global`). */
+export const trustpilotTokenScope = (locationId: string): string => `location:${locationId}`;
+
+export interface RedisTrustpilotTokenStore extends TrustpilotTokenStore {
+  /** Seals the stored token again with the first key (`rotate-keys`); false when none is stored or no key opens it. */
+  reseal(): Promise<boolean>;
+}
+
 const FORMAT = 'v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -31,7 +39,7 @@ export function createRedisTokenStore(
   prefix: string,
   encryptionKeys: Buffer[],
   options: RedisTokenStoreOptions = {},
-): TrustpilotTokenStore {
+): RedisTrustpilotTokenStore {
   const scope = options.scope ?? 'global';
   const tokenKey = stateKey(prefix, 'trustpilot-token', scope, 'token');
   const lockKey = stateKey(prefix, 'trustpilot-token', scope, 'lock');
@@ -41,7 +49,7 @@ export function createRedisTokenStore(
   const lockWaitMs = options.lockWaitMs ?? 20_000;
   const lockPollMs = options.lockPollMs ?? 50;
 
-  return {
+  const store: RedisTrustpilotTokenStore = {
     async get() {
       const stored = await redis.get(tokenKey);
       return stored === null ? undefined : decrypt(stored);
@@ -61,6 +69,16 @@ export function createRedisTokenStore(
       await redis.del(tokenKey);
     },
 
+    async reseal() {
+      // Under the lock: a renewal in flight would otherwise be overwritten with the token it replaced.
+      return store.withLock(async () => {
+        const token = await store.get();
+        if (token === undefined) return false;
+        await store.set(token);
+        return true;
+      });
+    },
+
     async withLock(fn) {
       const owner = randomBytes(16).toString('hex');
       const deadline = Date.now() + lockWaitMs;
@@ -78,6 +96,7 @@ export function createRedisTokenStore(
       }
     },
   };
+  return store;
 }
 
 interface TokenCipher {

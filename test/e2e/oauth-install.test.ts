@@ -205,6 +205,8 @@ describe('a location whose refresh token GHL refuses', () => {
         ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
         GHL_WEBHOOK_ED25519_PUBLIC_KEY: ghl.publicKeys.ed25519,
         GHL_WEBHOOK_PUBLIC_KEY: ghl.publicKeys.rsa,
+        ADMIN_TOKEN,
+        VIEWER_TOKEN,
       },
     });
     try {
@@ -224,6 +226,11 @@ describe('a location whose refresh token GHL refuses', () => {
       assert.ok(bridge.logs.some((line) => line.includes('location needs reconnecting')));
       const letters = await bridge.container.queues['dead-letter'].getJobs(['waiting']);
       assert.ok(letters.some((job) => JSON.stringify(job.data).includes('GHL_RECONNECT_REQUIRED')), 'the job failed for good, not retried forever');
+      // What the operator sees: the location listed as needing a reconnect.
+      const listed = await request(`${bridge.url}/admin/locations`, { headers: { authorization: `Bearer ${VIEWER_TOKEN}` } });
+      assert.equal(listed.statusCode, 200);
+      const locations = (await listed.body.json()) as { locationId: string; needsReconnect: boolean }[];
+      assert.equal(locations.find((location) => location.locationId === INSTALLED_LOCATION)?.needsReconnect, true);
     } finally {
       await bridge.close();
       await ghl.close();

@@ -30,6 +30,7 @@ import type { FlowSeries, SeriesRange } from '../../state/flow-series.js';
 import { decideAdminAccess, type AdminRole } from '../plugins/admin-auth.js';
 import { QueueNameSchema } from './admin-shared.js';
 import { registerContactRoutes, type ContactPageDeps, type ContactRouteContext } from './dashboard-contacts.js';
+import { registerConnectionRoutes, type MaskedConnectionsReader } from './dashboard-connections.js';
 import { createDashboardSessionAuth, type DashboardSessionAuth } from '../plugins/dashboard-session.js';
 import { DASHBOARD_CSS, renderDashboard, renderLogin, renderMessage, type DashboardView, type FailedJobRow, type QueueRow } from '../views/dashboard-page.js';
 
@@ -60,6 +61,8 @@ export interface DashboardDeps {
   series?: Pick<FlowSeries, 'read'>;
   /** The connections a location's events go through (the environment's or its own), for the locations overview. */
   connectionsOf?(locationId: string): Promise<string[]>;
+  /** Each location's own connections, masked, for the admin's connections page; absent: connections cannot be stored (no ENCRYPTION_KEY). */
+  locationConnections?: MaskedConnectionsReader;
   /** Seconds between automatic reloads (0: off). Default 30. */
   refreshSeconds?: number;
   now?: () => number;
@@ -176,7 +179,9 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: Das
 
   app.post('/dashboard/logout', { schema: { hide: true } }, async (request, reply) => session.signOut(request, reply));
 
-  if (deps.contacts) registerContactRoutes(app, contactContext(deps, deps.contacts, now, roleOf, session));
+  const pages = pageContext(deps, now, roleOf, session);
+  if (deps.contacts) registerContactRoutes(app, { ...pages, deps: deps.contacts, deadLetters: deps.deadLetters });
+  registerConnectionRoutes(app, { ...pages, connections: deps.locationConnections });
 
   app.post('/dashboard/retry', { schema: { hide: true } }, async (request, reply) => {
     const role = session.knownRole(request);
@@ -199,16 +204,9 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: Das
   });
 }
 
-function contactContext(
-  deps: DashboardDeps,
-  contacts: ContactPageDeps,
-  now: () => number,
-  roleOf: (request: FastifyRequest) => AdminRole | undefined,
-  session: DashboardSessionAuth,
-): ContactRouteContext {
+/** What every page beside the overview needs: the served locations, the roles and the answers. */
+function pageContext(deps: DashboardDeps, now: () => number, roleOf: (request: FastifyRequest) => AdminRole | undefined, session: DashboardSessionAuth): Omit<ContactRouteContext, 'deps' | 'deadLetters'> {
   return {
-    deps: contacts,
-    deadLetters: deps.deadLetters,
     locations: deps.servedLocations ?? (async () => deps.locations),
     adminToken: deps.adminToken,
     now,

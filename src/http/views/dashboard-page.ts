@@ -95,7 +95,7 @@ function chartsSection(charts: NonNullable<DashboardView['charts']>): string {
   );
 }
 
-function locationsSection(locations: LocationRow[], now: number): string {
+function locationsSection(locations: LocationRow[], now: number, role: AdminRole): string {
   const rows = locations.map((location) => {
     const budget = location.budget;
     const use = budget ? `${budget.window} / ${budget.limit.max} now; ${budget.day}${budget.limit.daily === undefined ? '' : ` / ${budget.limit.daily}`} today` : '—';
@@ -103,10 +103,11 @@ function locationsSection(locations: LocationRow[], now: number): string {
     const last = location.lastSync ? `${time(location.lastSync.at)} ${location.lastSync.outcome}` : 'none recently';
     return row(location.locationId, [location.connections.join(', '), `${use}${blocked}`, last, location.failures]);
   });
+  const connect = role === 'admin' ? '<p><a href="/dashboard/connections">Connect or disconnect a location\'s own Trustpilot or Opinion Stage</a></p>\n' : '';
   return section(
     'locations',
     'Locations',
-    table('locations', 'Served locations: connections, GHL budget use, last sync, failed syncs among the recent ones', ['Location', 'Connections', 'GHL budget', 'Last sync', 'Failures'], rows, 'No location served'),
+    `${connect}${table('locations', 'Served locations: connections, GHL budget use, last sync, failed syncs among the recent ones', ['Location', 'Connections', 'GHL budget', 'Last sync', 'Failures'], rows, 'No location served')}`,
   );
 }
 
@@ -193,7 +194,7 @@ export function renderDashboard(view: DashboardView): string {
     `<body>${pageHeader(view.role, view.generatedAt)}`,
     `<main>${noticeLine(view.notice)}`,
     view.charts ? chartsSection(view.charts) : '',
-    view.locations ? locationsSection(view.locations, view.generatedAt) : '',
+    view.locations ? locationsSection(view.locations, view.generatedAt, view.role) : '',
     queuesSection(view.queues),
     failedSection(view.failed, view.role),
     deadLettersSection(view.deadLetters),

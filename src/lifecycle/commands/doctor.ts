@@ -19,6 +19,7 @@ import { trustpilotBudget } from '../wiring/guards.js';
 import type { Resources } from '../wiring/resources.js';
 import { patiently, skip, type CheckResult, type CheckStatus, type Report } from './doctor-checks.js';
 import { checkGhl, checkInstalls } from './doctor-ghl.js';
+import { checkLocationConnections } from './doctor-connections.js';
 import { checkConfig, checkReachable, checkRedis, checkWebhookKeys } from './doctor-local.js';
 import { checkOpinionStage, checkTrustpilot } from './doctor-sources.js';
 
@@ -93,6 +94,7 @@ async function runChecks(config: Config, logger: Logger, report: Report, resourc
   const tpBudget: CallBudget = budget ? { take: () => patiently(() => trustpilotBudget({ budget }, config).take()) } : { take: async () => undefined };
   await checkTrustpilot(config, tpBudget, resources, report);
   await checkOpinionStage(config, resources, report);
+  await checkLocationConnections(config, redis, budget, resources, report);
 
   report('alert url', config.ALERT_WEBHOOK_URL ? await checkReachable(config.ALERT_WEBHOOK_URL, 'ALERT_WEBHOOK_URL', 'until then alerts are only logged') : skip('not configured: alerts are only logged'));
   report('push url', config.OPINIONSTAGE_PUSH_URL ? await checkReachable(config.OPINIONSTAGE_PUSH_URL, 'OPINIONSTAGE_PUSH_URL', 'forwarded events wait in the queue until it answers') : skip());

@@ -15,7 +15,8 @@ import { TrustpilotEventJobSchema } from '../../queue/catalog.js';
 import { circuitGuard } from '../../state/circuit-breaker.js';
 import type { OpinionStageConnection, TrustpilotConnection } from '../../state/location-connections.js';
 import type { ReviewIndexStore } from '../../state/review-index.js';
-import { createRedisTokenStore } from '../../state/trustpilot-token-store.js';
+import { refreshLockTiming } from '../../state/lock-lease.js';
+import { createRedisTokenStore, trustpilotTokenScope } from '../../state/trustpilot-token-store.js';
 import type { OwnReviewIndex } from '../../workers/own-review-index.js';
 import { createTrustpilotLookup, type TrustpilotLookup } from '../../workers/trustpilot-lookup.js';
 import type { ConnectionsAccess } from './location-connections.js';
@@ -127,7 +128,7 @@ function buildTrustpilot(parts: ConnectionClientParts, locationId: string, conne
   };
   const client = trustpilotClientFrom(config, {
     budget: circuitGuard(parts.breaker, 'trustpilot', budgetFor(stores.budget, 'trustpilot', connectionBudgetKey(locationId), config.TRUSTPILOT_RATE_LIMIT)),
-    tokenStore: createRedisTokenStore(stores.redis, stores.prefix, config.ENCRYPTION_KEY, { scope: `location:${locationId}` }),
+    tokenStore: createRedisTokenStore(stores.redis, stores.prefix, config.ENCRYPTION_KEY, { scope: trustpilotTokenScope(locationId), ...refreshLockTiming(config.UPSTREAM_TIMEOUT, 2) }),
     observe: parts.observe,
   });
   if (!client) throw new Error('a Trustpilot connection always has an API key');

@@ -139,6 +139,7 @@ async function dashboardDeps(parts: WebParts): Promise<NonNullable<AppDeps['dash
     contacts: { history: stores.facts.history, ledger: stores.ledger, ghl: parts.ghl.ghl, fieldIds: parts.syncDeps.fieldIds, mapping: parts.mapping },
     series: stores.facts.series,
     connectionsOf: (locationId) => connectionsOf(parts, locationId),
+    ...(parts.connections ? { locationConnections: parts.connections } : {}),
   };
 }
 

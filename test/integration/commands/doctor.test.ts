@@ -15,6 +15,7 @@ import { DEFAULT_MAPPING, mappedFieldKeys } from '../../../src/config/mapping.js
 import { startGhlSimulator, type GhlSimulator } from '../../../src/sandbox/ghl/simulator.js';
 import { startOpinionStageSimulator, type OpinionStageSimulator } from '../../../src/sandbox/opinionstage/simulator.js';
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../../src/sandbox/trustpilot/simulator.js';
+import { createLocationConnectionStore } from '../../../src/state/location-connections.js';
 import { createOAuthTokenStore } from '../../../src/state/oauth-token-store.js';
 import { explainFailure } from '../../../src/observability/troubleshooting.js';
 import { setupFields } from '../../../src/workers/setup-fields.js';
@@ -304,6 +305,31 @@ describe('ghl-bridge doctor', () => {
     const dashboard = explainFailure('the GHL install for locOAuthGone000000001 must be reconnected: its refresh was refused', 'locOAuthGone000000001');
     assert.equal(lines[0], `✖ ghl installs: ${dashboard.what} — fix: ${dashboard.todo.replace(/ Then replay\.$/, '')}`);
     assert.match(dashboard.todo, /^Reconnect location locOAuthGone000000001: open \/oauth\/install/);
+    assertNoSecret(result);
+  });
+
+  test("each location's own connection is checked like the environment's, on its own line, secrets hidden", async () => {
+    const prefix = `doctor-connections-${randomBytes(4).toString('hex')}`;
+    const key = randomBytes(32);
+    const store = createLocationConnectionStore(admin, prefix, [key]);
+    const wrongPassword = 'tp-doctor-conn-wrong-password-1';
+    const wrongKey = 'os-doctor-conn-wrong-key-00001';
+    const webhookSecret = 'os-doctor-conn-webhook-secret-1';
+    secrets.push(wrongPassword, wrongKey, webhookSecret);
+    await store.set('trustpilot', 'locConnGood000000001', TRUSTPILOT);
+    await store.set('trustpilot', 'locConnBad0000000001', { ...TRUSTPILOT, password: wrongPassword });
+    await store.set('opinionstage', 'locConnBad0000000001', { apiKey: wrongKey, itemIds: ['item-doctor'], webhookSecret });
+    await createLocationConnectionStore(admin, prefix, [randomBytes(32)]).set('opinionstage', 'locConnLost000000001', { apiKey: wrongKey, itemIds: ['item-lost'], webhookSecret });
+    const result = await runCli(['doctor'], { ...env, REDIS_PREFIX: prefix, ENCRYPTION_KEY: key.toString('base64') });
+    assert.equal(result.code, 1, result.stdout);
+    assert.match(lineOf(result, 'trustpilot business unit (location locConnGood000000001)'), /^✔ .*bu_doctor_own/);
+    assert.match(lineOf(result, 'trustpilot business user (location locConnGood000000001)'), /^✔ .*token obtained/);
+    assert.match(lineOf(result, 'trustpilot api key (location locConnBad0000000001)'), /^✔ /);
+    assert.match(lineOf(result, 'trustpilot business user (location locConnBad0000000001)'), /^✖ .*Trustpilot refused the login .* — fix: .*\(here: the values of location locConnBad0000000001's own connection/);
+    assert.match(lineOf(result, 'opinion stage api key (location locConnBad0000000001)'), /^✖ .*Opinion Stage refused the key/);
+    assert.match(lineOf(result, 'opinionstage connection (location locConnLost000000001)'), /^✖ .*no ENCRYPTION_KEY opens it/);
+    assert.match(lineOf(result, 'trustpilot business user'), /^✔ /, "the environment's own lines are unchanged");
+    assert.match(result.lines.at(-1) ?? '', /3 failed/);
     assertNoSecret(result);
   });
 

@@ -21,8 +21,8 @@ import { createStores } from '../../../src/lifecycle/wiring/state.js';
 import { createTrustpilotAccess } from '../../../src/lifecycle/wiring/trustpilot.js';
 import { KEY, OWN_BU, PASSWORD, SECRET, USER } from '../../helpers/trustpilot-sim.js';
 import { DEFAULT_OPINIONSTAGE_API_KEY, startOpinionStageSimulator } from '../../../src/sandbox/opinionstage/simulator.js';
-import { locationOpinionStagePoll } from '../../../src/lifecycle/wiring/connection-workers.js';
-import { OpinionStageResponseJobSchema } from '../../../src/queue/catalog.js';
+import { locationOpinionStagePoll, locationTrustpilotPoll } from '../../../src/lifecycle/wiring/connection-workers.js';
+import { OpinionStageResponseJobSchema, TrustpilotEventJobSchema } from '../../../src/queue/catalog.js';
 import { recordingProducer } from '../../helpers/app.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 
@@ -116,6 +116,37 @@ test("a location's own Opinion Stage poll reads only its items with its key, and
   } finally {
     await parts.close();
     await os.close();
+  }
+});
+
+test("a location's own Trustpilot poll lists its unit with its own client, and the reviews it routes carry the location", async () => {
+  const prefix = `cp${randomBytes(4).toString('hex')}`;
+  const config = loadConfig({
+    REDIS_URL: server.url,
+    REDIS_PREFIX: prefix,
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    TRUSTPILOT_API_BASE_URL: sim.url,
+    TRUSTPILOT_POLL_INTERVAL: '60000',
+    TRUSTPILOT_INDEX_REFRESH: '0',
+  });
+  const parts = await buildParts(config);
+  const { connections, clients, queue, logger, redis } = parts;
+  try {
+    await connections.store.set('trustpilot', 'locPoll', { businessUnitId: OWN_BU, apiKey: KEY, apiSecret: SECRET, username: USER, password: PASSWORD });
+    connections.cache.forget();
+    const poll = locationTrustpilotPoll(clients, undefined, logger);
+    // The first poll marks where routing starts; a review written after it is routed by the next.
+    assert.equal((await poll(await queue.add('poll', {}))).outcome, 'refreshed');
+    const review = sim.addReview({ stars: 4, title: 'Fine', text: 'Arrived a day late.', referralEmail: 'poll@client.test', consumerName: 'Poll P.' });
+    assert.equal((await poll(await queue.add('poll', {}))).outcome, 'refreshed');
+    const routed = (await queue.getJobs(['waiting', 'delayed', 'prioritized'])).filter((job) => job.name !== 'poll').map((job) => TrustpilotEventJobSchema.parse(job.data));
+    assert.ok(routed.length > 0, 'the new review was routed');
+    assert.ok(routed.every((job) => job.webhookLocationId === 'locPoll'), 'every routed review carries the location');
+    assert.ok(JSON.stringify(routed).includes(review.id));
+    assert.equal(await redis.exists(`${prefix}:trustpilot-token:location:locPoll:token`), 1, 'read with its own token');
+    assert.equal(await redis.exists(`${prefix}:trustpilot-token:global:token`), 0);
+  } finally {
+    await parts.close();
   }
 });
 

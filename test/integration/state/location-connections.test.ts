@@ -75,6 +75,20 @@ test('rotation re-seals every connection with the first key; the old key is then
   assert.equal(await createLocationConnectionStore(redis, p, [oldKey]).get('trustpilot', 'locAlpha'), undefined, 'the old key alone no longer opens it');
 });
 
+test('a connection no key opens is skipped by the reads and named by unreadable()', async () => {
+  const p = prefix();
+  const droppedKey = randomBytes(32);
+  const key = randomBytes(32);
+  await createLocationConnectionStore(redis, p, [droppedKey]).set('opinionstage', 'locLost', OS);
+  const store = createLocationConnectionStore(redis, p, [key]);
+  await store.set('trustpilot', 'locAlpha', TP);
+  assert.deepEqual([...(await store.readAll()).opinionstage.keys()], [], 'not read');
+  assert.deepEqual(await store.unreadable(), [{ kind: 'opinionstage', locationId: 'locLost' }]);
+  assert.equal(await store.reencryptAll(), 1, 'only the readable one is sealed again');
+  await store.delete('opinionstage', 'locLost');
+  assert.deepEqual(await store.unreadable(), []);
+});
+
 test('delete removes one kind; a cached reader sees the change once its copy expires', async () => {
   const p = prefix();
   const store = createLocationConnectionStore(redis, p, [randomBytes(32)]);
