@@ -52,12 +52,13 @@ export interface SecurityHeadersOptions {
 
 /** Register before the routes, so every route (and the 404 handler) carries the hook. */
 export function registerSecurityHeaders(app: FastifyInstance, options: SecurityHeadersOptions): void {
-  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+  // Callback style: runs on every answer, and needs no promise.
+  app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload: unknown) => void) => {
     for (const [name, value] of FIXED_HEADERS) setDefault(reply, name, value);
     setDefault(reply, 'content-security-policy', isDocsPath(request.url) ? DOCS_CSP : STRICT_CSP);
     // Browsers ignore HSTS over plain http; sending it only over https keeps local http setups usable.
     if (options.clientAddress.isHttps(request)) setDefault(reply, 'strict-transport-security', HSTS);
-    return payload;
+    done(null, payload);
   });
 }
 
