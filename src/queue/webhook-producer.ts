@@ -103,32 +103,12 @@ export function createWebhookProducer(options: {
     current = undefined;
     if (batch === undefined) return;
     storing++;
-    void storeBatch(batch).finally(() => {
+    void storeBatch(store, batch.items, options.onBatch).finally(() => {
       clearTimeout(batch.deadline);
       storing--;
       // Requests that arrived meanwhile have waited one round trip already: send them now.
       if (storing === 0 && current !== undefined && maxWaitMs === 0) flush();
     });
-  }
-
-  async function storeBatch({ items: batch }: Batch): Promise<void> {
-    let results: IngestResult[];
-    try {
-      results = await storeAll(store, batch.map((pending) => pending.request));
-    } catch (error) {
-      const failure = new QueueUnavailableError(error instanceof Error ? error.message : 'unknown error');
-      for (const pending of batch) pending.reject(failure);
-      options.onBatch?.({ 'webhook:unavailable': batch.length });
-      return;
-    }
-    let accepted = 0;
-    for (let index = 0; index < batch.length; index++) {
-      const result = results[index];
-      if (result?.status === 'accepted') accepted++;
-      if (result) batch[index]?.resolve(result);
-      else batch[index]?.reject(new QueueUnavailableError('no result for the request'));
-    }
-    options.onBatch?.({ 'webhook:accepted': accepted, 'webhook:duplicate': results.length - accepted });
   }
 
   function openBatch(): Batch {
@@ -162,6 +142,27 @@ export function createWebhookProducer(options: {
       });
     },
   };
+}
+
+/** Stores one batch and settles every request in it: its result, or QueueUnavailableError for all. */
+async function storeBatch(store: BatchStore, batch: Pending[], onBatch: ((counts: Record<string, number>) => void) | undefined): Promise<void> {
+  let results: IngestResult[];
+  try {
+    results = await storeAll(store, batch.map((pending) => pending.request));
+  } catch (error) {
+    const failure = new QueueUnavailableError(error instanceof Error ? error.message : 'unknown error');
+    for (const pending of batch) pending.reject(failure);
+    onBatch?.({ 'webhook:unavailable': batch.length });
+    return;
+  }
+  let accepted = 0;
+  for (let index = 0; index < batch.length; index++) {
+    const result = results[index];
+    if (result?.status === 'accepted') accepted++;
+    if (result) batch[index]?.resolve(result);
+    else batch[index]?.reject(new QueueUnavailableError('no result for the request'));
+  }
+  onBatch?.({ 'webhook:accepted': accepted, 'webhook:duplicate': results.length - accepted });
 }
 
 interface Batch {
