@@ -2,15 +2,16 @@
  * The ingest floor: the least any correct GHL receiver must do, in its own process like the bridge.
  * The same Fastify, one route that keeps the raw body, verifies its signature with the bridge's own
  * verifier (src/webhooks/ghl-signature.ts, so a faster verifier there moves the floor too) and
- * appends the body to a Redis list with the bridge's micro-batching (requests within 1 ms, up to
- * 100, share one pipeline), answering each request once its batch is stored. No JSON parse, no
+ * appends the body to a Redis list with the bridge's micro-batching (up to 100 requests share one
+ * pipeline: those of one event-loop turn, or those that arrived while the batch before was stored),
+ * answering each request once its batch is stored. No JSON parse, no
  * schema, no dedupe, no logger, no metrics: everything the bridge spends beyond this is overhead.
  */
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 import { createGhlSignatureVerifier } from '../src/webhooks/ghl-signature.js';
 
-const BATCH = { maxItems: 100, maxWaitMs: 1 };
+const BATCH_MAX_ITEMS = 100;
 const LIST_KEY = process.env.FLOOR_LIST_KEY ?? 'bench-floor:webhooks';
 
 const verifier = createGhlSignatureVerifier({
@@ -25,15 +26,17 @@ interface Pending {
   done(error: Error | undefined): void;
 }
 let buffer: Pending[] = [];
-let timer: NodeJS.Timeout | undefined;
+let immediate: NodeJS.Immediate | undefined;
+let storing = 0;
 let stored = 0;
 
 function flush(): void {
-  if (timer) clearTimeout(timer);
-  timer = undefined;
+  if (immediate) clearImmediate(immediate);
+  immediate = undefined;
   const batch = buffer;
   buffer = [];
   if (batch.length === 0) return;
+  storing++;
   redis
     .pipeline()
     .rpush(LIST_KEY, ...batch.map((pending) => pending.body))
@@ -43,14 +46,18 @@ function flush(): void {
       for (const pending of batch) pending.done(failure ?? undefined);
     }, (error: unknown) => {
       for (const pending of batch) pending.done(error instanceof Error ? error : new Error('pipeline failed'));
+    })
+    .finally(() => {
+      storing--;
+      if (storing === 0) flush();
     });
 }
 
 function append(body: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
     buffer.push({ body, done: (error) => (error ? reject(error) : resolve(++stored)) });
-    if (buffer.length >= BATCH.maxItems) flush();
-    else timer ??= setTimeout(flush, BATCH.maxWaitMs);
+    if (buffer.length >= BATCH_MAX_ITEMS) flush();
+    else if (storing === 0) immediate ??= setImmediate(flush);
   });
 }
 

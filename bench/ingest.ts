@@ -247,7 +247,7 @@ try {
       `${RSA_REQUESTS} RSA-4096 bodies, the first fifth untimed, so the bridge's RSA run ends early if they are spent: signing costs ~5 ms each). ` +
       `p99 at ${OPEN_RATE}/s: open loop, each request due at a fixed time and sent then whatever the answers, latency counted from when it was due (no coordinated omission), ` +
       `${WARMUP_MS / 1000} s warm-up then ${DURATION_MS / 1000} s measured, against the same bridge process after its closed-loop run, with bodies of its own. ` +
-      'The floor is `bench/floor-server.ts`: the same Fastify, raw body, the bridge\'s own signature verifier, a micro-batched RPUSH to Redis (1 ms or 100 requests, one pipeline); no parse, schema, dedupe, logging or metrics. ' +
+      'The floor is `bench/floor-server.ts`: the same Fastify, raw body, the bridge\'s own signature verifier, a micro-batched RPUSH to Redis (batched as the bridge batches: one event-loop turn, or what arrived while the previous batch was stored, up to 100 requests, one pipeline); no parse, schema, dedupe, logging or metrics. ' +
       'Every server runs in its own process with the service\'s node flags (the bridge as `npm start` runs it, `dist/main.js`; the baselines through tsx); the load generator, Redis and the server share the 2 cores. ' +
       '"CPU per request" is the server process\'s user + system time (from /proc) over the closed-loop run divided by the requests it was sent: unlike throughput, it hardly moves when the machine is busy. ' +
       `The bridge is measured as one \`web\` process (the targets) and as WEB_PROCESSES=${WEB_PROCESSES} (node:cluster, one port), always against the single-process floor. ` +

@@ -16,12 +16,23 @@ export function parseJsonBody(raw: Buffer, maxDepth = MAX_JSON_DEPTH): JsonBodyR
   } catch {
     return { ok: false, message: 'the body is not valid UTF-8' };
   }
-  if (nestingDepth(text) > maxDepth) return { ok: false, message: `the body nests deeper than ${maxDepth} levels` };
+  if (!fewBrackets(text, maxDepth) && nestingDepth(text) > maxDepth) return { ok: false, message: `the body nests deeper than ${maxDepth} levels` };
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (error) {
     return { ok: false, message: error instanceof Error ? error.message.slice(0, 200) : 'invalid JSON' };
   }
+}
+
+/**
+ * At most `limit` opening brackets in all (inside strings too) cannot nest deeper than `limit`. Real
+ * payloads have a handful, found with a few native scans, so the full pass below is rarely needed.
+ */
+function fewBrackets(text: string, limit: number): boolean {
+  let count = 0;
+  for (let at = text.indexOf('{'); at !== -1; at = text.indexOf('{', at + 1)) if (++count > limit) return false;
+  for (let at = text.indexOf('['); at !== -1; at = text.indexOf('[', at + 1)) if (++count > limit) return false;
+  return true;
 }
 
 /** The deepest bracket nesting outside strings; one pass, no allocation. */

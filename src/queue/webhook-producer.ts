@@ -3,17 +3,20 @@
  * delivery, all within a deadline. A Redis that is down or slow makes `enqueue` reject with
  * QueueUnavailableError quickly, so the route can answer 429 (the status GHL redelivers on).
  *
- * Requests are micro-batched: those arriving within `maxWaitMs` (or `maxItems` of them) share one
- * seen-lookup (MGET), one `addBulk` per queue and one pipeline of seen-marks, i.e. three Redis round
- * trips per batch instead of three per webhook. Each caller is still answered only after its own job
- * is stored; any failure in a batch fails every request in it, and no mark is written for a batch
- * whose jobs were not all stored, so a redelivery is queued again (the deterministic job id keeps it
- * one job) instead of being answered `duplicate` for a job that may not exist.
+ * A delivery is remembered with BullMQ's deduplication key (`<prefix>:<queue>:de:<job id>`, kept for
+ * the delivery's TTL even after the job is done and removed): BullMQ's add script checks the key,
+ * stores the job and sets the key in one atomic step, so a job is never stored without its mark nor
+ * marked without being stored, and a crash between the two cannot happen.
+ *
+ * Requests are micro-batched: those arriving while a batch is being stored (or in the same
+ * event-loop turn, or up to `maxItems` of them) share one transaction per queue, i.e. one Redis round
+ * trip per batch: for each delivery a GET of its mark (set: `duplicate`) and the add. Each caller is
+ * still answered only after its own job is stored; any failure in a batch fails every request in it
+ * (429, so the sender redelivers; a job that was stored is then answered `duplicate`).
  */
 import { createHash } from 'node:crypto';
-import type { Queue } from 'bullmq';
+import { Job, type JobsOptions, type Queue } from 'bullmq';
 import { DEFAULT_RETRY_HORIZON_MS, jobOptionsFor, type QueueName } from './catalog.js';
-import type { SeenWebhooks } from '../state/seen-webhooks.js';
 import { BridgeError } from '../observability/errors.js';
 
 export interface IngestResult {
@@ -47,11 +50,14 @@ export interface WebhookProducer {
 export interface ProducerBatching {
   /** A batch is stored once it holds this many requests... */
   maxItems: number;
-  /** ...or this long after its first request arrived (0: at the end of the current event-loop turn). */
+  /**
+   * ...or this long after its first request arrived. 0: natural batching, i.e. at the end of the
+   * current event-loop turn, or, while an earlier batch is still being stored, as soon as it is.
+   */
   maxWaitMs: number;
 }
 
-export const DEFAULT_PRODUCER_BATCHING: ProducerBatching = { maxItems: 100, maxWaitMs: 1 };
+export const DEFAULT_PRODUCER_BATCHING: ProducerBatching = { maxItems: 100, maxWaitMs: 0 };
 
 /** BullMQ job ids may not contain `:`, and ids from outside must not be trusted as keys: hash them. */
 export function jobIdFor(kind: string, dedupeKey: string): string {
@@ -66,7 +72,6 @@ interface Pending {
 
 export function createWebhookProducer(options: {
   queues: Record<QueueName, Queue>;
-  seen: SeenWebhooks;
   timeoutMs: number;
   retryHorizonMs?: number;
   batching?: ProducerBatching;
@@ -75,36 +80,34 @@ export function createWebhookProducer(options: {
 }): WebhookProducer {
   const { maxItems, maxWaitMs } = options.batching ?? DEFAULT_PRODUCER_BATCHING;
   const retryHorizonMs = options.retryHorizonMs ?? DEFAULT_RETRY_HORIZON_MS;
-  const store: BatchStore = { queues: options.queues, seen: options.seen, retryHorizonMs };
+  const jobOptions = new Map<QueueName, JobsOptions>();
+  const store: BatchStore = {
+    queues: options.queues,
+    optionsFor: (queue) => {
+      let opts = jobOptions.get(queue);
+      if (opts === undefined) jobOptions.set(queue, (opts = jobOptionsFor(queue, retryHorizonMs)));
+      return opts;
+    },
+  };
   // One deadline per batch rather than one timer per request: a batch's first request arrived first, so its
-  // deadline is at most `maxWaitMs` earlier than a later member's own would be.
+  // deadline is at most one batch's wait earlier than a later member's own would be.
   let current: Batch | undefined;
   let cancelFlush: (() => void) | undefined;
+  /** Batches being stored: with natural batching the next one goes out when the last of these is done. */
+  let storing = 0;
 
   function flush(): void {
     cancelFlush?.();
     cancelFlush = undefined;
     const batch = current;
     current = undefined;
-    if (batch !== undefined) void storeBatch(batch).finally(() => clearTimeout(batch.deadline));
-  }
-
-  async function storeBatch({ items: batch }: Batch): Promise<void> {
-    let results: IngestResult[];
-    try {
-      results = await storeAll(store, batch.map((pending) => pending.request));
-    } catch (error) {
-      const failure = new QueueUnavailableError(error instanceof Error ? error.message : 'unknown error');
-      for (const pending of batch) pending.reject(failure);
-      options.onBatch?.({ 'webhook:unavailable': batch.length });
-      return;
-    }
-    const accepted = results.filter((result) => result.status === 'accepted').length;
-    options.onBatch?.({ 'webhook:accepted': accepted, 'webhook:duplicate': results.length - accepted });
-    batch.forEach((pending, index) => {
-      const result = results[index];
-      if (result) pending.resolve(result);
-      else pending.reject(new QueueUnavailableError('no result for the request'));
+    if (batch === undefined) return;
+    storing++;
+    void storeBatch(store, batch.items, options.onBatch).finally(() => {
+      clearTimeout(batch.deadline);
+      storing--;
+      // Requests that arrived meanwhile have waited one round trip already: send them now.
+      if (storing === 0 && current !== undefined && maxWaitMs === 0) flush();
     });
   }
 
@@ -118,11 +121,13 @@ export function createWebhookProducer(options: {
     return { items, deadline };
   }
 
-  function scheduleFlush(): () => void {
+  function scheduleFlush(): (() => void) | undefined {
     if (maxWaitMs > 0) {
       const timeout = setTimeout(flush, maxWaitMs);
       return () => clearTimeout(timeout);
     }
+    // Natural batching: a batch in flight flushes this one when it is done.
+    if (storing > 0) return undefined;
     const immediate = setImmediate(flush);
     return () => clearImmediate(immediate);
   }
@@ -139,6 +144,27 @@ export function createWebhookProducer(options: {
   };
 }
 
+/** Stores one batch and settles every request in it: its result, or QueueUnavailableError for all. */
+async function storeBatch(store: BatchStore, batch: Pending[], onBatch: ((counts: Record<string, number>) => void) | undefined): Promise<void> {
+  let results: IngestResult[];
+  try {
+    results = await storeAll(store, batch.map((pending) => pending.request));
+  } catch (error) {
+    const failure = new QueueUnavailableError(error instanceof Error ? error.message : 'unknown error');
+    for (const pending of batch) pending.reject(failure);
+    onBatch?.({ 'webhook:unavailable': batch.length });
+    return;
+  }
+  let accepted = 0;
+  for (let index = 0; index < batch.length; index++) {
+    const result = results[index];
+    if (result?.status === 'accepted') accepted++;
+    if (result) batch[index]?.resolve(result);
+    else batch[index]?.reject(new QueueUnavailableError('no result for the request'));
+  }
+  onBatch?.({ 'webhook:accepted': accepted, 'webhook:duplicate': results.length - accepted });
+}
+
 interface Batch {
   items: Pending[];
   deadline: NodeJS.Timeout;
@@ -146,8 +172,7 @@ interface Batch {
 
 interface BatchStore {
   queues: Record<QueueName, Queue>;
-  seen: SeenWebhooks;
-  retryHorizonMs: number;
+  optionsFor(queue: QueueName): JobsOptions;
 }
 
 interface ToStore {
@@ -157,15 +182,14 @@ interface ToStore {
 }
 
 /**
- * Sorts a batch after its seen-lookup: requests seen before are answered `duplicate` already; of the
- * copies of one delivery within the batch the first is stored and the others are its duplicates.
+ * Sorts a batch: of the copies of one delivery within the batch the first is stored and the others
+ * are its duplicates.
  */
-function planBatch(requests: IngestRequest[], results: (IngestResult | undefined)[]) {
+function planBatch(requests: IngestRequest[]) {
   const firstOf = new Map<string, number>();
   const copies: { index: number; first: number }[] = [];
   const toStore = new Map<QueueName, ToStore[]>();
   requests.forEach((request, index) => {
-    if (results[index] !== undefined) return;
     const seenKey = `${request.scope}\n${request.dedupeKey}`;
     const first = firstOf.get(seenKey);
     if (first !== undefined) {
@@ -180,23 +204,11 @@ function planBatch(requests: IngestRequest[], results: (IngestResult | undefined
   return { copies, toStore };
 }
 
-/** One seen-lookup, one `addBulk` per queue, one pipeline of seen-marks: the three round trips of a batch. */
+/** One transaction per queue (a single round trip when the batch is for one queue, as webhooks' are). */
 async function storeAll(store: BatchStore, requests: IngestRequest[]): Promise<IngestResult[]> {
-  const seenAs = await store.seen.lookupMany(requests.map((request) => ({ locationId: request.scope, dedupeKey: request.dedupeKey })));
-  const results: (IngestResult | undefined)[] = seenAs.map((id) => (id === undefined ? undefined : { status: 'duplicate', id }));
-  const { copies, toStore } = planBatch(requests, results);
-  await Promise.all(
-    [...toStore].map(async ([queue, entries]) => {
-      const opts = jobOptionsFor(queue, store.retryHorizonMs);
-      // Rejects unless every job was stored; one that was is harmless to redo (same job id).
-      await store.queues[queue].addBulk(entries.map((entry) => ({ name: entry.request.jobName, data: entry.request.data, opts: { ...opts, jobId: entry.jobId } })));
-    }),
-  );
-  const stored = [...toStore.values()].flat();
-  await store.seen.rememberMany(
-    stored.map((entry) => ({ locationId: entry.request.scope, dedupeKey: entry.request.dedupeKey, jobId: entry.jobId, ttlSeconds: entry.request.ttlSeconds })),
-  );
-  for (const entry of stored) results[entry.index] = { status: 'accepted', id: entry.jobId };
+  const results: (IngestResult | undefined)[] = new Array<IngestResult | undefined>(requests.length);
+  const { copies, toStore } = planBatch(requests);
+  await Promise.all([...toStore].map(([queue, entries]) => storeInQueue(store, queue, entries, results)));
   for (const { index, first } of copies) {
     const original = results[first];
     if (original) results[index] = { status: 'duplicate', id: original.id };
@@ -205,4 +217,42 @@ async function storeAll(store: BatchStore, requests: IngestRequest[]): Promise<I
     if (result === undefined) throw new Error('a request of the batch was left unanswered');
     return result;
   });
+}
+
+/**
+ * For each delivery, in one MULTI: GET its mark, then BullMQ's add with the mark as deduplication
+ * key (stores the job and sets the mark unless the mark or the job exists). A mark read before the
+ * add means a redelivery: `duplicate`, named by the mark. The queue's keys share one hash tag, so the
+ * transaction is valid on a Redis Cluster too.
+ */
+async function storeInQueue(store: BatchStore, name: QueueName, entries: ToStore[], results: (IngestResult | undefined)[]): Promise<void> {
+  const queue = store.queues[name];
+  const client = await queue.client;
+  const transaction = client.multi();
+  if (!canGet(transaction)) throw new Error('the queue connection cannot read keys in a transaction');
+  const opts = store.optionsFor(name);
+  const markPrefix = `${queue.keys.de ?? queue.toKey('de')}:`;
+  for (const { request, jobId } of entries) {
+    transaction.get(`${markPrefix}${jobId}`);
+    const job = new Job(queue, request.jobName, request.data, { ...opts, jobId, deduplication: { id: jobId, ttl: request.ttlSeconds * 1000 } }, jobId);
+    // Its outcome is read from the transaction's replies below.
+    job.addJob(transaction).catch(() => undefined);
+  }
+  const replies = await transaction.exec();
+  if (replies === null) throw new Error('the transaction was discarded');
+  entries.forEach((entry, position) => {
+    const [markError, mark] = replies[2 * position] ?? [new Error('no reply')];
+    const [addError, added] = replies[2 * position + 1] ?? [new Error('no reply')];
+    if (markError) throw markError;
+    if (addError) throw addError;
+    if (typeof added !== 'string') throw new Error(`job ${entry.jobId} was not stored (${String(added)})`);
+    results[entry.index] = typeof mark === 'string' ? { status: 'duplicate', id: mark } : { status: 'accepted', id: added };
+  });
+}
+
+type Transaction = ReturnType<Awaited<Queue['client']>['multi']>;
+
+/** BullMQ types its transactions with the commands it uses itself; the ioredis one under it has them all. */
+function canGet(transaction: Transaction): transaction is Transaction & { get(key: string): unknown } {
+  return 'get' in transaction && typeof transaction.get === 'function';
 }

@@ -21,6 +21,8 @@ import { isWebhookRequest, webhookSource, type ClientAddressResolver } from './i
 const TRACKED_CLIENTS = 10_000;
 
 export interface FailureCounter {
+  /** Addresses with failures counted (some possibly expired); 0 means nobody is blocked. */
+  readonly tracked: number;
   /** Milliseconds until `key` may try again, or 0 when it is not blocked. */
   blockedFor(key: string, now: number): number;
   /** Counts one failure; true when this one reached the limit. */
@@ -31,6 +33,9 @@ export function createFailureCounter(limit: RateLimit, tracked = TRACKED_CLIENTS
   // Insertion order is recency order: a touched key is deleted and set again.
   const windows = new Map<string, { count: number; resetAt: number }>();
   return {
+    get tracked() {
+      return windows.size;
+    },
     blockedFor(key, now) {
       const entry = windows.get(key);
       if (entry === undefined || now >= entry.resetAt) return 0;
@@ -66,7 +71,8 @@ export function registerAuthFailureLimit(app: FastifyInstance, options: AuthFail
   const keyOf = (request: FastifyRequest) => normalizeIP(options.clientAddress.clientIp(request) ?? request.socket.remoteAddress ?? 'unknown');
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!isWebhookRequest(request)) return undefined;
+    // Nobody has failed: nobody is blocked, and the client address need not be resolved.
+    if (counter.tracked === 0 || !isWebhookRequest(request)) return undefined;
     const waitMs = counter.blockedFor(keyOf(request), now());
     if (waitMs === 0) return undefined;
     options.metrics.webhooks.inc({ source: webhookSource(request), type: 'unknown', outcome: 'rejected' });

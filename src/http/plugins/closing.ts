@@ -4,7 +4,7 @@
  * (redelivered, by then to a running process); anything else gets 503 in the usual error shape.
  * Both close the connection, so the next attempt opens a new one elsewhere.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { errorReply } from '../schemas/common.js';
 import { isWebhookRequest } from './ip-allowlist.js';
 
@@ -20,12 +20,18 @@ export function registerClosingAnswer(app: FastifyInstance): void {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!closing) return undefined;
+  // Callback style: this runs on every request, and the usual case needs no promise.
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    if (!closing) {
+      done();
+      return;
+    }
+    // Answered here: Fastify's callback hooks end the request when they send instead of calling done.
     reply.header('connection', 'close');
     if (isWebhookRequest(request)) {
-      return reply.code(429).header('retry-after', CLOSING_RETRY_AFTER_SECONDS).send(errorReply(429, 'SHUTTING_DOWN', 'the server is shutting down; retry later'));
+      void reply.code(429).header('retry-after', CLOSING_RETRY_AFTER_SECONDS).send(errorReply(429, 'SHUTTING_DOWN', 'the server is shutting down; retry later'));
+      return;
     }
-    return reply.code(503).send(errorReply(503, 'SHUTTING_DOWN', 'the server is shutting down'));
+    void reply.code(503).send(errorReply(503, 'SHUTTING_DOWN', 'the server is shutting down'));
   });
 }

@@ -47,6 +47,8 @@ export function createIpSet(entries: readonly string[], variable: string): IpSet
   return {
     size: entries.length,
     has(candidate) {
+      // An empty set (no TRUSTED_PROXIES, the default) answers without parsing: this runs on every request.
+      if (entries.length === 0) return false;
       const address = candidate === undefined ? undefined : parseAddress(candidate);
       if (address === undefined) return false;
       // BlockList matches ::ffff:a.b.c.d against IPv4 rules (and the reverse) by itself.
@@ -118,8 +120,8 @@ function headerList(value: string | string[] | undefined): string[] {
 
 /** `/webhooks/...` by the matched route, or by the raw path when no route matched (404s are guarded too). */
 export function isWebhookRequest(request: FastifyRequest): boolean {
-  const path = request.url.split('?')[0] ?? '';
-  return path.startsWith('/webhooks/') || (request.routeOptions.url?.startsWith('/webhooks/') ?? false);
+  // The path is the URL up to `?`, and the prefix holds no `?`: the URL starts with it exactly when the path does.
+  return request.url.startsWith('/webhooks/') || (request.routeOptions.url?.startsWith('/webhooks/') ?? false);
 }
 
 const WEBHOOK_SOURCES: Record<string, string> = {

@@ -39,12 +39,12 @@ export const DOCS_CSP = selfOnlyCsp({ inlineStyles: false });
 /** One year; no includeSubDomains, since the bridge does not own its parent domain's other hosts. */
 export const HSTS = 'max-age=31536000';
 
-const FIXED_HEADERS = {
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'cross-origin-resource-policy': 'same-origin',
-} as const;
+const FIXED_HEADERS: readonly (readonly [string, string])[] = [
+  ['x-content-type-options', 'nosniff'],
+  ['x-frame-options', 'DENY'],
+  ['referrer-policy', 'no-referrer'],
+  ['cross-origin-resource-policy', 'same-origin'],
+];
 
 export interface SecurityHeadersOptions {
   clientAddress: ClientAddressResolver;
@@ -52,14 +52,21 @@ export interface SecurityHeadersOptions {
 
 /** Register before the routes, so every route (and the 404 handler) carries the hook. */
 export function registerSecurityHeaders(app: FastifyInstance, options: SecurityHeadersOptions): void {
-  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    for (const [name, value] of Object.entries(FIXED_HEADERS)) setDefault(reply, name, value);
-    const path = request.url.split('?')[0] ?? '';
-    setDefault(reply, 'content-security-policy', path === '/docs' || path.startsWith('/docs/') ? DOCS_CSP : STRICT_CSP);
+  // Callback style: runs on every answer, and needs no promise.
+  app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload: unknown) => void) => {
+    for (const [name, value] of FIXED_HEADERS) setDefault(reply, name, value);
+    setDefault(reply, 'content-security-policy', isDocsPath(request.url) ? DOCS_CSP : STRICT_CSP);
     // Browsers ignore HSTS over plain http; sending it only over https keeps local http setups usable.
     if (options.clientAddress.isHttps(request)) setDefault(reply, 'strict-transport-security', HSTS);
-    return payload;
+    done(null, payload);
   });
+}
+
+/** `/docs` or below it, query string aside. */
+function isDocsPath(url: string): boolean {
+  if (!url.startsWith('/docs')) return false;
+  const next = url.charAt(5);
+  return next === '' || next === '/' || next === '?';
 }
 
 function setDefault(reply: FastifyReply, name: string, value: string): void {

@@ -25,9 +25,14 @@ export async function storeOrAskRetry<R>(
   } catch (error) {
     if (!(error instanceof QueueUnavailableError)) throw error;
     onUnavailable(error);
-    return reply
-      .code(429)
-      .header('retry-after', RETRY_AFTER_SECONDS)
-      .send(errorReply(429, error.code, `${what} could not be queued right now; retry later`));
+    return askToRetry(reply, what, error);
   }
+}
+
+/** The 429 with `Retry-After` for `what` (the event, the events) that could not be queued. */
+export function askToRetry(reply: FastifyReply, what: string, error: QueueUnavailableError): FastifyReply {
+  return reply
+    .code(429)
+    .header('retry-after', RETRY_AFTER_SECONDS)
+    .send(errorReply(429, error.code, `${what} could not be queued right now; retry later`));
 }

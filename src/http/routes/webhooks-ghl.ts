@@ -9,15 +9,16 @@ import { z } from 'zod';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { QUEUE_NAMES, type GhlWebhookJob } from '../../queue/catalog.js';
-import type { WebhookProducer } from '../../queue/webhook-producer.js';
+import { QueueUnavailableError, type IngestResult, type WebhookProducer } from '../../queue/webhook-producer.js';
 import { bodyHash } from '../../webhooks/body-hash.js';
 import { parseJsonBody } from '../json-body.js';
+import { lazyRequestLogger } from '../lazy-request-logger.js';
 import { requireSharedSecret } from '../plugins/shared-secret-auth.js';
 import { checkTimestamp, eventLocationId, parseGhlEvent } from '../../webhooks/ghl-events.js';
 import type { GhlSignatureVerifier } from '../../webhooks/ghl-signature.js';
 import { parseGhlWorkflowPayload } from '../../webhooks/ghl-workflow.js';
 import { WEBHOOK_ERROR_REPLIES, WebhookReplySchema, errorReply, type WebhookReply } from '../schemas/common.js';
-import { storeOrAskRetry } from './webhook-enqueue.js';
+import { askToRetry } from './webhook-enqueue.js';
 
 export interface GhlIngestDeps {
   verifier: GhlSignatureVerifier;
@@ -95,6 +96,7 @@ export async function registerGhlWebhookRoutes(
         body: GhlEventBodySchema,
         response: { 200: WebhookReplySchema, ...WEBHOOK_ERROR_REPLIES },
       },
+      childLoggerFactory: lazyRequestLogger,
     },
     (request, reply) => receiveMarketplace(ingest, request, reply),
   );
@@ -112,6 +114,7 @@ export async function registerGhlWebhookRoutes(
         response: { 200: WebhookReplySchema, ...WEBHOOK_ERROR_REPLIES },
       },
       onRequest: requireSharedSecret({ secret: deps.workflowSecret, variable: 'GHL_WEBHOOK_SECRET', source: 'workflow', metrics }),
+      childLoggerFactory: lazyRequestLogger,
     },
     (request, reply) => receiveWorkflow(ingest, request, reply),
   );
@@ -202,14 +205,11 @@ interface Delivery {
   event: Record<string, unknown>;
 }
 
-function enqueue(ingest: Ingest, reply: FastifyReply, delivery: Delivery) {
+async function enqueue(ingest: Ingest, reply: FastifyReply, delivery: Delivery) {
   const { source, type } = delivery;
-  const unavailable = (error: Error) => {
-    count(ingest, source, type, 'unavailable');
-    reply.log.warn({ eventType: type, reason: error.message }, 'webhook not queued, asked sender to retry');
-  };
-  return storeOrAskRetry(reply, 'the event', unavailable, async () => {
-    const result = await ingest.deps.producer.enqueue({
+  let result: IngestResult;
+  try {
+    result = await ingest.deps.producer.enqueue({
       queue: QUEUE_NAMES.ghlWebhooks,
       jobName: type,
       // Built from values validated above (the worker parses job data again when it reads it back).
@@ -218,9 +218,18 @@ function enqueue(ingest: Ingest, reply: FastifyReply, delivery: Delivery) {
       dedupeKey: delivery.dedupeKey,
       ttlSeconds: delivery.ttlSeconds,
     });
-    count(ingest, source, type, result.status);
-    return reply.code(200).send({ status: result.status, id: result.id } satisfies WebhookReply);
-  });
+  } catch (error) {
+    if (!(error instanceof QueueUnavailableError)) throw error;
+    count(ingest, source, type, 'unavailable');
+    reply.log.warn({ eventType: type, reason: error.message }, 'webhook not queued, asked sender to retry');
+    return askToRetry(reply, 'the event', error);
+  }
+  count(ingest, source, type, result.status);
+  // The answer as WebhookReplySchema describes it, serialized here: job ids are ours ([\w-]), nothing to escape.
+  return reply
+    .code(200)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(`{"status":"${result.status}","id":"${result.id}"}`);
 }
 
 async function servesSafely(deps: GhlIngestDeps, locationId: string): Promise<boolean> {

@@ -16,7 +16,6 @@ import { QUEUE_NAMES, type QueueName } from '../../queue/catalog.js';
 import { createDeadLetters, type DeadLetters } from '../../queue/dead-letters.js';
 import { createWebhookProducer } from '../../queue/webhook-producer.js';
 import type { PlannedWrites } from '../../state/planned-writes.js';
-import { createSeenWebhooks } from '../../state/seen-webhooks.js';
 import { scheduleReconcile } from '../../workers/reconcile-processor.js';
 import type { ContactSyncDeps } from '../../workers/contact-sync-processor.js';
 import { refuseUnsafeRedis, waitForRedis } from '../redis-policy.js';
@@ -94,7 +93,7 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
   const connections = createConnectionsAccess(stores, config);
   const deadLetters = createDeadLetters(queues[QUEUE_NAMES.deadLetter]);
   const alerts = createAlerts({ queue: queues[QUEUE_NAMES.alerts], redis: stores.redis, prefix: stores.prefix, logger });
-  const producer = createWebhookProducer({ queues, seen: createSeenWebhooks(ingestRedis, stores.prefix), timeoutMs: options.ingestTimeoutMs ?? 800, retryHorizonMs: config.RETRY_HORIZON, onBatch: (counts) => countFlow(counts) });
+  const producer = createWebhookProducer({ queues, timeoutMs: options.ingestTimeoutMs ?? 800, retryHorizonMs: config.RETRY_HORIZON, onBatch: (counts) => countFlow(counts) });
   // The dashboard's charts: one pipelined, unawaited write per batch or call.
   const countFlow = (counts: Record<string, number>) => void stores.facts.series.add(counts).catch(() => undefined);
 

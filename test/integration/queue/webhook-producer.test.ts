@@ -1,18 +1,17 @@
 /**
  * The micro-batching webhook producer against a real Redis: a batch stores each delivery once
- * (copies within a batch and redeliveries after it are `duplicate` with the stored job's id), flushes
- * on size and on time, and a failure in the middle of a batch fails every request in it with
- * QueueUnavailableError without leaving a seen-mark that would turn a redelivery into a false
- * `duplicate`; the redelivery then stores each job once, under the same id.
+ * (copies within a batch and redeliveries after it are `duplicate` with the stored job's id, also
+ * once the job itself is gone), flushes on size, on time, at the end of the event-loop turn or when
+ * the batch before it is stored, and a failed batch fails every request in it with
+ * QueueUnavailableError; the redelivery then stores each job once.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { Queue, type JobsOptions } from 'bullmq';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUE_NAMES, type QueueName } from '../../../src/queue/catalog.js';
 import { createWebhookProducer, QueueUnavailableError, type IngestRequest, type IngestResult, type ProducerBatching } from '../../../src/queue/webhook-producer.js';
-import { createSeenWebhooks, type SeenWebhooks } from '../../../src/state/seen-webhooks.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 
 const LOCATION = 'locProducerTest000001';
@@ -41,8 +40,7 @@ describe('webhook producer (micro-batched)', () => {
   let queues: Record<QueueName, Queue>;
   /** Queues of earlier tests, closed before the next one and at the end. */
   const opened: Queue[] = [];
-  let seen: SeenWebhooks;
-  /** Every addBulk call on the ghl-webhooks queue: how many jobs each batch stored. */
+  /** Every batch stored: how many requests it answered. */
   let bulkSizes: number[];
 
   before(async () => {
@@ -61,14 +59,7 @@ describe('webhook producer (micro-batched)', () => {
     prefix = `test-producer-${randomBytes(4).toString('hex')}`;
     queues = queuesOn(redis, prefix);
     opened.push(...Object.values(queues));
-    seen = createSeenWebhooks(redis, prefix);
     bulkSizes = [];
-    const ghl = queues[QUEUE_NAMES.ghlWebhooks];
-    const addBulk = ghl.addBulk.bind(ghl);
-    ghl.addBulk = async (jobs) => {
-      bulkSizes.push(jobs.length);
-      return addBulk(jobs);
-    };
   });
 
   const delivery = (webhookId: string): IngestRequest => ({
@@ -81,7 +72,12 @@ describe('webhook producer (micro-batched)', () => {
   });
 
   const producer = (batching: ProducerBatching = { maxItems: 100, maxWaitMs: 1 }, overrides: Partial<Record<QueueName, Queue>> = {}) =>
-    createWebhookProducer({ queues: { ...queues, ...overrides }, seen, timeoutMs: 2_000, batching });
+    createWebhookProducer({
+      queues: { ...queues, ...overrides },
+      timeoutMs: 2_000,
+      batching,
+      onBatch: (counts) => bulkSizes.push((counts['webhook:accepted'] ?? 0) + (counts['webhook:duplicate'] ?? 0)),
+    });
 
   async function storedJobs(): Promise<number> {
     const counts = await queues[QUEUE_NAMES.ghlWebhooks].getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed');
@@ -92,7 +88,7 @@ describe('webhook producer (micro-batched)', () => {
     const ingest = producer();
     const requests = [delivery('a'), delivery('b'), delivery('a'), delivery('c'), delivery('a')];
     const results = await Promise.all(requests.map((request) => ingest.enqueue(request)));
-    assert.deepEqual(bulkSizes, [3], 'one addBulk for the batch, copies left out');
+    assert.deepEqual(bulkSizes, [5], 'one batch');
     assert.deepEqual(
       results.map((result) => result.status),
       ['accepted', 'accepted', 'duplicate', 'accepted', 'duplicate'],
@@ -127,48 +123,52 @@ describe('webhook producer (micro-batched)', () => {
     assert.deepEqual(bulkSizes, [4]);
   });
 
-  test('a failure mid-batch fails every request in it and marks none as seen; the redelivery stores each once', async () => {
-    // Redis goes away after the first job of the batch was written: half of the batch is in Redis.
-    const flaky = new Queue(QUEUE_NAMES.ghlWebhooks, { connection: redis, prefix });
-    flaky.addBulk = async (jobs: { name: string; data: unknown; opts?: JobsOptions }[]) => {
-      const [first] = jobs;
-      if (first) await queues[QUEUE_NAMES.ghlWebhooks].add(first.name, first.data, first.opts);
-      throw new Error('Connection is closed.');
-    };
+  test('a redelivery after its job is gone (done and removed by retention) is still a duplicate within the TTL', async () => {
+    const first = await producer().enqueue(delivery('gone'));
+    // What retention does to a finished job: its hash and its list entry go, the mark stays.
+    await redis.del(`${prefix}:${QUEUE_NAMES.ghlWebhooks}:${first.id}`);
+    await redis.lrem(`${prefix}:${QUEUE_NAMES.ghlWebhooks}:wait`, 0, first.id);
+    assert.equal(await storedJobs(), 0);
+    assert.deepEqual(await producer().enqueue(delivery('gone')), { status: 'duplicate', id: first.id });
+    assert.equal(await storedJobs(), 0, 'not queued again');
+  });
+
+  test('with natural batching, requests arriving while a batch is stored go out together when it is done', async () => {
+    const ingest = producer({ maxItems: 100, maxWaitMs: 0 });
+    const first = ingest.enqueue(delivery('n0'));
+    // The first batch leaves at the end of this turn; these arrive while it is in flight.
+    await new Promise((resolve) => setImmediate(resolve));
+    const rest = Array.from({ length: 3 }, (_, index) => ingest.enqueue(delivery(`n${index + 1}`)));
+    const results = await Promise.all([first, ...rest]);
+    assert.ok(results.every((result) => result.status === 'accepted'));
+    assert.deepEqual(bulkSizes, [1, 3]);
+  });
+
+  test('a batch whose transaction fails fails every request in it with QueueUnavailableError; the redelivery stores each once', async () => {
+    const broken = new Queue(QUEUE_NAMES.ghlWebhooks, { connection: redis, prefix });
+    Object.defineProperty(broken, 'client', { get: () => Promise.reject(new Error('Connection is closed.')) });
     try {
-      const failing = producer(undefined, { [QUEUE_NAMES.ghlWebhooks]: flaky });
       const requests = ['x', 'y', 'z'].map((id) => delivery(id));
-      const outcomes = await Promise.allSettled(requests.map((request) => failing.enqueue(request)));
+      const outcomes = await Promise.allSettled(requests.map((request) => producer(undefined, { [QUEUE_NAMES.ghlWebhooks]: broken }).enqueue(request)));
       for (const outcome of outcomes) {
         assert.equal(outcome.status, 'rejected');
         assert.ok(outcome.reason instanceof QueueUnavailableError, 'answered with the 429 path');
       }
-      assert.deepEqual(await seen.lookupMany(requests.map((request) => ({ locationId: request.scope, dedupeKey: request.dedupeKey }))), [undefined, undefined, undefined]);
-      assert.equal(await storedJobs(), 1, 'the half-stored job');
-
-      // GHL redelivers on 429: each is accepted once, the half-stored one under its existing id.
+      assert.equal(await storedJobs(), 0);
+      // GHL redelivers on 429: each is accepted once.
       const redelivered: IngestResult[] = await Promise.all(requests.map((request) => producer().enqueue(request)));
       assert.ok(redelivered.every((result) => result.status === 'accepted'));
       assert.equal(await storedJobs(), 3);
-      assert.deepEqual(await seen.lookupMany(requests.map((request) => ({ locationId: request.scope, dedupeKey: request.dedupeKey }))), redelivered.map((result) => result.id));
     } finally {
-      await flaky.close();
+      await broken.close();
     }
-  });
-
-  test('a failed seen-lookup fails the whole batch with QueueUnavailableError and stores nothing', async () => {
-    const broken: SeenWebhooks = { ...seen, lookupMany: async () => Promise.reject(new Error('READONLY You cannot write against a read only replica.')) };
-    const ingest = createWebhookProducer({ queues, seen: broken, timeoutMs: 2_000, batching: { maxItems: 10, maxWaitMs: 1 } });
-    const outcomes = await Promise.allSettled([delivery('l1'), delivery('l2')].map((request) => ingest.enqueue(request)));
-    assert.ok(outcomes.every((outcome) => outcome.status === 'rejected' && outcome.reason instanceof QueueUnavailableError));
-    assert.equal(await storedJobs(), 0);
   });
 
   test('a Redis that does not answer fails the batch by the deadline', async () => {
     const frozen = new Redis(server.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 5_000 });
     await new Promise<void>((resolve) => frozen.once('ready', () => resolve()));
     const frozenQueues = queuesOn(frozen, prefix);
-    const ingest = createWebhookProducer({ queues: frozenQueues, seen: createSeenWebhooks(frozen, prefix), timeoutMs: 300 });
+    const ingest = createWebhookProducer({ queues: frozenQueues, timeoutMs: 300 });
     server.freeze();
     try {
       const outcomes = await Promise.allSettled([delivery('f1'), delivery('f2'), delivery('f3')].map((request) => ingest.enqueue(request)));

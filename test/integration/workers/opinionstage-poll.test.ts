@@ -16,7 +16,6 @@ import { QUEUE_NAMES, type QueueName } from '../../../src/queue/catalog.js';
 import { createWebhookProducer } from '../../../src/queue/webhook-producer.js';
 import { startOpinionStageSimulator, type OpinionStageSimulator, type ResponseOrder } from '../../../src/sandbox/opinionstage/simulator.js';
 import { createOsPollSeen } from '../../../src/state/opinionstage-poll-seen.js';
-import { createSeenWebhooks } from '../../../src/state/seen-webhooks.js';
 import { createOpinionStagePollProcessor, type PollOutcome } from '../../../src/workers/opinionstage-poll-processor.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 
@@ -53,7 +52,7 @@ describe('Opinion Stage poll, whatever the order', () => {
     queues.push(...Object.values(all));
     const logs: string[] = [];
     const logger = createLogger({ level: 'info', destination: new Writable({ write: (chunk: Buffer, _encoding, done) => void (logs.push(chunk.toString('utf8')), done()) }) });
-    const producer = createWebhookProducer({ queues: all, seen: createSeenWebhooks(redis, prefix), timeoutMs: 5_000 });
+    const producer = createWebhookProducer({ queues: all, timeoutMs: 5_000 });
     const processor = createOpinionStagePollProcessor({ client, producer, seen: createOsPollSeen(redis, prefix), itemIds: [itemId], logger });
     const poll = (): Promise<PollOutcome> => processor({} as Job);
     /** Response id → how many jobs carry it. */
