@@ -3,6 +3,7 @@
  * stall settings, the jittered backoff, error listeners, and the stalled-job policy.
  */
 import { Worker, type Job, type MinimalJob } from 'bullmq';
+import { Cluster, type Redis } from 'ioredis';
 import type { Config } from '../../config/env.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
@@ -31,12 +32,26 @@ export type Processor = (job: Job) => Promise<unknown>;
 export interface WorkerFactory {
   /** Starts a worker for the queue on its own connection. */
   start(name: QueueName, processor: Processor): Worker;
+  /**
+   * Closes every started worker at once: in-flight jobs may finish within `graceMs`; a worker still
+   * closing then has its connections dropped, so a shutdown never waits on a Redis that is gone.
+   */
+  closeAll(graceMs: number): Promise<void>;
+}
+
+interface Started {
+  worker: Worker;
+  /** The worker's connection and the clients BullMQ duplicated from it (its blocking connection). */
+  clients: RedisClient[];
 }
 
 export function createWorkerFactory(config: Config, connection: () => RedisClient, policy: FailurePolicy): WorkerFactory {
+  const started: Started[] = [];
   return {
     start: (name, processor) => {
       const redis = connection();
+      const clients: RedisClient[] = [redis];
+      recordDuplicates(redis, clients);
       const worker = new Worker(name, withFailurePolicy(name, processor, policy), {
         connection: redis,
         prefix: queuePrefix(config.REDIS_PREFIX, name, redis),
@@ -52,8 +67,47 @@ export function createWorkerFactory(config: Config, connection: () => RedisClien
       });
       worker.on('error', (error) => policy.logger.warn({ queue: name, err: { message: error.message } }, 'worker error'));
       deadLetterStalled(worker, name, policy);
+      started.push({ worker, clients });
       return worker;
     },
+    closeAll: (graceMs) => closeWithin(started.splice(0), graceMs, policy.logger),
+  };
+}
+
+async function closeWithin(started: Started[], graceMs: number, logger: Logger): Promise<void> {
+  const open = new Set(started);
+  const closed = Promise.all(
+    started.map(async (entry) => {
+      await entry.worker.close().catch((error: unknown) => logger.warn({ queue: entry.worker.name, err: { message: error instanceof Error ? error.message : String(error) } }, 'worker close failed'));
+      open.delete(entry);
+    }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+  clearTimeout(timer);
+  if (open.size === 0) return;
+  // BullMQ's close() waits for the blocking connection's 'end', which ioredis never emits for a
+  // client that is between reconnects (a single Redis, or a cluster whose every node failed).
+  logger.warn({ queues: [...open].map((entry) => entry.worker.name), graceMs }, 'workers did not close in time, dropping their connections');
+  for (const entry of open) for (const client of entry.clients) client.disconnect();
+}
+
+/** Keeps the clients BullMQ duplicates from `redis` (each worker's blocking connection) in `into`. */
+function recordDuplicates(redis: RedisClient, into: RedisClient[]): void {
+  if (redis instanceof Cluster) {
+    const duplicate = redis.duplicate.bind(redis);
+    redis.duplicate = (...args: Parameters<Cluster['duplicate']>): Cluster => {
+      const copy = duplicate(...args);
+      into.push(copy);
+      return copy;
+    };
+    return;
+  }
+  const duplicate = redis.duplicate.bind(redis);
+  redis.duplicate = (...args: Parameters<Redis['duplicate']>): Redis => {
+    const copy = duplicate(...args);
+    into.push(copy);
+    return copy;
   };
 }
 
