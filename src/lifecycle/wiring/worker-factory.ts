@@ -86,10 +86,35 @@ async function closeWithin(started: Started[], graceMs: number, logger: Logger):
   await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
   clearTimeout(timer);
   if (open.size === 0) return;
-  // BullMQ's close() waits for the blocking connection's 'end', which ioredis never emits for a
-  // client that is between reconnects (a single Redis, or a cluster whose every node failed).
   logger.warn({ queues: [...open].map((entry) => entry.worker.name), graceMs }, 'workers did not close in time, dropping their connections');
-  for (const entry of open) for (const client of entry.clients) client.disconnect();
+  await Promise.all([...open].flatMap((entry) => entry.clients.map(drop)));
+}
+
+/** How long a dropped client may take to report 'end' before it is taken as ended. */
+const DROP_DEADLINE_MS = 1_000;
+
+/**
+ * Disconnects a client for good, so that a worker whose close() is stuck runs it to its end (its
+ * lock-renewal timer stops only there). BullMQ waits for its blocking connection's 'end', which
+ * ioredis never emits for a client that is between reconnects (a single Redis that is away, or a
+ * cluster client whose every node failed; its status then stays 'reconnecting' for good), and
+ * BullMQ's own reconnect loop would connect such a client again. So a client that reports no 'end'
+ * is marked ended by hand (as BullMQ itself does on close) and can no longer connect.
+ */
+async function drop(client: RedisClient): Promise<void> {
+  client.connect = () => Promise.reject(new Error('connection dropped at shutdown'));
+  if (client.status === 'end') return;
+  let timer: NodeJS.Timeout | undefined;
+  const ended = new Promise<boolean>((resolve) => {
+    client.once('end', () => resolve(true));
+    timer = setTimeout(() => resolve(false), DROP_DEADLINE_MS);
+  });
+  client.disconnect();
+  const reported = await ended;
+  clearTimeout(timer);
+  if (reported) return;
+  client.status = 'end';
+  client.emit('end');
 }
 
 /** Keeps the clients BullMQ duplicates from `redis` (each worker's blocking connection) in `into`. */
