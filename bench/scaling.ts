@@ -1,19 +1,21 @@
 /**
- * Benchmark 6, worker scaling: 1, 2 and 4 `ghl-bridge worker` processes against one Redis drain
- * 2,000 contact events over 20 locations through the GHL simulator, whose limit equals the bridge's
+ * Benchmark 6, worker scaling: 1, 2 and 4 `ghl-bridge worker` processes against one Redis, then
+ * against a local three-master Redis Cluster (REDIS_CLUSTER_NODES), drain 2,000 contact events over 20 locations through the GHL simulator, whose limit equals the bridge's
  * GHL_RATE_LIMIT. One marketplace-app bridge serves all 20 locations (OAuth installs stored in Redis
  * as the OAuth callback would store them), so every worker process serves every location and the
  * per-location budget in Redis is all that keeps them within the limit.
  * Reports events/s per worker count and, per location, the most calls GHL saw in any window ÷ the
- * limit: it must be ≤ 1 at every count. Each count gets fresh simulators, contacts and key prefix.
+ * limit: it must be ≤ 1 at every count, on both. Each run gets fresh simulators, contacts and key prefix.
+ * `BENCH_SCALING_TARGETS=single` (or `cluster`) runs one of the two.
  * The workload is the drain benchmark's: every contact has a Trustpilot review, so each sync writes
  * fields, a note, star tags and, for 1–2★, a task (3–4 GHL calls per event).
  */
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import { request } from 'undici';
 import { loadMapping } from '../src/config/mapping.js';
 import { QUEUE_NAMES } from '../src/queue/catalog.js';
+import { queuePrefix } from '../src/queue/connections.js';
 import { startGhlSimulator, type GhlSimulator, type GhlSimulatorLocation } from '../src/sandbox/ghl/simulator.js';
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../src/sandbox/trustpilot/simulator.js';
 import { createOAuthTokenStore } from '../src/state/oauth-token-store.js';
@@ -21,6 +23,7 @@ import { mappedFieldSpecs } from '../src/workers/setup-fields.js';
 import { trustpilotSimulatorEnv } from '../test/helpers/bridge.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { createTestSigner } from '../test/helpers/ghl-signing.js';
+import { startRedisCluster } from '../test/helpers/redis-cluster.js';
 import { startRedisServer } from '../test/helpers/redis-server.js';
 import { benchNodeFlags, startChild, startWorkerProcess, type ChildServer, type WorkerProcess } from './lib/bridge-process.js';
 import { signedContactEvents } from './lib/events.js';
@@ -31,6 +34,7 @@ const BENCH = 'scaling';
 const EVENTS = Number(process.env.BENCH_SCALING_EVENTS ?? 2_000);
 const LOCATION_COUNT = 20;
 const WORKER_COUNTS = (process.env.BENCH_SCALING_WORKERS ?? '1,2,4').split(',').map(Number).filter((count) => count > 0);
+const TARGETS = new Set((process.env.BENCH_SCALING_TARGETS ?? 'single,cluster').split(',').map((name) => name.trim()));
 /**
  * GHL allows 100 calls per 10 s per location; at that rate 2,000 events drain in ~30 s whatever the
  * worker count (the limit decides, not the workers). The default keeps GHL's burst of 100 but a 2 s
@@ -47,6 +51,7 @@ const signer = createTestSigner();
 const mapping = loadMapping(undefined);
 
 interface RunFigures {
+  target: RedisTarget;
   workers: number;
   elapsedMs: number;
   eventsPerSecond: number;
@@ -61,31 +66,61 @@ interface RunFigures {
 
 /**
  * Where the bridge keeps its state: how it is told (`env`) and a client this benchmark seeds the
- * installs with and counts jobs through. Hook for issue 13 part 1: once test/helpers can start the
- * local three-master cluster, a second target `{ label: 'Redis Cluster (3 masters)', env:
- * { REDIS_CLUSTER_NODES }, client: <cluster client> }` runs every worker count again against it.
+ * installs with and counts jobs through.
  */
 interface RedisTarget {
   label: string;
   env: Record<string, string>;
-  client: Redis;
+  client: Redis | Cluster;
+  close(): Promise<void>;
 }
 
-const redis = await startRedisServer();
-const redisClient = new Redis(redis.url);
-const single: RedisTarget = { label: 'one Redis', env: { REDIS_URL: redis.url }, client: redisClient };
+const SINGLE_LABEL = 'one Redis';
+const CLUSTER_LABEL = 'Redis Cluster (3 masters)';
 const results: RunFigures[] = [];
 
-try {
-  for (const workers of WORKER_COUNTS) results.push(await run(single, workers));
-  report();
-} finally {
-  redisClient.disconnect();
-  await redis.close();
+for (const start of [TARGETS.has('single') ? startSingle : undefined, TARGETS.has('cluster') ? startCluster : undefined]) {
+  if (!start) continue;
+  const target = await start();
+  try {
+    for (const workers of WORKER_COUNTS) results.push(await run(target, workers));
+  } finally {
+    await target.close();
+  }
+}
+report();
+
+async function startSingle(): Promise<RedisTarget> {
+  const redis = await startRedisServer();
+  const client = new Redis(redis.url);
+  return {
+    label: SINGLE_LABEL,
+    env: { REDIS_URL: redis.url },
+    client,
+    close: async () => {
+      client.disconnect();
+      await redis.close();
+    },
+  };
+}
+
+/** The local three-master cluster `npm test` runs on (redis-server --cluster-enabled yes ×3, no Docker). */
+async function startCluster(): Promise<RedisTarget> {
+  const cluster = await startRedisCluster();
+  const client = cluster.client();
+  return {
+    label: CLUSTER_LABEL,
+    env: { REDIS_CLUSTER_NODES: cluster.nodes },
+    client,
+    close: async () => {
+      client.disconnect();
+      await cluster.close();
+    },
+  };
 }
 
 async function run(target: RedisTarget, workerCount: number): Promise<RunFigures> {
-  const prefix = `bench-scaling-${workerCount}`;
+  const prefix = `bench-scaling-${target.env.REDIS_CLUSTER_NODES === undefined ? 'single' : 'cluster'}-${workerCount}`;
   const ghl = await startGhlSimulator({ locations, rateLimit: LIMIT, dailyLimit: 100_000_000 });
   const tp = await startTrustpilotSimulator({ rateLimit: { max: 1_000_000, windowMs: 300_000 } });
   const env = { ...bridgeEnvironment(prefix, ghl, tp), ...target.env };
@@ -93,7 +128,7 @@ async function run(target: RedisTarget, workerCount: number): Promise<RunFigures
   let web: ChildServer | undefined;
   // BullMQ leaves a connection it was given open: this one is closed below.
   const queueConnection = target.client.duplicate();
-  const queue = new Queue(QUEUE_NAMES.contactSync, { connection: queueConnection, prefix });
+  const queue = new Queue(QUEUE_NAMES.contactSync, { connection: queueConnection, prefix: queuePrefix(prefix, QUEUE_NAMES.contactSync, queueConnection) });
   try {
     await installLocations(target.client, prefix, ghl);
     const events = prepareEvents(ghl, tp);
@@ -122,8 +157,8 @@ async function run(target: RedisTarget, workerCount: number): Promise<RunFigures
     const windowRatios = new Map(locations.map((location) => [location.id, ghl.maxCallsInAnyWindow(location.id) / LIMIT.max]));
     const upstream429 = ghl.calls.filter((call) => call.status === 429).length;
     const boundMs = Math.max(...locations.map((location) => slidingBoundMs(ghl.calls.filter((call) => call.locationId === location.id && call.status !== 429).length)));
-    const figures = { workers: workerCount, elapsedMs, eventsPerSecond: (events.length / elapsedMs) * 1000, windowRatios, upstream429, failed, ingest429, workerCpuMs, boundMs };
-    log(BENCH, `${workerCount} worker(s): ${events.length} events in ${(elapsedMs / 1000).toFixed(1)} s (${figures.eventsPerSecond.toFixed(0)}/s), worst window ${Math.max(...windowRatios.values()).toFixed(2)}× limit, ${upstream429} GHL 429s, ${failed} failed`);
+    const figures = { target, workers: workerCount, elapsedMs, eventsPerSecond: (events.length / elapsedMs) * 1000, windowRatios, upstream429, failed, ingest429, workerCpuMs, boundMs };
+    log(BENCH, `${target.label}, ${workerCount} worker(s): ${events.length} events in ${(elapsedMs / 1000).toFixed(1)} s (${figures.eventsPerSecond.toFixed(0)}/s), worst window ${Math.max(...windowRatios.values()).toFixed(2)}× limit, ${upstream429} GHL 429s, ${failed} failed`);
     return figures;
   } finally {
     await Promise.all(processes.map((each) => each.stop()));
@@ -157,7 +192,7 @@ function bridgeEnvironment(prefix: string, ghl: GhlSimulator, tp: TrustpilotSimu
 }
 
 /** What the OAuth callback stores for an install: the location's token, sealed, under the bridge's prefix. */
-async function installLocations(client: Redis, prefix: string, ghl: GhlSimulator): Promise<void> {
+async function installLocations(client: Redis | Cluster, prefix: string, ghl: GhlSimulator): Promise<void> {
   const store = createOAuthTokenStore({ redis: client, prefix, encryptionKeys: [ENCRYPTION_KEY] });
   for (const location of locations) {
     await store.set(location.id, { accessToken: location.token, refreshToken: `refresh-${location.id}`, expiresAt: Date.now() + 86_400_000, userType: 'Location' });
@@ -207,9 +242,9 @@ function slidingBoundMs(calls: number): number {
 }
 
 function report(): void {
-  const one = results.find((result) => result.workers === 1);
   for (const result of results) {
-    const label = `${result.workers} worker process${result.workers === 1 ? '' : 'es'}, ${single.label}`;
+    const label = `${result.workers} worker process${result.workers === 1 ? '' : 'es'}, ${result.target.label}`;
+    const one = results.find((other) => other.target === result.target && other.workers === 1);
     const worst = Math.max(...result.windowRatios.values());
     emit({
       bench: BENCH,
@@ -223,20 +258,34 @@ function report(): void {
     emit({ bench: BENCH, figure: `${label}: GHL 429s + failed jobs`, value: result.upstream429 + result.failed, unit: 'calls + jobs', target: '= 0', met: result.upstream429 + result.failed === 0 });
     emit({ bench: BENCH, figure: `${label}: worker CPU per event (all worker processes)`, value: (result.workerCpuMs * 1000) / EVENTS, unit: 'µs' });
   }
+  // Single Redis vs cluster, per worker count: the cluster's events/s against one Redis's in this run.
+  for (const onCluster of results.filter((result) => result.target.label === CLUSTER_LABEL)) {
+    const onSingle = results.find((result) => result.target.label === SINGLE_LABEL && result.workers === onCluster.workers);
+    if (!onSingle) continue;
+    emit({
+      bench: BENCH,
+      figure: `${onCluster.workers} worker process${onCluster.workers === 1 ? '' : 'es'}: single Redis vs cluster, events/s on the ${CLUSTER_LABEL} vs one Redis`,
+      value: onCluster.eventsPerSecond,
+      unit: 'events/s',
+      baseline: onSingle.eventsPerSecond,
+      ratio: onCluster.eventsPerSecond / onSingle.eventsPerSecond,
+    });
+  }
   const rows = results.map((result) => {
     const ratios = [...result.windowRatios.values()];
-    return `| ${result.workers} | ${(result.elapsedMs / 1000).toFixed(1)} s | ${result.eventsPerSecond.toFixed(0)} | ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)} | ${result.upstream429} | ${result.failed} | ${result.ingest429} |`;
+    return `| ${result.target.label} | ${result.workers} | ${(result.elapsedMs / 1000).toFixed(1)} s | ${result.eventsPerSecond.toFixed(0)} | ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)} | ${result.upstream429} | ${result.failed} | ${result.ingest429} |`;
   });
   detail(
     BENCH,
     [
       `${EVENTS} signed ContactCreate webhooks over ${LOCATION_COUNT} locations (one marketplace-app bridge serving all, installs stored in Redis), posted ${POST_CONCURRENCY} at a time into one \`web\` process; ` +
-        `N \`worker\` processes (\`dist/main.js worker\`, WORKER_CONCURRENCY ${WORKER_CONCURRENCY}, COALESCE_WINDOW_MS 0) share one Redis; GHL simulator and bridge both limit ${LIMIT.max} calls per ${LIMIT.windowMs / 1000} s per location` +
+        `N \`worker\` processes (\`dist/main.js worker\`, WORKER_CONCURRENCY ${WORKER_CONCURRENCY}, COALESCE_WINDOW_MS 0) share the Redis; GHL simulator and bridge both limit ${LIMIT.max} calls per ${LIMIT.windowMs / 1000} s per location` +
         (LIMIT.windowMs === 10_000 ? ' (GHL\'s own limit).' : ` (GHL's burst of 100 in a ${LIMIT.windowMs / 1000} s window instead of 10 s, so that the workers, not the limit, decide: \`BENCH_SCALING_RATE_LIMIT=100/10\` for GHL's own). `) +
-        'Time runs from the first post to the last completed contact sync. Redis: one redis-server; **not yet measured against a Redis Cluster** (the local-cluster helper of issue 13 part 1 had not landed: `RedisTarget` in bench/scaling.ts is the hook). The box has 2 cores, shared with the simulators, Redis and `web`.',
+        `Time runs from the first post to the last completed contact sync. Redis: ${[...new Set(results.map((result) => result.target.label))].join(', then ')}; the cluster is the one \`npm test\` starts (three \`redis-server --cluster-enabled yes\` on loopback, AOF on, no replicas), every process reaching it through REDIS_CLUSTER_NODES. ` +
+        'The box has 2 cores, shared with the simulators, Redis (all three masters on a cluster) and `web`.',
       '',
-      '| worker processes | drained in | events/s | calls in any window ÷ limit, per location (min–max) | GHL 429s | failed jobs | ingest 429s (redelivered) |',
-      '|---:|---:|---:|---|---:|---:|---:|',
+      '| Redis | worker processes | drained in | events/s | calls in any window ÷ limit, per location (min–max) | GHL 429s | failed jobs | ingest 429s (redelivered) |',
+      '|---|---:|---:|---:|---|---:|---:|---:|',
       ...rows,
     ].join('\n'),
   );

@@ -206,7 +206,7 @@ export const EnvSchema = z
       .max(64)
       .default(1)
       .describe(
-        'HTTP processes `web` and `all` run on one port with node:cluster, 1-64 (default 1). Signature checks are CPU-bound, so set it to the number of cores a web host has for webhooks; with `all` the first process also runs the workers. Ignored in sandbox mode. Each process answers /metrics for itself.',
+        'HTTP processes `web` and `all` run on one port with node:cluster, 1-64 (default 1). Signature checks are CPU-bound, so set it to the number of cores a web host has for webhooks; with `all` the first process also runs the workers. Ignored in sandbox mode. /metrics answers for the whole host, whichever process takes the scrape (counters and histograms summed over the processes).',
       ),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10).describe('Workers per queue in this process, 1-500 (default 10).'),
     WORKER_LOCK_DURATION: duration('30s').pipe(z.number().min(1_000, 'must be at least 1s')).default(30_000).describe('How long a worker holds a job\'s lock before another worker may take the job over, at least 1s (default 30s).'),

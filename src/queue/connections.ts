@@ -55,7 +55,14 @@ function createCluster(nodes: readonly RedisNode[], role: ConnectionRole): Clust
     clusterRetryStrategy: reconnectDelay,
     // Producers refuse commands while the cluster is unreachable (a quick 429); workers queue them.
     enableOfflineQueue: enableOfflineQueue ?? true,
-    enableReadyCheck: true,
+    // No cluster ready check. While any master is down every node reports cluster_state:fail, and
+    // ioredis (5.11) Cluster.connect() then reconnects without ever settling the promise it returned.
+    // BullMQ awaits that promise when it renews a worker's blocking connection (after a BZPOPMIN
+    // outlives its block time, as it does through CLUSTERDOWN), so the worker would never fetch
+    // another job, even on a master that stayed up, and its close() would wait forever. Commands
+    // sent while the cluster is down are retried (retryDelayOnClusterDown) and then fail, which
+    // BullMQ and the producers already handle.
+    enableReadyCheck: false,
     // A master that died is retried until the cluster or the restarted node serves its slots again.
     retryDelayOnClusterDown: 200,
     retryDelayOnFailover: 200,

@@ -26,6 +26,8 @@ export interface RedisClusterHandle {
   kill(index: number): Promise<void>;
   /** Starts master `index` again on its port, node config and AOF, and waits until the cluster is ok. */
   start(index: number): Promise<void>;
+  /** True once a running node reports `cluster_state:fail` (a master it cannot reach, say). */
+  failed(): Promise<boolean>;
   /** The index of the master serving `key`'s slot. */
   ownerOf(key: string): Promise<number>;
   /** Stops every node and removes their data. */
@@ -106,6 +108,11 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
     nodes: ports.map((port) => `127.0.0.1:${port}`).join(','),
     client: () => new Cluster(ports.map((port) => ({ host: '127.0.0.1', port })), { redisOptions: { maxRetriesPerRequest: 3 } }),
     kill: (index) => stopNode(index, 'SIGKILL'),
+    async failed() {
+      const live = ports.filter((_, index) => children[index] !== undefined);
+      const states = await Promise.all(live.map((port) => withClient(port, async (client) => String(await client.call('CLUSTER', 'INFO')))));
+      return states.some((info) => info?.includes('cluster_state:fail'));
+    },
     async ownerOf(key) {
       const client = new Cluster(ports.map((port) => ({ host: '127.0.0.1', port })));
       try {

@@ -142,7 +142,8 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
   if (mode !== 'web') {
     const factory = createWorkerFactory(config, () => resources.redis('worker'), { deadLetters, alerts, metrics, logger, series: stores.facts.series });
     workers = await startWorkers({ config, logger, metrics, mapping, stores, queues, producer, ghl, fieldIds, syncDeps, trustpilot, opinionStage, push, alertClient, servedChanged, factory, connectionClients, connections });
-    for (const worker of workers) resources.add(`worker-${worker.name}`, () => worker.close());
+    // In-flight jobs get the shutdown grace but its last 5 s (at most half), kept for queues and connections.
+    resources.add('workers', () => factory.closeAll(Math.max(config.SHUTDOWN_TIMEOUT / 2, config.SHUTDOWN_TIMEOUT - 5_000)));
   }
   const systems = (['ghl', 'trustpilot', 'opinionstage', 'push', 'alert-webhook'] as const).filter((system) =>
     system === 'ghl' ? true : system === 'trustpilot' ? trustpilot.client !== undefined : system === 'opinionstage' ? opinionStage !== undefined : system === 'push' ? push !== undefined : alertClient !== undefined,

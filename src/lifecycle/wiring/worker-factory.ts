@@ -3,6 +3,7 @@
  * stall settings, the jittered backoff, error listeners, and the stalled-job policy.
  */
 import { Worker, type Job, type MinimalJob } from 'bullmq';
+import { Cluster, type Redis } from 'ioredis';
 import type { Config } from '../../config/env.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
@@ -31,12 +32,26 @@ export type Processor = (job: Job) => Promise<unknown>;
 export interface WorkerFactory {
   /** Starts a worker for the queue on its own connection. */
   start(name: QueueName, processor: Processor): Worker;
+  /**
+   * Closes every started worker at once: in-flight jobs may finish within `graceMs`; a worker still
+   * closing then has its connections dropped, so a shutdown never waits on a Redis that is gone.
+   */
+  closeAll(graceMs: number): Promise<void>;
+}
+
+interface Started {
+  worker: Worker;
+  /** The worker's connection and the clients BullMQ duplicated from it (its blocking connection). */
+  clients: RedisClient[];
 }
 
 export function createWorkerFactory(config: Config, connection: () => RedisClient, policy: FailurePolicy): WorkerFactory {
+  const started: Started[] = [];
   return {
     start: (name, processor) => {
       const redis = connection();
+      const clients: RedisClient[] = [redis];
+      recordDuplicates(redis, clients);
       const worker = new Worker(name, withFailurePolicy(name, processor, policy), {
         connection: redis,
         prefix: queuePrefix(config.REDIS_PREFIX, name, redis),
@@ -52,8 +67,72 @@ export function createWorkerFactory(config: Config, connection: () => RedisClien
       });
       worker.on('error', (error) => policy.logger.warn({ queue: name, err: { message: error.message } }, 'worker error'));
       deadLetterStalled(worker, name, policy);
+      started.push({ worker, clients });
       return worker;
     },
+    closeAll: (graceMs) => closeWithin(started.splice(0), graceMs, policy.logger),
+  };
+}
+
+async function closeWithin(started: Started[], graceMs: number, logger: Logger): Promise<void> {
+  const open = new Set(started);
+  const closed = Promise.all(
+    started.map(async (entry) => {
+      await entry.worker.close().catch((error: unknown) => logger.warn({ queue: entry.worker.name, err: { message: error instanceof Error ? error.message : String(error) } }, 'worker close failed'));
+      open.delete(entry);
+    }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+  clearTimeout(timer);
+  if (open.size === 0) return;
+  logger.warn({ queues: [...open].map((entry) => entry.worker.name), graceMs }, 'workers did not close in time, dropping their connections');
+  await Promise.all([...open].flatMap((entry) => entry.clients.map(drop)));
+}
+
+/** How long a dropped client may take to report 'end' before it is taken as ended. */
+const DROP_DEADLINE_MS = 1_000;
+
+/**
+ * Disconnects a client for good, so that a worker whose close() is stuck runs it to its end (its
+ * lock-renewal timer stops only there). BullMQ waits for its blocking connection's 'end', which
+ * ioredis never emits for a client that is between reconnects (a single Redis that is away, or a
+ * cluster client whose every node failed; its status then stays 'reconnecting' for good), and
+ * BullMQ's own reconnect loop would connect such a client again. So a client that reports no 'end'
+ * is marked ended by hand (as BullMQ itself does on close) and can no longer connect.
+ */
+async function drop(client: RedisClient): Promise<void> {
+  client.connect = () => Promise.reject(new Error('connection dropped at shutdown'));
+  if (client.status === 'end') return;
+  let timer: NodeJS.Timeout | undefined;
+  const ended = new Promise<boolean>((resolve) => {
+    client.once('end', () => resolve(true));
+    timer = setTimeout(() => resolve(false), DROP_DEADLINE_MS);
+  });
+  client.disconnect();
+  const reported = await ended;
+  clearTimeout(timer);
+  if (reported) return;
+  client.status = 'end';
+  client.emit('end');
+}
+
+/** Keeps the clients BullMQ duplicates from `redis` (each worker's blocking connection) in `into`. */
+function recordDuplicates(redis: RedisClient, into: RedisClient[]): void {
+  if (redis instanceof Cluster) {
+    const duplicate = redis.duplicate.bind(redis);
+    redis.duplicate = (...args: Parameters<Cluster['duplicate']>): Cluster => {
+      const copy = duplicate(...args);
+      into.push(copy);
+      return copy;
+    };
+    return;
+  }
+  const duplicate = redis.duplicate.bind(redis);
+  redis.duplicate = (...args: Parameters<Redis['duplicate']>): Redis => {
+    const copy = duplicate(...args);
+    into.push(copy);
+    return copy;
   };
 }
 
