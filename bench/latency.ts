@@ -5,7 +5,11 @@
  * path with the bridge doing nothing but one GET and one PUT would still cost two loopback round
  * trips; there is no cheaper honest baseline in-run, so the figure is judged against its target.
  */
+import { cpus, loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { request } from 'undici';
 import { startFlowWorld, openLoop } from './lib/flow-world.js';
 import { detail, emit, log, marginOf, percentile } from './lib/report.js';
 
@@ -15,21 +19,53 @@ const SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 20);
 const WARMUP_EVENTS = RATE * 2;
 
 const world = await startFlowWorld();
+const redis = new Redis(world.redisUrl, { maxRetriesPerRequest: 1 });
 try {
+  // Redis records every event (command, fork, AOF write or fsync) slower than this, for the report.
+  await redis.config('SET', 'latency-monitor-threshold', '20');
+  await redis.latency('RESET');
+  await redis.slowlog('RESET');
+  const createdSecond = new Map<string, number>();
+  const lag: number[] = [];
+  const lagTimer = setInterval(() => void eventLoopLagOf(world.bridge.url).then((value) => value !== undefined && lag.push(value)), 1_000);
   const latencies = new Map<string, number>();
   const warmupIds = new Set<string>();
   const collect = () => {
     for (const [id, ms] of world.collectWrites()) if (!warmupIds.has(id)) latencies.set(id, ms);
   };
   const poller = setInterval(collect, 20);
+  // This process hosts the simulators: a stall here (GC, signing the webhooks) delays the measured
+  // PUT as surely as a slow bridge would.
+  const benchLoop = monitorEventLoopDelay({ resolution: 10 });
+  benchLoop.enable();
+  const cpuBefore = world.bridge.cpuMs();
+  const loopStarted = performance.now();
   const sent = await openLoop(RATE, SECONDS, (index) => {
     const { id } = world.createContact(index);
     if (index < WARMUP_EVENTS) warmupIds.add(id);
+    createdSecond.set(id, Math.floor(index / RATE));
   });
+  // The bridge's CPU per event while offered RATE/s: near a whole core, any other load on the box builds a backlog.
+  const cpuShare = (world.bridge.cpuMs() - cpuBefore) / (performance.now() - loopStarted);
   const deadline = Date.now() + 30_000;
   while (latencies.size < sent - WARMUP_EVENTS && Date.now() < deadline) await sleep(100);
   clearInterval(poller);
+  clearInterval(lagTimer);
   collect();
+  const bySecond = new Map<number, number[]>();
+  for (const [id, ms] of latencies) {
+    const second = createdSecond.get(id) ?? -1;
+    bySecond.set(second, [...(bySecond.get(second) ?? []), ms]);
+  }
+  const timeline = [...bySecond].sort((a, b) => a[0] - b[0]).map(([second, list]) => {
+    list.sort((a, b) => a - b);
+    return `${second}s ${percentile(list, 50)}/${percentile(list, 99)}`;
+  });
+  const persistence = String(await redis.info('persistence'));
+  const field = (name: string) => new RegExp(`^${name}:(\\S*)`, 'm').exec(persistence)?.[1] ?? '?';
+  const appendfsync = ((await redis.config('GET', 'appendfsync')) as string[])[1] ?? '?';
+  const latencyEvents = ((await redis.latency('LATEST')) as [string, number, number, number][]).map(([event, , last, max]) => `${event} (latest ${last} ms, max ${max} ms)`);
+  const slow = ((await redis.slowlog('GET', 5)) as [number, number, number, string[]][]).map(([, , micros, args]) => `${args.slice(0, 2).join(' ')} ${Math.round(micros / 1000)} ms`);
   const values = [...latencies.values()].sort((a, b) => a - b);
   const measured = sent - WARMUP_EVENTS;
   log(BENCH, `${values.length}/${measured} measured events written; p50 ${percentile(values, 50)} ms, p99 ${percentile(values, 99)} ms, max ${values.at(-1)} ms`);
@@ -44,6 +80,29 @@ try {
       `Latency = creation → the PUT /contacts/:id that writes the Trustpilot company fields reaching the simulator. COALESCE_WINDOW_MS=0 (the default 2000 adds 2 s by design), GHL and Trustpilot limits raised so no rate-limit wait is measured. ` +
       `The bridge's own writes echo back as webhooks, as in production. GHL calls in the run: ${calls}; Trustpilot calls: ${world.tp.calls.length}. Simulators and the event source share the bench process.`,
   );
+  detail(
+    BENCH,
+    [
+      `Per second of creation (timed events), p50/p99 ms: ${timeline.join(', ')}.`,
+      `Bridge CPU while events were offered: ${Math.round(cpuShare * 100)} % of one core (${((cpuShare * 1000) / RATE).toFixed(1)} ms per event, its echo webhook included).`,
+      `Bridge event-loop lag, p99 over each scrape (ms): ${lag.map((value) => Math.round(value)).join(', ') || 'not read'}. ` +
+        `This process's (simulators, event source) event-loop delay over the run: p99 ${Math.round(benchLoop.percentile(99) / 1e6)} ms, max ${Math.round(benchLoop.max / 1e6)} ms. Load average at the end: ${loadavg().map((value) => value.toFixed(1)).join(' ')} on ${cpus().length} cores.`,
+      `Redis: aof_delayed_fsync ${field('aof_delayed_fsync')}, appendfsync ${appendfsync}; events over 20 ms: ${latencyEvents.join(', ') || 'none'}; slowest commands: ${slow.join(', ') || 'none'}.`,
+    ].join('\n'),
+  );
 } finally {
+  redis.disconnect();
   await world.close();
+}
+
+/** The bridge's own p99 event-loop lag (prom-client's default metric), in ms. */
+async function eventLoopLagOf(url: string): Promise<number | undefined> {
+  try {
+    const response = await request(`${url}/metrics`);
+    const text = await response.body.text();
+    const match = /^ghl_bridge_nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text);
+    return match ? Number(match[1]) * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -5,7 +5,8 @@
  *
  * Window: a sliding log (ZSET of granted calls, score = server time in µs). A call is granted only
  * when fewer than `max` calls are in the last `windowMs`, so no window of `windowMs` anywhere ever
- * holds more than `max` grants. A refusal records nothing.
+ * holds more than `max` grants. A refusal records nothing. Grants are kept for two windows, so that
+ * `usage` can look back further than one (see ghl-budget.ts, reading GHL's remaining count).
  * Day: a counter per UTC day (`day:<yyyymmdd>`), expiring when the day ends.
  * Blocked: an epoch-ms deadline set after an upstream 429 or exhausted headers.
  */
@@ -25,6 +26,7 @@ export interface TimedBudgetDecision extends BudgetDecision {
 
 export interface SharedRateBudget extends RateBudget {
   take(key: string, limit: BudgetLimit): Promise<TimedBudgetDecision>;
+  settle(key: string, grant: string, windowMs: number, earlierMs?: number): Promise<void>;
 }
 
 // KEYS: window, blocked, day. ARGV: max, windowMs, daily (0 = none), expected UTC day number, member.
@@ -45,8 +47,10 @@ if daily > 0 and serverDay ~= tonumber(ARGV[4]) then
 end
 
 local windowUs = windowMs * 1000
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', nowUs - windowUs)
-local inWindow = redis.call('ZCARD', KEYS[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', nowUs - 2 * windowUs)
+-- Formatted here: Lua's own number-to-string keeps 14 digits, and µs since the epoch have 16.
+local windowStart = string.format('(%.0f', nowUs - windowUs)
+local inWindow = redis.call('ZCOUNT', KEYS[1], windowStart, '+inf')
 
 -- Every limit that refuses is checked; the longest wait wins so the caller does not wake up early.
 local waitMs = 0
@@ -67,7 +71,7 @@ if daily > 0 then
   end
 end
 if inWindow >= max then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  local oldest = redis.call('ZRANGEBYSCORE', KEYS[1], windowStart, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
   local leaves = math.ceil((tonumber(oldest[2]) + windowUs - nowUs) / 1000)
   if leaves < 1 then leaves = 1 end
   if leaves > waitMs then
@@ -82,8 +86,8 @@ if scope ~= '' then
 end
 
 redis.call('ZADD', KEYS[1], nowUs, ARGV[5])
--- Every entry is stale windowMs after the newest one, so the key can go then.
-redis.call('PEXPIRE', KEYS[1], windowMs)
+-- Every entry is stale two windows after the newest one, so the key can go then.
+redis.call('PEXPIRE', KEYS[1], 2 * windowMs)
 if daily > 0 then
   redis.call('INCR', KEYS[3])
   redis.call('PEXPIREAT', KEYS[3], (serverDay + 1) * 86400000)
@@ -91,12 +95,14 @@ end
 return { 1, 0, max - inWindow - 1, '', nowUs, serverDay }
 `;
 
-// KEYS: window. ARGV: grant, windowMs. Moves a granted slot to the server's now, if it is still there.
+// KEYS: window. ARGV: grant, windowMs, earlierMs. Moves a granted slot to the server's now less
+// earlierMs, if it is still there.
 const SETTLE_SCRIPT = `
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 local t = redis.call('TIME')
-redis.call('ZADD', KEYS[1], 'XX', tonumber(t[1]) * 1000000 + tonumber(t[2]), ARGV[1])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+local earlierUs = (tonumber(ARGV[3]) or 0) * 1000
+redis.call('ZADD', KEYS[1], 'XX', tonumber(t[1]) * 1000000 + tonumber(t[2]) - earlierUs, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[2]))
 return 1
 `;
 
@@ -170,8 +176,9 @@ export function createRateBudget(redis: RedisClient, prefix: string, now: () => 
       throw new RateBudgetScriptError('rate-budget day key did not settle');
     },
 
-    async settle(budgetKey, grant, windowMs) {
-      await settleSlot([key(budgetKey, 'window')], [grant, windowMs]);
+    async settle(budgetKey, grant, windowMs, earlierMs = 0) {
+      if (!Number.isInteger(earlierMs) || earlierMs < 0 || earlierMs >= windowMs) throw new RangeError(`settle earlierMs must be an integer in [0, windowMs), got ${earlierMs}`);
+      await settleSlot([key(budgetKey, 'window')], [grant, windowMs, earlierMs]);
     },
 
     async block(budgetKey, untilMs) {

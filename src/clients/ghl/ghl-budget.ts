@@ -12,11 +12,16 @@ import type { GhlCallBudget } from './ghl-call.js';
 import { correctGhlLimit, observeGhlHeaders, type GhlRateLimitHeaders } from './rate-limit-headers.js';
 
 /**
- * GHL counts a request when it arrives, after it took its slot here. Each slot is therefore moved to
- * the response time once the answer is in (`settle`), which keeps our window behind GHL's; the margin
- * covers the requests still in flight.
+ * GHL counts a request when it arrives, after it took its slot here. The window is taken this much
+ * longer than GHL's, for the requests still in flight. Once the answer is in, the slot is moved to the
+ * response time (`settle`), which is after GHL counted the call, so the margin is no longer needed:
+ * an answered call's slot frees exactly GHL's window after its answer. A call that failed without
+ * an answer (timeout, network) keeps the margin on top of the time it failed.
  */
 export const DEFAULT_GHL_BUDGET_MARGIN_MS = 100;
+
+/** Called once the call's answer is in (`answered`) or it failed without one. */
+type Settle = (answered: boolean) => Promise<void>;
 
 export interface GhlBudgetOptions {
   budget: RateBudget;
@@ -59,15 +64,16 @@ export function createGhlBudget(options: GhlBudgetOptions): GhlBudget {
   const keyOf = (locationId: string) => `ghl:${locationId}`;
 
   /** One slot, waiting in place when a job run is refused midway (budget-wait.ts). */
-  const take = (locationId: string): Promise<() => Promise<void>> => takeSlot(() => takeOnce(locationId));
+  const take = (locationId: string): Promise<Settle> => takeSlot(() => takeOnce(locationId));
 
-  async function takeOnce(locationId: string): Promise<() => Promise<void>> {
+  async function takeOnce(locationId: string): Promise<Settle> {
     const limit = limitFor(locationId);
     const decision = await budget.take(keyOf(locationId), limit);
     if (decision.ok) {
       const grant = decision.grant;
-      return async () => {
-        if (grant !== undefined) await budget.settle?.(keyOf(locationId), grant, limit.windowMs).catch(() => undefined);
+      return async (answered) => {
+        if (grant === undefined) return;
+        await budget.settle?.(keyOf(locationId), grant, limit.windowMs, answered ? marginMs : 0).catch(() => undefined);
       };
     }
     if (decision.scope === 'day') reportDaily(locationId, 1);
@@ -92,8 +98,13 @@ export function createGhlBudget(options: GhlBudgetOptions): GhlBudget {
         // GHL at 0 while our own log is full is our own burst: the log already holds the next call
         // until its oldest grant leaves, so a whole-interval block would only cost throughput.
         // Otherwise someone else spends this location's budget, and every process must stop.
+        // GHL counted its window when it answered; by the time this reads our log (the answer's way
+        // back, a busy event loop), grants GHL still counted may have left our window. So our own
+        // calls explain the 0 when we made `max` of them in the last two windows; another app's
+        // spending missed that way still meets its 429, which blocks the location.
+        const lookback = { ...enforced, windowMs: 2 * enforced.windowMs };
         const spentElsewhere =
-          info.remaining === 0 && info.dailyRemaining !== 0 && (await budget.usage(keyOf(locationId), enforced)).window < enforced.max;
+          info.remaining === 0 && info.dailyRemaining !== 0 && (await budget.usage(keyOf(locationId), lookback)).window < enforced.max;
         if (info.dailyRemaining === 0 || spentElsewhere) {
           await observeGhlHeaders(budget, keyOf(locationId), { remaining: info.remaining, dailyRemaining: info.dailyRemaining, intervalMs: enforced.windowMs }, now());
         }

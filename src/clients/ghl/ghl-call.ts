@@ -33,10 +33,10 @@ export interface GhlClientOptions {
 export interface GhlCallBudget {
   /**
    * Before every request, the retry after a token refresh included: resolves when a call is granted,
-   * possibly with a function to call once the answer is in (or the call failed); throws
-   * RateBudgetExceededError when the location's budget is spent (passed on unchanged).
+   * possibly with a function to call once the answer is in (`answered` true) or the call failed
+   * without one; throws RateBudgetExceededError when the location's budget is spent (passed on unchanged).
    */
-  take(locationId: string): Promise<(() => Promise<void>) | void>;
+  take(locationId: string): Promise<((answered: boolean) => Promise<void>) | void>;
   /** After every other response that carries X-RateLimit-* headers. Must not reject. */
   onHeaders(locationId: string, info: GhlRateLimitHeaders): Promise<void>;
   /**
@@ -78,9 +78,11 @@ export function createGhlCaller(options: GhlClientOptions): GhlCaller {
         ...req,
         headers: { authorization: `Bearer ${token}`, version: options.version },
       });
-    } finally {
-      await settle?.();
+    } catch (error) {
+      await settle?.(false);
+      throw error;
     }
+    await settle?.(true);
     const rateLimit = readRateLimitHeaders(response.headers);
     if (rateLimit !== undefined) options.onRateLimitHeaders?.(locationId, rateLimit);
     // Awaited, so a block is in Redis before this job's own wait starts; advisory, so a failure here

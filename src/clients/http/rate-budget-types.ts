@@ -31,10 +31,13 @@ export interface RateBudget {
   /** Takes one call from `key`'s budget atomically (Lua), or says how long to wait. */
   take(key: string, limit: BudgetLimit): Promise<BudgetDecision>;
   /**
-   * Moves a granted slot to now (the response time). The upstream counts a call when it arrives,
-   * which is after the slot was taken; counting it at the response keeps our window behind theirs.
+   * Moves a granted slot to now (the response time), less `earlierMs`. The upstream counts a call when
+   * it arrives, which is after the slot was taken and before its answer reached us; counting it at the
+   * response keeps our window behind theirs. A caller that takes with a window longer than the
+   * upstream's (a margin for calls still in flight) passes that margin as `earlierMs` for an answered
+   * call: the slot then frees exactly the upstream's window after the answer, never earlier.
    */
-  settle?(key: string, grant: string, windowMs: number): Promise<void>;
+  settle?(key: string, grant: string, windowMs: number, earlierMs?: number): Promise<void>;
   /** The upstream said 429: no call for `key` until `untilMs` (epoch ms), whatever the counters say. */
   block(key: string, untilMs: number): Promise<void>;
   /** Current usage for dashboards: calls in the window and today. */

@@ -105,6 +105,44 @@ describe('window', () => {
     assert.ok(again.serverTimeUs >= first.serverTimeUs + limit.windowMs * 1000, 'granted only once the first call left the window');
   });
 
+  test('settle moves a slot to the server time less earlierMs, so it leaves that much sooner', async () => {
+    const budget = createRateBudget(redis, newPrefix());
+    // Windows no run can outlast: the waits compare 60 s against 30 s, whatever the load.
+    const limit: BudgetLimit = { max: 1, windowMs: 60_000 };
+    const plain = await budget.take('ghl:plain', limit);
+    await budget.settle('ghl:plain', plain.grant ?? '', limit.windowMs);
+    const plainWait = await budget.take('ghl:plain', limit);
+    assert.equal(plainWait.ok, false);
+    assert.ok(plainWait.retryAfterMs > 30_000, `a plain settle keeps the whole window: wait ${plainWait.retryAfterMs}`);
+
+    const credited = await budget.take('ghl:credited', limit);
+    const settledAfterUs = (await budget.take('ghl:other', limit)).serverTimeUs;
+    await budget.settle('ghl:credited', credited.grant ?? '', limit.windowMs, 30_000);
+    const creditedWait = await budget.take('ghl:credited', limit);
+    assert.equal(creditedWait.ok, false);
+    // The slot sits at (settle time − 30 s): it leaves 30 s after the settle, not 60 s after it.
+    const settledBy = (settledAfterUs - creditedWait.serverTimeUs) / 1000 + 30_000;
+    assert.ok(creditedWait.retryAfterMs <= 30_000 && creditedWait.retryAfterMs >= settledBy - 1, `wait ${creditedWait.retryAfterMs}, settled no earlier than ${settledBy}`);
+
+    await assert.rejects(budget.settle('ghl:credited', credited.grant ?? '', limit.windowMs, limit.windowMs), RangeError);
+    await assert.rejects(budget.settle('ghl:credited', credited.grant ?? '', limit.windowMs, -1), RangeError);
+  });
+
+  test('grants stay in the log a second window, for usage looking further back; only one window refuses', async () => {
+    const budget = createRateBudget(redis, newPrefix());
+    const limit: BudgetLimit = { max: 1, windowMs: 5_000 };
+    const first = await budget.take('ghl:loc', limit);
+    assert.equal(first.ok, true);
+    const second = await takeUntilGranted(() => budget.take('ghl:loc', limit), 20_000);
+    assert.ok(second.serverTimeUs >= first.serverTimeUs + limit.windowMs * 1000);
+    const serverNowUs = (await budget.take('ghl:clock', limit)).serverTimeUs;
+    // Both grants are within two windows of now unless the box stalled for seconds in between.
+    if (serverNowUs < first.serverTimeUs + 2 * limit.windowMs * 1000 - 500_000) {
+      assert.equal((await budget.usage('ghl:loc', { ...limit, windowMs: 2 * limit.windowMs })).window, 2);
+    }
+    assert.equal((await budget.usage('ghl:loc', limit)).window, 1);
+  });
+
   test('refuses before sending anything when the limit is invalid', async () => {
     const budget = createRateBudget(redis, newPrefix());
     await assert.rejects(budget.take('k', { max: 0, windowMs: 1000 }), RangeError);
@@ -203,7 +241,7 @@ describe('expiry', () => {
     const dayKey = `${base}:day:${utcDay(serverNowMs)}`;
 
     const windowTtl = await redis.pttl(`${base}:window`);
-    assert.ok(windowTtl > 0 && windowTtl <= 300, `window ttl ${windowTtl}`);
+    assert.ok(windowTtl > 0 && windowTtl <= 600, `window ttl ${windowTtl} (two windows)`);
     const dayTtl = await redis.pttl(dayKey);
     assert.ok(dayTtl > 0 && dayTtl <= nextUtcMidnight(serverNowMs) - serverNowMs, `day ttl ${dayTtl}`);
     const blockedTtl = await redis.pttl(`${base}:blocked`);

@@ -218,22 +218,28 @@ describe('the client takes from its budget', () => {
 function fakeBudget(decide: (key: string, limit: BudgetLimit) => BudgetDecision = () => ({ ok: true, retryAfterMs: 0, remaining: 1 })) {
   const takes: [string, BudgetLimit][] = [];
   const blocks: [string, number][] = [];
+  const settles: [string, string, number, number | undefined][] = [];
+  const lookbacks: number[] = [];
   const state = { windowCount: 0, failing: false };
   const budget: RateBudget = {
     async take(key, limit) {
       takes.push([key, limit]);
       return decide(key, limit);
     },
+    async settle(key, grant, windowMs, earlierMs) {
+      settles.push([key, grant, windowMs, earlierMs]);
+    },
     async block(key, untilMs) {
       if (state.failing) throw new Error('redis down');
       blocks.push([key, untilMs]);
     },
-    async usage() {
+    async usage(_key, limit) {
       if (state.failing) throw new Error('redis down');
+      lookbacks.push(limit.windowMs);
       return { window: state.windowCount, day: 0 };
     },
   };
-  return { budget, takes, blocks, state };
+  return { budget, takes, blocks, settles, lookbacks, state };
 }
 
 const CONFIGURED: BudgetLimit = { max: 100, windowMs: 10_000, daily: 200_000 };
@@ -289,6 +295,22 @@ describe('createGhlBudget', () => {
     const ghl = createGhlBudget({ budget: fake.budget, limit: CONFIGURED, now: () => NOW });
     await ghl.onHeaders('locA', headers({ max: 100, remaining: 0, intervalMs: 10_000 }));
     assert.deepEqual(fake.blocks, []);
+    // Our own calls are counted over two windows: grants GHL still counted when it answered may have
+    // left our one-window count by the time it is read.
+    assert.deepEqual(fake.lookbacks, [2 * (10_000 + DEFAULT_GHL_BUDGET_MARGIN_MS)]);
+  });
+
+  test('an answered call frees its slot without the in-flight margin; a call with no answer keeps it', async () => {
+    const fake = fakeBudget(() => ({ ok: true, retryAfterMs: 0, remaining: 1, grant: 'g1' }));
+    const ghl = createGhlBudget({ budget: fake.budget, limit: CONFIGURED, marginMs: 250 });
+    const answered = await ghl.take('locA');
+    await answered?.(true);
+    const failed = await ghl.take('locA');
+    await failed?.(false);
+    assert.deepEqual(fake.settles, [
+      ['ghl:locA', 'g1', 10_250, 250],
+      ['ghl:locA', 'g1', 10_250, 0],
+    ]);
   });
 
   test('remaining above 0 blocks nothing; a spent day blocks until the next UTC midnight', async () => {
