@@ -1,8 +1,8 @@
 /**
  * The Redis operations that touch several keys at once, on a real three-master cluster through the
- * bridge's own connection factory: each must keep its keys in one slot (no CROSSSLOT), the ingest
- * batch's seen-webhook lookup must span locations on different masters, and start-up must refuse a
- * cluster any of whose masters may evict keys.
+ * bridge's own connection factory: each must keep its keys in one slot (no CROSSSLOT), and start-up
+ * must refuse a cluster any of whose masters may evict keys. (Ingest's dedupe marks are BullMQ's
+ * deduplication keys, under each queue's own hash tag: test/cluster/spine.test.ts covers them.)
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -18,7 +18,6 @@ import { createContactFingerprints } from '../../src/state/contact-fingerprint.j
 import type { RedisClient } from '../../src/state/keys.js';
 import { createOAuthTokenStore } from '../../src/state/oauth-token-store.js';
 import { createRateBudget } from '../../src/state/rate-budget.js';
-import { createSeenWebhooks } from '../../src/state/seen-webhooks.js';
 import { createWriteLedger } from '../../src/state/write-ledger.js';
 import { startRedisCluster, type RedisClusterHandle } from '../helpers/redis-cluster.js';
 
@@ -44,21 +43,6 @@ after(async () => {
 describe('multi-key operations on a Redis Cluster', () => {
   test('REDIS_CLUSTER_NODES gives a cluster client, and the URL is ignored', () => {
     assert.equal(redis.isCluster, true);
-  });
-
-  test('one seen-webhook lookup and one mark call span locations whose keys live on different masters', async () => {
-    const seen = createSeenWebhooks(redis, `t${randomUUID().slice(0, 8)}`);
-    const deliveries = Array.from({ length: 24 }, (_, i) => ({ locationId: `loc${i % 12}`, dedupeKey: `wh-${i}` }));
-    assert.deepEqual(await seen.lookupMany(deliveries), deliveries.map(() => undefined));
-    await seen.rememberMany(deliveries.filter((_, i) => i % 2 === 0).map((delivery, i) => ({ ...delivery, jobId: `job-${i}`, ttlSeconds: 60 })));
-    const found = await seen.lookupMany(deliveries);
-    assert.deepEqual(found, deliveries.map((_, i) => (i % 2 === 0 ? `job-${i / 2}` : undefined)));
-    // The twelve locations' tags really are spread over more than one master.
-    const slots = new Set(await Promise.all(deliveries.map((delivery) => admin.call('CLUSTER', 'KEYSLOT', `{${delivery.locationId}}`))));
-    const owners = new Set(
-      [...slots].map((slot) => admin.slots[Number(slot)]?.[0]),
-    );
-    assert.ok(owners.size > 1, `expected locations on several masters, got ${owners.size}`);
   });
 
   test('the rate-budget script, the write ledger, fingerprints and OAuth tokens keep their keys in one slot', async () => {
