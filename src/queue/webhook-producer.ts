@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import { Job, type JobsOptions, type Queue } from 'bullmq';
 import { DEFAULT_RETRY_HORIZON_MS, jobOptionsFor, type QueueName } from './catalog.js';
 import { BridgeError } from '../observability/errors.js';
+import { isMissingScript, reloadScripts } from './transaction-scripts.js';
 
 export interface IngestResult {
   status: 'accepted' | 'duplicate';
@@ -112,13 +113,20 @@ export function createWebhookProducer(options: {
   }
 
   function openBatch(): Batch {
-    const items: Pending[] = [];
+    const batch: Batch = { items: [], deadline: undefined };
     // Answers 429 in time even when Redis never answers; a later result for a settled promise is ignored.
-    const deadline = setTimeout(() => {
+    batch.deadline = setTimeout(() => {
       const failure = new QueueUnavailableError(`no answer within ${options.timeoutMs} ms`);
-      for (const pending of items) pending.reject(failure);
+      for (const pending of batch.items) pending.reject(failure);
+      // A batch still waiting for the one in flight (which may hang as long as Redis does) takes no
+      // more requests: a request arriving now gets a batch, and a deadline, of its own.
+      if (current === batch) {
+        cancelFlush?.();
+        cancelFlush = undefined;
+        current = undefined;
+      }
     }, options.timeoutMs);
-    return { items, deadline };
+    return batch;
   }
 
   function scheduleFlush(): (() => void) | undefined {
@@ -167,7 +175,7 @@ async function storeBatch(store: BatchStore, batch: Pending[], onBatch: ((counts
 
 interface Batch {
   items: Pending[];
-  deadline: NodeJS.Timeout;
+  deadline: NodeJS.Timeout | undefined;
 }
 
 interface BatchStore {
@@ -240,6 +248,12 @@ async function storeInQueue(store: BatchStore, name: QueueName, entries: ToStore
   }
   const replies = await transaction.exec();
   if (replies === null) throw new Error('the transaction was discarded');
+  // This batch is answered 429 either way; the reload lets the redelivery (and every later batch) in.
+  const missingScript = replies.find(([error]) => isMissingScript(error));
+  if (missingScript) {
+    await reloadScripts(client).catch(() => undefined);
+    throw missingScript[0];
+  }
   entries.forEach((entry, position) => {
     const [markError, mark] = replies[2 * position] ?? [new Error('no reply')];
     const [addError, added] = replies[2 * position + 1] ?? [new Error('no reply')];

@@ -74,6 +74,8 @@ describe('Redis restarted in the middle of a webhook burst', () => {
 
     let accepted = 0;
     let restart: Promise<void> | undefined;
+    /** Set when the restart begins, settled once Redis is away: senders wait for it before taking the next event. */
+    let redisAway: Promise<void> | undefined;
     let restartStartedAt = 0;
     let restartEndedAt = 0;
     const unexpected: string[] = [];
@@ -86,8 +88,9 @@ describe('Redis restarted in the middle of a webhook burst', () => {
     async function restartRedis(): Promise<void> {
       restartStartedAt = Date.now();
       // On a cluster: SIGKILL the master that holds the ingest queue (then restarted on its AOF).
-      await redis.stop(`{${world.bridge.config.REDIS_PREFIX}:${QUEUE_NAMES.ghlWebhooks}}`);
-      await waitFor(() => (live429 >= REFUSALS_WHILE_DOWN ? true : undefined), 20_000, 'senders to be refused while Redis is away');
+      redisAway = redis.stop(`{${world.bridge.config.REDIS_PREFIX}:${QUEUE_NAMES.ghlWebhooks}}`);
+      await redisAway;
+      await waitFor(() => (live429 >= REFUSALS_WHILE_DOWN ? true : undefined), 45_000, 'senders to be refused while Redis is away');
       await redis.start();
       restartEndedAt = Date.now();
     }
@@ -133,6 +136,9 @@ describe('Redis restarted in the middle of a webhook burst', () => {
     await Promise.all(
       Array.from({ length: SENDERS }, async () => {
         while (next < events.length) {
+          // The rest of the burst arrives while Redis is away, however fast the first third went in:
+          // otherwise a quick bridge could take every event before the stop completes and see no outage.
+          if (redisAway) await redisAway;
           const item = events[next];
           next += 1;
           if (item) await deliver(item);

@@ -3,7 +3,8 @@
  * (copies within a batch and redeliveries after it are `duplicate` with the stored job's id, also
  * once the job itself is gone), flushes on size, on time, at the end of the event-loop turn or when
  * the batch before it is stored, and a failed batch fails every request in it with
- * QueueUnavailableError; the redelivery then stores each job once.
+ * QueueUnavailableError; the redelivery then stores each job once, also after the server lost the
+ * add script.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -164,6 +165,20 @@ describe('webhook producer (micro-batched)', () => {
     }
   });
 
+  test('a server that lost the add script (NOSCRIPT inside the transaction) fails one batch, then accepts again', async () => {
+    const ingest = producer();
+    assert.equal((await ingest.enqueue(delivery('s1'))).status, 'accepted');
+    // As after a transaction carrying the script's first EVAL was aborted (src/queue/transaction-scripts.ts):
+    // the connection believes the script is loaded, the server has none.
+    await redis.script('FLUSH');
+    await assert.rejects(ingest.enqueue(delivery('s2')), (error: unknown) => error instanceof QueueUnavailableError && /NOSCRIPT/.test(error.message));
+    assert.equal(await storedJobs(), 1, 'the failed batch stored nothing');
+    // The redelivery (and every later delivery) is stored.
+    assert.equal((await ingest.enqueue(delivery('s2'))).status, 'accepted');
+    assert.equal((await ingest.enqueue(delivery('s3'))).status, 'accepted');
+    assert.equal(await storedJobs(), 3);
+  });
+
   test('a Redis that does not answer fails the batch by the deadline', async () => {
     const frozen = new Redis(server.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 5_000 });
     await new Promise<void>((resolve) => frozen.once('ready', () => resolve()));
@@ -173,6 +188,11 @@ describe('webhook producer (micro-batched)', () => {
     try {
       const outcomes = await Promise.allSettled([delivery('f1'), delivery('f2'), delivery('f3')].map((request) => ingest.enqueue(request)));
       for (const outcome of outcomes) assert.ok(outcome.status === 'rejected' && outcome.reason instanceof QueueUnavailableError);
+      // Behind the batch still in flight: one request, answered by its deadline; then one more, which
+      // must get a deadline of its own rather than join the batch whose deadline has passed.
+      for (const id of ['f4', 'f5']) {
+        await assert.rejects(ingest.enqueue(delivery(id)), (error: unknown) => error instanceof QueueUnavailableError && /no answer within 300 ms/.test(error.message), id);
+      }
     } finally {
       server.thaw();
       await Promise.all(Object.values(frozenQueues).map((queue) => queue.close()));
