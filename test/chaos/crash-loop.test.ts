@@ -67,11 +67,12 @@ describe('a job that crashes its worker every time', () => {
         `[chaos crash-loop] crashes=${workers.length} reads=${ghl.calls.filter((call) => call.path === read).length} failedReason="${failed.failedReason}" ` +
           `deadLetters=${deadLetters.length} totalMs=${Date.now() - started}`,
       );
+      // The alert is sent by a worker (the bridge here runs only `web`): wait for it before stopping the last one.
+      await waitFor(() => (world.alerts.some((alert) => alert.kind === 'job-failed' && alert.contactId === poison) ? true : undefined), 20_000, 'the alert for it');
       await last.stop('SIGTERM');
       assert.match(failed.failedReason, /stalled/);
       assert.equal(deadLetters.length, 1, 'the job that failed for good is in the dead letters');
       assert.equal(deadLetters[0]?.jobId, failed.id);
-      await waitFor(() => (world.alerts.some((alert) => alert.kind === 'job-failed' && alert.contactId === poison) ? true : undefined), 10_000, 'the alert for it');
     },
   );
 });

@@ -175,6 +175,18 @@ async function buildWorld(options: ChaosWorldOptions, cleanups: (() => Promise<v
   });
   const queues = Object.values(bridge.container.queues);
 
+  /** What keeps the world from draining, for a failure message: per queue, the non-zero counts; the simulators. */
+  async function describeBusy(): Promise<string> {
+    const parts: string[] = [];
+    if (!(await isIdle(ghl))) parts.push('ghl simulator');
+    if (!(await isIdle(tp))) parts.push('trustpilot simulator');
+    for (const queue of queues) {
+      const counts = Object.entries(await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')).filter(([, count]) => count > 0);
+      if (counts.length > 0) parts.push(`${queue.name} ${counts.map(([state, count]) => `${state}=${count}`).join(' ')}`);
+    }
+    return parts.join('; ') || 'nothing';
+  }
+
   async function countJobs(states: ('waiting' | 'active' | 'delayed' | 'prioritized')[]): Promise<number> {
     let total = 0;
     for (const queue of queues) {
@@ -220,7 +232,9 @@ async function buildWorld(options: ChaosWorldOptions, cleanups: (() => Promise<v
         },
         Math.max(0, deadline - Date.now()),
         'every queue to drain',
-      );
+      ).catch(async (error: unknown) => {
+        throw new Error(`${error instanceof Error ? error.message : String(error)}; still busy: ${await describeBusy()}`);
+      });
     },
     effects(contactIds) {
       const result: ContactEffects = {
