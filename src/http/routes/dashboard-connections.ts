@@ -12,27 +12,17 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CONNECTION_KINDS, ConnectionLocationIdSchema, type ConnectionKind, type MaskedOpinionStageConnection, type MaskedTrustpilotConnection } from '../../state/location-connections.js';
-import type { AdminRole } from '../plugins/admin-auth.js';
 import { renderConnectionsPage, type ConnectionRow } from '../views/connections-page.js';
+import type { DashboardPageContext } from './dashboard-page-context.js';
 
 /** A location's own connections, secrets masked (null: it uses the environment's). */
 export interface MaskedConnectionsReader {
   masked(locationId: string): Promise<{ trustpilot: MaskedTrustpilotConnection | null; opinionstage: MaskedOpinionStageConnection | null }>;
 }
 
-export interface ConnectionRouteContext {
+export interface ConnectionRouteContext extends DashboardPageContext {
   /** Undefined without ENCRYPTION_KEY: the page says so and offers no form. */
   connections: MaskedConnectionsReader | undefined;
-  locations(): Promise<readonly string[]>;
-  adminToken: string | undefined;
-  now: () => number;
-  /** The reader's role from the session cookie or a bearer token. */
-  roleOf(request: FastifyRequest): AdminRole | undefined;
-  /** The role of the session cookie only (forms). */
-  sessionRoleOf(request: FastifyRequest): AdminRole | undefined;
-  sendHtml(reply: FastifyReply, status: number, html: string): FastifyReply;
-  unauthorized(reply: FastifyReply): FastifyReply;
-  forbidden(reply: FastifyReply, message: string): FastifyReply;
 }
 
 const ONLY_ADMIN = 'Only the admin token may see and change location connections.';

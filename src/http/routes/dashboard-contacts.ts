@@ -17,6 +17,7 @@ import type { WriteLedger } from '../../state/write-ledger.js';
 import type { AdminRole } from '../plugins/admin-auth.js';
 import { renderContactPage, renderSearch, type ContactNow, type ContactPageView, type SearchView, type SyncResult } from '../views/contact-page.js';
 import { contactHref } from '../views/html.js';
+import type { DashboardPageContext } from './dashboard-page-context.js';
 
 export interface ContactPageDeps {
   history: Pick<ContactHistory, 'syncs' | 'search'>;
@@ -28,21 +29,9 @@ export interface ContactPageDeps {
   ghlAppUrl?: string;
 }
 
-export interface ContactRouteContext {
+export interface ContactRouteContext extends DashboardPageContext {
   deps: ContactPageDeps;
   deadLetters: Pick<DeadLetters, 'list'>;
-  /** The served locations, read when a search needs them (installs after start-up included). */
-  locations(): Promise<readonly string[]>;
-  adminToken: string | undefined;
-  now: () => number;
-  /** The reader's role from the session cookie or a bearer token. */
-  roleOf(request: FastifyRequest): AdminRole | undefined;
-  /** The role of the session cookie only (forms). */
-  sessionRoleOf(request: FastifyRequest): AdminRole | undefined;
-  sendHtml(reply: FastifyReply, status: number, html: string): FastifyReply;
-  unauthorized(reply: FastifyReply): FastifyReply;
-  forbidden(reply: FastifyReply, message: string): FastifyReply;
-  badRequest(reply: FastifyReply, message: string): FastifyReply;
 }
 
 const GhlIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'expected a GHL id');

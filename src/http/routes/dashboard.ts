@@ -29,7 +29,8 @@ import type { DashboardSessions } from '../../state/dashboard-sessions.js';
 import type { FlowSeries, SeriesRange } from '../../state/flow-series.js';
 import { decideAdminAccess, type AdminRole } from '../plugins/admin-auth.js';
 import { QueueNameSchema } from './admin-shared.js';
-import { registerContactRoutes, type ContactPageDeps, type ContactRouteContext } from './dashboard-contacts.js';
+import { registerContactRoutes, type ContactPageDeps } from './dashboard-contacts.js';
+import type { DashboardPageContext } from './dashboard-page-context.js';
 import { registerConnectionRoutes, type MaskedConnectionsReader } from './dashboard-connections.js';
 import { createDashboardSessionAuth, type DashboardSessionAuth } from '../plugins/dashboard-session.js';
 import { DASHBOARD_CSS, renderDashboard, renderLogin, renderMessage, type DashboardView, type FailedJobRow, type QueueRow } from '../views/dashboard-page.js';
@@ -204,8 +205,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: Das
   });
 }
 
-/** What every page beside the overview needs: the served locations, the roles and the answers. */
-function pageContext(deps: DashboardDeps, now: () => number, roleOf: (request: FastifyRequest) => AdminRole | undefined, session: DashboardSessionAuth): Omit<ContactRouteContext, 'deps' | 'deadLetters'> {
+function pageContext(deps: DashboardDeps, now: () => number, roleOf: (request: FastifyRequest) => AdminRole | undefined, session: DashboardSessionAuth): DashboardPageContext {
   return {
     locations: deps.servedLocations ?? (async () => deps.locations),
     adminToken: deps.adminToken,
