@@ -64,6 +64,15 @@ end
 return settled
 `;
 
+/** From the start, so entries appended before any pump ran are read too. */
+const CREATE_GROUP_SCRIPT = `
+local ok, failure = pcall(redis.call, 'XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
+if ok then return 1 end
+local message = type(failure) == 'table' and failure.err or tostring(failure)
+if string.find(message, 'BUSYGROUP', 1, true) then return 0 end
+return redis.error_reply(message)
+`;
+
 const MAX_PAUSE_MS = 2_000;
 
 export function startInboxPump(options: InboxPumpOptions): InboxPump {
@@ -88,12 +97,9 @@ export function startInboxPump(options: InboxPumpOptions): InboxPump {
       };
     });
 
+  /** Creates the group (and the inbox) unless there; a script, so a cluster client routes it by its key. */
   async function ensureGroup(): Promise<void> {
-    try {
-      await reader.call('XGROUP', 'CREATE', key, INBOX_GROUP, '0', 'MKSTREAM');
-    } catch (error) {
-      if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
-    }
+    await reader.eval(CREATE_GROUP_SCRIPT, 1, key, INBOX_GROUP);
   }
 
   async function read(): Promise<Entry[]> {

@@ -12,7 +12,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUE_NAMES, type QueueName } from '../../../src/queue/catalog.js';
-import { createWebhookProducer, QueueUnavailableError, type IngestRequest, type IngestResult, type ProducerBatching } from '../../../src/queue/webhook-producer.js';
+import { createWebhookProducer, jobIdFor, QueueUnavailableError, type IngestRequest, type IngestResult, type ProducerBatching } from '../../../src/queue/webhook-producer.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 import { countQueuedOrInbox, queuedOrInbox } from '../../helpers/inbox.js';
 
@@ -121,6 +121,14 @@ describe('webhook producer (micro-batched)', () => {
     const results = await Promise.all(Array.from({ length: 4 }, (_, index) => ingest.enqueue(delivery(`turn-${index}`))));
     assert.ok(results.every((result) => result.status === 'accepted'));
     assert.deepEqual(bulkSizes, [4]);
+  });
+
+  test('a mark written by BullMQ\'s deduplication (ingest before the inbox) still makes a redelivery a duplicate', async () => {
+    const request = delivery('old-mark');
+    const jobId = jobIdFor(QUEUE_NAMES.ghlWebhooks, `${request.scope}\n${request.dedupeKey}`);
+    await redis.set(`${prefix}:${QUEUE_NAMES.ghlWebhooks}:de:${jobId}`, jobId, 'PX', 60_000);
+    assert.deepEqual(await producer().enqueue(request), { status: 'duplicate', id: jobId });
+    assert.equal(await storedJobs(), 0, 'nothing appended');
   });
 
   test('a redelivery after its job is gone (done and removed by retention) is still a duplicate within the TTL', async () => {
