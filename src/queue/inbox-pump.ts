@@ -75,13 +75,30 @@ return redis.error_reply(message)
 
 const MAX_PAUSE_MS = 2_000;
 
+/** What one pump works with. */
+interface PumpContext {
+  queue: Queue;
+  reader: RedisClient;
+  jobOptions: JobsOptions;
+  logger: Logger;
+  key: string;
+  consumer: string;
+  batchSize: number;
+  blockMs: number;
+  claimIdleMs: number;
+}
+
 export function startInboxPump(options: InboxPumpOptions): InboxPump {
-  const { queue, reader, jobOptions, logger } = options;
-  const batchSize = options.batchSize ?? 100;
-  const blockMs = options.blockMs ?? 1_000;
-  const claimIdleMs = options.claimIdleMs ?? 30_000;
-  const key = inboxKey(queue);
-  const consumer = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const context: PumpContext = {
+    ...options,
+    key: inboxKey(options.queue),
+    consumer: `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`,
+    batchSize: options.batchSize ?? 100,
+    blockMs: options.blockMs ?? 1_000,
+    claimIdleMs: options.claimIdleMs ?? 30_000,
+  };
+  const { reader, logger, queue } = context;
+  const claims = { cursor: '0-0', nextAt: 0 };
   let stopping = false;
   /** A blocking read is in flight: stopping ends it by closing the reader. */
   let reading = false;
@@ -97,68 +114,6 @@ export function startInboxPump(options: InboxPumpOptions): InboxPump {
       };
     });
 
-  /** Creates the group (and the inbox) unless there; a script, so a cluster client routes it by its key. */
-  async function ensureGroup(): Promise<void> {
-    await reader.eval(CREATE_GROUP_SCRIPT, 1, key, INBOX_GROUP);
-  }
-
-  async function read(): Promise<Entry[]> {
-    const reply = await reader.call('XREADGROUP', 'GROUP', INBOX_GROUP, consumer, 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', key, '>');
-    if (!Array.isArray(reply)) return [];
-    const stream: unknown = reply[0];
-    return Array.isArray(stream) ? entriesOf(stream[1]) : [];
-  }
-
-  let claimCursor = '0-0';
-  let nextClaimAt = 0;
-  async function claim(): Promise<Entry[]> {
-    if (Date.now() < nextClaimAt) return [];
-    const client = await connectionOf(queue);
-    const reply = await client.call('XAUTOCLAIM', key, INBOX_GROUP, consumer, claimIdleMs, claimCursor, 'COUNT', batchSize);
-    const [cursor, entries] = Array.isArray(reply) ? reply : [];
-    claimCursor = typeof cursor === 'string' ? cursor : '0-0';
-    // Back to the start of the group's pending entries: look again later.
-    if (claimCursor === '0-0') nextClaimAt = Date.now() + Math.max(200, Math.round(claimIdleMs / 2));
-    return entriesOf(entries);
-  }
-
-  async function move(entries: Entry[]): Promise<void> {
-    const client = await queue.client;
-    const transaction = client.multi();
-    if (!canCall(transaction)) throw new Error('the queue connection cannot send commands in a transaction');
-    const valid: Entry[] = [];
-    for (const entry of entries) {
-      let data: unknown;
-      try {
-        if (entry.jobId === '') throw new Error('no job id');
-        data = JSON.parse(entry.data);
-      } catch {
-        logger.error({ queue: queue.name, entryId: entry.entryId, jobId: entry.jobId }, 'inbox entry with unreadable data, dropped');
-        valid.push({ ...entry, jobId: '' });
-        continue;
-      }
-      valid.push(entry);
-      const job = new Job(queue, entry.name, data, { ...jobOptions, jobId: entry.jobId }, entry.jobId);
-      // Its outcome is read from the transaction's replies below.
-      job.addJob(transaction).catch(() => undefined);
-    }
-    const added = valid.filter((entry) => entry.jobId !== '').length;
-    // An entry without a job (unreadable) is settled against the inbox key itself, which exists.
-    const jobKeys = valid.map((entry) => (entry.jobId === '' ? key : queue.toKey(entry.jobId)));
-    transaction.call('EVAL', SETTLE_SCRIPT, 1 + valid.length, key, ...jobKeys, INBOX_GROUP, ...valid.map((entry) => entry.entryId));
-    const replies = await transaction.exec();
-    if (replies === null) throw new Error('the transaction was discarded');
-    const missingScript = replies.find(([error]) => isMissingScript(error));
-    if (missingScript) {
-      await reloadScripts(client).catch(() => undefined);
-      throw missingScript[0];
-    }
-    const failed = replies.slice(0, added).find(([error, reply]) => error !== null || typeof reply !== 'string');
-    if (failed) throw failed[0] ?? new Error(`a job was not stored (${String(failed[1])})`);
-    const [settleError] = replies[added] ?? [new Error('no reply')];
-    if (settleError) throw settleError;
-  }
-
   async function run(): Promise<void> {
     let groupReady = false;
     let failures = 0;
@@ -166,16 +121,17 @@ export function startInboxPump(options: InboxPumpOptions): InboxPump {
     while (!stopping) {
       try {
         if (!groupReady) {
-          await ensureGroup();
+          // Creates the group (and the inbox) unless there; a script, so a cluster client routes it by its key.
+          await reader.eval(CREATE_GROUP_SCRIPT, 1, context.key, INBOX_GROUP);
           groupReady = true;
         }
-        if (held.length === 0) held = await claim();
+        if (held.length === 0) held = await claim(context, claims);
         if (held.length === 0) {
           reading = true;
-          held = await read().finally(() => (reading = false));
+          held = await read(context).finally(() => (reading = false));
         }
         if (held.length > 0) {
-          await move(held);
+          await move(context, held);
           held = [];
         }
         failures = 0;
@@ -204,13 +160,78 @@ export function startInboxPump(options: InboxPumpOptions): InboxPump {
       const finished = await Promise.race([running.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]);
       clearTimeout(timer);
       if (finished) return;
-      // A read blocked on a Redis that is away ends only with its connection; a transaction still
-      // waiting then is either run by the server or not at all, and its entries stay pending.
+      // A transaction still waiting on a Redis that is away is either run by the server or not at
+      // all, and its entries then stay pending.
       reader.disconnect();
       await Promise.race([running, new Promise((resolve) => (timer = setTimeout(resolve, 1_000)))]);
       clearTimeout(timer);
     },
   };
+}
+
+/** New entries for this pump, waiting up to `blockMs` for some. */
+async function read({ reader, consumer, batchSize, blockMs, key }: PumpContext): Promise<Entry[]> {
+  const reply = await reader.call('XREADGROUP', 'GROUP', INBOX_GROUP, consumer, 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', key, '>');
+  if (!Array.isArray(reply)) return [];
+  const stream: unknown = reply[0];
+  return Array.isArray(stream) ? entriesOf(stream[1]) : [];
+}
+
+/** Entries pending longer than `claimIdleMs` (a dead pump's), taken over; the whole group is looked over every half of that. */
+async function claim({ queue, key, consumer, claimIdleMs, batchSize }: PumpContext, claims: { cursor: string; nextAt: number }): Promise<Entry[]> {
+  if (Date.now() < claims.nextAt) return [];
+  const client = await connectionOf(queue);
+  const reply = await client.call('XAUTOCLAIM', key, INBOX_GROUP, consumer, claimIdleMs, claims.cursor, 'COUNT', batchSize);
+  const [cursor, entries] = Array.isArray(reply) ? reply : [];
+  claims.cursor = typeof cursor === 'string' ? cursor : '0-0';
+  // Back to the start of the group's pending entries: look again later.
+  if (claims.cursor === '0-0') claims.nextAt = Date.now() + Math.max(200, Math.round(claimIdleMs / 2));
+  return entriesOf(entries);
+}
+
+/** Moves a batch in one transaction: the adds, then the settle script; throws (entries kept) unless every job is stored. */
+async function move({ queue, jobOptions, logger, key }: PumpContext, entries: Entry[]): Promise<void> {
+  const client = await queue.client;
+  const transaction = client.multi();
+  if (!canCall(transaction)) throw new Error('the queue connection cannot send commands in a transaction');
+  let added = 0;
+  const jobKeys: string[] = [];
+  for (const entry of entries) {
+    const data = dataOf(entry);
+    if (data === undefined) {
+      logger.error({ queue: queue.name, entryId: entry.entryId, jobId: entry.jobId }, 'inbox entry with unreadable data, dropped');
+      // Settled against the inbox key itself, which exists.
+      jobKeys.push(key);
+      continue;
+    }
+    jobKeys.push(queue.toKey(entry.jobId));
+    added++;
+    const job = new Job(queue, entry.name, data.value, { ...jobOptions, jobId: entry.jobId }, entry.jobId);
+    // Its outcome is read from the transaction's replies below.
+    job.addJob(transaction).catch(() => undefined);
+  }
+  transaction.call('EVAL', SETTLE_SCRIPT, 1 + entries.length, key, ...jobKeys, INBOX_GROUP, ...entries.map((entry) => entry.entryId));
+  const replies = await transaction.exec();
+  if (replies === null) throw new Error('the transaction was discarded');
+  const missingScript = replies.find(([error]) => isMissingScript(error));
+  if (missingScript) {
+    await reloadScripts(client).catch(() => undefined);
+    throw missingScript[0];
+  }
+  const failed = replies.slice(0, added).find(([error, reply]) => error !== null || typeof reply !== 'string');
+  if (failed) throw failed[0] ?? new Error(`a job was not stored (${String(failed[1])})`);
+  const [settleError] = replies[added] ?? [new Error('no reply')];
+  if (settleError) throw settleError;
+}
+
+/** An entry's job data, or undefined when it has no job id or its data is not JSON (no entry ingest writes). */
+function dataOf(entry: Entry): { value: unknown } | undefined {
+  if (entry.jobId === '') return undefined;
+  try {
+    return { value: JSON.parse(entry.data) as unknown };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Stream entries as XREADGROUP and XAUTOCLAIM answer them: `[id, [field, value, ...]]`; deleted ones have no fields. */

@@ -183,8 +183,8 @@ async function buildWorld(options: ChaosWorldOptions, cleanups: (() => Promise<v
       if (name === QUEUE_NAMES.deadLetter) continue;
       const counts = await queue.getJobCounts(...states.filter((state) => state !== 'delayed'));
       total += Object.values(counts).reduce((sum, value) => sum + value, 0);
-      // Accepted deliveries the pumps have not moved into their queue yet.
-      if (isInboxQueue(name)) total += await inboxDepth(queue);
+      // Accepted deliveries the pumps have not moved into their queue yet wait, too.
+      if (states.includes('waiting') && isInboxQueue(name)) total += await inboxDepth(queue);
       // Summary alerts wait for their throttle window by design; scheduled runs always have a next one.
       if (!states.includes('delayed') || name === QUEUE_NAMES.alerts) continue;
       if (SCHEDULED_QUEUES.has(name)) total += (await queue.getDelayed()).filter((job) => !job.repeatJobKey).length;
