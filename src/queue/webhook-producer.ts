@@ -1,24 +1,26 @@
 /**
- * Durable ingest: look for a redelivery, store the job under a deterministic id, remember the
- * delivery, all within a deadline. A Redis that is down or slow makes `enqueue` reject with
- * QueueUnavailableError quickly, so the route can answer 429 (the status GHL redelivers on).
+ * Durable ingest: look for a redelivery, append the delivery to its queue's inbox under a
+ * deterministic job id, remember the delivery, all within a deadline. A Redis that is down or slow
+ * makes `enqueue` reject with QueueUnavailableError quickly, so the route can answer 429 (the status
+ * GHL redelivers on). The pump in the worker processes turns inbox entries into jobs under that id
+ * (src/queue/inbox.ts, src/queue/inbox-pump.ts).
  *
  * A delivery is remembered with BullMQ's deduplication key (`<prefix>:<queue>:de:<job id>`, kept for
- * the delivery's TTL even after the job is done and removed): BullMQ's add script checks the key,
- * stores the job and sets the key in one atomic step, so a job is never stored without its mark nor
- * marked without being stored, and a crash between the two cannot happen.
+ * the delivery's TTL even after the job is done and removed): the inbox script sets the key and
+ * appends the entry in one atomic step, so a delivery is never in the inbox without its mark nor
+ * marked without being in the inbox.
  *
  * Requests are micro-batched: those arriving while a batch is being stored (or in the same
- * event-loop turn, or up to `maxItems` of them) share one transaction per queue, i.e. one Redis round
- * trip per batch: for each delivery a GET of its mark (set: `duplicate`) and the add. Each caller is
- * still answered only after its own job is stored; any failure in a batch fails every request in it
- * (429, so the sender redelivers; a job that was stored is then answered `duplicate`).
+ * event-loop turn, or up to `maxItems` of them) share one script call per queue, i.e. one Redis round
+ * trip per batch. Each caller is still answered only after its own delivery is stored; any failure
+ * in a batch fails every request in it (429, so the sender redelivers; a delivery that was stored is
+ * then answered `duplicate`).
  */
 import { createHash } from 'node:crypto';
-import { Job, type JobsOptions, type Queue } from 'bullmq';
-import { DEFAULT_RETRY_HORIZON_MS, jobOptionsFor, type QueueName } from './catalog.js';
+import type { Queue } from 'bullmq';
+import type { QueueName } from './catalog.js';
 import { BridgeError } from '../observability/errors.js';
-import { isMissingScript, reloadScripts } from './transaction-scripts.js';
+import { appendToInbox, type InboxQueue } from './inbox.js';
 
 export interface IngestResult {
   status: 'accepted' | 'duplicate';
@@ -33,7 +35,7 @@ export class QueueUnavailableError extends BridgeError<'QUEUE_UNAVAILABLE'> {
 }
 
 export interface IngestRequest {
-  queue: QueueName;
+  queue: InboxQueue;
   jobName: string;
   /** Already validated against the queue's schema in the catalog. */
   data: unknown;
@@ -74,22 +76,12 @@ interface Pending {
 export function createWebhookProducer(options: {
   queues: Record<QueueName, Queue>;
   timeoutMs: number;
-  retryHorizonMs?: number;
   batching?: ProducerBatching;
   /** Told each batch's outcomes (`webhook:accepted`, `webhook:duplicate`, `webhook:unavailable` counts), not awaited. */
   onBatch?: (counts: Record<string, number>) => void;
 }): WebhookProducer {
   const { maxItems, maxWaitMs } = options.batching ?? DEFAULT_PRODUCER_BATCHING;
-  const retryHorizonMs = options.retryHorizonMs ?? DEFAULT_RETRY_HORIZON_MS;
-  const jobOptions = new Map<QueueName, JobsOptions>();
-  const store: BatchStore = {
-    queues: options.queues,
-    optionsFor: (queue) => {
-      let opts = jobOptions.get(queue);
-      if (opts === undefined) jobOptions.set(queue, (opts = jobOptionsFor(queue, retryHorizonMs)));
-      return opts;
-    },
-  };
+  const store: BatchStore = { queues: options.queues };
   // One deadline per batch rather than one timer per request: a batch's first request arrived first, so its
   // deadline is at most one batch's wait earlier than a later member's own would be.
   let current: Batch | undefined;
@@ -180,7 +172,6 @@ interface Batch {
 
 interface BatchStore {
   queues: Record<QueueName, Queue>;
-  optionsFor(queue: QueueName): JobsOptions;
 }
 
 interface ToStore {
@@ -196,7 +187,7 @@ interface ToStore {
 function planBatch(requests: IngestRequest[]) {
   const firstOf = new Map<string, number>();
   const copies: { index: number; first: number }[] = [];
-  const toStore = new Map<QueueName, ToStore[]>();
+  const toStore = new Map<InboxQueue, ToStore[]>();
   requests.forEach((request, index) => {
     const seenKey = `${request.scope}\n${request.dedupeKey}`;
     const first = firstOf.get(seenKey);
@@ -227,46 +218,15 @@ async function storeAll(store: BatchStore, requests: IngestRequest[]): Promise<I
   });
 }
 
-/**
- * For each delivery, in one MULTI: GET its mark, then BullMQ's add with the mark as deduplication
- * key (stores the job and sets the mark unless the mark or the job exists). A mark read before the
- * add means a redelivery: `duplicate`, named by the mark. The queue's keys share one hash tag, so the
- * transaction is valid on a Redis Cluster too.
- */
-async function storeInQueue(store: BatchStore, name: QueueName, entries: ToStore[], results: (IngestResult | undefined)[]): Promise<void> {
-  const queue = store.queues[name];
-  const client = await queue.client;
-  const transaction = client.multi();
-  if (!canGet(transaction)) throw new Error('the queue connection cannot read keys in a transaction');
-  const opts = store.optionsFor(name);
-  const markPrefix = `${queue.keys.de ?? queue.toKey('de')}:`;
-  for (const { request, jobId } of entries) {
-    transaction.get(`${markPrefix}${jobId}`);
-    const job = new Job(queue, request.jobName, request.data, { ...opts, jobId, deduplication: { id: jobId, ttl: request.ttlSeconds * 1000 } }, jobId);
-    // Its outcome is read from the transaction's replies below.
-    job.addJob(transaction).catch(() => undefined);
-  }
-  const replies = await transaction.exec();
-  if (replies === null) throw new Error('the transaction was discarded');
-  // This batch is answered 429 either way; the reload lets the redelivery (and every later batch) in.
-  const missingScript = replies.find(([error]) => isMissingScript(error));
-  if (missingScript) {
-    await reloadScripts(client).catch(() => undefined);
-    throw missingScript[0];
-  }
+/** One script call appends the queue's deliveries (or names the job a redelivery was first queued as). */
+async function storeInQueue(store: BatchStore, name: InboxQueue, entries: ToStore[], results: (IngestResult | undefined)[]): Promise<void> {
+  const outcomes = await appendToInbox(
+    store.queues[name],
+    entries.map(({ request, jobId }) => ({ jobId, name: request.jobName, data: JSON.stringify(request.data), ttlMs: request.ttlSeconds * 1000 })),
+  );
   entries.forEach((entry, position) => {
-    const [markError, mark] = replies[2 * position] ?? [new Error('no reply')];
-    const [addError, added] = replies[2 * position + 1] ?? [new Error('no reply')];
-    if (markError) throw markError;
-    if (addError) throw addError;
-    if (typeof added !== 'string') throw new Error(`job ${entry.jobId} was not stored (${String(added)})`);
-    results[entry.index] = typeof mark === 'string' ? { status: 'duplicate', id: mark } : { status: 'accepted', id: added };
+    const outcome = outcomes[position];
+    if (outcome === undefined) throw new Error(`no outcome for job ${entry.jobId}`);
+    results[entry.index] = outcome.status === 'accepted' ? { status: 'accepted', id: entry.jobId } : outcome;
   });
-}
-
-type Transaction = ReturnType<Awaited<Queue['client']>['multi']>;
-
-/** BullMQ types its transactions with the commands it uses itself; the ioredis one under it has them all. */
-function canGet(transaction: Transaction): transaction is Transaction & { get(key: string): unknown } {
-  return 'get' in transaction && typeof transaction.get === 'function';
 }

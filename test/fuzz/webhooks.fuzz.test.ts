@@ -17,6 +17,7 @@ import { z } from 'zod';
 import { ErrorReplySchema, WebhookReplySchema } from '../../src/http/schemas/common.js';
 import { REQUEST_TIMEOUT_MS } from '../../src/http/server.js';
 import { QUEUE_NAMES, type QueueName } from '../../src/queue/catalog.js';
+import { inboxEntries } from '../helpers/inbox.js';
 import { MAX_SHORT_TEXT_CHARS, MAX_TEXT_CHARS } from '../../src/webhooks/ghl-events.js';
 import { startTestBridge, type TestBridge } from '../helpers/bridge.js';
 import {
@@ -1475,7 +1476,10 @@ async function readQueuedJobs(redisUrl: string, prefix: string, names: string[])
         for (const job of await queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'paused'], 0, -1)) {
           if (job.id !== undefined) stored.add(job.id);
         }
-        return { name: queue.name, total, stored };
+        // A web-only bridge runs no pump: what it accepted waits in the queue's inbox.
+        const inbox = await inboxEntries(queue);
+        for (const entry of inbox) stored.add(entry.id);
+        return { name: queue.name, total: total + inbox.length, stored };
       }),
     );
   } finally {

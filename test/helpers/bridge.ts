@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '../../src/config/env.js';
 import { createContainer, type Container, type ProcessMode } from '../../src/lifecycle/container.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { QUEUE_NAMES } from '../../src/queue/catalog.js';
+import { inboxDepth, isInboxQueue } from '../../src/queue/inbox.js';
 import type { GhlSimulator } from '../../src/sandbox/ghl/simulator.js';
 import { TRUSTPILOT_SANDBOX_DEFAULTS } from '../../src/sandbox/trustpilot/simulator.js';
 import { clusterNodesOf } from './redis-cluster.js';
@@ -115,6 +116,8 @@ export async function settle(bridge: TestBridge, simulators: { idle(): Promise<v
           const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
           busy += (counts.waiting ?? 0) + (counts.active ?? 0);
           if (!SCHEDULED_QUEUES.has(name)) busy += (counts.delayed ?? 0) + (counts.prioritized ?? 0);
+          // Accepted deliveries a pump has not moved into their queue yet.
+          if (isInboxQueue(name)) busy += await inboxDepth(queue);
         }
         return busy === 0 ? true : undefined;
       },

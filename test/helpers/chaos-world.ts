@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { Job } from 'bullmq';
 import { z } from 'zod';
 import { QUEUE_NAMES } from '../../src/queue/catalog.js';
+import { inboxDepth, isInboxQueue } from '../../src/queue/inbox.js';
 import { startGhlSimulator, type GhlSimulator, type GhlSimulatorOptions } from '../../src/sandbox/ghl/simulator.js';
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
 import { setupFields } from '../../src/workers/setup-fields.js';
@@ -194,6 +195,8 @@ async function buildWorld(options: ChaosWorldOptions, cleanups: (() => Promise<v
       if (name === QUEUE_NAMES.deadLetter) continue;
       const counts = await queue.getJobCounts(...states.filter((state) => state !== 'delayed'));
       total += Object.values(counts).reduce((sum, value) => sum + value, 0);
+      // Accepted deliveries the pumps have not moved into their queue yet wait, too.
+      if (states.includes('waiting') && isInboxQueue(name)) total += await inboxDepth(queue);
       // Summary alerts wait for their throttle window by design; scheduled runs always have a next one.
       if (!states.includes('delayed') || name === QUEUE_NAMES.alerts) continue;
       if (SCHEDULED_QUEUES.has(name)) total += (await queue.getDelayed()).filter((job) => !job.repeatJobKey).length;

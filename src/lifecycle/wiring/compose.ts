@@ -12,8 +12,10 @@ import type { App } from '../../http/app.js';
 import type { Logger } from '../../observability/logger.js';
 import { createMetrics, type Metrics } from '../../observability/metrics.js';
 import { createAlerts } from '../../queue/alerts.js';
-import { QUEUE_NAMES, type QueueName } from '../../queue/catalog.js';
+import { jobOptionsFor, QUEUE_NAMES, type QueueName } from '../../queue/catalog.js';
 import { createDeadLetters, type DeadLetters } from '../../queue/dead-letters.js';
+import { INBOX_QUEUES } from '../../queue/inbox.js';
+import { startInboxPump } from '../../queue/inbox-pump.js';
 import { createWebhookProducer } from '../../queue/webhook-producer.js';
 import type { PlannedWrites } from '../../state/planned-writes.js';
 import { scheduleReconcile } from '../../workers/reconcile-processor.js';
@@ -93,7 +95,7 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
   const connections = createConnectionsAccess(stores, config);
   const deadLetters = createDeadLetters(queues[QUEUE_NAMES.deadLetter]);
   const alerts = createAlerts({ queue: queues[QUEUE_NAMES.alerts], redis: stores.redis, prefix: stores.prefix, logger });
-  const producer = createWebhookProducer({ queues, timeoutMs: options.ingestTimeoutMs ?? 800, retryHorizonMs: config.RETRY_HORIZON, onBatch: (counts) => countFlow(counts) });
+  const producer = createWebhookProducer({ queues, timeoutMs: options.ingestTimeoutMs ?? 800, onBatch: (counts) => countFlow(counts) });
   // The dashboard's charts: one pipelined, unawaited write per batch or call.
   const countFlow = (counts: Record<string, number>) => void stores.facts.series.add(counts).catch(() => undefined);
 
@@ -144,6 +146,7 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
     workers = await startWorkers({ config, logger, metrics, mapping, stores, queues, producer, ghl, fieldIds, syncDeps, trustpilot, opinionStage, push, alertClient, servedChanged, factory, connectionClients, connections });
     // In-flight jobs get the shutdown grace but its last 5 s (at most half), kept for queues and connections.
     resources.add('workers', () => factory.closeAll(Math.max(config.SHUTDOWN_TIMEOUT / 2, config.SHUTDOWN_TIMEOUT - 5_000)));
+    startPumps(resources, queues, config, logger);
   }
   const systems = (['ghl', 'trustpilot', 'opinionstage', 'push', 'alert-webhook'] as const).filter((system) =>
     system === 'ghl' ? true : system === 'trustpilot' ? trustpilot.client !== undefined : system === 'opinionstage' ? opinionStage !== undefined : system === 'push' ? push !== undefined : alertClient !== undefined,
@@ -154,4 +157,16 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
       : await createWebApp({ config, logger, metrics, version: options.version, mapping, stores, queues, deadLetters, producer, breaker, guard, ghl, syncDeps, systems, servedChanged, clusterProcess: options.clusterProcess === true, resources, connections });
 
   return { config, logger, metrics, app, workers, queues, ghl: ghl.ghl, trustpilot: trustpilot.client, mapping, deadLetters, planned, syncDeps, dashboardSessions: stores.dashboardSessions, close: () => resources.closeAll() };
+}
+
+/**
+ * Ingest's inboxes into their queues (src/queue/inbox-pump.ts), each pump on a blocking connection of
+ * its own; stopped before the workers close. Entries a dead pump held are taken over after the same
+ * time as a dead worker's jobs.
+ */
+function startPumps(resources: Resources, queues: Record<QueueName, Queue>, config: Config, logger: Logger): void {
+  const pumps = INBOX_QUEUES.map((name) =>
+    startInboxPump({ queue: queues[name], reader: resources.redis('worker'), jobOptions: jobOptionsFor(name, config.RETRY_HORIZON), claimIdleMs: config.WORKER_LOCK_DURATION, logger }),
+  );
+  resources.add('inbox-pumps', () => Promise.all(pumps.map((pump) => pump.stop())));
 }

@@ -11,6 +11,7 @@ import { joinHostMetrics } from '../../observability/host-metrics.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { QUEUE_NAMES } from '../../queue/catalog.js';
+import { inboxDepth, isInboxQueue } from '../../queue/inbox.js';
 import type { DeadLetters } from '../../queue/dead-letters.js';
 import type { WebhookProducer } from '../../queue/webhook-producer.js';
 import { CIRCUIT_STATE_VALUE, circuitReadinessChecks, type CircuitBreaker, type CircuitSystem } from '../../state/circuit-breaker.js';
@@ -161,6 +162,8 @@ async function collectMetrics({ queues, metrics, breaker, systems }: WebParts): 
       const counts = await queue.getJobCounts(...states);
       for (const state of states) metrics.jobs.set({ queue: queue.name, state }, counts[state] ?? 0);
       if (queue.name === QUEUE_NAMES.deadLetter) metrics.deadLetters.set((counts.waiting ?? 0) + (counts.prioritized ?? 0));
+      // Accepted deliveries not yet moved into the queue by a pump (src/queue/inbox-pump.ts).
+      if (isInboxQueue(queue.name)) metrics.jobs.set({ queue: queue.name, state: 'inbox' }, await inboxDepth(queue));
     }),
   );
   for (const system of systems) metrics.circuitState.set({ system }, CIRCUIT_STATE_VALUE[(await breaker.state(system)).state]);

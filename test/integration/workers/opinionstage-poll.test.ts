@@ -14,6 +14,7 @@ import { createOpinionStageClient, type OpinionStageClient } from '../../../src/
 import { createLogger } from '../../../src/observability/logger.js';
 import { QUEUE_NAMES, type QueueName } from '../../../src/queue/catalog.js';
 import { createWebhookProducer } from '../../../src/queue/webhook-producer.js';
+import { inboxEntries } from '../../helpers/inbox.js';
 import { startOpinionStageSimulator, type OpinionStageSimulator, type ResponseOrder } from '../../../src/sandbox/opinionstage/simulator.js';
 import { createOsPollSeen } from '../../../src/state/opinionstage-poll-seen.js';
 import { createOpinionStagePollProcessor, type PollOutcome } from '../../../src/workers/opinionstage-poll-processor.js';
@@ -57,7 +58,9 @@ describe('Opinion Stage poll, whatever the order', () => {
     const poll = (): Promise<PollOutcome> => processor({} as Job);
     /** Response id → how many jobs carry it. */
     const queued = async (): Promise<Map<string, number>> => {
-      const jobs = await all[QUEUE_NAMES.opinionStageResponses].getJobs(['waiting', 'delayed', 'prioritized', 'active', 'completed', 'failed']);
+      const queue = all[QUEUE_NAMES.opinionStageResponses];
+      // No pump runs here: what the producer accepted waits in the queue's inbox.
+      const jobs = [...(await queue.getJobs(['waiting', 'delayed', 'prioritized', 'active', 'completed', 'failed'])), ...(await inboxEntries(queue))];
       const counts = new Map<string, number>();
       for (const job of jobs) {
         const id = (job.data as { response: { id: string } }).response.id;

@@ -1,0 +1,97 @@
+/**
+ * The ingest inbox: a Redis Stream per queue (`<prefix>:<queue>:inbox`) that the web process appends
+ * verified deliveries to, and that the pump (src/queue/inbox-pump.ts) turns into BullMQ jobs.
+ *
+ * Appending is one small script per batch: for each delivery `SET <mark> <jobId> NX PX <ttl>` and,
+ * if the mark was new, `XADD` of `{id, name, data}`; a mark that was there already names the job the
+ * delivery was first queued as. Both happen in one atomic step, so a delivery is never marked without
+ * being in the inbox, nor in the inbox without its mark. The mark is BullMQ's deduplication key
+ * (`<prefix>:<queue>:de:<jobId>`), so marks written when ingest added jobs directly still count.
+ * Every key the script touches starts with the queue's prefix, which on a cluster is the queue's hash
+ * tag (src/queue/connections.ts): one slot, valid on a Redis Cluster.
+ */
+import { createHash } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import { Cluster, Redis } from 'ioredis';
+import { QUEUE_NAMES } from './catalog.js';
+import { isMissingScript } from './transaction-scripts.js';
+
+/** The queues ingest writes to, each with an inbox and a pump. */
+export const INBOX_QUEUES = [QUEUE_NAMES.ghlWebhooks, QUEUE_NAMES.trustpilotEvents, QUEUE_NAMES.opinionStageResponses] as const;
+export type InboxQueue = (typeof INBOX_QUEUES)[number];
+
+export function isInboxQueue(name: string): name is InboxQueue {
+  return (INBOX_QUEUES as readonly string[]).includes(name);
+}
+
+/** A queue's connection as the ioredis client it is (src/queue/connections.ts opens every one). */
+export async function connectionOf(queue: Queue): Promise<Redis | Cluster> {
+  const client: unknown = await queue.client;
+  if (client instanceof Redis || client instanceof Cluster) return client;
+  throw new Error(`queue ${queue.name} is not on an ioredis connection`);
+}
+
+/** The consumer group every pump reads the inbox with. */
+export const INBOX_GROUP = 'pump';
+
+export function inboxKey(queue: Queue): string {
+  return queue.toKey('inbox');
+}
+
+/** The redelivery mark of a job: BullMQ's deduplication key for it. */
+export function markKey(queue: Queue, jobId: string): string {
+  return `${queue.keys.de ?? queue.toKey('de')}:${jobId}`;
+}
+
+export interface InboxDelivery {
+  jobId: string;
+  name: string;
+  /** Serialized job data (JSON). */
+  data: string;
+  ttlMs: number;
+}
+
+/** Per delivery: `accepted` (appended) or the job id its mark names (a redelivery). */
+export type AppendOutcome = { status: 'accepted' } | { status: 'duplicate'; id: string };
+
+const APPEND_SCRIPT = `
+local outcomes = {}
+for i = 2, #KEYS do
+  local base = (i - 2) * 4
+  local jobId = ARGV[base + 1]
+  if redis.call('SET', KEYS[i], jobId, 'NX', 'PX', ARGV[base + 4]) then
+    redis.call('XADD', KEYS[1], '*', 'id', jobId, 'name', ARGV[base + 2], 'data', ARGV[base + 3])
+    outcomes[i - 1] = 1
+  else
+    outcomes[i - 1] = redis.call('GET', KEYS[i]) or ''
+  end
+end
+return outcomes
+`;
+const APPEND_SHA = createHash('sha1').update(APPEND_SCRIPT).digest('hex');
+
+/** Appends a batch of one queue's deliveries in one round trip (EVALSHA; EVAL when the server lacks the script). */
+export async function appendToInbox(queue: Queue, deliveries: InboxDelivery[]): Promise<AppendOutcome[]> {
+  const client = await connectionOf(queue);
+  const keys = [inboxKey(queue), ...deliveries.map((delivery) => markKey(queue, delivery.jobId))];
+  const args = deliveries.flatMap((delivery) => [delivery.jobId, delivery.name, delivery.data, String(delivery.ttlMs)]);
+  let replies: unknown;
+  try {
+    replies = await client.evalsha(APPEND_SHA, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (!isMissingScript(error)) throw error;
+    replies = await client.eval(APPEND_SCRIPT, keys.length, ...keys, ...args);
+  }
+  if (!Array.isArray(replies) || replies.length !== deliveries.length) throw new Error('the inbox answered an unexpected reply');
+  return replies.map((reply: unknown, index) => {
+    if (reply === 1) return { status: 'accepted' };
+    // An empty mark cannot name a job: name the delivery's own (deterministic) id.
+    return { status: 'duplicate', id: typeof reply === 'string' && reply !== '' ? reply : (deliveries[index]?.jobId ?? '') };
+  });
+}
+
+/** How many entries wait in a queue's inbox (appended, not yet moved into the queue). */
+export async function inboxDepth(queue: Queue): Promise<number> {
+  const client = await connectionOf(queue);
+  return client.xlen(inboxKey(queue));
+}

@@ -1,0 +1,155 @@
+/**
+ * The inbox pump against a real Redis: what ingest appended becomes exactly one job per delivery,
+ * with the catalog's options and no BullMQ deduplication; entries a dead pump had read are taken
+ * over; several pumps at once still make one job each; a server that lost BullMQ's add script keeps
+ * the entries until they are moved; a Redis restart (AOF) is waited out.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { jobOptionsFor, QUEUE_NAMES, type QueueName } from '../../../src/queue/catalog.js';
+import { INBOX_GROUP, inboxKey } from '../../../src/queue/inbox.js';
+import { startInboxPump, type InboxPump } from '../../../src/queue/inbox-pump.js';
+import { createWebhookProducer, type IngestRequest, type WebhookProducer } from '../../../src/queue/webhook-producer.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
+import { waitFor, waitUntil } from '../../helpers/wait.js';
+
+const NAME = QUEUE_NAMES.ghlWebhooks;
+const logger = createLogger({ level: 'silent' });
+
+describe('inbox pump', () => {
+  let server: RedisServerHandle;
+  /** Test's own patient connection (worker-like: waits through restarts). */
+  let redis: Redis;
+  let prefix: string;
+  let queue: Queue;
+  let ingest: WebhookProducer;
+  const cleanups: (() => Promise<unknown>)[] = [];
+
+  before(async () => {
+    server = await startRedisServer();
+    redis = new Redis(server.url, { maxRetriesPerRequest: null });
+  });
+
+  after(async () => {
+    await redis.quit();
+    await server.close();
+  });
+
+  beforeEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    prefix = `test-pump-${randomBytes(4).toString('hex')}`;
+    queue = new Queue(NAME, { connection: redis, prefix });
+    cleanups.push(() => queue.close());
+    const queues = Object.fromEntries(Object.values(QUEUE_NAMES).map((name) => [name, queue])) as Record<QueueName, Queue>;
+    ingest = createWebhookProducer({ queues, timeoutMs: 10_000 });
+  });
+
+  after(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  const delivery = (webhookId: string): IngestRequest => ({
+    queue: NAME,
+    jobName: 'ContactUpdate',
+    data: { source: 'marketplace', receivedAt: 1, event: { type: 'ContactUpdate', webhookId } },
+    scope: 'locPumpTest',
+    dedupeKey: `id:${webhookId}`,
+    ttlSeconds: 60,
+  });
+
+  function pump(claimIdleMs = 30_000): InboxPump {
+    const reader = new Redis(server.url, { maxRetriesPerRequest: null });
+    const started = startInboxPump({ queue, reader, jobOptions: jobOptionsFor(NAME, 3_600_000), logger, claimIdleMs, blockMs: 200, batchSize: 20 });
+    cleanups.push(async () => {
+      await started.stop();
+      reader.disconnect();
+    });
+    return started;
+  }
+
+  async function jobCount(): Promise<number> {
+    const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized');
+    return Object.values(counts).reduce((sum, count) => sum + count, 0);
+  }
+
+  /** Resolves once the inbox is empty and nothing is pending in the group. */
+  async function drained(what: string): Promise<void> {
+    await waitUntil(
+      async () => {
+        const length = await redis.xlen(inboxKey(queue));
+        // No group yet (its pump is still starting): not drained.
+        const pending = (await redis.call('XPENDING', inboxKey(queue), INBOX_GROUP).catch(() => [-1])) as [number, ...unknown[]];
+        return length === 0 && pending[0] === 0;
+      },
+      what,
+      20_000,
+      25,
+    );
+  }
+
+  test('each accepted delivery becomes one job under the answered id, with the catalog options and no deduplication', async () => {
+    pump();
+    const results = await Promise.all(['a', 'b', 'a', 'c'].map((id) => ingest.enqueue(delivery(id))));
+    await drained('the inbox to be moved');
+    assert.equal(await jobCount(), 3);
+    for (const result of results) {
+      const job = await waitFor(() => queue.getJob(result.id), 5_000, `job ${result.id}`);
+      assert.equal(job.name, 'ContactUpdate');
+      assert.equal(job.opts.attempts, jobOptionsFor(NAME, 3_600_000).attempts);
+      assert.equal(job.opts.deduplication, undefined, 'the mark is ingest\'s own, not a BullMQ deduplication');
+    }
+    // The mark outlives the move: a redelivery is a duplicate and adds nothing.
+    assert.deepEqual(await ingest.enqueue(delivery('a')), { status: 'duplicate', id: results[0]?.id });
+    await drained('nothing more to move');
+    assert.equal(await jobCount(), 3);
+  });
+
+  test('a pump that died between reading and moving: its entries are taken over, each becomes exactly one job', async () => {
+    const ids = (await Promise.all(Array.from({ length: 30 }, (_, index) => ingest.enqueue(delivery(`dead-${index}`))))).map((result) => result.id);
+    // A pump that read everything and was killed before its transaction.
+    await redis.call('XGROUP', 'CREATE', inboxKey(queue), INBOX_GROUP, '0', 'MKSTREAM');
+    const read = (await redis.call('XREADGROUP', 'GROUP', INBOX_GROUP, 'dead-pump', 'COUNT', 100, 'STREAMS', inboxKey(queue), '>')) as [string, unknown[]][];
+    assert.equal(read[0]?.[1].length, 30);
+    pump(300);
+    pump(300);
+    await drained('the dead pump\'s entries to be taken over');
+    assert.equal(await jobCount(), 30);
+    for (const id of ids) assert.ok(await queue.getJob(id), `job ${id}`);
+  });
+
+  test('several pumps at once make one job per delivery', async () => {
+    pump();
+    pump();
+    pump();
+    const results = await Promise.all(Array.from({ length: 120 }, (_, index) => ingest.enqueue(delivery(`many-${index}`))));
+    await drained('every delivery to be moved');
+    assert.equal(await jobCount(), 120);
+    assert.equal(new Set(results.map((result) => result.id)).size, 120);
+  });
+
+  test('a server that lost BullMQ\'s add script (NOSCRIPT inside the transaction) keeps the entries until they are moved', async () => {
+    pump();
+    await ingest.enqueue(delivery('ns-1'));
+    await drained('the first delivery to be moved');
+    // The connection believes the add script is loaded; the server has none (src/queue/transaction-scripts.ts).
+    await redis.script('FLUSH');
+    await Promise.all(['ns-2', 'ns-3'].map((id) => ingest.enqueue(delivery(id))));
+    await drained('the later deliveries to be moved after the reload');
+    assert.equal(await jobCount(), 3);
+  });
+
+  test('a Redis restart is waited out: entries appended before and after it become jobs', async () => {
+    const running = pump();
+    await ingest.enqueue(delivery('r-1'));
+    await drained('the first delivery to be moved');
+    await server.restart();
+    await waitFor(async () => ((await ingest.enqueue(delivery('r-2')).catch(() => undefined)) ? true : undefined), 20_000, 'ingest to accept after the restart');
+    await drained('the delivery after the restart to be moved');
+    assert.equal(await jobCount(), 2);
+    await running.stop();
+  });
+});
