@@ -35,7 +35,7 @@ export function createMetrics(): Metrics {
     }),
     jobs: new Gauge({
       name: 'ghl_bridge_jobs',
-      help: 'Jobs by queue and state, read from Redis at scrape time',
+      help: 'Jobs by queue and state, read from Redis at scrape time (state="inbox": accepted webhooks not yet moved into their queue)',
       labelNames: ['queue', 'state'],
       registers: [scrapeRegistry],
     }),
