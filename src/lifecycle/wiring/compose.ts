@@ -17,6 +17,7 @@ import { createDeadLetters, type DeadLetters } from '../../queue/dead-letters.js
 import { INBOX_QUEUES } from '../../queue/inbox.js';
 import { startInboxPump } from '../../queue/inbox-pump.js';
 import { createWebhookProducer } from '../../queue/webhook-producer.js';
+import { bufferedFlowSeries } from '../../state/flow-series.js';
 import type { PlannedWrites } from '../../state/planned-writes.js';
 import { scheduleReconcile } from '../../workers/reconcile-processor.js';
 import type { ContactSyncDeps } from '../../workers/contact-sync-processor.js';
@@ -95,9 +96,11 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
   const connections = createConnectionsAccess(stores, config);
   const deadLetters = createDeadLetters(queues[QUEUE_NAMES.deadLetter]);
   const alerts = createAlerts({ queue: queues[QUEUE_NAMES.alerts], redis: stores.redis, prefix: stores.prefix, logger });
-  const producer = createWebhookProducer({ queues, timeoutMs: options.ingestTimeoutMs ?? 800, onBatch: (counts) => countFlow(counts) });
-  // The dashboard's charts: one pipelined, unawaited write per batch or call.
-  const countFlow = (counts: Record<string, number>) => void stores.facts.series.add(counts).catch(() => undefined);
+  // The dashboard's charts: ingest batches and Trustpilot calls are counted in memory and written once a second.
+  const flowCounts = bufferedFlowSeries(stores.facts.series, { flushMs: 1_000 });
+  resources.add('flow-counts', () => flowCounts.flush());
+  const countFlow = (counts: Record<string, number>) => void flowCounts.add(counts);
+  const producer = createWebhookProducer({ queues, timeoutMs: options.ingestTimeoutMs ?? 800, onBatch: countFlow });
 
   // Guards, then the outside systems behind them.
   const breaker = createBreaker(stores, config, logger, alerts, resources);
@@ -154,7 +157,7 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
   const app =
     mode === 'worker'
       ? undefined
-      : await createWebApp({ config, logger, metrics, version: options.version, mapping, stores, queues, deadLetters, producer, breaker, guard, ghl, syncDeps, systems, servedChanged, clusterProcess: options.clusterProcess === true, resources, connections });
+      : await createWebApp({ config, logger, metrics, version: options.version, mapping, stores, flowCounts, queues, deadLetters, producer, breaker, guard, ghl, syncDeps, systems, servedChanged, clusterProcess: options.clusterProcess === true, resources, connections });
 
   return { config, logger, metrics, app, workers, queues, ghl: ghl.ghl, trustpilot: trustpilot.client, mapping, deadLetters, planned, syncDeps, dashboardSessions: stores.dashboardSessions, close: () => resources.closeAll() };
 }

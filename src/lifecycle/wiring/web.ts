@@ -23,6 +23,7 @@ import type { GhlGuard } from './guards.js';
 import type { ConnectionsAccess } from './location-connections.js';
 import type { Queues } from './queues.js';
 import type { Resources } from './resources.js';
+import type { FlowSeries } from '../../state/flow-series.js';
 import type { Stores } from './state.js';
 
 export interface WebParts {
@@ -32,6 +33,8 @@ export interface WebParts {
   version: string;
   mapping: Mapping;
   stores: Stores;
+  /** The charts' series, with this process's coalesced ingest counts written before each read. */
+  flowCounts: FlowSeries;
   queues: Queues;
   deadLetters: DeadLetters;
   producer: WebhookProducer;
@@ -138,7 +141,7 @@ async function dashboardDeps(parts: WebParts): Promise<NonNullable<AppDeps['dash
     circuitState: (system) => breaker.state(system),
     recentAlerts: (limit) => stores.recentAlerts.list(limit),
     contacts: { history: stores.facts.history, ledger: stores.ledger, ghl: parts.ghl.ghl, fieldIds: parts.syncDeps.fieldIds, mapping: parts.mapping },
-    series: stores.facts.series,
+    series: parts.flowCounts,
     connectionsOf: (locationId) => connectionsOf(parts, locationId),
     ...(parts.connections ? { locationConnections: parts.connections } : {}),
   };

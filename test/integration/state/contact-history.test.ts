@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { createContactFacts } from '../../../src/state/contact-facts.js';
-import { latencyPercentile } from '../../../src/state/flow-series.js';
+import { bufferedFlowSeries, createFlowSeries, latencyPercentile, type FlowSeries } from '../../../src/state/flow-series.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 
 let server: RedisServerHandle;
@@ -71,5 +71,26 @@ describe('contact history', () => {
     const day = await facts.series.read('day', now);
     assert.equal(day.length, 24);
     assert.equal(day.at(-1)?.counts['sync:synced'], 1);
+  });
+
+  test('coalesced counts reach Redis in one write per flush, before a read, and when flushed at close', async () => {
+    const series = createFlowSeries(redis, prefix());
+    let writes = 0;
+    const counting: FlowSeries = { add: (counts, at) => (writes++, series.add(counts, at)), read: (range, now) => series.read(range, now) };
+    // A flush interval no test waits for: only a read or an explicit flush writes.
+    const buffered = bufferedFlowSeries(counting, { flushMs: 3_600_000 });
+    const now = Date.parse('2026-01-01T10:30:30Z');
+    for (let batch = 0; batch < 50; batch++) await buffered.add({ 'webhook:accepted': 2, 'webhook:duplicate': batch % 2 }, now);
+    await buffered.add({ 'webhook:accepted': 1 }, now - 60_000);
+    assert.equal(writes, 0, 'nothing written per batch');
+    const hour = await buffered.read('hour', now);
+    assert.equal(writes, 2, 'one write per minute touched');
+    assert.deepEqual(hour.at(-1)?.counts, { 'webhook:accepted': 100, 'webhook:duplicate': 25 });
+    assert.deepEqual(hour.at(-2)?.counts, { 'webhook:accepted': 1 });
+    await buffered.add({ 'webhook:unavailable': 4 }, now);
+    await buffered.flush();
+    assert.equal((await series.read('hour', now)).at(-1)?.counts['webhook:unavailable'], 4);
+    await buffered.flush();
+    assert.equal(writes, 3, 'an empty flush writes nothing');
   });
 });
