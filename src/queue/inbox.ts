@@ -4,7 +4,9 @@
  *
  * Appending is one small script per batch: for each delivery `SET <mark> <jobId> NX PX <ttl>` and,
  * if the mark was new, `XADD` of `{id, name, data}`; a mark that was there already names the job the
- * delivery was first queued as. Both happen in one atomic step, so a delivery is never marked without
+ * delivery was first queued as. The job data arrives in three parts that the script joins, so a GHL
+ * event accepted exactly as sent goes to Redis as the verified bytes themselves, never decoded and
+ * encoded again on the way (src/http/routes/webhooks-ghl.ts). Both happen in one atomic step, so a delivery is never marked without
  * being in the inbox, nor in the inbox without its mark. The mark is BullMQ's deduplication key
  * (`<prefix>:<queue>:de:<jobId>`), so marks written when ingest added jobs directly still count.
  * Every key the script touches starts with the queue's prefix, which on a cluster is the queue's hash
@@ -43,11 +45,13 @@ export function markKey(queue: Queue, jobId: string): string {
   return `${queue.keys.de ?? queue.toKey('de')}:${jobId}`;
 }
 
+/** Serialized job data (JSON) as parts joined in order: `head`, then `middle` (text or UTF-8 bytes), then `tail`. */
+export type JsonParts = readonly [head: string, middle: string | Buffer, tail: string];
+
 export interface InboxDelivery {
   jobId: string;
   name: string;
-  /** Serialized job data (JSON). */
-  data: string;
+  data: JsonParts;
   ttlMs: number;
 }
 
@@ -57,10 +61,10 @@ export type AppendOutcome = { status: 'accepted' } | { status: 'duplicate'; id: 
 const APPEND_SCRIPT = `
 local outcomes = {}
 for i = 2, #KEYS do
-  local base = (i - 2) * 4
+  local base = (i - 2) * 6
   local jobId = ARGV[base + 1]
-  if redis.call('SET', KEYS[i], jobId, 'NX', 'PX', ARGV[base + 4]) then
-    redis.call('XADD', KEYS[1], '*', 'id', jobId, 'name', ARGV[base + 2], 'data', ARGV[base + 3])
+  if redis.call('SET', KEYS[i], jobId, 'NX', 'PX', ARGV[base + 6]) then
+    redis.call('XADD', KEYS[1], '*', 'id', jobId, 'name', ARGV[base + 2], 'data', ARGV[base + 3] .. ARGV[base + 4] .. ARGV[base + 5])
     outcomes[i - 1] = 1
   else
     outcomes[i - 1] = redis.call('GET', KEYS[i]) or ''
@@ -70,11 +74,34 @@ return outcomes
 `;
 const APPEND_SHA = createHash('sha1').update(APPEND_SCRIPT).digest('hex');
 
+/** What every append to one queue's inbox needs, worked out at its first append. */
+interface InboxTarget {
+  client: Redis | Cluster;
+  inbox: string;
+  /** The mark key of a job is this plus its id (markKey). */
+  markPrefix: string;
+}
+
+const targets = new WeakMap<Queue, Promise<InboxTarget>>();
+
+function targetOf(queue: Queue): Promise<InboxTarget> {
+  let target = targets.get(queue);
+  if (target === undefined) {
+    target = connectionOf(queue).then((client) => ({ client, inbox: inboxKey(queue), markPrefix: markKey(queue, '') }));
+    // A queue whose connection could not be resolved is tried again next time.
+    target.catch(() => targets.delete(queue));
+    targets.set(queue, target);
+  }
+  return target;
+}
+
 /** Appends a batch of one queue's deliveries in one round trip (EVALSHA; EVAL when the server lacks the script). */
 export async function appendToInbox(queue: Queue, deliveries: InboxDelivery[]): Promise<AppendOutcome[]> {
-  const client = await connectionOf(queue);
-  const keys = [inboxKey(queue), ...deliveries.map((delivery) => markKey(queue, delivery.jobId))];
-  const args = deliveries.flatMap((delivery) => [delivery.jobId, delivery.name, delivery.data, String(delivery.ttlMs)]);
+  const { client, inbox, markPrefix } = await targetOf(queue);
+  const keys = [inbox];
+  for (const delivery of deliveries) keys.push(markPrefix + delivery.jobId);
+  const args: (string | Buffer)[] = [];
+  for (const { jobId, name, data, ttlMs } of deliveries) args.push(jobId, name, data[0], data[1], data[2], String(ttlMs));
   let replies: unknown;
   try {
     replies = await client.evalsha(APPEND_SHA, keys.length, ...keys, ...args);

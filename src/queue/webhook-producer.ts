@@ -16,11 +16,11 @@
  * in a batch fails every request in it (429, so the sender redelivers; a delivery that was stored is
  * then answered `duplicate`).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { QueueName } from './catalog.js';
 import { BridgeError } from '../observability/errors.js';
-import { appendToInbox, type InboxQueue } from './inbox.js';
+import { appendToInbox, type InboxQueue, type JsonParts } from './inbox.js';
 
 export interface IngestResult {
   status: 'accepted' | 'duplicate';
@@ -34,11 +34,22 @@ export class QueueUnavailableError extends BridgeError<'QUEUE_UNAVAILABLE'> {
   }
 }
 
-export interface IngestRequest {
+export type IngestRequest = IngestTarget & (
+  | {
+      /** Already validated against the queue's schema in the catalog; serialized here as JSON. */
+      data: unknown;
+      json?: never;
+    }
+  | {
+      /** The data already serialized (e.g. around a webhook's verified bytes), joined in Redis. */
+      json: JsonParts;
+      data?: never;
+    }
+);
+
+interface IngestTarget {
   queue: InboxQueue;
   jobName: string;
-  /** Already validated against the queue's schema in the catalog. */
-  data: unknown;
   /** Whose delivery this is: a location, or `trustpilot` / `opinionstage` for account-wide sources. */
   scope: string;
   dedupeKey: string;
@@ -64,7 +75,8 @@ export const DEFAULT_PRODUCER_BATCHING: ProducerBatching = { maxItems: 100, maxW
 
 /** BullMQ job ids may not contain `:`, and ids from outside must not be trusted as keys: hash them. */
 export function jobIdFor(kind: string, dedupeKey: string): string {
-  return `${kind}-${createHash('sha256').update(dedupeKey).digest('hex').slice(0, 40)}`;
+  // One-shot hash: no Hash object per request.
+  return `${kind}-${hash('sha256', dedupeKey, 'hex').slice(0, 40)}`;
 }
 
 interface Pending {
@@ -222,7 +234,7 @@ async function storeAll(store: BatchStore, requests: IngestRequest[]): Promise<I
 async function storeInQueue(store: BatchStore, name: InboxQueue, entries: ToStore[], results: (IngestResult | undefined)[]): Promise<void> {
   const outcomes = await appendToInbox(
     store.queues[name],
-    entries.map(({ request, jobId }) => ({ jobId, name: request.jobName, data: JSON.stringify(request.data), ttlMs: request.ttlSeconds * 1000 })),
+    entries.map(({ request, jobId }) => ({ jobId, name: request.jobName, data: request.json ?? [JSON.stringify(request.data), '', ''], ttlMs: request.ttlSeconds * 1000 })),
   );
   entries.forEach((entry, position) => {
     const outcome = outcomes[position];

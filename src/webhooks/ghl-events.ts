@@ -244,7 +244,8 @@ export interface ValidationIssue {
   message: string;
 }
 export type ParseResult =
-  | { kind: 'event'; event: GhlEvent }
+  /** `asSent`: the event is the body exactly as parsed (no alias renamed, nothing normalized), so its bytes may stand for it. */
+  | { kind: 'event'; event: GhlEvent; asSent: boolean }
   | { kind: 'unknown-type'; type: string }
   | { kind: 'invalid'; issues: ValidationIssue[] };
 
@@ -267,9 +268,9 @@ export function parseGhlEvent(body: unknown): ParseResult {
   if (!isGhlEventType(type)) return { kind: 'unknown-type', type };
   const candidate = { ...body, type };
   // Plain contact, note and task events (nearly all traffic) are checked without zod; see ghl-event-fast-path.ts.
-  if (acceptsAsIs(type, candidate)) return { kind: 'event', event: candidate as GhlEvent };
+  if (acceptsAsIs(type, candidate)) return { kind: 'event', event: candidate as GhlEvent, asSent: type === wireType };
   const result = safeParseEvent(type, candidate);
-  return result.success ? { kind: 'event', event: result.data } : { kind: 'invalid', issues: toIssues(result.error) };
+  return result.success ? { kind: 'event', event: result.data, asSent: false } : { kind: 'invalid', issues: toIssues(result.error) };
 }
 
 function safeParseEvent(type: GhlEventType, body: Record<string, unknown>): z.ZodSafeParseResult<GhlEvent> {

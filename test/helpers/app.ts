@@ -20,11 +20,20 @@ export const FIXTURE_LOCATION_ID = 've9EPM428h8vShlRW1KT';
 
 /** A producer that remembers every request; a repeated scope + dedupe key is answered `duplicate`. */
 export interface RecordingProducer extends WebhookProducer {
-  readonly requests: IngestRequest[];
+  readonly requests: RecordedRequest[];
+}
+
+/** A request as recorded: its job data parsed back, and whether it came as serialized parts (`json`). */
+export type RecordedRequest = Omit<IngestRequest, 'data' | 'json'> & { data: unknown; serialized: boolean };
+
+function recorded(request: IngestRequest): RecordedRequest {
+  const { data, json, ...target } = request;
+  if (json === undefined) return { ...target, data, serialized: false };
+  return { ...target, data: JSON.parse(json.map((part) => part.toString()).join('')) as unknown, serialized: true };
 }
 
 export function recordingProducer(): RecordingProducer {
-  const requests: IngestRequest[] = [];
+  const requests: RecordedRequest[] = [];
   const seen = new Map<string, string>();
   return {
     requests,
@@ -34,7 +43,7 @@ export function recordingProducer(): RecordingProducer {
       if (known !== undefined) return { status: 'duplicate', id: known };
       const id = jobIdFor(request.jobName, key);
       seen.set(key, id);
-      requests.push(request);
+      requests.push(recorded(request));
       return { status: 'accepted', id };
     },
   };
@@ -67,7 +76,7 @@ export interface TestApp {
   config: Config;
   metrics: Metrics;
   /** The recording producer, unless another one was given. */
-  enqueued: IngestRequest[];
+  enqueued: RecordedRequest[];
   close(): Promise<void>;
 }
 

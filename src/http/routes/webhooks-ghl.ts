@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { QUEUE_NAMES, type GhlWebhookJob } from '../../queue/catalog.js';
+import type { JsonParts } from '../../queue/inbox.js';
 import { QueueUnavailableError, type IngestResult, type WebhookProducer } from '../../queue/webhook-producer.js';
 import { bodyHash } from '../../webhooks/body-hash.js';
 import { parseJsonBody } from '../json-body.js';
@@ -174,7 +175,7 @@ async function receiveMarketplace(ingest: Ingest, request: FastifyRequest, reply
     return reply.code(200).send(ignored('location not served by this bridge'));
   }
   const dedupeKey = event.webhookId ? `id:${event.webhookId}` : `body:${bodyHash(raw)}`;
-  return enqueue(ingest, reply, { source: 'marketplace', type: event.type, scope, dedupeKey, ttlSeconds: MARKETPLACE_DEDUPE_TTL_SECONDS, event });
+  return enqueue(ingest, reply, { source: 'marketplace', type: event.type, scope, dedupeKey, ttlSeconds: MARKETPLACE_DEDUPE_TTL_SECONDS, event, ...(parsed.asSent ? { eventBytes: raw } : {}) });
 }
 
 async function receiveWorkflow(ingest: Ingest, request: FastifyRequest, reply: FastifyReply) {
@@ -203,6 +204,8 @@ interface Delivery {
   dedupeKey: string;
   ttlSeconds: number;
   event: Record<string, unknown>;
+  /** The verified body, when `event` is exactly what it parses to: it then stands in the job for `event`. */
+  eventBytes?: Buffer;
 }
 
 async function enqueue(ingest: Ingest, reply: FastifyReply, delivery: Delivery) {
@@ -213,7 +216,7 @@ async function enqueue(ingest: Ingest, reply: FastifyReply, delivery: Delivery) 
       queue: QUEUE_NAMES.ghlWebhooks,
       jobName: type,
       // Built from values validated above (the worker parses job data again when it reads it back).
-      data: { source, receivedAt: ingest.now(), event: delivery.event } satisfies GhlWebhookJob,
+      ...jobData({ source, receivedAt: ingest.now(), event: delivery.event }, delivery.eventBytes),
       scope: delivery.scope,
       dedupeKey: delivery.dedupeKey,
       ttlSeconds: delivery.ttlSeconds,
@@ -230,6 +233,18 @@ async function enqueue(ingest: Ingest, reply: FastifyReply, delivery: Delivery) 
     .code(200)
     .header('content-type', 'application/json; charset=utf-8')
     .send(`{"status":"${result.status}","id":"${result.id}"}`);
+}
+
+/**
+ * The job's data: serialized here, or, when the event is the body exactly as sent, the body's own bytes
+ * inside the envelope, joined in Redis (src/queue/inbox.ts). The bytes are valid UTF-8 JSON (checked by
+ * parseJsonBody), so the job reads back as the same event, without this process encoding it again.
+ */
+function jobData(job: GhlWebhookJob, eventBytes: Buffer | undefined): { data: GhlWebhookJob } | { json: JsonParts } {
+  if (eventBytes === undefined) return { data: job };
+  // A byte order mark is allowed before a body but not inside a JSON document.
+  const bytes = eventBytes[0] === 0xef && eventBytes[1] === 0xbb && eventBytes[2] === 0xbf ? eventBytes.subarray(3) : eventBytes;
+  return { json: [`{"source":"${job.source}","receivedAt":${job.receivedAt},"event":`, bytes, '}'] };
 }
 
 async function servesSafely(deps: GhlIngestDeps, locationId: string): Promise<boolean> {

@@ -66,7 +66,10 @@ export function locationOpinionStagePoll(
 
 /** Responses a location's own poll queues carry that location. */
 function locatedProducer(producer: WebhookProducer, locationId: string): WebhookProducer {
-  return { enqueue: (request) => producer.enqueue({ ...request, data: { ...OpinionStageResponseJobSchema.parse(request.data), webhookLocationId: locationId } }) };
+  return {
+    enqueue: ({ data, json: _serialized, ...target }) =>
+      producer.enqueue({ ...target, data: { ...OpinionStageResponseJobSchema.parse(data), webhookLocationId: locationId } }),
+  };
 }
 
 /** Runs every part even when one fails (one account's outage must not stop the others), then fails with the first error. */

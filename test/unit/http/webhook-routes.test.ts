@@ -158,6 +158,25 @@ describe('POST /webhooks/ghl', () => {
     assert.equal(answer.json.status, 'accepted');
   });
 
+  test('an event accepted as sent is queued as its verified bytes; a renamed type is serialized under its name', async () => {
+    const plain = signedEvent('ContactUpdate', {}, 'ed25519');
+    const install = signedEvent('AppInstall.location-whitelabeled', { type: 'INSTALL' }, 'ed25519');
+    // A byte order mark may precede a body, never a value inside the job: it is left out.
+    const withMark = { ...JSON.parse(signedEvent('NoteCreate').body), webhookId: 'with-a-byte-order-mark' };
+    const markBody = `\uFEFF${JSON.stringify(withMark)}`;
+    for (const [body, headers] of [[plain.body, plain.headers], [install.body, install.headers], [markBody, { ...JSON_HEADERS, ...createTestSigner().sign(markBody, 'ed25519') }]] as const) {
+      const answer = await post(t, '/webhooks/ghl', body, headers);
+      assert.equal(answer.json.status, 'accepted', answer.text);
+    }
+    const [asBytes, renamed, marked] = t.enqueued;
+    assert.equal(asBytes?.serialized, true);
+    assert.deepEqual(asBytes?.data, { source: 'marketplace', receivedAt: (asBytes?.data as { receivedAt: number }).receivedAt, event: JSON.parse(plain.body) });
+    assert.equal(renamed?.serialized, false);
+    assert.equal((renamed?.data as { event: { type: string } }).event.type, 'AppInstall');
+    assert.equal(marked?.serialized, true);
+    assert.deepEqual((marked?.data as { event: unknown }).event, withMark);
+  });
+
   test('with the queue unavailable the answer is 429 with Retry-After, and /health still answers', async () => {
     const down = await buildTestApp({ env: ENV, producer: unavailableProducer() });
     try {
