@@ -266,7 +266,8 @@ export function parseGhlEvent(body: unknown): ParseResult {
   }
   const type = WIRE_TYPE_ALIASES[wireType] ?? wireType;
   if (!isGhlEventType(type)) return { kind: 'unknown-type', type };
-  const candidate = { ...body, type };
+  // Only a renamed type needs a copy; otherwise the event is the caller's own object (a fresh JSON parse, in every caller).
+  const candidate = type === wireType ? body : { ...body, type };
   // Plain contact, note and task events (nearly all traffic) are checked without zod; see ghl-event-fast-path.ts.
   if (acceptsAsIs(type, candidate)) return { kind: 'event', event: candidate as GhlEvent, asSent: type === wireType };
   const result = safeParseEvent(type, candidate);
