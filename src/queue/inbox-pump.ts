@@ -16,6 +16,12 @@
  * group; any pump claims them (XAUTOCLAIM) once they have been idle `claimIdleMs`. A pump that
  * fails to move a batch keeps it and retries with a growing pause; Redis restarts are waited out
  * by the connections, which reconnect on their own.
+ *
+ * Every process start is a new consumer in the group, so consumers are removed once they can hold
+ * nothing: a pump that stops removes itself when it has nothing pending, and the pumps' claim pass
+ * removes consumers with nothing pending that have not read for `forgetIdleMs` (a killed process's).
+ * A consumer holding entries is never removed (that would drop them from the group's pending list);
+ * one removed while still alive is simply made again by its next read.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -37,6 +43,8 @@ export interface InboxPumpOptions {
   blockMs?: number;
   /** Entries pending this long (their pump died, or is stuck) are claimed by another pump. */
   claimIdleMs?: number;
+  /** Consumers with nothing pending that have not read for this long are removed (default: 10 × claimIdleMs). */
+  forgetIdleMs?: number;
 }
 
 export interface InboxPump {
@@ -73,6 +81,28 @@ if string.find(message, 'BUSYGROUP', 1, true) then return 0 end
 return redis.error_reply(message)
 `;
 
+/** Removes the group's consumers (ARGV[2] excepted) that hold nothing and have not read for ARGV[3] ms. */
+const FORGET_IDLE_SCRIPT = `
+local removed = 0
+for _, consumer in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local info = {}
+  for i = 1, #consumer, 2 do info[consumer[i]] = consumer[i + 1] end
+  if info['name'] ~= ARGV[2] and tonumber(info['pending']) == 0 and tonumber(info['idle']) > tonumber(ARGV[3]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info['name'])
+    removed = removed + 1
+  end
+end
+return removed
+`;
+
+/** Removes consumer ARGV[2] unless it holds entries. */
+const LEAVE_SCRIPT = `
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) == 0 then
+  return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+end
+return -1
+`;
+
 const MAX_PAUSE_MS = 2_000;
 
 /** What one pump works with. */
@@ -86,6 +116,7 @@ interface PumpContext {
   batchSize: number;
   blockMs: number;
   claimIdleMs: number;
+  forgetIdleMs: number;
 }
 
 export function startInboxPump(options: InboxPumpOptions): InboxPump {
@@ -96,6 +127,7 @@ export function startInboxPump(options: InboxPumpOptions): InboxPump {
     batchSize: options.batchSize ?? 100,
     blockMs: options.blockMs ?? 1_000,
     claimIdleMs: options.claimIdleMs ?? 30_000,
+    forgetIdleMs: options.forgetIdleMs ?? 10 * (options.claimIdleMs ?? 30_000),
   };
   const { reader, logger, queue } = context;
   const claims = { cursor: '0-0', nextAt: 0 };
@@ -159,7 +191,10 @@ export function startInboxPump(options: InboxPumpOptions): InboxPump {
       let timer: NodeJS.Timeout | undefined;
       const finished = await Promise.race([running.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]);
       clearTimeout(timer);
-      if (finished) return;
+      if (finished) {
+        await leave(context).catch(() => undefined);
+        return;
+      }
       // A transaction still waiting on a Redis that is away is either run by the server or not at
       // all, and its entries then stay pending.
       reader.disconnect();
@@ -178,15 +213,24 @@ async function read({ reader, consumer, batchSize, blockMs, key }: PumpContext):
 }
 
 /** Entries pending longer than `claimIdleMs` (a dead pump's), taken over; the whole group is looked over every half of that. */
-async function claim({ queue, key, consumer, claimIdleMs, batchSize }: PumpContext, claims: { cursor: string; nextAt: number }): Promise<Entry[]> {
+async function claim({ queue, key, consumer, claimIdleMs, forgetIdleMs, batchSize }: PumpContext, claims: { cursor: string; nextAt: number }): Promise<Entry[]> {
   if (Date.now() < claims.nextAt) return [];
   const client = await connectionOf(queue);
   const reply = await client.call('XAUTOCLAIM', key, INBOX_GROUP, consumer, claimIdleMs, claims.cursor, 'COUNT', batchSize);
   const [cursor, entries] = Array.isArray(reply) ? reply : [];
   claims.cursor = typeof cursor === 'string' ? cursor : '0-0';
-  // Back to the start of the group's pending entries: look again later.
-  if (claims.cursor === '0-0') claims.nextAt = Date.now() + Math.max(200, Math.round(claimIdleMs / 2));
+  // Back to the start of the group's pending entries: look again later, and forget consumers gone for good.
+  if (claims.cursor === '0-0') {
+    claims.nextAt = Date.now() + Math.max(200, Math.round(claimIdleMs / 2));
+    await client.eval(FORGET_IDLE_SCRIPT, 1, key, INBOX_GROUP, consumer, forgetIdleMs);
+  }
   return entriesOf(entries);
+}
+
+/** A stopping pump's last word: it leaves the group unless it still holds entries (claimed later by others). */
+async function leave({ queue, key, consumer }: PumpContext): Promise<void> {
+  const client = await connectionOf(queue);
+  await client.eval(LEAVE_SCRIPT, 1, key, INBOX_GROUP, consumer);
 }
 
 /** Moves a batch in one transaction: the adds, then the settle script; throws (entries kept) unless every job is stored. */

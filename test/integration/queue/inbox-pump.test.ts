@@ -1,8 +1,8 @@
 /**
  * The inbox pump against a real Redis: what ingest appended becomes exactly one job per delivery,
  * with the catalog's options and no BullMQ deduplication; entries a dead pump had read are taken
- * over; several pumps at once still make one job each; a server that lost BullMQ's add script keeps
- * the entries until they are moved; a Redis restart (AOF) is waited out.
+ * over; several pumps at once still make one job each; consumers do not pile up; a server that
+ * lost BullMQ's add script keeps the entries until they are moved; a Redis restart (AOF) is waited out.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -61,9 +61,9 @@ describe('inbox pump', () => {
     ttlSeconds: 60,
   });
 
-  function pump(claimIdleMs = 30_000): InboxPump {
+  function pump(claimIdleMs = 30_000, forgetIdleMs?: number): InboxPump {
     const reader = new Redis(server.url, { maxRetriesPerRequest: null });
-    const started = startInboxPump({ queue, reader, jobOptions: jobOptionsFor(NAME, 3_600_000), logger, claimIdleMs, blockMs: 200, batchSize: 20 });
+    const started = startInboxPump({ queue, reader, jobOptions: jobOptionsFor(NAME, 3_600_000), logger, claimIdleMs, blockMs: 200, batchSize: 20, ...(forgetIdleMs ? { forgetIdleMs } : {}) });
     cleanups.push(async () => {
       await started.stop();
       reader.disconnect();
@@ -119,6 +119,34 @@ describe('inbox pump', () => {
     await drained('the dead pump\'s entries to be taken over');
     assert.equal(await jobCount(), 30);
     for (const id of ids) assert.ok(await queue.getJob(id), `job ${id}`);
+  });
+
+  /** The group's consumers by name, with what each holds. */
+  async function consumers(): Promise<Map<string, number>> {
+    const rows = (await redis.call('XINFO', 'CONSUMERS', inboxKey(queue), INBOX_GROUP)) as unknown[][];
+    return new Map(rows.map((row) => [String(row[row.indexOf('name') + 1]), Number(row[row.indexOf('pending') + 1])]));
+  }
+
+  test('consumers do not pile up: a stopping pump leaves the group, a dead one is forgotten once its entries are taken over', async () => {
+    const first = pump();
+    await ingest.enqueue(delivery('leave-1'));
+    await drained('the first delivery to be moved');
+    assert.equal((await consumers()).size, 1, 'the pump that read it');
+    await first.stop();
+    assert.equal((await consumers()).size, 0, 'a pump that stopped holding nothing leaves');
+
+    // A killed pump's consumer, holding entries: kept until they are taken over, then forgotten.
+    await Promise.all(['leave-2', 'leave-3'].map((id) => ingest.enqueue(delivery(id))));
+    await redis.call('XREADGROUP', 'GROUP', INBOX_GROUP, 'killed-pump', 'COUNT', 10, 'STREAMS', inboxKey(queue), '>');
+    assert.equal((await consumers()).get('killed-pump'), 2);
+    pump(300, 600);
+    await drained('the killed pump\'s entries to be taken over');
+    await waitUntil(async () => !(await consumers()).has('killed-pump'), 'the killed pump to be forgotten', 10_000, 50);
+    assert.equal(await jobCount(), 3);
+    // The pump left in the group still moves what comes next.
+    await ingest.enqueue(delivery('leave-4'));
+    await drained('a later delivery to be moved');
+    assert.equal(await jobCount(), 4);
   });
 
   test('several pumps at once make one job per delivery', async () => {
