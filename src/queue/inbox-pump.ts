@@ -222,7 +222,8 @@ async function claim({ queue, key, consumer, claimIdleMs, forgetIdleMs, batchSiz
   // Back to the start of the group's pending entries: look again later, and forget consumers gone for good.
   if (claims.cursor === '0-0') {
     claims.nextAt = Date.now() + Math.max(200, Math.round(claimIdleMs / 2));
-    await client.eval(FORGET_IDLE_SCRIPT, 1, key, INBOX_GROUP, consumer, forgetIdleMs);
+    // Housekeeping only: a server that refuses it (e.g. a managed Redis limiting XINFO) must not stop the pump.
+    await client.eval(FORGET_IDLE_SCRIPT, 1, key, INBOX_GROUP, consumer, forgetIdleMs).catch(() => undefined);
   }
   return entriesOf(entries);
 }
