@@ -8,8 +8,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Bindings, ChildLoggerOptions, LevelWithSilentOrString } from 'pino';
 
-type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+type Level = (typeof LEVELS)[number];
 
+/** The level methods (`info(...)` and the rest) are added to its prototype below, one per level. */
 class LazyRequestLogger {
   private made: FastifyBaseLogger | undefined;
 
@@ -27,41 +29,22 @@ class LazyRequestLogger {
     this.logger().level = level;
   }
 
-  fatal(...args: unknown[]): void {
-    this.write('fatal', args);
-  }
-  error(...args: unknown[]): void {
-    this.write('error', args);
-  }
-  warn(...args: unknown[]): void {
-    this.write('warn', args);
-  }
-  info(...args: unknown[]): void {
-    this.write('info', args);
-  }
-  debug(...args: unknown[]): void {
-    this.write('debug', args);
-  }
-  trace(...args: unknown[]): void {
-    this.write('trace', args);
-  }
-  silent(...args: unknown[]): void {
-    this.write('silent', args);
-  }
-
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
     return this.logger().child(bindings, options);
   }
 
-  private logger(): FastifyBaseLogger {
+  logger(): FastifyBaseLogger {
     return (this.made ??= this.parent.child(this.bindings, this.options));
   }
+}
 
-  private write(level: Level, args: unknown[]): void {
+const levelMethods = LazyRequestLogger.prototype as LazyRequestLogger & Record<Level, (...args: unknown[]) => void>;
+for (const level of LEVELS) {
+  levelMethods[level] = function (this: LazyRequestLogger, ...args: unknown[]): void {
     const logger = this.logger();
     // Below the level nothing is written: the child is made but no line is formatted.
     Reflect.apply(logger[level], logger, args);
-  }
+  };
 }
 
 export function lazyRequestLogger(parent: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
