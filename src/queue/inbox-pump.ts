@@ -119,16 +119,22 @@ interface PumpContext {
   forgetIdleMs: number;
 }
 
-export function startInboxPump(options: InboxPumpOptions): InboxPump {
-  const context: PumpContext = {
+/** A pump's settings with their defaults, and its own consumer name (new at every start). */
+function pumpContext(options: InboxPumpOptions): PumpContext {
+  const claimIdleMs = options.claimIdleMs ?? 30_000;
+  return {
     ...options,
     key: inboxKey(options.queue),
     consumer: `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`,
     batchSize: options.batchSize ?? 100,
     blockMs: options.blockMs ?? 1_000,
-    claimIdleMs: options.claimIdleMs ?? 30_000,
-    forgetIdleMs: options.forgetIdleMs ?? 10 * (options.claimIdleMs ?? 30_000),
+    claimIdleMs,
+    forgetIdleMs: options.forgetIdleMs ?? 10 * claimIdleMs,
   };
+}
+
+export function startInboxPump(options: InboxPumpOptions): InboxPump {
+  const context = pumpContext(options);
   const { reader, logger, queue } = context;
   const claims = { cursor: '0-0', nextAt: 0 };
   let stopping = false;
