@@ -4,11 +4,11 @@
  *
  * Appending is one small script per batch: for each delivery `SET <mark> <jobId> NX PX <ttl>` and,
  * if the mark was new, `XADD` of `{id, name, data}`; a mark that was there already names the job the
- * delivery was first queued as. The job data arrives in three parts that the script joins, so a GHL
- * event accepted exactly as sent goes to Redis as the verified bytes themselves, never decoded and
- * encoded again on the way (src/http/routes/webhooks-ghl.ts). Both happen in one atomic step, so a delivery is never marked without
+ * delivery was first queued as. Both happen in one atomic step, so a delivery is never marked without
  * being in the inbox, nor in the inbox without its mark. The mark is BullMQ's deduplication key
  * (`<prefix>:<queue>:de:<jobId>`), so marks written when ingest added jobs directly still count.
+ * The job data arrives in three parts that the script joins, so a GHL event accepted exactly as sent
+ * goes to Redis as its verified bytes, never decoded and encoded again (src/http/routes/webhooks-ghl.ts).
  * Every key the script touches starts with the queue's prefix, which on a cluster is the queue's hash
  * tag (src/queue/connections.ts): one slot, valid on a Redis Cluster.
  */
