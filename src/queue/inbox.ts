@@ -122,3 +122,10 @@ export async function inboxDepth(queue: Queue): Promise<number> {
   const client = await connectionOf(queue);
   return client.xlen(inboxKey(queue));
 }
+
+/** When the oldest entry still in a queue's inbox was appended (epoch ms, from its stream id), or undefined when none is. */
+export async function oldestInboxEntryAt(queue: Queue): Promise<number | undefined> {
+  const client = await connectionOf(queue);
+  const [first] = await client.xrange(inboxKey(queue), '-', '+', 'COUNT', 1);
+  return first ? Number(first[0].split('-')[0]) : undefined;
+}

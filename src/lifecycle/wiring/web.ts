@@ -12,6 +12,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { QUEUE_NAMES } from '../../queue/catalog.js';
 import { inboxDepth, isInboxQueue } from '../../queue/inbox.js';
+import { inboxReadinessCheck } from '../../queue/inbox-readiness.js';
 import type { DeadLetters } from '../../queue/dead-letters.js';
 import type { WebhookProducer } from '../../queue/webhook-producer.js';
 import { CIRCUIT_STATE_VALUE, circuitReadinessChecks, type CircuitBreaker, type CircuitSystem } from '../../state/circuit-breaker.js';
@@ -86,8 +87,8 @@ function locationSecret(connections: ConnectionsAccess | undefined, kind: 'trust
   return connections ? { locationSecret: (locationId: string) => connections.webhookSecret(kind, locationId) } : {};
 }
 
-function readinessChecks({ stores, breaker, systems }: WebParts): ReadinessCheck[] {
-  return [{ name: 'redis', check: async () => ({ ok: (await stores.redis.ping()) === 'PONG' }) }, ...circuitReadinessChecks(breaker, systems)];
+function readinessChecks({ stores, queues, breaker, systems }: WebParts): ReadinessCheck[] {
+  return [{ name: 'redis', check: async () => ({ ok: (await stores.redis.ping()) === 'PONG' }) }, inboxReadinessCheck(queues), ...circuitReadinessChecks(breaker, systems)];
 }
 
 function oauthDeps({ config, ghl, servedChanged }: WebParts): Pick<AppDeps, 'oauth'> {

@@ -98,6 +98,16 @@ describe('GHL webhook ingest', () => {
 
   // "Quickly" is the producer's own deadline (ingestTimeoutMs), not a wall-clock bound here: the point is
   // that ingest answers 429 instead of hanging on Redis, which the request's own timeout would catch.
+  test('/ready shows what waits in the inbox of a web process with no worker, and stays ready', async () => {
+    const event = signedEvent('ContactUpdate', {}, 'ed25519');
+    assert.equal((await post('/webhooks/ghl', event.body, event.headers)).json.status, 'accepted');
+    const ready = await request(`${bridge.url}/ready`);
+    const body = (await ready.body.json()) as { checks: Record<string, { ok: boolean; detail?: string }> };
+    assert.equal(ready.statusCode, 200);
+    assert.equal(body.checks.inbox?.ok, true);
+    assert.match(body.checks.inbox?.detail ?? '', /^\d+ waiting, oldest \d+ s$/);
+  });
+
   test('with Redis down, ingest answers 429 with Retry-After instead of waiting, then recovers alone', async () => {
     await redis.stop();
     try {
