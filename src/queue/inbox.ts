@@ -119,13 +119,13 @@ export async function appendToInbox(queue: Queue, deliveries: InboxDelivery[]): 
 
 /** How many entries wait in a queue's inbox (appended, not yet moved into the queue). */
 export async function inboxDepth(queue: Queue): Promise<number> {
-  const client = await connectionOf(queue);
-  return client.xlen(inboxKey(queue));
+  const { client, inbox } = await targetOf(queue);
+  return client.xlen(inbox);
 }
 
 /** When the oldest entry still in a queue's inbox was appended (epoch ms, from its stream id), or undefined when none is. */
 export async function oldestInboxEntryAt(queue: Queue): Promise<number | undefined> {
-  const client = await connectionOf(queue);
-  const [first] = await client.xrange(inboxKey(queue), '-', '+', 'COUNT', 1);
+  const { client, inbox } = await targetOf(queue);
+  const [first] = await client.xrange(inbox, '-', '+', 'COUNT', 1);
   return first ? Number(first[0].split('-')[0]) : undefined;
 }

@@ -11,6 +11,8 @@ export interface ReadinessResult {
 export interface ReadinessCheck {
   name: string;
   check(): Promise<ReadinessResult>;
+  /** Reports, never decides: a check that fails or does not answer in time is shown, still `ok`. */
+  informational?: boolean;
 }
 
 const CHECK_TIMEOUT_MS = 1_000;
@@ -56,13 +58,14 @@ export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessChec
 
 async function runCheck(item: ReadinessCheck): Promise<ReadinessResult> {
   let timer: NodeJS.Timeout | undefined;
+  const ok = item.informational === true;
   const timeout = new Promise<ReadinessResult>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, detail: `no answer within ${CHECK_TIMEOUT_MS} ms` }), CHECK_TIMEOUT_MS);
+    timer = setTimeout(() => resolve({ ok, detail: `no answer within ${CHECK_TIMEOUT_MS} ms` }), CHECK_TIMEOUT_MS);
   });
   try {
     return await Promise.race([item.check(), timeout]);
   } catch (error) {
-    return { ok: false, detail: error instanceof Error ? error.message : 'check failed' };
+    return { ok, detail: error instanceof Error ? error.message : 'check failed' };
   } finally {
     clearTimeout(timer);
   }

@@ -38,6 +38,22 @@ describe('health, readiness and the OpenAPI document', () => {
     }
   });
 
+  test('an informational check that fails is shown and leaves /ready at 200', async () => {
+    const informed = await buildTestApp({
+      readinessChecks: [
+        { name: 'redis', check: async () => ({ ok: true }) },
+        { name: 'inbox', informational: true, check: async () => Promise.reject(new Error('inbox unreadable')) },
+      ],
+    });
+    try {
+      const ready = await inject(informed.app, { url: '/ready' });
+      assert.equal(ready.status, 200, ready.text);
+      assert.deepEqual(ready.json.checks.inbox, { ok: true, detail: 'inbox unreadable' });
+    } finally {
+      await informed.close();
+    }
+  });
+
   test('/openapi.json is the OpenAPI 3.1 document with the webhook and operations paths', async () => {
     const answer = await inject(t.app, { url: '/openapi.json' });
     assert.equal(answer.status, 200);
