@@ -48,7 +48,7 @@ describe('health, readiness and the OpenAPI document', () => {
     try {
       const ready = await inject(informed.app, { url: '/ready' });
       assert.equal(ready.status, 200, ready.text);
-      assert.deepEqual(ready.json.checks.inbox, { ok: true, detail: 'inbox unreadable' });
+      assert.deepEqual((ready.json.checks as Record<string, unknown>).inbox, { ok: true, detail: 'inbox unreadable' });
     } finally {
       await informed.close();
     }
