@@ -12,7 +12,7 @@ import { ADMIN_COMMON, ADMIN_CONFIG, VALIDATION_REPLY } from './admin-shared.js'
 export interface AdminSyncDeps {
   /** Runs the whole flow for one contact now; with dryRun, returns the plan instead of writing. */
   syncContact(locationId: string, contactId: string, dryRun: boolean): Promise<ContactSyncOutcome>;
-  isServedLocation(locationId: string): Promise<boolean>;
+  isServedLocation(locationId: string): boolean | Promise<boolean>;
 }
 
 const GhlIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'expected a GHL id');

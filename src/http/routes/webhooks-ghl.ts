@@ -26,8 +26,8 @@ export interface GhlIngestDeps {
   producer: WebhookProducer;
   /** GHL_WEBHOOK_SECRET: authenticates the unsigned workflow webhook action. */
   workflowSecret: string | undefined;
-  /** Whether the bridge serves this location (private-token location or an OAuth install). */
-  isServedLocation(locationId: string): Promise<boolean>;
+  /** Whether the bridge serves this location (private-token location or an OAuth install); at once when it knows. */
+  isServedLocation(locationId: string): boolean | Promise<boolean>;
   /** GHL_APP_ID: a marketplace event naming another app is ignored (GHL signs every app's events with one key). */
   appId?: string | undefined;
   now?: () => number;
@@ -80,7 +80,8 @@ export async function registerGhlWebhookRoutes(
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   // Validation happens by hand after the signature check; the schemas below document the bodies.
-  app.setValidatorCompiler(() => (value) => ({ value }));
+  // `true` means "valid, leave the request as it is": nothing is made per request.
+  app.setValidatorCompiler(() => () => true);
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
 
@@ -169,7 +170,9 @@ async function receiveMarketplace(ingest: Ingest, request: FastifyRequest, reply
   const locationId = eventLocationId(event);
   // Agency-level installs carry a company id instead of a location.
   const scope = locationId ?? ('companyId' in event && typeof event.companyId === 'string' ? event.companyId : 'agency');
-  if (!LIFECYCLE_TYPES.has(event.type) && (locationId === undefined || !(await servesSafely(ingest.deps, locationId)))) {
+  const served = LIFECYCLE_TYPES.has(event.type) || (locationId !== undefined && servedOrUnsure(ingest.deps, locationId));
+  // Awaited only while the answer is not known yet: a known one costs no extra turn of the event loop.
+  if (!(typeof served === 'boolean' ? served : await served)) {
     count(ingest, 'marketplace', event.type, 'ignored');
     request.log.info({ eventType: event.type, locationId }, 'webhook for a location not served ignored');
     return reply.code(200).send(ignored('location not served by this bridge'));
@@ -188,7 +191,7 @@ async function receiveWorkflow(ingest: Ingest, request: FastifyRequest, reply: F
     return reply.code(400).send(errorReply(400, 'INVALID_PAYLOAD', 'the workflow payload does not match its schema', parsed.issues));
   }
   const event = parsed.event;
-  if (!(await servesSafely(ingest.deps, event.locationId))) {
+  if (!(await servedOrUnsure(ingest.deps, event.locationId))) {
     count(ingest, 'workflow', event.type, 'ignored');
     return reply.code(200).send(ignored('location not served by this bridge'));
   }
@@ -247,11 +250,15 @@ function jobData(job: GhlWebhookJob, eventBytes: Buffer | undefined): { data: Gh
   return { json: [`{"source":"${job.source}","receivedAt":${job.receivedAt},"event":`, bytes, '}'] };
 }
 
-async function servesSafely(deps: GhlIngestDeps, locationId: string): Promise<boolean> {
+/**
+ * Unsure whether we serve it (the lookup failed): queue it anyway, the worker decides. Losing it
+ * would be worse. A known answer comes back as it is, not wrapped in a promise.
+ */
+function servedOrUnsure(deps: GhlIngestDeps, locationId: string): boolean | Promise<boolean> {
   try {
-    return await deps.isServedLocation(locationId);
+    const served = deps.isServedLocation(locationId);
+    return typeof served === 'boolean' ? served : served.catch(() => true);
   } catch {
-    // Unsure whether we serve it: queue it anyway, the worker decides. Losing it would be worse.
     return true;
   }
 }

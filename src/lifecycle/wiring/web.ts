@@ -56,7 +56,7 @@ export interface WebParts {
 
 export async function createWebApp(parts: WebParts): Promise<App> {
   const { config, producer } = parts;
-  const isServedLocation = async (locationId: string) => (await parts.ghl.served.list()).includes(locationId);
+  const isServedLocation = parts.ghl.served.has;
   const app = await buildApp({
     config,
     logger: parts.logger,
@@ -108,7 +108,7 @@ function oauthDeps({ config, ghl, servedChanged }: WebParts): Pick<AppDeps, 'oau
   };
 }
 
-function adminDeps(parts: WebParts, isServedLocation: (locationId: string) => Promise<boolean>): NonNullable<AppDeps['admin']> {
+function adminDeps(parts: WebParts, isServedLocation: (locationId: string) => boolean | Promise<boolean>): NonNullable<AppDeps['admin']> {
   const { config, syncDeps } = parts;
   return {
     adminToken: config.ADMIN_TOKEN,
