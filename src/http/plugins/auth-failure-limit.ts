@@ -11,7 +11,7 @@
  * behind a proxy set TRUSTED_PROXIES, or one failing caller would block the proxy's address.
  */
 import { normalizeIP } from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { RateLimit } from '../../config/env.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { errorReply } from '../schemas/common.js';
@@ -70,22 +70,25 @@ export function registerAuthFailureLimit(app: FastifyInstance, options: AuthFail
   // IPv4-mapped addresses count as IPv4; an IPv6 client is its /64, as in the public rate limit.
   const keyOf = (request: FastifyRequest) => normalizeIP(options.clientAddress.clientIp(request) ?? request.socket.remoteAddress ?? 'unknown');
 
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+  // Callback style, both: they run on every request and need no promise. A request answered here does not call `done`.
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
     // Nobody has failed: nobody is blocked, and the client address need not be resolved.
-    if (counter.tracked === 0 || !isWebhookRequest(request)) return undefined;
+    if (counter.tracked === 0 || !isWebhookRequest(request)) return done();
     const waitMs = counter.blockedFor(keyOf(request), now());
-    if (waitMs === 0) return undefined;
+    if (waitMs === 0) return done();
     options.metrics.webhooks.inc({ source: webhookSource(request), type: 'unknown', outcome: 'rejected' });
     const seconds = Math.max(1, Math.ceil(waitMs / 1_000));
-    return reply
+    reply
       .code(429)
       .header('retry-after', String(seconds))
       .send(errorReply(429, 'TOO_MANY_AUTH_FAILURES', `too many failed webhook authentications from this address; retry in ${seconds} s`));
   });
 
-  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (reply.statusCode !== 401 || !isWebhookRequest(request)) return;
-    const key = keyOf(request);
-    if (counter.fail(key, now())) request.log.warn({ clientIp: key, source: webhookSource(request), limit: options.limit }, 'webhook caller blocked after failed authentications');
+  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    if (reply.statusCode === 401 && isWebhookRequest(request)) {
+      const key = keyOf(request);
+      if (counter.fail(key, now())) request.log.warn({ clientIp: key, source: webhookSource(request), limit: options.limit }, 'webhook caller blocked after failed authentications');
+    }
+    done();
   });
 }

@@ -8,7 +8,7 @@
  * token-guessing loop, and keeps these routes answering when Redis is away.
  */
 import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { RateLimit } from '../../config/env.js';
 import { isWebhookRequest, type ClientAddressResolver } from './ip-allowlist.js';
 
@@ -38,8 +38,9 @@ export async function registerPublicRateLimit(app: FastifyInstance, options: Pub
       Object.assign(new Error(`too many requests; retry in ${context.after}`), { statusCode: context.statusCode, code: 'RATE_LIMITED' }),
   });
   const limit = app.rateLimit();
-  app.addHook('onRequest', async function publicRateLimit(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
-    if (isWebhookRequest(request)) return;
-    await limit.call(this, request, reply);
+  // Callback style: webhooks pass straight on, with no promise made for them.
+  app.addHook('onRequest', function publicRateLimit(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+    if (isWebhookRequest(request)) return done();
+    limit.call(this, request, reply).then(() => done(), done);
   });
 }
