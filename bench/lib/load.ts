@@ -15,6 +15,8 @@ export interface PreparedRequest {
 
 export interface LoadResult {
   sent: number;
+  /** Requests sent once the warm-up was over (all of them when there was none). */
+  sentMeasured: number;
   elapsedMs: number;
   /** Answers per second over the measured part (after the warm-up). */
   throughput: number;
@@ -44,6 +46,8 @@ export interface LoadOptions {
    * that neither dedupe nor store ids: the bare route, the floor). Default false: each body once.
    */
   cycle?: boolean;
+  /** Called once, when the warm-up is over and the measured part starts (e.g. to read a CPU counter). */
+  onMeasuring?: () => void;
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
@@ -61,11 +65,19 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const warmupRequests = options.warmupRequests;
   let measureFrom = warmupRequests === undefined ? started + warmupMs : Number.POSITIVE_INFINITY;
   let stopAt = warmupRequests === undefined ? measureFrom + options.durationMs : Number.POSITIVE_INFINITY;
+  /** `next` when the measured part started. */
+  let sentBefore: number | undefined;
+  const startMeasuring = () => {
+    if (sentBefore !== undefined) return;
+    sentBefore = next;
+    options.onMeasuring?.();
+  };
 
   async function loop(): Promise<void> {
     for (;;) {
       const now = performance.now();
       if (now >= stopAt || (next >= options.requests.length && !options.cycle)) return;
+      if (now >= measureFrom) startMeasuring();
       const request = options.requests[next++ % options.requests.length];
       if (!request) return;
       if (next === warmupRequests) {
@@ -100,6 +112,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   latencies.sort((a, b) => a - b);
   return {
     sent: next,
+    sentMeasured: next - (sentBefore ?? 0),
     elapsedMs,
     throughput: (measured / elapsedMs) * 1000,
     statuses,
@@ -203,6 +216,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   const measuredMs = Math.max(1, endedAt - (started + warmupCount * intervalMs));
   return {
     sent,
+    sentMeasured: Math.max(0, sent - warmupCount),
     elapsedMs: measuredMs,
     throughput: (latencies.length / measuredMs) * 1000,
     statuses,
