@@ -20,6 +20,7 @@ import { benchNodeFlags, bridgeEnv, PROJECT_ROOT, startChild, type ChildServer }
 import { comparisonMarkdown, profileMarkdown, summariseProfile, type ProfileSummary } from './lib/cpu-profile.js';
 import { signedContactEvents } from './lib/events.js';
 import { runLoad, runOpenLoop, type LoadResult, type OpenLoopResult, type PreparedRequest } from './lib/load.js';
+import { median, roundsMarkdown, type BridgeRun, type FloorRun, type Measured, type Round } from './lib/ingest-rounds.js';
 import { detail, emit, log, marginOf } from './lib/report.js';
 import { compareVerifiers } from './lib/verifier-compare.js';
 
@@ -48,11 +49,6 @@ const TARGET = { throughput: 0.8, cpu: 1.25, p99Ms: 10 };
 
 type Scheme = 'ed25519' | 'rsa';
 
-interface Measured {
-  result: LoadResult;
-  cpuUsPerRequest: number;
-  peakRssMb: number;
-}
 
 const redis = await startRedisServer();
 const ghl = await startGhlSimulator({ locations: [LOCATION] });
@@ -148,23 +144,6 @@ function refusedOf(result: LoadResult): number {
   return Object.entries(result.statuses).filter(([status]) => status !== '200').reduce((sum, [, count]) => sum + count, 0) + result.errors;
 }
 
-/** The floor's run in one round: closed loop, then (Ed25519) the fixed offered load, on a fresh Redis. */
-interface FloorRun {
-  closed: Measured;
-  open?: OpenLoopResult;
-  /** Answered 200 but not in the floor's list. */
-  lost: number;
-}
-
-/** The bridge's run: closed loop, then (one Ed25519 process) the fixed offered load, on a fresh Redis. */
-interface BridgeRun {
-  closed: Measured;
-  open?: OpenLoopResult;
-  accepted: number;
-  lost: number;
-  refused: number;
-}
-
 /**
  * Each server's run starts on the same Redis: empty, its append-only file compacted. Redis's own
  * rewrite of that file (a fork writing the whole data set) is switched off at the start of this
@@ -226,12 +205,6 @@ async function bridgeRun(name: Scheme, requests: PreparedRequest[], processes: n
   return { closed, ...(open ? { open } : {}), accepted: accepted.length, lost, refused: refusedOf(closed.result) + (open ? refusedOf(open) : 0) };
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
-};
-
 /**
  * The bare route once (for scale), then ROUNDS rounds of the floor and the single-process bridge
  * back to back: this box's speed drifts over tens of seconds, so a floor measured minutes before
@@ -241,7 +214,7 @@ async function scheme(name: Scheme, requests: PreparedRequest[], bridgeWarmup: P
   const bareServer = await startChild({ script: 'bench/bare-server.ts', env: {}, nodeFlags: benchNodeFlags() });
   const bare = await measure(bareServer, requests, { cycle: true, collectIds: false }).finally(() => bareServer.stop());
   log(BENCH, `${name} bare route: ${describe(bare.result)}, ${bare.cpuUsPerRequest.toFixed(0)} µs CPU per request`);
-  const rounds: { floor: FloorRun; bridge: BridgeRun }[] = [];
+  const rounds: Round[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     log(BENCH, `${name} round ${round} of ${ROUNDS}`);
     rounds.push({ floor: await floorRun(name, requests), bridge: await bridgeRun(name, requests, 1, bridgeWarmup) });
@@ -250,8 +223,8 @@ async function scheme(name: Scheme, requests: PreparedRequest[], bridgeWarmup: P
   if (WEB_PROCESSES > 1) emitMoreProcesses(name, await bridgeRun(name, requests, WEB_PROCESSES, bridgeWarmup), rounds);
 }
 
-function emitRounds(name: Scheme, bare: Measured, rounds: { floor: FloorRun; bridge: BridgeRun }[]): void {
-  const of = (pick: (round: { floor: FloorRun; bridge: BridgeRun }) => number) => median(rounds.map(pick));
+function emitRounds(name: Scheme, bare: Measured, rounds: Round[]): void {
+  const of = (pick: (round: Round) => number) => median(rounds.map(pick));
   const floorThroughput = of(({ floor }) => floor.closed.result.throughput);
   const floorCpu = of(({ floor }) => floor.closed.cpuUsPerRequest);
   const label = `${name}, 1 process`;
@@ -277,26 +250,11 @@ function emitRounds(name: Scheme, bare: Measured, rounds: { floor: FloorRun; bri
   emit({ bench: BENCH, figure: `${label}: peak RSS of \`web\` under load`, value: Math.max(...rounds.map(({ bridge }) => bridge.closed.peakRssMb)), unit: 'MB' });
   const floorLost = rounds.reduce((sum, { floor }) => sum + floor.lost, 0);
   if (floorLost !== 0) log(BENCH, `${name} floor: ${floorLost} accepted bodies missing from its list`);
-  detail(BENCH, roundsMarkdown(name, rounds));
-}
-
-function roundsMarkdown(name: Scheme, rounds: { floor: FloorRun; bridge: BridgeRun }[]): string {
-  const fixed = (value: number | undefined, digits = 0) => (value === undefined ? '' : value.toFixed(digits));
-  const rows = rounds.map(({ floor, bridge }, index) => {
-    const [f, b] = [floor.closed, bridge.closed];
-    return `| ${index + 1} | ${fixed(f.result.throughput)} | ${fixed(b.result.throughput)} | ${fixed(b.result.throughput / f.result.throughput, 2)}× | ${fixed(f.cpuUsPerRequest)} | ${fixed(b.cpuUsPerRequest)} | ${fixed(b.cpuUsPerRequest / f.cpuUsPerRequest, 2)}× | ${fixed(floor.open?.p99, 1)} | ${fixed(bridge.open?.p99, 1)} |`;
-  });
-  return [
-    `${name}: each round, the floor then the bridge (one \`web\` process), back to back; the figures above are the medians of these rounds' ratios.`,
-    '',
-    `| round | floor req/s | bridge req/s | ratio | floor µs/req | bridge µs/req | ratio | floor p99 at ${OPEN_RATE}/s (ms) | bridge p99 at ${OPEN_RATE}/s (ms) |`,
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows,
-  ].join('\n');
+  detail(BENCH, roundsMarkdown(name, rounds, OPEN_RATE));
 }
 
 /** WEB_PROCESSES > 1, once, reported against the rounds' median floor (the targets are for one process). */
-function emitMoreProcesses(name: Scheme, run: BridgeRun, rounds: { floor: FloorRun; bridge: BridgeRun }[]): void {
+function emitMoreProcesses(name: Scheme, run: BridgeRun, rounds: Round[]): void {
   const label = `${name}, ${WEB_PROCESSES} processes`;
   const floorThroughput = median(rounds.map(({ floor }) => floor.closed.result.throughput));
   const floorCpu = median(rounds.map(({ floor }) => floor.closed.cpuUsPerRequest));

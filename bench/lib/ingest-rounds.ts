@@ -1,0 +1,57 @@
+/**
+ * What one round of bench/ingest.ts measures (the floor, then the bridge, back to back), the median
+ * its figures are judged on, and the table of the rounds.
+ */
+import type { LoadResult, OpenLoopResult } from './load.js';
+
+export interface Measured {
+  result: LoadResult;
+  cpuUsPerRequest: number;
+  peakRssMb: number;
+}
+
+/** The floor's run in one round: closed loop, then (Ed25519) the fixed offered load, on a fresh Redis. */
+export interface FloorRun {
+  closed: Measured;
+  open?: OpenLoopResult;
+  /** Answered 200 but not in the floor's list. */
+  lost: number;
+}
+
+/** The bridge's run: closed loop, then (one Ed25519 process) the fixed offered load, on a fresh Redis. */
+export interface BridgeRun {
+  closed: Measured;
+  open?: OpenLoopResult;
+  accepted: number;
+  lost: number;
+  refused: number;
+}
+
+/** One round: the floor, then the single-process bridge right after it. */
+export interface Round {
+  floor: FloorRun;
+  bridge: BridgeRun;
+}
+
+export const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
+};
+
+/** The rounds side by side, for BENCHMARKS.md. */
+export function roundsMarkdown(name: string, rounds: Round[], openRate: number): string {
+  const fixed = (value: number | undefined, digits = 0) => (value === undefined ? '' : value.toFixed(digits));
+  const rows = rounds.map(({ floor, bridge }, index) => {
+    const [f, b] = [floor.closed, bridge.closed];
+    return `| ${index + 1} | ${fixed(f.result.throughput)} | ${fixed(b.result.throughput)} | ${fixed(b.result.throughput / f.result.throughput, 2)}× | ${fixed(f.cpuUsPerRequest)} | ${fixed(b.cpuUsPerRequest)} | ${fixed(b.cpuUsPerRequest / f.cpuUsPerRequest, 2)}× | ${fixed(floor.open?.p99, 1)} | ${fixed(bridge.open?.p99, 1)} |`;
+  });
+  return [
+    `${name}: each round, the floor then the bridge (one \`web\` process), back to back; the figures above are the medians of these rounds' ratios.`,
+    '',
+    `| round | floor req/s | bridge req/s | ratio | floor µs/req | bridge µs/req | ratio | floor p99 at ${openRate}/s (ms) | bridge p99 at ${openRate}/s (ms) |`,
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+  ].join('\n');
+}
+
