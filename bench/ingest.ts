@@ -20,8 +20,8 @@ import { benchNodeFlags, bridgeEnv, PROJECT_ROOT, startChild, type ChildServer }
 import { comparisonMarkdown, profileMarkdown, summariseProfile, type ProfileSummary } from './lib/cpu-profile.js';
 import { signedContactEvents } from './lib/events.js';
 import { runLoad, runOpenLoop, type LoadResult, type OpenLoopResult, type PreparedRequest } from './lib/load.js';
-import { median, roundsMarkdown, type BridgeRun, type FloorRun, type Measured, type Round } from './lib/ingest-rounds.js';
-import { detail, emit, log, marginOf } from './lib/report.js';
+import { roundsMarkdown, type BridgeRun, type FloorRun, type Measured, type Round } from './lib/ingest-rounds.js';
+import { detail, emit, log, marginOf, median } from './lib/report.js';
 import { compareVerifiers } from './lib/verifier-compare.js';
 
 /** The service as `npm start` runs it: built, with its node flags (the baselines run through tsx, with the same flags). */

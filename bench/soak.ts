@@ -6,17 +6,12 @@
  * the last two thirds is reported beside it.
  */
 import { startFlowWorld, openLoop } from './lib/flow-world.js';
-import { detail, emit, log, marginOf } from './lib/report.js';
+import { detail, emit, log, marginOf, median } from './lib/report.js';
 
 const BENCH = 'memory';
 const RATE = Number(process.env.BENCH_SOAK_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 120);
 const FULL_SOAK_SECONDS = 600;
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
 
 /** Least-squares slope of (seconds, MB), in MB per minute. */
 function slopePerMinute(samples: { t: number; mb: number }[]): number {

@@ -1,6 +1,6 @@
 /**
- * What one round of bench/ingest.ts measures (the floor, then the bridge, back to back), the median
- * its figures are judged on, and the table of the rounds.
+ * What one round of bench/ingest.ts measures (the floor, then the bridge, back to back), and the
+ * table of the rounds (the figures are their medians, bench/lib/report.ts).
  */
 import type { LoadResult, OpenLoopResult } from './load.js';
 
@@ -32,12 +32,6 @@ export interface Round {
   floor: FloorRun;
   bridge: BridgeRun;
 }
-
-export const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
-};
 
 /** The rounds side by side, for BENCHMARKS.md. */
 export function roundsMarkdown(name: string, rounds: Round[], openRate: number): string {

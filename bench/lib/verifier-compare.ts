@@ -5,6 +5,7 @@
  */
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import type { PreparedRequest } from './load.js';
+import { median } from './report.js';
 import { loadSodiumVerify } from './sodium.js';
 
 export interface VerifierFigures {
@@ -15,7 +16,6 @@ export interface VerifierFigures {
   rounds: number;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 /** Runs `fn` over the bodies for `ms`; µs per call. */
 function timed(ms: number, bodies: { message: Buffer; signature: Buffer }[], fn: (message: Buffer, signature: Buffer) => boolean): number {
