@@ -6,7 +6,12 @@ import type { LoadResult, OpenLoopResult } from './load.js';
 
 export interface Measured {
   result: LoadResult;
+  /** Over the measured part, after the warm-up. */
   cpuUsPerRequest: number;
+  /** Over the warm-up: a fresh process compiling its path. */
+  warmupCpuUsPerRequest: number;
+  /** performance.now() when the measured part started. */
+  measuringAt: number;
   peakRssMb: number;
 }
 
@@ -14,6 +19,8 @@ export interface Measured {
 export interface FloorRun {
   closed: Measured;
   open?: OpenLoopResult;
+  /** The server's CPU per request sent during the open loop. */
+  openCpuUsPerRequest?: number;
   /** Answered 200 but not in the floor's list. */
   lost: number;
 }
@@ -22,6 +29,7 @@ export interface FloorRun {
 export interface BridgeRun {
   closed: Measured;
   open?: OpenLoopResult;
+  openCpuUsPerRequest?: number;
   accepted: number;
   lost: number;
   refused: number;
@@ -38,13 +46,13 @@ export function roundsMarkdown(name: string, rounds: Round[], openRate: number):
   const fixed = (value: number | undefined, digits = 0) => (value === undefined ? '' : value.toFixed(digits));
   const rows = rounds.map(({ floor, bridge }, index) => {
     const [f, b] = [floor.closed, bridge.closed];
-    return `| ${index + 1} | ${fixed(f.result.throughput)} | ${fixed(b.result.throughput)} | ${fixed(b.result.throughput / f.result.throughput, 2)}× | ${fixed(f.cpuUsPerRequest)} | ${fixed(b.cpuUsPerRequest)} | ${fixed(b.cpuUsPerRequest / f.cpuUsPerRequest, 2)}× | ${fixed(floor.open?.p99, 1)} | ${fixed(bridge.open?.p99, 1)} |`;
+    return `| ${index + 1} | ${fixed(f.result.throughput)} | ${fixed(b.result.throughput)} | ${fixed(b.result.throughput / f.result.throughput, 2)}× | ${fixed(f.cpuUsPerRequest)} | ${fixed(b.cpuUsPerRequest)} | ${fixed(b.cpuUsPerRequest / f.cpuUsPerRequest, 2)}× | ${fixed(floor.open?.p99, 1)} | ${fixed(bridge.open?.p99, 1)} | ${fixed(floor.openCpuUsPerRequest)} | ${fixed(bridge.openCpuUsPerRequest)} |`;
   });
   return [
     `${name}: each round, the floor then the bridge (one \`web\` process), back to back; the figures above are the medians of these rounds' ratios.`,
     '',
-    `| round | floor req/s | bridge req/s | ratio | floor µs/req | bridge µs/req | ratio | floor p99 at ${openRate}/s (ms) | bridge p99 at ${openRate}/s (ms) |`,
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| round | floor req/s | bridge req/s | ratio | floor µs/req | bridge µs/req | ratio | floor p99 at ${openRate}/s (ms) | bridge p99 at ${openRate}/s (ms) | floor µs/req at ${openRate}/s | bridge µs/req at ${openRate}/s |`,
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
   ].join('\n');
 }

@@ -2,6 +2,8 @@
  * Verifies GHL marketplace webhook signatures over the raw request bytes, with GHL's published public keys
  * (src/config/ghl-published-keys.ts):
  * `x-ghl-signature` is Ed25519 (current), `x-wh-signature` is RSA-SHA256 with a 4096-bit key (legacy). Both base64.
+ * GHL's webhook guide announced that from 2026-09-01 only `x-ghl-signature` is sent; whether GHL has
+ * stopped sending the legacy one is unconfirmed, so both are still verified.
  */
 import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { BridgeError } from '../observability/errors.js';
