@@ -19,7 +19,8 @@ import { startRedisServer } from '../test/helpers/redis-server.js';
 import { benchNodeFlags, bridgeEnv, PROJECT_ROOT, startChild, type ChildServer } from './lib/bridge-process.js';
 import { comparisonMarkdown, profileMarkdown, summariseProfile, type ProfileSummary } from './lib/cpu-profile.js';
 import { signedContactEvents } from './lib/events.js';
-import { runLoad, runOpenLoop, type LoadResult, type OpenLoopResult, type PreparedRequest } from './lib/load.js';
+import { runLoad, type LoadResult, type OpenLoopResult, type PreparedRequest } from './lib/load.js';
+import { runOpenLoopInChild } from './lib/open-loop-process.js';
 import { roundsMarkdown, type BridgeRun, type FloorRun, type Measured, type Round } from './lib/ingest-rounds.js';
 import { detail, emit, log, marginOf, median } from './lib/report.js';
 import { compareVerifiers } from './lib/verifier-compare.js';
@@ -42,6 +43,8 @@ const WARMUP_MS = 1_500;
 const WARMUP_REQUESTS = Number(process.env.BENCH_INGEST_WARMUP ?? 50_000);
 /** The fixed offered load of the open-loop run (a peer's default capacity). */
 const OPEN_RATE = Number(process.env.BENCH_INGEST_RATE ?? 1_000);
+/** Requests an open-loop run sends (and a few spare). */
+const OPEN_REQUESTS = Math.ceil((OPEN_RATE * (WARMUP_MS + DURATION_MS)) / 1000) + 10;
 /** Sockets the open-loop generator may hold: well above rate × p99, so it never waits for one in a sane run. */
 const OPEN_MAX_CONNECTIONS = 256;
 /** The bridge sends each body once: enough for its warm-up and a measured part at up to ~11,000 req/s (above the floor's own rate). */
@@ -114,18 +117,20 @@ async function measure(server: ChildServer, requests: PreparedRequest[], options
 }
 
 /**
- * The fixed offered load, and the server's CPU per request sent at it: at 1,000/s a micro-batch is
- * about one request, so what each batch and each event-loop turn costs is paid per webhook here.
+ * The fixed offered load, from a generator in its own process holding only these bodies
+ * (bench/lib/open-loop-process.ts), and the server's CPU per request sent at it: at 1,000/s a
+ * micro-batch is about one request, so what each batch and each event-loop turn costs is paid per
+ * webhook here.
  */
 async function openLoop(server: ChildServer, requests: PreparedRequest[], cycle: boolean): Promise<{ open: OpenLoopResult; openCpuUsPerRequest: number }> {
   const cpuBefore = server.cpuMs();
-  const open = await runOpenLoop({ url: `${server.url}/webhooks/ghl`, requests, ratePerSecond: OPEN_RATE, durationMs: DURATION_MS, warmupMs: WARMUP_MS, maxConnections: OPEN_MAX_CONNECTIONS, cycle });
+  const open = await runOpenLoopInChild({ url: `${server.url}/webhooks/ghl`, requests: requests.slice(0, OPEN_REQUESTS), ratePerSecond: OPEN_RATE, durationMs: DURATION_MS, warmupMs: WARMUP_MS, maxConnections: OPEN_MAX_CONNECTIONS, cycle });
   return { open, openCpuUsPerRequest: ((server.cpuMs() - cpuBefore) * 1000) / Math.max(1, open.sent) };
 }
 
 /** Bodies for one open-loop run against the bridge: each sent once, so as many as the run offers. */
 function openLoopBodies(scheme: Scheme): PreparedRequest[] {
-  return signedContactEvents(Math.ceil((OPEN_RATE * (WARMUP_MS + DURATION_MS)) / 1000) + 10, scheme, { locationId: LOCATION.id, id: contact.id });
+  return signedContactEvents(OPEN_REQUESTS, scheme, { locationId: LOCATION.id, id: contact.id });
 }
 
 /**
@@ -342,7 +347,7 @@ try {
       'Every server run starts on an emptied Redis with its append-only file compacted, and Redis does not rewrite that file by itself during the benchmark (a rewrite forks and writes the whole data set, which would land in one run and not the other). ' +
       `The baselines (floor, bare route) reuse the bodies and always run the full time; the bridge sends each pre-signed body once per run (the same bodies in every round: Redis is emptied between runs, so none is a redelivery; ${ED25519_REQUESTS} Ed25519 bodies; ` +
       `${RSA_REQUESTS} RSA-4096 bodies, the first fifth untimed, so the bridge's RSA run ends early if they are spent: signing costs ~5 ms each; before it, each RSA bridge process is warmed up on as many Ed25519 bodies as the floor's warm-up sends, the same path but the verifier). ` +
-      `p99 at ${OPEN_RATE}/s: open loop, each request due at a fixed time and sent then whatever the answers, latency counted from when it was due (no coordinated omission), ` +
+      `p99 at ${OPEN_RATE}/s: open loop, each request due at a fixed time and sent then whatever the answers, latency counted from when it was due (no coordinated omission), from a generator in a process of its own that holds only the bodies it sends (in the benchmark's process, with every pre-signed body in its heap, its own GC pauses showed as server latency), ` +
       `${WARMUP_MS / 1000} s warm-up then ${DURATION_MS / 1000} s measured, in each round against the same floor and bridge processes after their closed-loop runs (the bridge with bodies of its own). ` +
       'The floor is `bench/floor-server.ts`: the same Fastify, raw body, the bridge\'s own signature verifier, a micro-batched RPUSH to Redis (batched as the bridge batches: one event-loop turn, or what arrived while the previous batch was stored, up to 100 requests, one pipeline); no parse, schema, dedupe, logging or metrics. ' +
       'Every server runs in its own process with the service\'s node flags (the bridge as `npm start` runs it, `dist/main.js`; the baselines through tsx); the load generator, Redis and the server share the 2 cores. ' +
