@@ -81,6 +81,9 @@ const envFor = (prefix: string, extra: Record<string, string> = {}) =>
     extra,
   });
 
+/** The floor's environment: the same keys as the bridge's, appending to `listKey`. */
+const floorEnvFor = (listKey: string) => ({ REDIS_URL: redis.url, FLOOR_LIST_KEY: listKey, GHL_WEBHOOK_ED25519_PUBLIC_KEY: signer.ed25519PublicKeyPem, GHL_WEBHOOK_PUBLIC_KEY: signer.rsaPublicKeyPem });
+
 /**
  * Closed loop against `server`, sampling its CPU time and RSS while it lives (/proc forgets a process
  * once it has exited). `cycle`: baselines reuse the bodies so they run the full time whatever their speed.
@@ -187,8 +190,7 @@ async function freshRedis(): Promise<void> {
 async function floorRun(name: Scheme, requests: PreparedRequest[]): Promise<FloorRun> {
   await freshRedis();
   const listKey = `bench-floor:${name}`;
-  const floorEnv = { REDIS_URL: redis.url, FLOOR_LIST_KEY: listKey, GHL_WEBHOOK_ED25519_PUBLIC_KEY: signer.ed25519PublicKeyPem, GHL_WEBHOOK_PUBLIC_KEY: signer.rsaPublicKeyPem };
-  const server = await startChild({ script: 'bench/floor-server.ts', env: floorEnv, nodeFlags: benchNodeFlags() });
+  const server = await startChild({ script: 'bench/floor-server.ts', env: floorEnvFor(listKey), nodeFlags: benchNodeFlags() });
   let closed: Measured;
   let open: OpenLoopResult | undefined;
   let openCpuUsPerRequest: number | undefined;
@@ -382,8 +384,7 @@ async function profile(profileDir: string, edRequests: PreparedRequest[]): Promi
   const bridgeDir = join(profileDir, 'bridge');
   mkdirSync(floorDir);
   mkdirSync(bridgeDir);
-  const floorEnv = { REDIS_URL: redis.url, FLOOR_LIST_KEY: 'bench-floor:profile', GHL_WEBHOOK_ED25519_PUBLIC_KEY: signer.ed25519PublicKeyPem, GHL_WEBHOOK_PUBLIC_KEY: signer.rsaPublicKeyPem };
-  const floor = await profiled(floorDir, 'bench/floor-server.ts', [], floorEnv, edRequests);
+  const floor = await profiled(floorDir, 'bench/floor-server.ts', [], floorEnvFor('bench-floor:profile'), edRequests);
   const bridge = await profiled(bridgeDir, SERVICE, ['web'], envFor('bench-ingest-prof'), edRequests);
   if (!bridge) {
     detail(BENCH, 'No CPU profile was written (the bridge did not exit cleanly).');

@@ -214,8 +214,8 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
       sent++;
     }
     // Sleep, never spin: polling with setImmediate until the next request is due kept one of the
-    // box's two cores busy, which the server under test then lacked. A timer wakes at most ~1 ms
-    // after a request was due, and that delay counts against the server's latency like any other.
+    // box's two cores busy, which the server under test then lacked. The timer typically wakes within
+    // ~1 ms of when a request was due, and that delay counts against the server's latency like any other.
     const wait = started + sent * intervalMs - performance.now();
     await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.floor(wait))));
   }
