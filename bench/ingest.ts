@@ -125,10 +125,12 @@ async function measure(server: ChildServer, requests: PreparedRequest[], options
  * micro-batch is about one request, so what each batch and each event-loop turn costs is paid per
  * webhook here.
  */
-async function openLoop(server: ChildServer, requests: PreparedRequest[], cycle: boolean): Promise<{ open: OpenLoopResult; openCpuUsPerRequest: number }> {
+async function openLoop(server: ChildServer, label: string, requests: PreparedRequest[], cycle: boolean): Promise<{ open: OpenLoopResult; openCpuUsPerRequest: number }> {
   const cpuBefore = server.cpuMs();
   const open = await runOpenLoopInChild({ url: `${server.url}/webhooks/ghl`, requests: requests.slice(0, OPEN_REQUESTS), ratePerSecond: OPEN_RATE, durationMs: DURATION_MS, warmupMs: WARMUP_MS, maxConnections: OPEN_MAX_CONNECTIONS, cycle });
-  return { open, openCpuUsPerRequest: ((server.cpuMs() - cpuBefore) * 1000) / Math.max(1, open.sent) };
+  const openCpuUsPerRequest = ((server.cpuMs() - cpuBefore) * 1000) / Math.max(1, open.sent);
+  log(BENCH, `${label} at ${OPEN_RATE}/s: ${describe(open)}, late starts ${open.lateStarts}, ${openCpuUsPerRequest.toFixed(0)} µs CPU per request`);
+  return { open, openCpuUsPerRequest };
 }
 
 /** Bodies for one open-loop run against the bridge: each sent once, so as many as the run offers. */
@@ -192,20 +194,16 @@ async function floorRun(name: Scheme, requests: PreparedRequest[]): Promise<Floo
   const listKey = `bench-floor:${name}`;
   const server = await startChild({ script: 'bench/floor-server.ts', env: floorEnvFor(listKey), nodeFlags: benchNodeFlags() });
   let closed: Measured;
-  let open: OpenLoopResult | undefined;
-  let openCpuUsPerRequest: number | undefined;
+  let openRun: Awaited<ReturnType<typeof openLoop>> | undefined;
   try {
     closed = await measure(server, requests, { cycle: true, collectIds: true });
     log(BENCH, `${name} floor: ${describe(closed.result)}, ${closed.cpuUsPerRequest.toFixed(0)} µs CPU per request`);
-    if (name === 'ed25519') {
-      ({ open, openCpuUsPerRequest } = await openLoop(server, requests, true));
-      log(BENCH, `${name} floor at ${OPEN_RATE}/s: ${describe(open)}, late starts ${open.lateStarts}, ${openCpuUsPerRequest.toFixed(0)} µs CPU per request`);
-    }
+    if (name === 'ed25519') openRun = await openLoop(server, `${name} floor`, requests, true);
   } finally {
     await server.stop();
   }
-  const lost = closed.result.acceptedIds.length + (open?.acceptedIds.length ?? 0) - (await redisClient.llen(listKey));
-  return { closed, ...(open ? { open, openCpuUsPerRequest } : {}), lost };
+  const lost = closed.result.acceptedIds.length + (openRun?.open.acceptedIds.length ?? 0) - (await redisClient.llen(listKey));
+  return { closed, ...openRun, lost };
 }
 
 /** The bridge's `web` with `processes` web processes against the same bodies (each once; Redis is fresh, so none is a redelivery). */
@@ -215,23 +213,20 @@ async function bridgeRun(name: Scheme, requests: PreparedRequest[], processes: n
   const prefix = `bench-ingest-${name}-${processes}`;
   const web = await startChild({ script: SERVICE, args: ['web'], env: envFor(prefix, { WEB_PROCESSES: String(processes) }), nodeFlags: benchNodeFlags() });
   let closed: Measured;
-  let open: OpenLoopResult | undefined;
-  let openCpuUsPerRequest: number | undefined;
+  let openRun: Awaited<ReturnType<typeof openLoop>> | undefined;
   try {
     if (warmup.length > 0) await runLoad({ url: `${web.url}/webhooks/ghl`, requests: warmup.slice(0, WARMUP_REQUESTS), connections: CONNECTIONS, durationMs: 10 * 60_000, collectIds: false });
     closed = await measure(web, requests, { cycle: false, collectIds: true });
     log(BENCH, `${name} ${setup}: ${describe(closed.result)}, ${closed.cpuUsPerRequest.toFixed(0)} µs CPU per request, peak RSS ${closed.peakRssMb.toFixed(0)} MB`);
     // The fixed-rate run on the same process, with bodies of its own (the closed loop's are spent, i.e. duplicates).
-    if (name === 'ed25519' && processes === 1) {
-      ({ open, openCpuUsPerRequest } = await openLoop(web, openLoopBodies(name), false));
-      log(BENCH, `${name} ${setup} at ${OPEN_RATE}/s: ${describe(open)}, late starts ${open.lateStarts}, ${openCpuUsPerRequest.toFixed(0)} µs CPU per request`);
-    }
+    if (name === 'ed25519' && processes === 1) openRun = await openLoop(web, `${name} ${setup}`, openLoopBodies(name), false);
   } finally {
     await web.stop();
   }
+  const open = openRun?.open;
   const accepted = [...closed.result.acceptedIds, ...(open?.acceptedIds ?? [])];
   const lost = accepted.length - (await countStored(prefix, accepted));
-  return { closed, ...(open ? { open, openCpuUsPerRequest } : {}), accepted: accepted.length, lost, refused: refusedOf(closed.result) + (open ? refusedOf(open) : 0) };
+  return { closed, ...openRun, accepted: accepted.length, lost, refused: refusedOf(closed.result) + (open ? refusedOf(open) : 0) };
 }
 
 /**

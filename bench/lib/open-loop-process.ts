@@ -34,4 +34,3 @@ export async function runOpenLoopInChild(options: OpenLoopOptions): Promise<Open
     rmSync(dir, { recursive: true, force: true });
   }
 }
-

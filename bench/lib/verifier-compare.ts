@@ -16,7 +16,6 @@ export interface VerifierFigures {
   rounds: number;
 }
 
-
 /** Runs `fn` over the bodies for `ms`; µs per call. */
 function timed(ms: number, bodies: { message: Buffer; signature: Buffer }[], fn: (message: Buffer, signature: Buffer) => boolean): number {
   let calls = 0;
