@@ -168,7 +168,10 @@ describe('Redis restarted in the middle of a webhook burst', () => {
       for (const outcome of outcomes) if (outcome.id === undefined || !(await queue.getJob(outcome.id))) missing.push(outcome.id ?? '(no id)');
       return missing;
     };
-    await waitFor(async () => ((await missingJobs()).length === 0 ? true : undefined), 30_000, 'every delivery answered 200 to become a job').catch(() => undefined);
+    // A pump whose read was answered as Redis went down never got those entries: they wait in its
+    // pending list until a claim pass takes them over, after WORKER_LOCK_DURATION (30 s here) idle,
+    // and the passes come every half of that (src/queue/inbox-pump.ts): up to 45 s, so wait 60.
+    await waitFor(async () => ((await missingJobs()).length === 0 ? true : undefined), 60_000, 'every delivery answered 200 to become a job').catch(() => undefined);
     assert.deepEqual(await missingJobs(), [], 'every job answered 200 is in Redis after the restart');
 
     // Jobs that failed while Redis was away retry with full-jitter exponential backoff (src/queue/backoff.ts);
