@@ -17,11 +17,13 @@ import { startGhlSimulator } from '../src/sandbox/ghl/simulator.js';
 import { createTestSigner } from '../test/helpers/ghl-signing.js';
 import { startRedisServer } from '../test/helpers/redis-server.js';
 import { benchNodeFlags, bridgeEnv, PROJECT_ROOT, startChild, type ChildServer } from './lib/bridge-process.js';
+import { corePlan, pinProcess } from './lib/cores.js';
 import { comparisonMarkdown, profileMarkdown, summariseProfile, type ProfileSummary } from './lib/cpu-profile.js';
 import { signedContactEvents } from './lib/events.js';
 import { runLoad, type LoadResult, type OpenLoopResult, type PreparedRequest } from './lib/load.js';
 import { runOpenLoopInChild } from './lib/open-loop-process.js';
-import { roundsMarkdown, type BridgeRun, type FloorRun, type Measured, type Round } from './lib/ingest-rounds.js';
+import { runPairedSlices, type Contender } from './lib/paired-slices.js';
+import { methodMarkdown, roundsMarkdown, type BridgeRun, type Measured, type Round } from './lib/ingest-rounds.js';
 import { detail, emit, log, marginOf, median } from './lib/report.js';
 import { compareVerifiers } from './lib/verifier-compare.js';
 
@@ -30,8 +32,15 @@ const SERVICE = 'dist/main.js';
 const BENCH = 'ingest';
 const CONNECTIONS = 50;
 const DURATION_MS = Number(process.env.BENCH_INGEST_SECONDS ?? 6) * 1000;
-/** Rounds of floor-then-bridge (see scheme). */
-const ROUNDS = Number(process.env.BENCH_INGEST_ROUNDS ?? 3);
+/** Rounds of floor and bridge (see scheme). */
+const ROUNDS = Number(process.env.BENCH_INGEST_ROUNDS ?? 5);
+/**
+ * Alternating closed-loop slices per server in a round (bench/lib/paired-slices.ts), DURATION_MS in
+ * all: this box's speed swings by ±20 % from one second to the next, so many short slices average it out better than a few long ones.
+ */
+const SLICES = 8;
+/** RSA's few bodies (each costs ~5 ms to sign) would make eight bridge slices of a tenth of a second: two longer ones. */
+const RSA_SLICES = 2;
 /** The open loop's warm-up (its server is already warm from the closed-loop run before it). */
 const WARMUP_MS = 1_500;
 /**
@@ -68,6 +77,13 @@ const signer = createTestSigner();
 const redisClient = new Redis(redis.url);
 // Rewrites of the append-only file happen between runs (freshRedis), never by themselves during one.
 await redisClient.config('SET', 'auto-aof-rewrite-percentage', '0');
+/** The server under test on a core of its own, this process (the generators) and Redis on the others (bench/lib/cores.ts). */
+const CORES = corePlan();
+if (CORES) {
+  pinProcess(process.pid, CORES.others);
+  pinProcess(Number(/process_id:(\d+)/.exec(await redisClient.info('server'))?.[1]), CORES.others);
+}
+log(BENCH, CORES ? `server under test on core ${CORES.server}; generators and Redis on ${CORES.others}` : 'not pinned to cores (one core, or no taskset)');
 
 const envFor = (prefix: string, extra: Record<string, string> = {}) =>
   bridgeEnv({
@@ -189,62 +205,121 @@ async function freshRedis(): Promise<void> {
   }
 }
 
-async function floorRun(name: Scheme, requests: PreparedRequest[]): Promise<FloorRun> {
-  await freshRedis();
-  const listKey = `bench-floor:${name}`;
-  const server = await startChild({ script: 'bench/floor-server.ts', env: floorEnvFor(listKey), nodeFlags: benchNodeFlags() });
-  let closed: Measured;
-  let openRun: Awaited<ReturnType<typeof openLoop>> | undefined;
-  try {
-    closed = await measure(server, requests, { cycle: true, collectIds: true });
-    log(BENCH, `${name} floor: ${describe(closed.result)}, ${closed.cpuUsPerRequest.toFixed(0)} µs CPU per request`);
-    if (name === 'ed25519') openRun = await openLoop(server, `${name} floor`, requests, true);
-  } finally {
-    await server.stop();
-  }
-  const lost = closed.result.acceptedIds.length + (openRun?.open.acceptedIds.length ?? 0) - (await redisClient.llen(listKey));
-  return { closed, ...openRun, lost };
+/** Redis's CPU time so far (ms, all its threads), to count what each server's requests cost it. */
+async function redisCpuMs(): Promise<number> {
+  const info = await redisClient.info('cpu');
+  const seconds = (field: string) => Number(new RegExp(`${field}:([0-9.]+)`).exec(info)?.[1] ?? Number.NaN);
+  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1000;
 }
 
-/** The bridge's `web` with `processes` web processes against the same bodies (each once; Redis is fresh, so none is a redelivery). */
-async function bridgeRun(name: Scheme, requests: PreparedRequest[], processes: number, warmup: PreparedRequest[]): Promise<BridgeRun> {
+/** `count` requests (the bodies reused when there are fewer), nothing timed; the CPU they cost the server. */
+async function warmUp(server: ChildServer, requests: PreparedRequest[], count: number): Promise<{ acceptedIds: string[]; cpuUsPerRequest: number }> {
+  const cpuAt = server.cpuMs();
+  const result = await runLoad({ url: `${server.url}/webhooks/ghl`, requests: requests.slice(0, count), connections: CONNECTIONS, durationMs: 0, warmupRequests: count, cycle: requests.length < count, collectIds: true });
+  return { acceptedIds: result.acceptedIds, cpuUsPerRequest: ((server.cpuMs() - cpuAt) * 1000) / Math.max(1, result.sent) };
+}
+
+/**
+ * One round: a fresh floor and a fresh single-process bridge, up side by side on an emptied Redis,
+ * each warmed up, then measured in alternating closed-loop slices (bench/lib/paired-slices.ts), then
+ * (Ed25519) the fixed offered load on each, the floor first in odd rounds and the bridge first in even ones.
+ * `bridgeWarmup`: bodies of another scheme to warm the bridge up on first (RSA has too few of its own).
+ */
+async function pairedRound(name: Scheme, requests: PreparedRequest[], bridgeWarmup: PreparedRequest[], round: number): Promise<Round> {
   await freshRedis();
-  const setup = processes === 1 ? 'bridge web, 1 process' : `bridge web, WEB_PROCESSES=${processes}`;
+  const listKey = `bench-floor:${name}`;
+  const prefix = `bench-ingest-${name}-1`;
+  const floor = await startChild({ script: 'bench/floor-server.ts', env: floorEnvFor(listKey), nodeFlags: benchNodeFlags(), cpus: CORES?.server });
+  const bridge = await startChild({ script: SERVICE, args: ['web'], env: envFor(prefix), nodeFlags: benchNodeFlags(), cpus: CORES?.server }).catch(async (error: unknown) => {
+    await floor.stop();
+    throw error;
+  });
+  let peakRssMb = 0;
+  const ticker = setInterval(() => (peakRssMb = Math.max(peakRssMb, bridge.rssMb())), 500);
+  try {
+    const floorWarm = await warmUp(floor, requests, WARMUP_REQUESTS);
+    const bridgeContender: Contender = { server: bridge, requests, cycle: false, offset: 0 };
+    let bridgeWarm: Awaited<ReturnType<typeof warmUp>>;
+    if (bridgeWarmup.length > 0) {
+      // Too few bodies of this scheme to warm up on: the other scheme's first, then a fifth of these, untimed.
+      bridgeWarm = await warmUp(bridge, bridgeWarmup, WARMUP_REQUESTS);
+      const ownWarm = await warmUp(bridge, requests, Math.round(requests.length / 5));
+      bridgeWarm.acceptedIds.push(...ownWarm.acceptedIds);
+      bridgeContender.offset = Math.round(requests.length / 5);
+    } else {
+      bridgeWarm = await warmUp(bridge, requests, WARMUP_REQUESTS);
+      bridgeContender.offset = WARMUP_REQUESTS;
+    }
+    const [floorPooled, bridgePooled] = await runPairedSlices({ server: floor, requests, cycle: true, offset: 0 }, bridgeContender, {
+      path: '/webhooks/ghl',
+      connections: CONNECTIONS,
+      slices: name === 'rsa' ? RSA_SLICES : SLICES,
+      sliceMs: DURATION_MS / (name === 'rsa' ? RSA_SLICES : SLICES),
+      settleRequests: 2 * CONNECTIONS,
+      redisCpuMs,
+    });
+    const floorClosed: Measured = { ...floorPooled, warmupCpuUsPerRequest: floorWarm.cpuUsPerRequest, measuringAt: Number.NaN, peakRssMb: Number.NaN };
+    const bridgeClosed: Measured = { ...bridgePooled, warmupCpuUsPerRequest: bridgeWarm.cpuUsPerRequest, measuringAt: Number.NaN, peakRssMb };
+    log(BENCH, `${name} round ${round} floor: ${describe(floorClosed.result)}, ${floorClosed.cpuUsPerRequest.toFixed(0)} µs CPU per request (Redis ${floorPooled.redisCpuUsPerRequest.toFixed(0)} µs)`);
+    log(BENCH, `${name} round ${round} bridge: ${describe(bridgeClosed.result)}, ${bridgeClosed.cpuUsPerRequest.toFixed(0)} µs CPU per request (Redis ${bridgePooled.redisCpuUsPerRequest.toFixed(0)} µs), peak RSS ${peakRssMb.toFixed(0)} MB`);
+    let floorOpen: Awaited<ReturnType<typeof openLoop>> | undefined;
+    let bridgeOpen: Awaited<ReturnType<typeof openLoop>> | undefined;
+    if (name === 'ed25519') {
+      // The bridge with bodies of its own (those of the closed loop would be duplicates).
+      const floorOpenRun = async () => (floorOpen = await openLoop(floor, `${name} floor`, requests, true));
+      const bridgeOpenRun = async () => (bridgeOpen = await openLoop(bridge, `${name} bridge web, 1 process`, openLoopBodies(name), false));
+      for (const run of round % 2 === 1 ? [floorOpenRun, bridgeOpenRun] : [bridgeOpenRun, floorOpenRun]) await run();
+    }
+    const floorAccepted = floorWarm.acceptedIds.length + floorClosed.result.acceptedIds.length + (floorOpen?.open.acceptedIds.length ?? 0);
+    const accepted = [...bridgeWarm.acceptedIds, ...bridgeClosed.result.acceptedIds, ...(bridgeOpen?.open.acceptedIds ?? [])];
+    const refused = refusedOf(bridgeClosed.result) + (bridgeOpen ? refusedOf(bridgeOpen.open) : 0);
+    return {
+      floor: { closed: floorClosed, ...floorOpen, lost: floorAccepted - (await redisClient.llen(listKey)) },
+      bridge: { closed: bridgeClosed, ...bridgeOpen, accepted: accepted.length, lost: accepted.length - (await countStored(prefix, accepted)), refused },
+    };
+  } finally {
+    clearInterval(ticker);
+    await Promise.all([floor.stop(), bridge.stop()]);
+  }
+}
+
+/**
+ * The bridge's `web` as WEB_PROCESSES=`processes` (node:cluster), once, on every core: measured on its
+ * own against the rounds' median floor, for information (the targets are for one process).
+ */
+async function manyProcessesRun(name: Scheme, requests: PreparedRequest[], processes: number, warmup: PreparedRequest[]): Promise<BridgeRun> {
+  await freshRedis();
   const prefix = `bench-ingest-${name}-${processes}`;
   const web = await startChild({ script: SERVICE, args: ['web'], env: envFor(prefix, { WEB_PROCESSES: String(processes) }), nodeFlags: benchNodeFlags() });
   let closed: Measured;
-  let openRun: Awaited<ReturnType<typeof openLoop>> | undefined;
   try {
     if (warmup.length > 0) await runLoad({ url: `${web.url}/webhooks/ghl`, requests: warmup.slice(0, WARMUP_REQUESTS), connections: CONNECTIONS, durationMs: 10 * 60_000, collectIds: false });
     closed = await measure(web, requests, { cycle: false, collectIds: true });
-    log(BENCH, `${name} ${setup}: ${describe(closed.result)}, ${closed.cpuUsPerRequest.toFixed(0)} µs CPU per request, peak RSS ${closed.peakRssMb.toFixed(0)} MB`);
-    // The fixed-rate run on the same process, with bodies of its own (the closed loop's are spent, i.e. duplicates).
-    if (name === 'ed25519' && processes === 1) openRun = await openLoop(web, `${name} ${setup}`, openLoopBodies(name), false);
+    log(BENCH, `${name} bridge web, WEB_PROCESSES=${processes}: ${describe(closed.result)}, ${closed.cpuUsPerRequest.toFixed(0)} µs CPU per request, peak RSS ${closed.peakRssMb.toFixed(0)} MB`);
   } finally {
     await web.stop();
   }
-  const open = openRun?.open;
-  const accepted = [...closed.result.acceptedIds, ...(open?.acceptedIds ?? [])];
+  const accepted = closed.result.acceptedIds;
   const lost = accepted.length - (await countStored(prefix, accepted));
-  return { closed, ...openRun, accepted: accepted.length, lost, refused: refusedOf(closed.result) + (open ? refusedOf(open) : 0) };
+  return { closed, accepted: accepted.length, lost, refused: refusedOf(closed.result) };
 }
 
 /**
  * The bare route once (for scale), then ROUNDS rounds of the floor and the single-process bridge
- * back to back: this box's speed drifts over tens of seconds, so a floor measured minutes before
+ * side by side: this box's speed drifts over tens of seconds, so a floor measured minutes before
  * the bridge is no baseline. Each figure is the median of the rounds' own ratios.
  */
 async function scheme(name: Scheme, requests: PreparedRequest[], bridgeWarmup: PreparedRequest[] = []): Promise<void> {
-  const bareServer = await startChild({ script: 'bench/bare-server.ts', env: {}, nodeFlags: benchNodeFlags() });
+  const bareServer = await startChild({ script: 'bench/bare-server.ts', env: {}, nodeFlags: benchNodeFlags(), cpus: CORES?.server });
   const bare = await measure(bareServer, requests, { cycle: true, collectIds: false }).finally(() => bareServer.stop());
   log(BENCH, `${name} bare route: ${describe(bare.result)}, ${bare.cpuUsPerRequest.toFixed(0)} µs CPU per request`);
   const rounds: Round[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     log(BENCH, `${name} round ${round} of ${ROUNDS}`);
-    rounds.push({ floor: await floorRun(name, requests), bridge: await bridgeRun(name, requests, 1, bridgeWarmup) });
+    rounds.push(await pairedRound(name, requests, bridgeWarmup, round));
   }
   emitRounds(name, bare, rounds);
-  if (WEB_PROCESSES > 1) emitMoreProcesses(name, await bridgeRun(name, requests, WEB_PROCESSES, bridgeWarmup), rounds);
+  if (WEB_PROCESSES > 1) emitMoreProcesses(name, await manyProcessesRun(name, requests, WEB_PROCESSES, bridgeWarmup), rounds);
 }
 
 function emitRounds(name: Scheme, bare: Measured, rounds: Round[]): void {
@@ -262,6 +337,9 @@ function emitRounds(name: Scheme, bare: Measured, rounds: Round[]): void {
   const note = judged ? '' : '; legacy scheme, for information';
   emit({ bench: BENCH, figure: `${label}: throughput (bridge web, 1 process vs floor; median of ${rounds.length} rounds' ratios${note})`, value: of(({ bridge }) => bridge.closed.result.throughput), unit: 'req/s', baseline: floorThroughput, ratio: throughputRatio, ...(judged ? { target: `≥ ${TARGET.throughput}× floor`, ...marginOf(throughputRatio, TARGET.throughput, 'higher') } : {}) });
   emit({ bench: BENCH, figure: `${label}: CPU per request vs floor (median of ${rounds.length} rounds' ratios${note})`, value: of(({ bridge }) => bridge.closed.cpuUsPerRequest), unit: 'µs', baseline: floorCpu, ratio: cpuRatio, ...(judged ? { target: `≤ ${TARGET.cpu}× floor`, ...marginOf(cpuRatio, TARGET.cpu, 'lower') } : {}) });
+  if (rounds.every(({ floor, bridge }) => floor.closed.redisCpuUsPerRequest !== undefined && bridge.closed.redisCpuUsPerRequest !== undefined)) {
+    emit({ bench: BENCH, figure: `${label}: Redis CPU per request (the appends: the bridge's dedupe marks and inbox stream against the floor's list; median of the rounds' ratios; not in the targets)`, value: of(({ bridge }) => bridge.closed.redisCpuUsPerRequest ?? Number.NaN), unit: 'µs', baseline: of(({ floor }) => floor.closed.redisCpuUsPerRequest ?? Number.NaN), ratio: of(({ floor, bridge }) => (bridge.closed.redisCpuUsPerRequest ?? Number.NaN) / (floor.closed.redisCpuUsPerRequest ?? Number.NaN)) });
+  }
   const opens = rounds.flatMap(({ floor, bridge }) =>
     floor.open && bridge.open ? [{ floor: floor.open, bridge: bridge.open, floorCpu: floor.openCpuUsPerRequest ?? Number.NaN, bridgeCpu: bridge.openCpuUsPerRequest ?? Number.NaN }] : [],
   );
@@ -337,23 +415,7 @@ try {
     // on as many Ed25519 bodies as the floor's warm-up sends, the same path but the verifier.
     await scheme('rsa', rsaRequests, edRequests);
   }
-  detail(
-    BENCH,
-    `Throughput and CPU: closed loop, ${CONNECTIONS} connections, a warm-up of ${WARMUP_REQUESTS} requests then ${DURATION_MS / 1000} s measured (a fresh bridge process gets cheaper per request over its first ~50,000 requests, the floor over ~10,000; the warm-up's own CPU per request is reported beside the targets). ` +
-      `The floor and the single-process bridge run in ${ROUNDS} rounds, back to back within each (this box's speed drifts over tens of seconds); the targets are judged on the median of the rounds' own ratios. ` +
-      'Every server run starts on an emptied Redis with its append-only file compacted, and Redis does not rewrite that file by itself during the benchmark (a rewrite forks and writes the whole data set, which would land in one run and not the other). ' +
-      `The baselines (floor, bare route) reuse the bodies and always run the full time; the bridge sends each pre-signed body once per run (the same bodies in every round: Redis is emptied between runs, so none is a redelivery; ${ED25519_REQUESTS} Ed25519 bodies; ` +
-      `${RSA_REQUESTS} RSA-4096 bodies, the first fifth untimed, so the bridge's RSA run ends early if they are spent: signing costs ~5 ms each; before it, each RSA bridge process is warmed up on as many Ed25519 bodies as the floor's warm-up sends, the same path but the verifier). ` +
-      `p99 at ${OPEN_RATE}/s: open loop, each request due at a fixed time and sent whatever the answers (when the generator's timer next wakes, within about 1 ms: it sleeps rather than spin on a shared core), latency counted from when it was due (no coordinated omission, and the timer's delay counts too), from a generator in a process of its own that holds only the bodies it sends (in the benchmark's process, with every pre-signed body in its heap, its own GC pauses showed as server latency), ` +
-      `${WARMUP_MS / 1000} s warm-up then ${DURATION_MS / 1000} s measured, in each round against the same floor and bridge processes after their closed-loop runs (the bridge with bodies of its own). ` +
-      'The floor is `bench/floor-server.ts`: the same Fastify, raw body, the bridge\'s own signature verifier, a micro-batched RPUSH to Redis (batched as the bridge batches: one event-loop turn, or what arrived while the previous batch was stored, up to 100 requests, one pipeline); no parse, schema, dedupe, logging or metrics. ' +
-      'Every server runs in its own process with the service\'s node flags (the bridge as `npm start` runs it, `dist/main.js`; the baselines through tsx); the load generator, Redis and the server share the 2 cores. ' +
-      '"CPU per request" is the server process\'s user + system time, all its threads (from /proc), over the measured part of the closed-loop run (warm-up left out, as for throughput) divided by the requests sent in it; it moves less than throughput when the machine is busy, but it does move (shared caches, three processes on two cores). ' +
-      `The bridge is measured as one \`web\` process (the targets) and, once, as WEB_PROCESSES=${WEB_PROCESSES} (node:cluster, one port), against the rounds' median single-process floor. ` +
-      'The bridge runs with its production defaults (LOG_LEVEL info, stdout discarded). ' +
-      '"Lost" = answered `200 accepted` but that id neither in the queue inbox (`web` runs no pump) nor a job in Redis afterwards. ' +
-      'The verifier comparison runs in the benchmark process: 5 interleaved 1 s rounds of each, median round.',
-  );
+  detail(BENCH, methodMarkdown({ connections: CONNECTIONS, warmupRequests: WARMUP_REQUESTS, durationMs: DURATION_MS, slices: SLICES, rsaSlices: RSA_SLICES, rounds: ROUNDS, ed25519Requests: ED25519_REQUESTS, rsaRequests: RSA_REQUESTS, openRate: OPEN_RATE, openWarmupMs: WARMUP_MS, webProcesses: WEB_PROCESSES, cores: CORES }));
 } finally {
   redisClient.disconnect();
   await ghl.close();
@@ -363,7 +425,7 @@ try {
 /** A CPU profile of `script` under the closed-loop Ed25519 load; the main thread's (a loader thread may write a second, mostly idle one): the largest file. */
 async function profiled(dir: string, script: string, args: string[], env: Record<string, string>, requests: PreparedRequest[]): Promise<{ summary: ProfileSummary; requests: number } | undefined> {
   await freshRedis();
-  const server = await startChild({ script, args, env, nodeFlags: [...benchNodeFlags(), '--cpu-prof', `--cpu-prof-dir=${dir}`] });
+  const server = await startChild({ script, args, env, nodeFlags: [...benchNodeFlags(), '--cpu-prof', `--cpu-prof-dir=${dir}`], cpus: CORES?.server });
   const startedAt = performance.now();
   const measured = await measure(server, requests, { cycle: script !== SERVICE, collectIds: false }).finally(() => server.stop());
   log(BENCH, `profiled ${script}: ${describe(measured.result)}`);

@@ -32,6 +32,8 @@ export interface StartOptions {
   /** Extra node flags, e.g. `--cpu-prof`. */
   nodeFlags?: string[];
   readyPath?: string;
+  /** Cores the process may run on (`taskset -c`), all its threads; unset: any. */
+  cpus?: string;
 }
 
 export async function startChild(options: StartOptions): Promise<ChildServer> {
@@ -39,7 +41,10 @@ export async function startChild(options: StartOptions): Promise<ChildServer> {
   const spawnedAt = performance.now();
   // TypeScript through tsx (the bare baseline); the service itself as `npm start` runs it, built.
   const loader = options.script.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeFlags ?? []), ...loader, options.script, ...(options.args ?? [])], {
+  const argv = [...(options.nodeFlags ?? []), ...loader, options.script, ...(options.args ?? [])];
+  // taskset runs node in its own place (exec), so the pid is node's from the start.
+  const [command, commandArgs] = options.cpus === undefined ? [process.execPath, argv] : ['taskset', ['-c', options.cpus, process.execPath, ...argv]];
+  const child: ChildProcess = spawn(command, commandArgs, {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env, PORT: String(port), HOST: '127.0.0.1' },
     // The bridge logs one line per request at info (production default): written, then dropped.

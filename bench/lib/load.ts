@@ -29,6 +29,11 @@ export interface LoadResult {
   duplicates: number;
 }
 
+/** A closed-loop run's result with its latencies (sorted), to pool several runs (bench/lib/paired-slices.ts). */
+export interface ClosedLoopResult extends LoadResult {
+  latencies: number[];
+}
+
 export interface LoadOptions {
   url: string;
   requests: PreparedRequest[];
@@ -49,7 +54,7 @@ export interface LoadOptions {
   onMeasuring?: () => void;
 }
 
-export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+export async function runLoad(options: LoadOptions): Promise<ClosedLoopResult> {
   const target = new URL(options.url);
   const pool = new Pool(target.origin, { connections: options.connections, pipelining: 1, keepAliveTimeout: 30_000 });
   const latencies: number[] = [];
@@ -121,6 +126,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     errors,
     acceptedIds,
     duplicates,
+    latencies,
   };
 }
 
