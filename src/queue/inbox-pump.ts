@@ -15,7 +15,11 @@
  * Entries a pump read but never moved (it died, or its process was killed) stay pending in the
  * group; any pump claims them (XAUTOCLAIM) once they have been idle `claimIdleMs`. A pump that
  * fails to move a batch keeps it and retries with a growing pause; Redis restarts are waited out
- * by the connections, which reconnect on their own.
+ * by the connections, which reconnect on their own. A read that Redis answered while the connection
+ * dropped leaves its entries pending to the live pump itself, which never sees that answer (ioredis
+ * sends the read again after reconnecting, and it finds only newer entries): so after every
+ * reconnection or failure a pump first reads its own pending entries, and moves them at once
+ * rather than after `claimIdleMs`.
  *
  * Every process start is a new consumer in the group, so consumers are removed once they can hold
  * nothing: a pump that stops removes itself when it has nothing pending, and the pumps' claim pass
@@ -142,6 +146,14 @@ export function startInboxPump(options: InboxPumpOptions): InboxPump {
   let reading = false;
   let wake: (() => void) | undefined;
   let lastError = '';
+  /** Where the next read of this pump's own pending entries starts; undefined when none are due. */
+  const own: { from: string | undefined } = { from: '0-0' };
+  const readOwnAgain = () => {
+    own.from = '0-0';
+  };
+  // A single Redis says `ready` after every reconnection; a cluster client says `+node` for each node connection it makes.
+  reader.on('ready', readOwnAgain);
+  reader.on('+node', readOwnAgain);
 
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -164,6 +176,7 @@ export function startInboxPump(options: InboxPumpOptions): InboxPump {
           groupReady = true;
         }
         if (held.length === 0) held = await claim(context, claims);
+        if (held.length === 0 && own.from !== undefined) held = await readOwnPending(context, own);
         if (held.length === 0) {
           reading = true;
           held = await read(context).finally(() => (reading = false));
@@ -182,6 +195,8 @@ export function startInboxPump(options: InboxPumpOptions): InboxPump {
         if (message.startsWith('NOGROUP')) groupReady = false;
         if (message !== lastError) logger.warn({ queue: queue.name, held: held.length, err: { message } }, 'inbox pump failed, retrying');
         lastError = message;
+        // The failure may have been a read whose answer was lost.
+        readOwnAgain();
         await pause(Math.min(MAX_PAUSE_MS, 100 * 2 ** Math.min(failures++, 5)));
       }
     }
@@ -192,6 +207,8 @@ export function startInboxPump(options: InboxPumpOptions): InboxPump {
     async stop(graceMs = 2_000) {
       stopping = true;
       wake?.();
+      reader.off('ready', readOwnAgain);
+      reader.off('+node', readOwnAgain);
       // Entries a cut-off read had been handed stay pending and are claimed later: nothing is lost.
       if (reading) reader.disconnect();
       let timer: NodeJS.Timeout | undefined;
@@ -216,6 +233,21 @@ async function read({ reader, consumer, batchSize, blockMs, key }: PumpContext):
   if (!Array.isArray(reply)) return [];
   const stream: unknown = reply[0];
   return Array.isArray(stream) ? entriesOf(stream[1]) : [];
+}
+
+/**
+ * This pump's own pending entries after `own.from`, a batch at a time (no blocking: a read with an id
+ * answers from the pending list at once). The cursor moves past every id answered, deleted entries
+ * (answered without fields) included, and is cleared once a read answers fewer than a batch.
+ */
+async function readOwnPending({ reader, consumer, batchSize, key }: PumpContext, own: { from: string | undefined }): Promise<Entry[]> {
+  const reply = await reader.call('XREADGROUP', 'GROUP', INBOX_GROUP, consumer, 'COUNT', batchSize, 'STREAMS', key, own.from ?? '0-0');
+  const stream: unknown = Array.isArray(reply) ? reply[0] : undefined;
+  const items: unknown = Array.isArray(stream) ? stream[1] : undefined;
+  const answered = Array.isArray(items) ? items : [];
+  const last: unknown = answered.at(-1);
+  own.from = answered.length < batchSize ? undefined : Array.isArray(last) && typeof last[0] === 'string' ? last[0] : undefined;
+  return entriesOf(answered);
 }
 
 /** Entries pending longer than `claimIdleMs` (a dead pump's), taken over; the whole group is looked over every half of that. */

@@ -169,8 +169,9 @@ describe('Redis restarted in the middle of a webhook burst', () => {
       return missing;
     };
     // A pump whose read was answered as Redis went down never got those entries: they wait in its
-    // pending list until a claim pass takes them over, after WORKER_LOCK_DURATION (30 s here) idle,
-    // and the passes come every half of that (src/queue/inbox-pump.ts): up to 45 s, so wait 60.
+    // pending list, and it reads them once it has reconnected (src/queue/inbox-pump.ts). The deadline
+    // covers the fallback too, a claim pass after WORKER_LOCK_DURATION (30 s here) idle, the passes
+    // every half of that: up to 45 s, so 60.
     await waitFor(async () => ((await missingJobs()).length === 0 ? true : undefined), 60_000, 'every delivery answered 200 to become a job').catch(() => undefined);
     assert.deepEqual(await missingJobs(), [], 'every job answered 200 is in Redis after the restart');
 

@@ -2,7 +2,8 @@
  * The inbox pump against a real Redis: what ingest appended becomes exactly one job per delivery,
  * with the catalog's options and no BullMQ deduplication; entries a dead pump had read are taken
  * over; several pumps at once still make one job each; consumers do not pile up; a server that
- * lost BullMQ's add script keeps the entries until they are moved; a Redis restart (AOF) is waited out.
+ * lost BullMQ's add script keeps the entries until they are moved; a Redis restart (AOF) is waited out;
+ * a read whose answer was lost with the connection is moved once the reader reconnects, not after the claim time.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +19,8 @@ import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-se
 import { waitFor, waitUntil } from '../../helpers/wait.js';
 
 const NAME = QUEUE_NAMES.ghlWebhooks;
+/** The name every test pump's reader connection goes by in CLIENT LIST. */
+const READER_NAME = 'test-pump-reader';
 const logger = createLogger({ level: 'silent' });
 
 describe('inbox pump', () => {
@@ -62,7 +65,7 @@ describe('inbox pump', () => {
   });
 
   function pump(claimIdleMs = 30_000, forgetIdleMs?: number): InboxPump {
-    const reader = new Redis(server.url, { maxRetriesPerRequest: null });
+    const reader = new Redis(server.url, { maxRetriesPerRequest: null, connectionName: READER_NAME });
     const started = startInboxPump({ queue, reader, jobOptions: jobOptionsFor(NAME, 3_600_000), logger, claimIdleMs, blockMs: 200, batchSize: 20, ...(forgetIdleMs ? { forgetIdleMs } : {}) });
     cleanups.push(async () => {
       await started.stop();
@@ -179,5 +182,30 @@ describe('inbox pump', () => {
     await drained('the delivery after the restart to be moved');
     assert.equal(await jobCount(), 2);
     await running.stop();
+  });
+
+  test('entries handed to a read whose answer was lost with the connection are moved once the reader reconnects, not after the claim time', async () => {
+    // Claims come only after 10 minutes: whatever moves the entries below, it is not a claim.
+    pump(600_000);
+    // A first delivery, moved as usual, makes the pump's consumer known in the group.
+    await ingest.enqueue(delivery('lost-0'));
+    await drained('the first delivery to be moved');
+    const [consumer] = [...(await consumers()).keys()];
+    assert.ok(consumer, 'the pump is a consumer of the group');
+    // The entries are appended and handed to the pump's consumer in one step, as Redis does for a
+    // read it answered: the pump's own blocked read, served after the transaction, finds nothing newer.
+    const envelope = (id: string) => JSON.stringify({ source: 'marketplace', receivedAt: 1, event: { type: 'ContactUpdate', webhookId: id } });
+    const transaction = redis.multi();
+    for (const id of ['lost-1', 'lost-2']) transaction.xadd(inboxKey(queue), '*', 'id', `job-${id}`, 'name', 'ContactUpdate', 'data', envelope(id));
+    transaction.call('XREADGROUP', 'GROUP', INBOX_GROUP, consumer, 'COUNT', 10, 'STREAMS', inboxKey(queue), '>');
+    await transaction.exec();
+    assert.equal((await consumers()).get(consumer), 2, 'the entries wait, pending to the live pump');
+    // The connection drops: the answer is lost, and ioredis reconnects and sends the read again.
+    const clients = await redis.client('LIST');
+    const readerId = /id=(\d+) [^\n]*name=test-pump-reader [^\n]*cmd=xreadgroup/.exec(String(clients))?.[1];
+    assert.ok(readerId, `the pump's blocked read in CLIENT LIST:\n${String(clients)}`);
+    await redis.client('KILL', 'ID', readerId);
+    await drained('the entries to be moved after the reconnection');
+    for (const id of ['lost-1', 'lost-2']) assert.ok(await queue.getJob(`job-${id}`), `job-${id}`);
   });
 });
