@@ -127,8 +127,8 @@ async function runService(mode: ProcessMode, initial: Config, logger: Logger): P
   installShutdown(
     logger,
     config.SHUTDOWN_TIMEOUT,
-    async () => {
-      await container.close();
+    async (budgetMs) => {
+      await container.close(budgetMs);
       await activeSandbox?.close();
     },
     { ignoreSigint: isClusterProcess() },

@@ -108,6 +108,8 @@ return -1
 `;
 
 const MAX_PAUSE_MS = 2_000;
+/** How long a stopping pump tries to leave its group before leaving that to the claim pass. */
+const LEAVE_DEADLINE_MS = 1_000;
 
 /** What one pump works with. */
 interface PumpContext {
@@ -215,7 +217,9 @@ export function startInboxPump(options: InboxPumpOptions): InboxPump {
       const finished = await Promise.race([running.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]);
       clearTimeout(timer);
       if (finished) {
-        await leave(context).catch(() => undefined);
+        // Housekeeping, bounded: a consumer that could not leave (Redis away) is forgotten by a later claim pass.
+        await Promise.race([leave(context).catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, LEAVE_DEADLINE_MS)))]);
+        clearTimeout(timer);
         return;
       }
       // A transaction still waiting on a Redis that is away is either run by the server or not at

@@ -66,8 +66,8 @@ export interface Container {
   syncDeps: ContactSyncDeps;
   /** The dashboard's sign-in sessions and single-use sign-in codes. */
   dashboardSessions: DashboardSessions;
-  /** Closes everything in reverse order of creation; in-flight jobs finish first. */
-  close(): Promise<void>;
+  /** Closes everything in reverse order of creation, within `budgetMs` when given; in-flight jobs finish first. */
+  close(budgetMs?: number): Promise<void>;
 }
 
 export async function createContainer(options: ContainerOptions): Promise<Container> {
@@ -147,8 +147,12 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
   if (mode !== 'web') {
     const factory = createWorkerFactory(config, () => resources.redis('worker'), { deadLetters, alerts, metrics, logger, series: stores.facts.series });
     workers = await startWorkers({ config, logger, metrics, mapping, stores, queues, producer, ghl, fieldIds, syncDeps, trustpilot, opinionStage, push, alertClient, servedChanged, factory, connectionClients, connections });
-    // In-flight jobs get the shutdown grace but its last 5 s (at most half), kept for queues and connections.
-    resources.add('workers', () => factory.closeAll(Math.max(config.SHUTDOWN_TIMEOUT / 2, config.SHUTDOWN_TIMEOUT - 5_000)));
+    // In-flight jobs get the time left of the shutdown but its last 5 s (at most half), kept for the
+    // flushes, queues and connections closed after them.
+    resources.add('workers', (remainingMs) => {
+      const left = Math.min(remainingMs, config.SHUTDOWN_TIMEOUT);
+      return factory.closeAll(Math.max(left / 2, left - 5_000));
+    });
     startPumps(resources, queues, config, logger);
   }
   const systems = (['ghl', 'trustpilot', 'opinionstage', 'push', 'alert-webhook'] as const).filter((system) =>
@@ -159,7 +163,7 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
       ? undefined
       : await createWebApp({ config, logger, metrics, version: options.version, mapping, stores, flowCounts, queues, deadLetters, producer, breaker, guard, ghl, syncDeps, systems, servedChanged, clusterProcess: options.clusterProcess === true, resources, connections });
 
-  return { config, logger, metrics, app, workers, queues, ghl: ghl.ghl, trustpilot: trustpilot.client, mapping, deadLetters, planned, syncDeps, dashboardSessions: stores.dashboardSessions, close: () => resources.closeAll() };
+  return { config, logger, metrics, app, workers, queues, ghl: ghl.ghl, trustpilot: trustpilot.client, mapping, deadLetters, planned, syncDeps, dashboardSessions: stores.dashboardSessions, close: (budgetMs) => resources.closeAll(budgetMs) };
 }
 
 /**
