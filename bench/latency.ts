@@ -95,7 +95,7 @@ try {
   await world.close();
 }
 
-/** The bridge's own p99 event-loop lag (prom-client's default metric), in ms. */
+/** The bridge's own p99 event-loop lag (the delay its loop added, src/observability/event-loop-delay.ts), in ms. */
 async function eventLoopLagOf(url: string): Promise<number | undefined> {
   try {
     const response = await request(`${url}/metrics`);
