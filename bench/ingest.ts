@@ -61,6 +61,8 @@ const ED25519_REQUESTS = Number(process.env.BENCH_INGEST_REQUESTS ?? 120_000);
 /** RSA-4096 bodies cost ~4 ms each to sign; 8,000 keep the bridge's RSA run (each body once) going for several seconds. */
 const RSA_REQUESTS = Number(process.env.BENCH_RSA_REQUESTS ?? 8_000);
 /** Which parts run (comma-separated), to iterate on one: verifier, ed25519, profile, all, rsa. Default: every part. */
+/** Where to keep the profile part's CPU profiles; unset: a temporary folder, removed afterwards. */
+const KEPT_PROFILE_DIR = process.env.BENCH_PROFILE_DIR || undefined;
 const PARTS = new Set((process.env.BENCH_INGEST_PARTS ?? 'verifier,ed25519,profile,all,rsa').split(',').map((part) => part.trim()));
 /** The cluster setup measured beside the single process (WEB_PROCESSES); the box has 2 cores. */
 const WEB_PROCESSES = Number(process.env.BENCH_WEB_PROCESSES ?? 2);
@@ -397,11 +399,14 @@ try {
   if (PARTS.has('ed25519')) await scheme('ed25519', edRequests);
 
   // Where the time goes: the same load against a profiled single-process bridge (a separate run: profiling costs a little).
-  const profileDir = mkdtempSync(join(tmpdir(), 'ghl-bridge-prof-'));
+  // BENCH_PROFILE_DIR keeps the .cpuprofile files there (floor/ and bridge/), e.g. to open in Chrome's DevTools.
+  if (KEPT_PROFILE_DIR !== undefined) mkdirSync(KEPT_PROFILE_DIR, { recursive: true });
+  const profileDir = mkdtempSync(join(KEPT_PROFILE_DIR ?? tmpdir(), KEPT_PROFILE_DIR === undefined ? 'ghl-bridge-prof-' : 'ingest-'));
   try {
     if (PARTS.has('profile')) await profile(profileDir, edRequests);
   } finally {
-    rmSync(profileDir, { recursive: true, force: true });
+    if (KEPT_PROFILE_DIR === undefined) rmSync(profileDir, { recursive: true, force: true });
+    else log(BENCH, `CPU profiles kept in ${profileDir}`);
   }
 
   // Benchmark 5, first half: `all` (web + workers) under the same ingest load.
