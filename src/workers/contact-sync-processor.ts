@@ -185,11 +185,8 @@ async function contactState(deps: ContactSyncDeps, locationId: string, contactId
 }
 
 async function resolveFieldIds(deps: ContactSyncDeps, locationId: string): Promise<{ ids: Record<string, string>; calls: number }> {
-  const wanted = mappedFieldKeys(deps.mapping);
-  const before = await deps.fieldIds.cached(locationId);
-  const ids = await deps.fieldIds.resolve(locationId, wanted);
-  // Reporting only: a cache without every mapped field may have been read again from GHL.
-  return { ids, calls: before === undefined || wanted.some((key) => before[key] === undefined) ? 1 : 0 };
+  const { fields, listed } = await deps.fieldIds.resolveCounted(locationId, mappedFieldKeys(deps.mapping));
+  return { ids: fields, calls: listed ? 1 : 0 };
 }
 
 async function planSync(deps: ContactSyncDeps, target: SyncTarget, snapshot: ContactSnapshot, fieldIds: Record<string, string>, asOf: number) {

@@ -63,6 +63,15 @@ describe('custom field ids', () => {
     assert.equal(other.state.calls, 0);
   });
 
+  test('resolveCounted tells the caller whose listing it was, and no one else', async () => {
+    const { state, ghl } = listing({ 'contact.a': 'cfA' });
+    const ids = createCustomFieldIds(redis, prefix(), ghl);
+    const together = await Promise.all(Array.from({ length: 3 }, () => ids.resolveCounted('loc1', ['contact.a'])));
+    assert.equal(state.calls, 1);
+    assert.deepEqual(together.map(({ listed }) => listed).sort(), [false, false, true], 'one listing, counted once');
+    assert.deepEqual(await ids.resolveCounted('loc1', ['contact.a']), { fields: { 'contact.a': 'cfA' }, listed: false });
+  });
+
   test('each location has its own listing', async () => {
     const { state, ghl } = listing({ 'contact.a': 'cfA' });
     const ids = createCustomFieldIds(redis, prefix(), ghl);
