@@ -57,10 +57,21 @@ export interface ReviewIndexMeta {
 
 export type ReviewKey = 'reviewId' | 'referenceId' | 'email';
 
+/** What `lookup` answers: the index's state, read before the review was looked for. */
+export interface ReviewLookup {
+  meta: ReviewIndexMeta;
+  review: ReviewFacts | undefined;
+}
+
 export interface ReviewIndexStore {
   meta(): Promise<ReviewIndexMeta>;
   /** The review with that id; for referenceId and email the newest review carrying it. */
   find(key: ReviewKey, value: string): Promise<ReviewFacts | undefined>;
+  /**
+   * The index's state, then the review of the first key that has one (as `find`), read in that order in
+   * one round trip: a listing the state shows as done had stored its reviews before they were looked for.
+   */
+  lookup(keys: readonly { kind: ReviewKey; value: string }[]): Promise<ReviewLookup>;
   upsert(reviews: IndexedReview[]): Promise<void>;
   remove(reviewId: string): Promise<void>;
   markAttempt(at: number): Promise<void>;
@@ -163,7 +174,7 @@ export function createReviewIndexStore(redis: RedisClient, prefix: string, busin
   const releaseScript = loadScript(redis, RELEASE_LUA);
 
   return {
-    ...reviewLookups(redis, { reviewsKey, byReferenceKey, byEmailKey }, upsertScript, removeScript),
+    ...reviewLookups(redis, { reviewsKey, byReferenceKey, byEmailKey, metaKey }, upsertScript, removeScript),
     ...reviewIndexMarks(redis, metaKey, routedKey),
     ...reviewIndexLock(redis, lockKey, releaseScript),
   };
@@ -172,32 +183,61 @@ export function createReviewIndexStore(redis: RedisClient, prefix: string, busin
 /** The reviews and their pointers by referenceId and by email (newest first). */
 function reviewLookups(
   redis: RedisClient,
-  { reviewsKey, byReferenceKey, byEmailKey }: { reviewsKey: string; byReferenceKey: string; byEmailKey: string },
+  { reviewsKey, byReferenceKey, byEmailKey, metaKey }: { reviewsKey: string; byReferenceKey: string; byEmailKey: string; metaKey: string },
   upsertScript: ScriptRunner,
   removeScript: ScriptRunner,
-): Pick<ReviewIndexStore, 'find' | 'upsert' | 'remove'> {
+): Pick<ReviewIndexStore, 'find' | 'lookup' | 'upsert' | 'remove'> {
   async function byId(id: string): Promise<ReviewFacts | undefined> {
-    const raw = await redis.hget(reviewsKey, id);
+    return factsOf(await redis.hget(reviewsKey, id));
+  }
+
+  /** The hash and field a key is read from: the review itself by id, else its pointer list; undefined for an empty email or reference. */
+  function whereIs(kind: ReviewKey, value: string): { hash: string; field: string } | undefined {
+    if (kind === 'reviewId') return { hash: reviewsKey, field: value };
+    const field = kind === 'email' ? value.trim().toLowerCase() : value;
+    return field === '' ? undefined : { hash: kind === 'email' ? byEmailKey : byReferenceKey, field };
+  }
+
+  /** The review a key's stored value leads to: the entry itself, or the newest review of its pointer list still indexed. */
+  async function follow(kind: ReviewKey, raw: string | null): Promise<ReviewFacts | undefined> {
     if (raw === null) return undefined;
-    const entry = IndexedReviewSchema.safeParse(storedJson(raw));
-    // An entry in an older shape is a miss, not an error.
-    return entry.success ? entry.data.facts : undefined;
+    if (kind === 'reviewId') return factsOf(raw);
+    const pointers = PointerListSchema.safeParse(storedJson(raw));
+    if (!pointers.success) return undefined;
+    for (const [, id] of pointers.data) {
+      const facts = await byId(id);
+      if (facts) return facts;
+    }
+    return undefined;
   }
 
   return {
     async find(kind, value) {
-      if (kind === 'reviewId') return byId(value);
-      const field = kind === 'email' ? value.trim().toLowerCase() : value;
-      if (field === '') return undefined;
-      const raw = await redis.hget(kind === 'email' ? byEmailKey : byReferenceKey, field);
-      if (raw === null) return undefined;
-      const pointers = PointerListSchema.safeParse(storedJson(raw));
-      if (!pointers.success) return undefined;
-      for (const [, id] of pointers.data) {
-        const facts = await byId(id);
-        if (facts) return facts;
+      const where = whereIs(kind, value);
+      return where === undefined ? undefined : follow(kind, await redis.hget(where.hash, where.field));
+    },
+
+    async lookup(keys) {
+      const asked = keys.flatMap(({ kind, value }) => {
+        const where = whereIs(kind, value);
+        return where === undefined ? [] : [{ kind, ...where }];
+      });
+      // Every index key shares the business unit's hash tag, so on a cluster this is one node's pipeline.
+      const pipeline = redis.pipeline().hgetall(metaKey);
+      for (const { hash, field } of asked) pipeline.hget(hash, field);
+      const replies = (await pipeline.exec()) ?? [];
+      const [metaError, metaRaw] = replies[0] ?? [new Error('no reply')];
+      if (metaError) throw metaError;
+      // ioredis turns HGETALL's reply into an object in a pipeline as well.
+      if (typeof metaRaw !== 'object' || metaRaw === null || Array.isArray(metaRaw)) throw new Error('the review index state answered an unexpected reply');
+      const meta = metaOf(metaRaw as Record<string, string>);
+      for (const [index, { kind }] of asked.entries()) {
+        const [error, raw] = replies[index + 1] ?? [new Error('no reply')];
+        if (error) throw error;
+        const review = await follow(kind, typeof raw === 'string' ? raw : null);
+        if (review) return { meta, review };
       }
-      return undefined;
+      return { meta, review: undefined };
     },
 
     async upsert(reviews) {
@@ -225,17 +265,7 @@ function reviewIndexMarks(
 ): Pick<ReviewIndexStore, 'meta' | 'markAttempt' | 'commit' | 'startRouting' | 'routedVersions' | 'markRouted' | 'markFailed'> {
   return {
     async meta() {
-      const raw = await redis.hgetall(metaKey);
-      return {
-        highWater: storedNumber(raw.highWater),
-        complete: raw.complete === '1',
-        ok: raw.ok === '1',
-        refreshedAt: storedNumber(raw.refreshedAt),
-        listedAt: storedNumber(raw.listedAt),
-        routeSince: storedNumber(raw.routeSince),
-        attemptedAt: storedNumber(raw.attemptedAt),
-        scannedAt: storedNumber(raw.scannedAt),
-      };
+      return metaOf(await redis.hgetall(metaKey));
     },
 
     async markAttempt(at) {
@@ -290,5 +320,25 @@ function reviewIndexLock(redis: RedisClient, lockKey: string, releaseScript: Scr
     async isLocked() {
       return (await redis.exists(lockKey)) === 1;
     },
+  };
+}
+
+/** An indexed entry's facts; an entry in an older shape is a miss, not an error. */
+function factsOf(raw: string | null): ReviewFacts | undefined {
+  if (raw === null) return undefined;
+  const entry = IndexedReviewSchema.safeParse(storedJson(raw));
+  return entry.success ? entry.data.facts : undefined;
+}
+
+function metaOf(raw: Record<string, string>): ReviewIndexMeta {
+  return {
+    highWater: storedNumber(raw.highWater),
+    complete: raw.complete === '1',
+    ok: raw.ok === '1',
+    refreshedAt: storedNumber(raw.refreshedAt),
+    listedAt: storedNumber(raw.listedAt),
+    routeSince: storedNumber(raw.routeSince),
+    attemptedAt: storedNumber(raw.attemptedAt),
+    scannedAt: storedNumber(raw.scannedAt),
   };
 }

@@ -76,15 +76,17 @@ export function createOwnReviewIndex(deps: OwnReviewIndexDeps): OwnReviewIndex {
     refreshSince,
 
     async find(keys, asOf) {
+      // The index's state is read before the keys (one round trip): a listing it shows as done had
+      // stored its reviews before they were looked for, so a miss then is that listing's answer.
+      const first = await store.lookup(keys);
       // A review already indexed is a true answer however old the listing: no refresh needed.
-      const known = await findStored(store, keys);
-      if (known) return { kind: 'found', review: known };
-      let meta = await store.meta();
+      if (first.review) return { kind: 'found', review: first.review };
       // Beyond the page budget a miss is never an answer: the per-contact lookup is, and a refresh would not change that.
-      if (meta.ok && meta.listedAt !== undefined && !meta.complete) return { kind: 'unknown' };
-      if (!listedSince(meta, asOf)) meta = await refreshSince(asOf);
-      const found = await findStored(store, keys);
-      if (found) return { kind: 'found', review: found };
+      if (first.meta.ok && first.meta.listedAt !== undefined && !first.meta.complete) return { kind: 'unknown' };
+      if (listedSince(first.meta, asOf) && first.meta.listedAt !== undefined) return { kind: 'none', at: first.meta.listedAt };
+      const meta = await refreshSince(asOf);
+      const { review } = await store.lookup(keys);
+      if (review) return { kind: 'found', review };
       return listedSince(meta, asOf) && meta.listedAt !== undefined ? { kind: 'none', at: meta.listedAt } : { kind: 'unknown' };
     },
 
@@ -232,12 +234,4 @@ function indexed(review: PrivateReview): IndexedReview {
     ...(referenceId !== '' ? { referenceId } : {}),
     ...(referralEmail !== '' ? { referralEmail } : {}),
   };
-}
-
-async function findStored(store: ReviewIndexStore, keys: { kind: ReviewKey; value: string }[]): Promise<ReviewFacts | undefined> {
-  for (const { kind, value } of keys) {
-    const review = await store.find(kind, value);
-    if (review) return review;
-  }
-  return undefined;
 }

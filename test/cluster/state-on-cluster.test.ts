@@ -18,6 +18,7 @@ import { createContactFingerprints } from '../../src/state/contact-fingerprint.j
 import type { RedisClient } from '../../src/state/keys.js';
 import { createOAuthTokenStore } from '../../src/state/oauth-token-store.js';
 import { createRateBudget } from '../../src/state/rate-budget.js';
+import { createReviewIndexStore } from '../../src/state/review-index.js';
 import { createWriteLedger } from '../../src/state/write-ledger.js';
 import { startRedisCluster, type RedisClusterHandle } from '../helpers/redis-cluster.js';
 
@@ -45,7 +46,7 @@ describe('multi-key operations on a Redis Cluster', () => {
     assert.equal(redis.isCluster, true);
   });
 
-  test('the rate-budget script, the write ledger, fingerprints and OAuth tokens keep their keys in one slot', async () => {
+  test('the rate-budget script, the write ledger, fingerprints, the review index and OAuth tokens keep their keys in one slot', async () => {
     const prefix = `t${randomUUID().slice(0, 8)}`;
     const budget = createRateBudget(redis, prefix);
     const limit = { max: 2, windowMs: 10_000, daily: 100 };
@@ -61,6 +62,13 @@ describe('multi-key operations on a Redis Cluster', () => {
     const fingerprints = createContactFingerprints(redis, prefix);
     await fingerprints.remember('locA', 'c1', 'now', ['between']);
     assert.equal(await fingerprints.isKnown('locA', 'c1', 'between'), true);
+
+    // The review index's lookup reads its state and its keys in one pipeline: one slot, the business unit's.
+    const reviews = createReviewIndexStore(redis, prefix, 'bu_cluster');
+    await reviews.upsert([{ facts: { id: 'r1', stars: 5, title: 't', text: 'x', createdAt: '2026-01-01T00:00:00.000Z', url: 'https://www.trustpilot.com/reviews/r1' }, createdAtMs: 1, referenceId: 'c1', referralEmail: 'ann@example.com' }]);
+    await reviews.commit({ highWater: 1, complete: true, refreshedAt: 2, listedAt: 2 });
+    const found = await reviews.lookup([{ kind: 'referenceId', value: 'nobody' }, { kind: 'email', value: 'ann@example.com' }]);
+    assert.deepEqual({ id: found.review?.id, listedAt: found.meta.listedAt }, { id: 'r1', listedAt: 2 });
 
     const tokens = createOAuthTokenStore({ redis, prefix, encryptionKeys: [Buffer.alloc(32, 3)] });
     const token = { accessToken: 'a', refreshToken: 'r', expiresAt: Date.now() + 3_600_000, scope: 'contacts.readonly', userType: 'Location' as const };

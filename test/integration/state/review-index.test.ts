@@ -52,6 +52,25 @@ describe('lookups', () => {
     assert.equal(await store.find('email', ''), undefined);
   });
 
+  test('lookup: the index state and the first key with a review, keys in order, empty ones skipped', async () => {
+    const store = freshStore();
+    await store.upsert([
+      review('by-ref', '2026-01-01T10:00:00.000Z', { referenceId: 'contact-1' }),
+      review('by-mail', '2026-01-02T10:00:00.000Z', { referralEmail: 'ann@example.com' }),
+    ]);
+    await store.commit({ highWater: 5, complete: true, refreshedAt: 7, listedAt: 6 });
+    const both = await store.lookup([{ kind: 'email', value: ' ' }, { kind: 'referenceId', value: 'contact-1' }, { kind: 'email', value: 'ANN@example.com' }]);
+    assert.equal(both.review?.id, 'by-ref', 'the first key that has one');
+    assert.deepEqual({ complete: both.meta.complete, ok: both.meta.ok, listedAt: both.meta.listedAt, highWater: both.meta.highWater }, { complete: true, ok: true, listedAt: 6, highWater: 5 });
+    assert.equal((await store.lookup([{ kind: 'referenceId', value: 'nobody' }, { kind: 'email', value: 'ann@example.com' }])).review?.id, 'by-mail');
+    assert.equal((await store.lookup([{ kind: 'reviewId', value: 'by-mail' }])).review?.id, 'by-mail');
+    const miss = await store.lookup([{ kind: 'referenceId', value: 'nobody' }]);
+    assert.equal(miss.review, undefined);
+    assert.equal(miss.meta.listedAt, 6);
+    const empty = await freshStore().lookup([]);
+    assert.deepEqual({ review: empty.review, complete: empty.meta.complete, listedAt: empty.meta.listedAt }, { review: undefined, complete: false, listedAt: undefined });
+  });
+
   test('the newest review wins for a key, whatever the order it was indexed in; an update replaces the facts', async () => {
     const store = freshStore();
     await store.upsert([review('new', '2026-02-01T00:00:00.000Z', { referralEmail: 'x@example.com' })]);
