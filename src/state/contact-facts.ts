@@ -37,10 +37,14 @@ export function syncCounts(record: SyncRecord): Record<string, number> {
   };
 }
 
-export function createContactFacts(redis: RedisClient, prefix: string): ContactFacts {
+/**
+ * `series` takes each run's chart counts: by default written with the run's record; the service passes
+ * its buffered series (src/lifecycle/wiring/state.ts), which writes them with the rest of the chart
+ * counts, at most a second later, saving a round trip per run.
+ */
+export function createContactFacts(redis: RedisClient, prefix: string, series: FlowSeries = createFlowSeries(redis, prefix)): ContactFacts {
   const recentKey = `${prefix}:recent-syncs`;
   const history = createContactHistory(redis, prefix);
-  const series = createFlowSeries(redis, prefix);
   return {
     history,
     series,

@@ -17,7 +17,6 @@ import { createDeadLetters, type DeadLetters } from '../../queue/dead-letters.js
 import { INBOX_QUEUES } from '../../queue/inbox.js';
 import { startInboxPump } from '../../queue/inbox-pump.js';
 import { createWebhookProducer } from '../../queue/webhook-producer.js';
-import { bufferedFlowSeries } from '../../state/flow-series.js';
 import type { PlannedWrites } from '../../state/planned-writes.js';
 import { scheduleReconcile } from '../../workers/reconcile-processor.js';
 import type { ContactSyncDeps } from '../../workers/contact-sync-processor.js';
@@ -87,7 +86,8 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
   const mapping = loadMapping(config.MAPPING_FILE);
 
   // State, then queues: producers fail fast (web answers 429 at once); workers' queues wait for Redis.
-  const stores = createStores(resources.redis('state'), config);
+  // The dashboard's charts: ingest batches, Trustpilot calls and sync runs are counted in memory and written once a second.
+  const stores = createStores(resources.redis('state'), config, { flowCountsFlushMs: 1_000 });
   await refuseUnsafeRedis(stores.redis, logger);
   const ingestRedis = resources.redis(mode === 'worker' ? 'worker' : 'producer');
   // The producer connection refuses commands until connected; queues start using it right away.
@@ -96,8 +96,7 @@ async function compose(options: ContainerOptions, resources: Resources): Promise
   const connections = createConnectionsAccess(stores, config);
   const deadLetters = createDeadLetters(queues[QUEUE_NAMES.deadLetter]);
   const alerts = createAlerts({ queue: queues[QUEUE_NAMES.alerts], redis: stores.redis, prefix: stores.prefix, logger });
-  // The dashboard's charts: ingest batches and Trustpilot calls are counted in memory and written once a second.
-  const flowCounts = bufferedFlowSeries(stores.facts.series, { flushMs: 1_000 });
+  const flowCounts = stores.flowCounts;
   resources.add('flow-counts', () => flowCounts.flush());
   const countFlow = (counts: Record<string, number>) => void flowCounts.add(counts);
   const producer = createWebhookProducer({ queues, timeoutMs: options.ingestTimeoutMs ?? 800, onBatch: countFlow });

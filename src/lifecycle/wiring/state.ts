@@ -5,6 +5,7 @@ import { createContactFacts } from '../../state/contact-facts.js';
 import { createContactFingerprints } from '../../state/contact-fingerprint.js';
 import { createContactSnapshots, snapshotTtlMs } from '../../state/contact-snapshots.js';
 import { createCustomFieldIds } from '../../state/custom-field-ids.js';
+import { bufferedFlowSeries, createFlowSeries, type BufferedFlowSeries, type FlowSeries } from '../../state/flow-series.js';
 import { createDailyBudgetAlerts } from '../../state/daily-budget-alerts.js';
 import { createLookupCache } from '../../state/lookup-cache.js';
 import { createOsPollSeen } from '../../state/opinionstage-poll-seen.js';
@@ -15,12 +16,19 @@ import { createDashboardSessions } from '../../state/dashboard-sessions.js';
 import type { GhlClient } from '../../clients/ghl/ghl-client.js';
 import type { RedisClient } from '../../state/keys.js';
 
-export function createStores(redis: RedisClient, config: Config) {
+/**
+ * `flowCountsFlushMs`: the dashboard's chart counts (ingest batches, Trustpilot calls, sync runs) are
+ * kept in memory and written once per this many ms (the service's processes; flush them on close).
+ * Without it they are written as they come (one-off commands).
+ */
+export function createStores(redis: RedisClient, config: Config, options: { flowCountsFlushMs?: number } = {}) {
   const prefix = config.REDIS_PREFIX;
+  const flowCounts = flowCountsOf(createFlowSeries(redis, prefix), options.flowCountsFlushMs);
   return {
     redis,
     prefix,
-    facts: createContactFacts(redis, prefix),
+    flowCounts,
+    facts: createContactFacts(redis, prefix, flowCounts),
     ledger: createWriteLedger(redis, prefix),
     fingerprints: createContactFingerprints(redis, prefix),
     snapshots: createContactSnapshots(redis, prefix, { ttlMs: snapshotTtlMs(config.COALESCE_WINDOW_MS) }),
@@ -34,6 +42,10 @@ export function createStores(redis: RedisClient, config: Config) {
   };
 }
 export type Stores = ReturnType<typeof createStores>;
+
+function flowCountsOf(series: FlowSeries, flushMs: number | undefined): BufferedFlowSeries {
+  return flushMs === undefined ? { ...series, flush: () => Promise.resolve() } : bufferedFlowSeries(series, { flushMs });
+}
 
 /** The location's custom field ids, read through GHL and cached in Redis. */
 export function createFieldIds(stores: Stores, ghl: GhlClient) {
