@@ -34,7 +34,12 @@ export function createContactFingerprints(redis: RedisClient, prefix: string): C
       await multi.exec();
     },
     async isKnown(locationId, contactId, fingerprint) {
-      const [current, echo] = await Promise.all([redis.get(currentKey(locationId, contactId)), redis.sismember(echoKey(locationId, contactId), fingerprint)]);
+      // Both read in one round trip (one slot on a cluster, as for the MULTI above).
+      const replies = (await redis.pipeline().get(currentKey(locationId, contactId)).sismember(echoKey(locationId, contactId), fingerprint).exec()) ?? [];
+      const [current, echo] = replies.map(([error, reply]) => {
+        if (error) throw error;
+        return reply;
+      });
       return current === fingerprint || echo === 1;
     },
   };
