@@ -3,28 +3,16 @@
  * redis-server: the last synced state and the states between its writes are known, anything else
  * (another contact, another location, a changed contact) is not.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { createContactFingerprints } from '../../../src/state/contact-fingerprint.js';
-import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
+import { useRedisServer } from '../../helpers/redis-server.js';
 
-let server: RedisServerHandle;
-let redis: Redis;
-
-before(async () => {
-  server = await startRedisServer();
-  redis = new Redis(server.url);
-});
-
-after(async () => {
-  await redis.quit();
-  await server.close();
-});
+const server = useRedisServer();
 
 test('the last synced state and the states between its writes are known; nothing else is', async () => {
-  const fingerprints = createContactFingerprints(redis, `fp-test-${randomBytes(4).toString('hex')}`);
+  const fingerprints = createContactFingerprints(server.connect(), `fp-test-${randomBytes(4).toString('hex')}`);
   assert.equal(await fingerprints.isKnown('locA', 'c1', 'final'), false, 'nothing remembered yet');
   await fingerprints.remember('locA', 'c1', 'final', ['after-first-write', 'after-second-write']);
   assert.equal(await fingerprints.isKnown('locA', 'c1', 'final'), true);
@@ -39,6 +27,7 @@ test('the last synced state and the states between its writes are known; nothing
 });
 
 test('a Redis that refuses the read is an error, not "unknown"', async () => {
+  const redis = server.connect();
   const fingerprints = createContactFingerprints(redis, `fp-test-${randomBytes(4).toString('hex')}`);
   // The echo key holding a string instead of a set makes SISMEMBER fail.
   const prefix = `fp-test-${randomBytes(4).toString('hex')}`;
