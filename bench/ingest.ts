@@ -401,7 +401,7 @@ try {
   // Where the time goes: the same load against a profiled single-process bridge (a separate run: profiling costs a little).
   // BENCH_PROFILE_DIR keeps the .cpuprofile files there (floor/ and bridge/), e.g. to open in Chrome's DevTools.
   if (KEPT_PROFILE_DIR !== undefined) mkdirSync(KEPT_PROFILE_DIR, { recursive: true });
-  const profileDir = mkdtempSync(join(KEPT_PROFILE_DIR ?? tmpdir(), KEPT_PROFILE_DIR === undefined ? 'ghl-bridge-prof-' : 'ingest-'));
+  const profileDir = mkdtempSync(join(KEPT_PROFILE_DIR ?? tmpdir(), 'ghl-bridge-prof-'));
   try {
     if (PARTS.has('profile')) await profile(profileDir, edRequests);
   } finally {

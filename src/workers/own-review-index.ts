@@ -83,11 +83,10 @@ export function createOwnReviewIndex(deps: OwnReviewIndexDeps): OwnReviewIndex {
       if (first.review) return { kind: 'found', review: first.review };
       // Beyond the page budget a miss is never an answer: the per-contact lookup is, and a refresh would not change that.
       if (first.meta.ok && first.meta.listedAt !== undefined && !first.meta.complete) return { kind: 'unknown' };
-      if (listedSince(first.meta, asOf) && first.meta.listedAt !== undefined) return { kind: 'none', at: first.meta.listedAt };
+      if (listedSince(first.meta, asOf)) return missAnswer(first.meta, asOf);
       const meta = await refreshSince(asOf);
       const { review } = await store.lookup(keys);
-      if (review) return { kind: 'found', review };
-      return listedSince(meta, asOf) && meta.listedAt !== undefined ? { kind: 'none', at: meta.listedAt } : { kind: 'unknown' };
+      return review ? { kind: 'found', review } : missAnswer(meta, asOf);
     },
 
     async observe(review) {
@@ -110,6 +109,9 @@ export function createOwnReviewIndex(deps: OwnReviewIndexDeps): OwnReviewIndex {
 const attemptedSince = (meta: ReviewIndexMeta, asOf: number) => meta.attemptedAt !== undefined && meta.attemptedAt >= asOf;
 /** Every review that existed at `asOf` is in the index. */
 const listedSince = (meta: ReviewIndexMeta, asOf: number) => meta.ok && meta.complete && meta.listedAt !== undefined && meta.listedAt >= asOf;
+/** What a miss means in the index as `meta` describes it: "no review" as of its listing when that covers `asOf`, else unknown. */
+const missAnswer = (meta: ReviewIndexMeta, asOf: number): IndexAnswer =>
+  listedSince(meta, asOf) && meta.listedAt !== undefined ? { kind: 'none', at: meta.listedAt } : { kind: 'unknown' };
 
 /** Refreshes shared by every lookup of this process, and across workers by the store's lock. */
 function createRefresher(deps: OwnReviewIndexDeps, settings: Settings): Pick<OwnReviewIndex, 'refresh' | 'refreshSince'> {
