@@ -4,7 +4,9 @@
  *
  * Appending is one small script per batch: for each delivery `SET <mark> <jobId> NX PX <ttl>` and,
  * if the mark was new, `XADD` of `{id, name, data}`; a mark that was there already names the job the
- * delivery was first queued as. Both happen in one atomic step, so a delivery is never marked without
+ * delivery was first queued as. Each delivery travels as one argument (packDelivery): ioredis turns
+ * every string argument into protocol text of its own, and six per delivery were most of what a
+ * webhook allocated beyond the ingest floor (bench/ANALYSIS.md, note 1j). Both happen in one atomic step, so a delivery is never marked without
  * being in the inbox, nor in the inbox without its mark. The mark is BullMQ's deduplication key
  * (`<prefix>:<queue>:de:<jobId>`), so marks written when ingest added jobs directly still count.
  * The job data arrives in three parts that the script joins, so a GHL event accepted exactly as sent
@@ -58,13 +60,21 @@ export interface InboxDelivery {
 /** Per delivery: `accepted` (appended) or the job id its mark names (a redelivery). */
 export type AppendOutcome = { status: 'accepted' } | { status: 'duplicate'; id: string };
 
+/**
+ * ARGV[n] is the n-th delivery, packed: `<jobId bytes> <name bytes> <ttl ms>\n<jobId><name><data>`.
+ * Lengths rather than separators, so no id, name or data can be misread whatever bytes it holds.
+ */
 const APPEND_SCRIPT = `
 local outcomes = {}
 for i = 2, #KEYS do
-  local base = (i - 2) * 6
-  local jobId = ARGV[base + 1]
-  if redis.call('SET', KEYS[i], jobId, 'NX', 'PX', ARGV[base + 6]) then
-    redis.call('XADD', KEYS[1], '*', 'id', jobId, 'name', ARGV[base + 2], 'data', ARGV[base + 3] .. ARGV[base + 4] .. ARGV[base + 5])
+  local packed = ARGV[i - 1]
+  local idBytes, nameBytes, ttl, at = string.match(packed, '^(%d+) (%d+) (%d+)\\n()')
+  if not at then return redis.error_reply('ERR malformed inbox delivery') end
+  local nameAt = at + tonumber(idBytes)
+  local dataAt = nameAt + tonumber(nameBytes)
+  local jobId = string.sub(packed, at, nameAt - 1)
+  if redis.call('SET', KEYS[i], jobId, 'NX', 'PX', ttl) then
+    redis.call('XADD', KEYS[1], '*', 'id', jobId, 'name', string.sub(packed, nameAt, dataAt - 1), 'data', string.sub(packed, dataAt))
     outcomes[i - 1] = 1
   else
     outcomes[i - 1] = redis.call('GET', KEYS[i]) or ''
@@ -100,8 +110,7 @@ export async function appendToInbox(queue: Queue, deliveries: InboxDelivery[]): 
   const { client, inbox, markPrefix } = await targetOf(queue);
   const keys = [inbox];
   for (const delivery of deliveries) keys.push(markPrefix + delivery.jobId);
-  const args: (string | Buffer)[] = [];
-  for (const { jobId, name, data, ttlMs } of deliveries) args.push(jobId, name, data[0], data[1], data[2], String(ttlMs));
+  const args = deliveries.map(packDelivery);
   let replies: unknown;
   try {
     replies = await client.evalsha(APPEND_SHA, keys.length, ...keys, ...args);
@@ -115,6 +124,21 @@ export async function appendToInbox(queue: Queue, deliveries: InboxDelivery[]): 
     // An empty mark cannot name a job: name the delivery's own (deterministic) id.
     return { status: 'duplicate', id: typeof reply === 'string' && reply !== '' ? reply : (deliveries[index]?.jobId ?? '') };
   });
+}
+
+/** One delivery as the append script reads it (APPEND_SCRIPT): a header of byte lengths, then the id, the name and the data. */
+export function packDelivery({ jobId, name, data, ttlMs }: InboxDelivery): Buffer {
+  const idBytes = Buffer.byteLength(jobId);
+  const nameBytes = Buffer.byteLength(name);
+  const header = `${idBytes} ${nameBytes} ${Math.round(ttlMs)}\n`;
+  const parts = [header, jobId, name, data[0], data[1], data[2]] as const;
+  let size = 0;
+  for (const part of parts) size += typeof part === 'string' ? Buffer.byteLength(part) : part.length;
+  // One buffer (from Node's pool when small), each part written into it in place: no joined strings.
+  const packed = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const part of parts) at += typeof part === 'string' ? packed.write(part, at) : part.copy(packed, at);
+  return packed;
 }
 
 /** How many entries wait in a queue's inbox (appended, not yet moved into the queue). */

@@ -100,6 +100,23 @@ describe('webhook producer (micro-batched)', () => {
     for (const result of results) assert.ok(await queuedOrInbox(queues[QUEUE_NAMES.ghlWebhooks], result.id), `delivery ${result.id} is stored`);
   });
 
+  test('every delivery reads back exactly as sent, whatever bytes its name and data hold (newlines, digits and spaces, multi-byte UTF-8, verified bytes)', async () => {
+    const ingest = producer();
+    const awkward = '12 34 5\n\n{"x":"ü 🙂 \\n"}\r\n';
+    const verified = Buffer.from(JSON.stringify({ type: 'ContactUpdate', note: awkward, emoji: '🙂' }), 'utf8');
+    const requests: IngestRequest[] = [
+      { ...delivery('plain'), jobName: `Name ${awkward}`, data: { source: 'marketplace', receivedAt: 7, event: { type: 'ContactUpdate', note: awkward } } },
+      { ...delivery('bytes'), json: ['{"source":"marketplace","receivedAt":8,"event":', verified, '}'] },
+      { ...delivery('empty'), jobName: '', json: ['', '""', ''] },
+    ];
+    const results = await Promise.all(requests.map((request) => ingest.enqueue(request)));
+    assert.deepEqual(results.map((result) => result.status), ['accepted', 'accepted', 'accepted']);
+    const queue = queues[QUEUE_NAMES.ghlWebhooks];
+    assert.deepEqual(await queuedOrInbox(queue, results[0]?.id ?? ''), { name: `Name ${awkward}`, data: { source: 'marketplace', receivedAt: 7, event: { type: 'ContactUpdate', note: awkward } }, where: 'inbox' });
+    assert.deepEqual(await queuedOrInbox(queue, results[1]?.id ?? ''), { name: 'ContactUpdate', data: { source: 'marketplace', receivedAt: 8, event: JSON.parse(verified.toString('utf8')) as unknown }, where: 'inbox' });
+    assert.deepEqual(await queuedOrInbox(queue, results[2]?.id ?? ''), { name: '', data: '', where: 'inbox' });
+  });
+
   test('a redelivery after the batch is a duplicate naming the first job', async () => {
     const ingest = producer();
     const first = await ingest.enqueue(delivery('again'));
