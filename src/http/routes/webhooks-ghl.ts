@@ -9,8 +9,7 @@ import { z } from 'zod';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { QUEUE_NAMES, type GhlWebhookJob } from '../../queue/catalog.js';
-import type { JsonParts } from '../../queue/inbox.js';
-import { QueueUnavailableError, type IngestResult, type WebhookProducer } from '../../queue/webhook-producer.js';
+import { QueueUnavailableError, type IngestRequest, type IngestResult, type WebhookProducer } from '../../queue/webhook-producer.js';
 import { bodyHash } from '../../webhooks/body-hash.js';
 import { parseJsonBody } from '../json-body.js';
 import { lazyRequestLogger } from '../lazy-request-logger.js';
@@ -178,7 +177,7 @@ async function receiveMarketplace(ingest: Ingest, request: FastifyRequest, reply
     return reply.code(200).send(ignored('location not served by this bridge'));
   }
   const dedupeKey = event.webhookId ? `id:${event.webhookId}` : `body:${bodyHash(raw)}`;
-  return enqueue(ingest, reply, { source: 'marketplace', type: event.type, scope, dedupeKey, ttlSeconds: MARKETPLACE_DEDUPE_TTL_SECONDS, event, ...(parsed.asSent ? { eventBytes: raw } : {}) });
+  return enqueue(ingest, reply, { source: 'marketplace', type: event.type, scope, dedupeKey, ttlSeconds: MARKETPLACE_DEDUPE_TTL_SECONDS, event, eventBytes: parsed.asSent ? raw : undefined });
 }
 
 async function receiveWorkflow(ingest: Ingest, request: FastifyRequest, reply: FastifyReply) {
@@ -196,7 +195,7 @@ async function receiveWorkflow(ingest: Ingest, request: FastifyRequest, reply: F
     return reply.code(200).send(ignored('location not served by this bridge'));
   }
   const dedupeKey = `workflow:${bodyHash(raw)}`;
-  return enqueue(ingest, reply, { source: 'workflow', type: event.type, scope: event.locationId, dedupeKey, ttlSeconds: WORKFLOW_DEDUPE_TTL_SECONDS, event });
+  return enqueue(ingest, reply, { source: 'workflow', type: event.type, scope: event.locationId, dedupeKey, ttlSeconds: WORKFLOW_DEDUPE_TTL_SECONDS, event, eventBytes: undefined });
 }
 
 interface Delivery {
@@ -208,22 +207,14 @@ interface Delivery {
   ttlSeconds: number;
   event: Record<string, unknown>;
   /** The verified body, when `event` is exactly what it parses to: it then stands in the job for `event`. */
-  eventBytes?: Buffer;
+  eventBytes: Buffer | undefined;
 }
 
 async function enqueue(ingest: Ingest, reply: FastifyReply, delivery: Delivery) {
   const { source, type } = delivery;
   let result: IngestResult;
   try {
-    result = await ingest.deps.producer.enqueue({
-      queue: QUEUE_NAMES.ghlWebhooks,
-      jobName: type,
-      // Built from values validated above (the worker parses job data again when it reads it back).
-      ...jobData({ source, receivedAt: ingest.now(), event: delivery.event }, delivery.eventBytes),
-      scope: delivery.scope,
-      dedupeKey: delivery.dedupeKey,
-      ttlSeconds: delivery.ttlSeconds,
-    });
+    result = await ingest.deps.producer.enqueue(ingestRequest(delivery, ingest.now()));
   } catch (error) {
     if (!(error instanceof QueueUnavailableError)) throw error;
     count(ingest, source, type, 'unavailable');
@@ -239,15 +230,22 @@ async function enqueue(ingest: Ingest, reply: FastifyReply, delivery: Delivery) 
 }
 
 /**
- * The job's data: serialized here, or, when the event is the body exactly as sent, the body's own bytes
- * inside the envelope, joined in Redis (src/queue/inbox.ts). The bytes are valid UTF-8 JSON (checked by
- * parseJsonBody), so the job reads back as the same event, without this process encoding it again.
+ * What the producer stores. The job's data (GhlWebhookJob) is built from values validated above and
+ * serialized by the producer, or, when the event is the body exactly as sent, it is the body's own
+ * bytes inside the envelope, joined in Redis (src/queue/inbox.ts). The bytes are valid UTF-8 JSON
+ * (checked by parseJsonBody), so the job reads back as the same event, without this process encoding
+ * it again. Both shapes are written out: no spread, no intermediate object per webhook.
  */
-function jobData(job: GhlWebhookJob, eventBytes: Buffer | undefined): { data: GhlWebhookJob } | { json: JsonParts } {
-  if (eventBytes === undefined) return { data: job };
+function ingestRequest(delivery: Delivery, receivedAt: number): IngestRequest {
+  const { source, type, scope, dedupeKey, ttlSeconds, event, eventBytes } = delivery;
+  const queue = QUEUE_NAMES.ghlWebhooks;
+  if (eventBytes === undefined) {
+    const data: GhlWebhookJob = { source, receivedAt, event };
+    return { queue, jobName: type, scope, dedupeKey, ttlSeconds, data };
+  }
   // A byte order mark is allowed before a body but not inside a JSON document.
   const bytes = eventBytes[0] === 0xef && eventBytes[1] === 0xbb && eventBytes[2] === 0xbf ? eventBytes.subarray(3) : eventBytes;
-  return { json: [`{"source":"${job.source}","receivedAt":${job.receivedAt},"event":`, bytes, '}'] };
+  return { queue, jobName: type, scope, dedupeKey, ttlSeconds, json: [`{"source":"${source}","receivedAt":${receivedAt},"event":`, bytes, '}'] };
 }
 
 /**

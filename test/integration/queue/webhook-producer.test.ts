@@ -104,10 +104,11 @@ describe('webhook producer (micro-batched)', () => {
     const ingest = producer();
     const awkward = '12 34 5\n\n{"x":"ü 🙂 \\n"}\r\n';
     const verified = Buffer.from(JSON.stringify({ type: 'ContactUpdate', note: awkward, emoji: '🙂' }), 'utf8');
+    const target = (webhookId: string) => ({ queue: QUEUE_NAMES.ghlWebhooks, scope: LOCATION, dedupeKey: `id:${webhookId}`, ttlSeconds: 60 });
     const requests: IngestRequest[] = [
-      { ...delivery('plain'), jobName: `Name ${awkward}`, data: { source: 'marketplace', receivedAt: 7, event: { type: 'ContactUpdate', note: awkward } } },
-      { ...delivery('bytes'), json: ['{"source":"marketplace","receivedAt":8,"event":', verified, '}'] },
-      { ...delivery('empty'), jobName: '', json: ['', '""', ''] },
+      { ...target('plain'), jobName: `Name ${awkward}`, data: { source: 'marketplace', receivedAt: 7, event: { type: 'ContactUpdate', note: awkward } } },
+      { ...target('bytes'), jobName: 'ContactUpdate', json: ['{"source":"marketplace","receivedAt":8,"event":', verified, '}'] },
+      { ...target('empty'), jobName: '', json: ['', '""', ''] },
     ];
     const results = await Promise.all(requests.map((request) => ingest.enqueue(request)));
     assert.deepEqual(results.map((result) => result.status), ['accepted', 'accepted', 'accepted']);
