@@ -6,11 +6,15 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { eventLoopDelayMetricNames, registerEventLoopDelay } from './event-loop-delay.js';
+import { createLabelTally } from './label-tally.js';
 
 export interface Metrics {
   registry: Registry;
   scrapeRegistry: Registry;
+  /** Read it, don't add to it: counts go through countWebhook. */
   webhooks: Counter<'source' | 'type' | 'outcome'>;
+  /** One inbound webhook by source, event type and outcome; allocates nothing per call (label-tally.ts). */
+  countWebhook(source: string, type: string, outcome: string): void;
   jobs: Gauge<'queue' | 'state'>;
   jobDuration: Histogram<'queue' | 'outcome'>;
   upstreamCalls: Counter<'system' | 'status'>;
@@ -40,6 +44,7 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX, eventLoopMonitoringPrecision: NEVER_MS });
   for (const name of eventLoopDelayMetricNames(METRIC_PREFIX)) registry.removeSingleMetric(name);
   registerEventLoopDelay(registry, { prefix: METRIC_PREFIX, periodMs: EVENT_LOOP_SAMPLE_MS });
+  const webhookTally = createLabelTally(['source', 'type', 'outcome'] as const);
   return {
     registry,
     scrapeRegistry,
@@ -48,7 +53,11 @@ export function createMetrics(): Metrics {
       help: 'Inbound webhooks by source, event type and outcome (accepted, duplicate, ignored, rejected, unavailable)',
       labelNames: ['source', 'type', 'outcome'],
       registers: [registry],
+      collect() {
+        webhookTally.flushInto(this);
+      },
     }),
+    countWebhook: (source, type, outcome) => webhookTally.add(source, type, outcome),
     jobs: new Gauge({
       name: 'ghl_bridge_jobs',
       help: 'Jobs by queue and state, read from Redis at scrape time (state="inbox": accepted webhooks not yet moved into their queue)',

@@ -76,7 +76,7 @@ export function registerAuthFailureLimit(app: FastifyInstance, options: AuthFail
     if (counter.tracked === 0 || !isWebhookRequest(request)) return done();
     const waitMs = counter.blockedFor(keyOf(request), now());
     if (waitMs === 0) return done();
-    options.metrics.webhooks.inc({ source: webhookSource(request), type: 'unknown', outcome: 'rejected' });
+    options.metrics.countWebhook(webhookSource(request), 'unknown', 'rejected');
     const seconds = Math.max(1, Math.ceil(waitMs / 1_000));
     reply
       .code(429)

@@ -155,7 +155,7 @@ export function registerIpAllowlist(app: FastifyInstance, options: IpAllowlistOp
     const clientIp = options.clientAddress.clientIp(request);
     if (allowed.has(clientIp)) return;
     const source = webhookSource(request);
-    options.metrics.webhooks.inc({ source, type: 'unknown', outcome: 'rejected' });
+    options.metrics.countWebhook(source, 'unknown', 'rejected');
     request.log.info({ clientIp: clientIp ?? 'unknown', peer: request.socket.remoteAddress, source }, 'webhook caller not in allowlist');
     return reply.code(403).send(errorReply(403, 'IP_NOT_ALLOWED', 'this address may not call the webhooks (WEBHOOK_IP_ALLOWLIST)'));
   });

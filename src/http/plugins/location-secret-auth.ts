@@ -26,7 +26,7 @@ export function requireLocationOrSharedSecret(options: { secret: string | undefi
     const expected = typeof location === 'string' && options.locationSecret ? await options.locationSecret(location) : undefined;
     const result = checkSharedSecret(expected ?? NO_SECRET, request.headers, request.query);
     if (result === 'ok' && expected !== undefined) return;
-    options.metrics.webhooks.inc({ source: options.source, type: 'unknown', outcome: 'rejected' });
+    options.metrics.countWebhook(options.source, 'unknown', 'rejected');
     await reply.code(401).send(errorReply(401, 'TOKEN_INVALID', 'missing or wrong webhook token'));
   };
 }

@@ -13,7 +13,7 @@ export function requireSharedSecret(options: { secret: string | undefined; varia
     // request.query keeps repeated parameters as arrays; the check refuses ambiguous copies.
     const result = checkSharedSecret(options.secret, request.headers, request.query);
     if (result === 'ok') return;
-    options.metrics.webhooks.inc({ source: options.source, type: 'unknown', outcome: 'rejected' });
+    options.metrics.countWebhook(options.source, 'unknown', 'rejected');
     const code = result === 'not-configured' ? 'NOT_CONFIGURED' : 'TOKEN_INVALID';
     const message = result === 'not-configured' ? `these webhooks are disabled: set ${options.variable}` : 'missing or wrong webhook token';
     await reply.code(401).send(errorReply(401, code, message));

@@ -267,7 +267,7 @@ function badJson(ingest: Ingest, reply: FastifyReply, source: Source, message: s
 }
 
 function count(ingest: Ingest, source: Source, type: string, outcome: string): void {
-  ingest.metrics.webhooks.inc({ source, type: metricType(type), outcome });
+  ingest.metrics.countWebhook(source, metricType(type), outcome);
 }
 
 function rawBody(request: FastifyRequest): Buffer {

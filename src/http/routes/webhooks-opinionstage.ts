@@ -50,10 +50,10 @@ export async function registerOpinionStageWebhookRoute(app: FastifyInstance, opt
     async (request, reply) => {
       const parsed = parseOsWebhookBody(request.body);
       if (parsed.kind === 'invalid') {
-        metrics.webhooks.inc({ source: 'opinionstage', type: 'response', outcome: 'rejected' });
+        metrics.countWebhook('opinionstage', 'response', 'rejected');
         return reply.code(400).send(errorReply(400, 'INVALID_PAYLOAD', 'the body is not an Opinion Stage response', parsed.issues));
       }
-      const unavailable = () => metrics.webhooks.inc({ source: 'opinionstage', type: 'response', outcome: 'unavailable' });
+      const unavailable = () => metrics.countWebhook('opinionstage', 'response', 'unavailable');
       return storeOrAskRetry(reply, 'the response', unavailable, async () => {
         const result = await deps.producer.enqueue({
           queue: QUEUE_NAMES.opinionStageResponses,
@@ -70,7 +70,7 @@ export async function registerOpinionStageWebhookRoute(app: FastifyInstance, opt
           dedupeKey: opinionStageDedupeKey(parsed.response.id),
           ttlSeconds: OPINIONSTAGE_DEDUPE_TTL_SECONDS,
         });
-        metrics.webhooks.inc({ source: 'opinionstage', type: 'response', outcome: result.status });
+        metrics.countWebhook('opinionstage', 'response', result.status);
         return reply.code(200).send({ status: result.status, id: result.id });
       });
     },

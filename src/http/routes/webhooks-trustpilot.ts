@@ -50,14 +50,14 @@ export async function registerTrustpilotWebhookRoute(app: FastifyInstance, optio
       onRequest: requireLocationOrSharedSecret({ secret: deps.secret, variable: 'TRUSTPILOT_WEBHOOK_SECRET', source: 'trustpilot', metrics, locationSecret: deps.locationSecret }),
     },
     async (request, reply) => {
-      const unavailable = () => metrics.webhooks.inc({ source: 'trustpilot', type: 'unknown', outcome: 'unavailable' });
+      const unavailable = () => metrics.countWebhook('trustpilot', 'unknown', 'unavailable');
       const { location } = request.query;
       return storeOrAskRetry(reply, 'the events', unavailable, async () => {
         const results = [];
         for (const event of request.body.events) {
           const read = readTrustpilotEvent(event, now());
           if (read.kind === 'ignored') {
-            metrics.webhooks.inc({ source: 'trustpilot', type: 'other', outcome: 'ignored' });
+            metrics.countWebhook('trustpilot', 'other', 'ignored');
             results.push({ status: 'ignored' as const, id: null, reason: read.reason });
             continue;
           }
@@ -69,7 +69,7 @@ export async function registerTrustpilotWebhookRoute(app: FastifyInstance, optio
             dedupeKey: read.dedupeKey,
             ttlSeconds: TRUSTPILOT_DEDUPE_TTL_SECONDS,
           });
-          metrics.webhooks.inc({ source: 'trustpilot', type: event.eventName, outcome: result.status });
+          metrics.countWebhook('trustpilot', event.eventName, result.status);
           results.push(result);
         }
         const status = results.some((result) => result.status === 'accepted') ? 'accepted' : results.every((result) => result.status === 'ignored') ? 'ignored' : 'duplicate';
