@@ -4,13 +4,14 @@
  *
  * Appending is one small script per batch: for each delivery `SET <mark> <jobId> NX PX <ttl>` and,
  * if the mark was new, `XADD` of `{id, name, data}`; a mark that was there already names the job the
- * delivery was first queued as. Each delivery travels as one argument (packDelivery): ioredis turns
- * every string argument into protocol text of its own, and six per delivery were most of what a
- * webhook allocated beyond the ingest floor (bench/ANALYSIS.md, note 1j). Both happen in one atomic step, so a delivery is never marked without
+ * delivery was first queued as. Both happen in one atomic step, so a delivery is never marked without
  * being in the inbox, nor in the inbox without its mark. The mark is BullMQ's deduplication key
  * (`<prefix>:<queue>:de:<jobId>`), so marks written when ingest added jobs directly still count.
  * The job data arrives in three parts that the script joins, so a GHL event accepted exactly as sent
  * goes to Redis as its verified bytes, never decoded and encoded again (src/http/routes/webhooks-ghl.ts).
+ * Each delivery travels as one argument (packDelivery): ioredis turns every string argument into
+ * protocol text of its own, and six per delivery were the largest single allocation a webhook made
+ * beyond the ingest floor (bench/ANALYSIS.md, note 1j).
  * Every key the script touches starts with the queue's prefix, which on a cluster is the queue's hash
  * tag (src/queue/connections.ts): one slot, valid on a Redis Cluster.
  */
@@ -127,7 +128,7 @@ export async function appendToInbox(queue: Queue, deliveries: InboxDelivery[]): 
 }
 
 /** One delivery as the append script reads it (APPEND_SCRIPT): a header of byte lengths, then the id, the name and the data. */
-export function packDelivery({ jobId, name, data, ttlMs }: InboxDelivery): Buffer {
+function packDelivery({ jobId, name, data, ttlMs }: InboxDelivery): Buffer {
   const idBytes = Buffer.byteLength(jobId);
   const nameBytes = Buffer.byteLength(name);
   const header = `${idBytes} ${nameBytes} ${Math.round(ttlMs)}\n`;

@@ -6,6 +6,7 @@
  * fingerprint itself is computed in src/domain/contact-fingerprint.ts; this file keeps it in Redis.
  */
 import { stateKeys, type RedisClient } from './keys.js';
+import { pipelineValues } from './pipeline-replies.js';
 
 const FINGERPRINT_TTL_SECONDS = 30 * 86_400;
 
@@ -35,11 +36,7 @@ export function createContactFingerprints(redis: RedisClient, prefix: string): C
     },
     async isKnown(locationId, contactId, fingerprint) {
       // Both read in one round trip (one slot on a cluster, as for the MULTI above).
-      const replies = (await redis.pipeline().get(currentKey(locationId, contactId)).sismember(echoKey(locationId, contactId), fingerprint).exec()) ?? [];
-      const [current, echo] = replies.map(([error, reply]) => {
-        if (error) throw error;
-        return reply;
-      });
+      const [current, echo] = pipelineValues(await redis.pipeline().get(currentKey(locationId, contactId)).sismember(echoKey(locationId, contactId), fingerprint).exec());
       return current === fingerprint || echo === 1;
     },
   };

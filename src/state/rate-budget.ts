@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { stateKeys, type RedisClient } from './keys.js';
 import type { BudgetDecision, BudgetLimit, RateBudget } from '../clients/http/rate-budget-types.js';
 import { BridgeError } from '../observability/errors.js';
+import { pipelineValues } from './pipeline-replies.js';
 
 const DAY_MS = 86_400_000;
 
@@ -197,10 +198,7 @@ export function createRateBudget(redis: RedisClient, prefix: string, now: () => 
         .get(dayKey(budgetKey, Math.floor(nowMs / DAY_MS)))
         .get(key(budgetKey, 'blocked'))
         .exec();
-      const [windowCount, dayCount, blocked] = (results ?? []).map(([error, value]) => {
-        if (error) throw error;
-        return value;
-      });
+      const [windowCount, dayCount, blocked] = pipelineValues(results);
       const blockedUntil = Number(blocked ?? 0);
       return {
         window: Number(windowCount ?? 0),

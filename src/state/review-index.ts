@@ -12,6 +12,7 @@ import type { ReviewFacts } from '../domain/trustpilot-plan.js';
 import { stateKeys, type RedisClient } from './keys.js';
 import { loadScript, type ScriptRunner } from './redis-script.js';
 import { storedJson, storedNumber } from './stored-text.js';
+import { pipelineValues } from './pipeline-replies.js';
 
 export const ReviewFactsSchema = z.object({
   id: z.string(),
@@ -65,11 +66,10 @@ export interface ReviewLookup {
 
 export interface ReviewIndexStore {
   meta(): Promise<ReviewIndexMeta>;
-  /** The review with that id; for referenceId and email the newest review carrying it. */
-  find(key: ReviewKey, value: string): Promise<ReviewFacts | undefined>;
   /**
-   * The index's state, then the review of the first key that has one (as `find`), read in that order in
-   * one round trip: a listing the state shows as done had stored its reviews before they were looked for.
+   * The index's state, then the review of the first key that has one, read in that order in one round
+   * trip: a listing the state shows as done had stored its reviews before they were looked for. A key
+   * finds the review with that id, or for referenceId and email the newest review carrying it.
    */
   lookup(keys: readonly { kind: ReviewKey; value: string }[]): Promise<ReviewLookup>;
   upsert(reviews: IndexedReview[]): Promise<void>;
@@ -186,7 +186,7 @@ function reviewLookups(
   { reviewsKey, byReferenceKey, byEmailKey, metaKey }: { reviewsKey: string; byReferenceKey: string; byEmailKey: string; metaKey: string },
   upsertScript: ScriptRunner,
   removeScript: ScriptRunner,
-): Pick<ReviewIndexStore, 'find' | 'lookup' | 'upsert' | 'remove'> {
+): Pick<ReviewIndexStore, 'lookup' | 'upsert' | 'remove'> {
   async function byId(id: string): Promise<ReviewFacts | undefined> {
     return factsOf(await redis.hget(reviewsKey, id));
   }
@@ -212,11 +212,6 @@ function reviewLookups(
   }
 
   return {
-    async find(kind, value) {
-      const where = whereIs(kind, value);
-      return where === undefined ? undefined : follow(kind, await redis.hget(where.hash, where.field));
-    },
-
     async lookup(keys) {
       const asked = keys.flatMap(({ kind, value }) => {
         const where = whereIs(kind, value);
@@ -225,15 +220,12 @@ function reviewLookups(
       // Every index key shares the business unit's hash tag, so on a cluster this is one node's pipeline.
       const pipeline = redis.pipeline().hgetall(metaKey);
       for (const { hash, field } of asked) pipeline.hget(hash, field);
-      const replies = (await pipeline.exec()) ?? [];
-      const [metaError, metaRaw] = replies[0] ?? [new Error('no reply')];
-      if (metaError) throw metaError;
+      const [metaRaw, ...raws] = pipelineValues(await pipeline.exec());
       // ioredis turns HGETALL's reply into an object in a pipeline as well.
       if (typeof metaRaw !== 'object' || metaRaw === null || Array.isArray(metaRaw)) throw new Error('the review index state answered an unexpected reply');
       const meta = metaOf(metaRaw as Record<string, string>);
       for (const [index, { kind }] of asked.entries()) {
-        const [error, raw] = replies[index + 1] ?? [new Error('no reply')];
-        if (error) throw error;
+        const raw = raws[index];
         const review = await follow(kind, typeof raw === 'string' ? raw : null);
         if (review) return { meta, review };
       }

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createReviewIndexStore, type IndexedReview, type ReviewIndexStore } from '../../../src/state/review-index.js';
+import { createReviewIndexStore, type IndexedReview, type ReviewIndexStore, type ReviewKey } from '../../../src/state/review-index.js';
 import { startRedisServer, type RedisServerHandle } from '../../helpers/redis-server.js';
 import { waitUntil } from '../../helpers/wait.js';
 
@@ -17,6 +17,11 @@ let redisB: Redis;
 
 const BU = 'bu_index_test';
 const freshStore = (redis: Redis = redisA, prefix = `ri-test-${randomBytes(4).toString('hex')}`): ReviewIndexStore => createReviewIndexStore(redis, prefix, BU);
+
+/** The review one key leads to, through the store's only read. */
+async function find(store: ReviewIndexStore, kind: ReviewKey, value: string) {
+  return (await store.lookup([{ kind, value }])).review;
+}
 
 function review(id: string, createdAt: string, keys: { referenceId?: string; referralEmail?: string } = {}, stars = 4): IndexedReview {
   return {
@@ -42,14 +47,14 @@ describe('lookups', () => {
   test('finds a review by id, by referenceId and by referral email whatever its case; unknown keys miss', async () => {
     const store = freshStore();
     await store.upsert([review('r1', '2026-01-01T10:00:00.000Z', { referenceId: 'contact-1', referralEmail: 'Ann@Example.COM' })]);
-    assert.equal((await store.find('reviewId', 'r1'))?.id, 'r1');
-    assert.equal((await store.find('referenceId', 'contact-1'))?.id, 'r1');
-    assert.equal((await store.find('email', 'ann@example.com'))?.id, 'r1');
-    assert.equal((await store.find('email', '  ANN@example.com '))?.id, 'r1');
-    assert.equal(await store.find('referenceId', 'CONTACT-1'), undefined, 'referenceId is exact');
-    assert.equal(await store.find('reviewId', 'r2'), undefined);
-    assert.equal(await store.find('email', 'bob@example.com'), undefined);
-    assert.equal(await store.find('email', ''), undefined);
+    assert.equal((await find(store, 'reviewId', 'r1'))?.id, 'r1');
+    assert.equal((await find(store, 'referenceId', 'contact-1'))?.id, 'r1');
+    assert.equal((await find(store, 'email', 'ann@example.com'))?.id, 'r1');
+    assert.equal((await find(store, 'email', '  ANN@example.com '))?.id, 'r1');
+    assert.equal(await find(store, 'referenceId', 'CONTACT-1'), undefined, 'referenceId is exact');
+    assert.equal(await find(store, 'reviewId', 'r2'), undefined);
+    assert.equal(await find(store, 'email', 'bob@example.com'), undefined);
+    assert.equal(await find(store, 'email', ''), undefined);
   });
 
   test('lookup: the index state and the first key with a review, keys in order, empty ones skipped', async () => {
@@ -75,10 +80,10 @@ describe('lookups', () => {
     const store = freshStore();
     await store.upsert([review('new', '2026-02-01T00:00:00.000Z', { referralEmail: 'x@example.com' })]);
     await store.upsert([review('old', '2026-01-01T00:00:00.000Z', { referralEmail: 'X@example.com', referenceId: 'c1' })]);
-    assert.equal((await store.find('email', 'x@example.com'))?.id, 'new');
-    assert.equal((await store.find('referenceId', 'c1'))?.id, 'old');
+    assert.equal((await find(store, 'email', 'x@example.com'))?.id, 'new');
+    assert.equal((await find(store, 'referenceId', 'c1'))?.id, 'old');
     await store.upsert([review('new', '2026-02-01T00:00:00.000Z', { referralEmail: 'x@example.com' }, 1)]);
-    const found = await store.find('email', 'x@example.com');
+    const found = await find(store, 'email', 'x@example.com');
     assert.equal(found?.id, 'new');
     assert.equal(found?.stars, 1);
   });
@@ -90,11 +95,11 @@ describe('lookups', () => {
       review('b', '2026-01-02T00:00:00.000Z', { referralEmail: 'y@example.com' }),
     ]);
     await store.remove('b');
-    assert.equal((await store.find('email', 'y@example.com'))?.id, 'a');
-    assert.equal(await store.find('reviewId', 'b'), undefined);
+    assert.equal((await find(store, 'email', 'y@example.com'))?.id, 'a');
+    assert.equal(await find(store, 'reviewId', 'b'), undefined);
     await store.remove('a');
-    assert.equal(await store.find('email', 'y@example.com'), undefined);
-    assert.equal(await store.find('referenceId', 'c2'), undefined);
+    assert.equal(await find(store, 'email', 'y@example.com'), undefined);
+    assert.equal(await find(store, 'referenceId', 'c2'), undefined);
     await store.remove('never-indexed');
   });
 
@@ -102,8 +107,8 @@ describe('lookups', () => {
     const store = freshStore();
     await store.upsert([review('m', '2026-01-01T00:00:00.000Z', { referralEmail: 'before@example.com' })]);
     await store.upsert([review('m', '2026-01-01T00:00:00.000Z', { referralEmail: 'after@example.com' })]);
-    assert.equal(await store.find('email', 'before@example.com'), undefined);
-    assert.equal((await store.find('email', 'after@example.com'))?.id, 'm');
+    assert.equal(await find(store, 'email', 'before@example.com'), undefined);
+    assert.equal((await find(store, 'email', 'after@example.com'))?.id, 'm');
   });
 
   test('a damaged entry is a miss, not an error', async () => {
@@ -111,15 +116,15 @@ describe('lookups', () => {
     const store = freshStore(redisA, prefix);
     await store.upsert([review('d', '2026-01-01T00:00:00.000Z', { referenceId: 'c3' })]);
     await redisA.hset(`${prefix}:tp-review-index:${BU}:reviews`, 'd', '{"not":"an entry"}');
-    assert.equal(await store.find('referenceId', 'c3'), undefined);
-    assert.equal(await store.find('reviewId', 'd'), undefined);
+    assert.equal(await find(store, 'referenceId', 'c3'), undefined);
+    assert.equal(await find(store, 'reviewId', 'd'), undefined);
   });
 
   test('indexes are per prefix and business unit', async () => {
     const prefix = `ri-test-${randomBytes(4).toString('hex')}`;
     await createReviewIndexStore(redisA, prefix, 'bu_one').upsert([review('p', '2026-01-01T00:00:00.000Z', { referenceId: 'c4' })]);
-    assert.equal(await createReviewIndexStore(redisA, prefix, 'bu_two').find('referenceId', 'c4'), undefined);
-    assert.equal(await freshStore().find('referenceId', 'c4'), undefined);
+    assert.equal(await find(createReviewIndexStore(redisA, prefix, 'bu_two'), 'referenceId', 'c4'), undefined);
+    assert.equal(await find(freshStore(), 'referenceId', 'c4'), undefined);
   });
 });
 

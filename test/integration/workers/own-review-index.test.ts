@@ -508,7 +508,7 @@ describe('notifications', () => {
     const w = await world();
     await w.index.refresh();
     await w.lookup.observe(PrivateReviewSchema.parse({ id: 'foreign-review-1', referralEmail: 'foreign@example.com', createdAt: minutesAgo(1), businessUnit: { id: 'bu_somebody_else' } }));
-    assert.equal(await w.store.find('email', 'foreign@example.com'), undefined);
+    assert.equal((await w.store.lookup([{ kind: 'email', value: 'foreign@example.com' }])).review, undefined);
   });
 });
 
@@ -517,7 +517,7 @@ describe('no index', () => {
     const w = await world({ mapping: { ownReview: { enabled: false, matchBy: ['referenceId', 'email'] } } });
     assert.equal(await w.lookup.review(contact('off@example.com'), undefined, w.clock.now), undefined);
     await w.lookup.observe(PrivateReviewSchema.parse({ id: 'disabled-1', referralEmail: 'off@example.com', createdAt: minutesAgo(1) }));
-    assert.equal(await w.store.find('email', 'off@example.com'), undefined);
+    assert.equal((await w.store.lookup([{ kind: 'email', value: 'off@example.com' }])).review, undefined);
     assert.equal(w.sim.calls.length, 0);
   });
 
