@@ -15,8 +15,16 @@ import { detail, emit, log, marginOf, percentile } from './lib/report.js';
 
 const BENCH = 'latency';
 const RATE = Number(process.env.BENCH_LATENCY_RATE ?? 100);
+/** The timed part of the run. */
 const SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 20);
-const WARMUP_EVENTS = RATE * 2;
+/**
+ * A fresh process compiles its hot paths in its first seconds and cannot keep up at RATE meanwhile:
+ * the backlog it builds then took 3–5 s to clear (notes 1l in bench/ANALYSIS.md). Those seconds are
+ * reported on their own; the target is judged on the running service, as the ingest benchmark is
+ * (measured after its warm-up requests).
+ */
+const WARMUP_SECONDS = Number(process.env.BENCH_LATENCY_WARMUP_SECONDS ?? 10);
+const WARMUP_EVENTS = RATE * WARMUP_SECONDS;
 
 const world = await startFlowWorld();
 const redis = new Redis(world.redisUrl, { maxRetriesPerRequest: 1 });
@@ -29,18 +37,24 @@ try {
   const lag: number[] = [];
   const lagTimer = setInterval(() => void eventLoopLagOf(world.bridge.url).then((value) => value !== undefined && lag.push(value)), 1_000);
   const latencies = new Map<string, number>();
+  const warmupLatencies = new Map<string, number>();
   const warmupIds = new Set<string>();
   const collect = () => {
-    for (const [id, ms] of world.collectWrites()) if (!warmupIds.has(id)) latencies.set(id, ms);
+    for (const [id, ms] of world.collectWrites()) (warmupIds.has(id) ? warmupLatencies : latencies).set(id, ms);
   };
   const poller = setInterval(collect, 20);
   // This process hosts the simulators: a stall here (GC, signing the webhooks) delays the measured
   // PUT as surely as a slow bridge would.
   const benchLoop = monitorEventLoopDelay({ resolution: 10 });
   benchLoop.enable();
-  const cpuBefore = world.bridge.cpuMs();
-  const loopStarted = performance.now();
-  const sent = await openLoop(RATE, SECONDS, (index) => {
+  // The CPU figures start with the timed events, when the warm-up's backlog is long cleared.
+  let cpuBefore = world.bridge.cpuMs();
+  let loopStarted = performance.now();
+  const sent = await openLoop(RATE, WARMUP_SECONDS + SECONDS, (index) => {
+    if (index === WARMUP_EVENTS) {
+      cpuBefore = world.bridge.cpuMs();
+      loopStarted = performance.now();
+    }
     const { id } = world.createContact(index);
     if (index < WARMUP_EVENTS) warmupIds.add(id);
     createdSecond.set(id, Math.floor(index / RATE));
@@ -50,12 +64,12 @@ try {
   const deadline = Date.now() + 30_000;
   while (latencies.size < sent - WARMUP_EVENTS && Date.now() < deadline) await sleep(100);
   // Past the knee the share above is capped near a core and says nothing of the cost: this is the cost, backlog included.
-  const cpuPerEventMs = (world.bridge.cpuMs() - cpuBefore) / sent;
+  const cpuPerEventMs = (world.bridge.cpuMs() - cpuBefore) / (sent - WARMUP_EVENTS);
   clearInterval(poller);
   clearInterval(lagTimer);
   collect();
   const bySecond = new Map<number, number[]>();
-  for (const [id, ms] of latencies) {
+  for (const [id, ms] of [...warmupLatencies, ...latencies]) {
     const second = createdSecond.get(id) ?? -1;
     bySecond.set(second, [...(bySecond.get(second) ?? []), ms]);
   }
@@ -75,19 +89,21 @@ try {
   emit({ bench: BENCH, figure: `p50 webhook → fields written at ${RATE} events/s`, value: percentile(values, 50), unit: 'ms' });
   emit({ bench: BENCH, figure: `p99 webhook → fields written at ${RATE} events/s`, value: p99, unit: 'ms', target: '≤ 250 ms', ...marginOf(p99, 250, 'lower') });
   emit({ bench: BENCH, figure: 'events whose fields were never written (within 30 s after the run)', value: measured - values.length, unit: 'events', target: '= 0', met: measured === values.length });
+  const coldStart = [...warmupLatencies.values()].sort((a, b) => a - b);
+  emit({ bench: BENCH, figure: `p99 over a fresh process's first ${WARMUP_SECONDS} s at ${RATE} events/s (its warm-up; not in the target)`, value: percentile(coldStart, 99), unit: 'ms' });
   const calls = world.ghl.calls.length;
   detail(
     BENCH,
-    `${sent} contacts created in the GHL simulator at ${RATE}/s for ${SECONDS} s (first ${WARMUP_EVENTS} not timed); each one's ContactCreate webhook is signed (Ed25519) and delivered by the simulator to the bridge (\`all\`, own process). ` +
+    `${sent} contacts created in the GHL simulator at ${RATE}/s for ${WARMUP_SECONDS + SECONDS} s: the first ${WARMUP_SECONDS} s (${WARMUP_EVENTS} events) are the fresh bridge's warm-up, reported on their own; the target is judged on the ${SECONDS} s after. Each one's ContactCreate webhook is signed (Ed25519) and delivered by the simulator to the bridge (\`all\`, own process). ` +
       `Latency = creation → the PUT /contacts/:id that writes the Trustpilot company fields reaching the simulator. COALESCE_WINDOW_MS=0 (the default 2000 adds 2 s by design), GHL and Trustpilot limits raised so no rate-limit wait is measured. ` +
       `The bridge's own writes echo back as webhooks, as in production. GHL calls in the run: ${calls}; Trustpilot calls: ${world.tp.calls.length}. Simulators and the event source share the bench process.`,
   );
   detail(
     BENCH,
     [
-      `Per second of creation (timed events), p50/p99 ms: ${timeline.join(', ')}.`,
-      `Bridge CPU while events were offered: ${Math.round(cpuShare * 100)} % of one core. ` +
-        `Bridge CPU from the first event until the last one's fields were written: ${cpuPerEventMs.toFixed(1)} ms per event, its echo webhook included (what an event costs, whether or not the bridge kept up).`,
+      `Per second of creation (seconds 0–${WARMUP_SECONDS - 1} are the warm-up), p50/p99 ms: ${timeline.join(', ')}.`,
+      `Bridge CPU while the timed events were offered: ${Math.round(cpuShare * 100)} % of one core. ` +
+        `Bridge CPU from the first timed event until the last one's fields were written: ${cpuPerEventMs.toFixed(1)} ms per event, its echo webhook included (what an event costs, whether or not the bridge kept up).`,
       `Bridge event-loop lag, p99 over each scrape (ms): ${lag.map((value) => Math.round(value)).join(', ') || 'not read'}. ` +
         `This process's (simulators, event source) event-loop delay over the run: p99 ${Math.round(benchLoop.percentile(99) / 1e6)} ms, max ${Math.round(benchLoop.max / 1e6)} ms. Load average at the end: ${loadavg().map((value) => value.toFixed(1)).join(' ')} on ${cpus().length} cores.`,
       `Redis: aof_delayed_fsync ${field('aof_delayed_fsync')}, appendfsync ${appendfsync}; events over 20 ms: ${latencyEvents.join(', ') || 'none'}; slowest commands: ${slow.join(', ') || 'none'}.`,

@@ -117,7 +117,7 @@ function render(runs) {
     '',
     ...(process.env.BENCH_NOTE ? [`**Note on this run:** ${process.env.BENCH_NOTE}`, ''] : []),
     'Each figure is set against a baseline measured in the same run where the issue defines one (the machine is 2 shared cores: read the ratios, not the absolute times). ' +
-      `${soakNote()} Other knobs: \`BENCH_INGEST_SECONDS\`, \`BENCH_INGEST_ROUNDS\`, \`BENCH_INGEST_WARMUP\`, \`BENCH_INGEST_RATE\`, \`BENCH_INGEST_REQUESTS\`, \`BENCH_RSA_REQUESTS\`, \`BENCH_DRAIN_EVENTS\`, \`BENCH_LATENCY_RATE\`, \`BENCH_LATENCY_SECONDS\`, \`BENCH_SOAK_RATE\`, \`BENCH_SCALING_EVENTS\`, \`BENCH_SCALING_WORKERS\`, \`BENCH_SCALING_RATE_LIMIT\`; \`BENCH_INGEST_PARTS\` runs some of the ingest parts, \`BENCH_PROFILE_DIR\` keeps its CPU profiles, \`BENCH_NODE_FLAGS\` runs the service with other node flags.`,
+      `${soakNote()} Other knobs: \`BENCH_INGEST_SECONDS\`, \`BENCH_INGEST_ROUNDS\`, \`BENCH_INGEST_WARMUP\`, \`BENCH_INGEST_RATE\`, \`BENCH_INGEST_REQUESTS\`, \`BENCH_RSA_REQUESTS\`, \`BENCH_DRAIN_EVENTS\`, \`BENCH_DRAIN_WARMUP\`, \`BENCH_LATENCY_RATE\`, \`BENCH_LATENCY_SECONDS\`, \`BENCH_LATENCY_WARMUP_SECONDS\`, \`BENCH_SOAK_RATE\`, \`BENCH_SCALING_EVENTS\`, \`BENCH_SCALING_WORKERS\`, \`BENCH_SCALING_RATE_LIMIT\`; \`BENCH_INGEST_PARTS\` runs some of the ingest parts, \`BENCH_PROFILE_DIR\` keeps its CPU profiles, \`BENCH_NODE_FLAGS\` runs the service with other node flags.`,
     '',
   ];
   const all = runs.flatMap((run) => run.figures);
