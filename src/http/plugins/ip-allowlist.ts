@@ -102,7 +102,9 @@ export function createClientAddressResolver(trustedProxies: readonly string[]): 
     clientIp: (request) => resolveClientIp(request.socket.remoteAddress, request.headers['x-forwarded-for'], trusted),
     isHttps(request) {
       if ('encrypted' in request.socket && request.socket.encrypted === true) return true;
-      if (!trusted.has(request.socket.remoteAddress)) return false;
+      // Without trusted proxies (the default) nobody can vouch for https: the peer address, a system call
+      // the first time, is not read on every answer for nothing.
+      if (trusted.size === 0 || !trusted.has(request.socket.remoteAddress)) return false;
       // The right-most value is the one our nearest proxy set (as Fastify's own trustProxy reads it).
       const protocols = headerList(request.headers['x-forwarded-proto']);
       return protocols[protocols.length - 1]?.toLowerCase() === 'https';
