@@ -231,7 +231,7 @@ try {
       ...rows,
       '',
       `GHL calls by endpoint, all locations: ${[...byEndpoint].sort((a, b) => b[1] - a[1]).map(([endpoint, count]) => `\`${endpoint}\` ${count}`).join(', ')}. ` +
-        `Trustpilot calls during the drain: ${tp.calls.filter((call) => call.at >= startedWall).length} (the review index answers for every contact).`,
+        `Trustpilot calls during the drain: ${tp.calls.filter((call) => call.at >= startedWall).length} (0 when the review index answers for every contact).`,
     ].join('\n'),
   );
 } finally {

@@ -64,7 +64,7 @@ try {
   const deadline = Date.now() + 30_000;
   while (latencies.size < sent - WARMUP_EVENTS && Date.now() < deadline) await sleep(100);
   // Past the knee the share above is capped near a core and says nothing of the cost: this is the cost, backlog included.
-  const cpuPerEventMs = (world.bridge.cpuMs() - cpuBefore) / (sent - WARMUP_EVENTS);
+  const cpuPerEventMs = (world.bridge.cpuMs() - cpuBefore) / Math.max(1, sent - WARMUP_EVENTS);
   clearInterval(poller);
   clearInterval(lagTimer);
   collect();

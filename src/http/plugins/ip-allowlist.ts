@@ -102,8 +102,8 @@ export function createClientAddressResolver(trustedProxies: readonly string[]): 
     clientIp: (request) => resolveClientIp(request.socket.remoteAddress, request.headers['x-forwarded-for'], trusted),
     isHttps(request) {
       if ('encrypted' in request.socket && request.socket.encrypted === true) return true;
-      // Without trusted proxies (the default) nobody can vouch for https: the peer address, a system call
-      // the first time, is not read on every answer for nothing.
+      // Without trusted proxies (the default) nobody can vouch for https, so the peer address (a system
+      // call on a connection's first read) need not be read for every answer.
       if (trusted.size === 0 || !trusted.has(request.socket.remoteAddress)) return false;
       // The right-most value is the one our nearest proxy set (as Fastify's own trustProxy reads it).
       const protocols = headerList(request.headers['x-forwarded-proto']);
