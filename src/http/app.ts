@@ -17,6 +17,7 @@ import type { Config } from '../config/env.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { parseJsonBody } from './json-body.js';
+import { lazyChildrenOf } from './lazy-request-logger.js';
 import { registerAuthFailureLimit } from './plugins/auth-failure-limit.js';
 import { registerClosingAnswer } from './plugins/closing.js';
 import { createClientAddressResolver, registerIpAllowlist } from './plugins/ip-allowlist.js';
@@ -62,9 +63,12 @@ export type App = FastifyInstance;
 
 export async function buildApp(deps: AppDeps): Promise<App> {
   // Widen pino's Logger to Fastify's logger interface so plugins type-check against the default instance.
-  const loggerInstance: FastifyBaseLogger = deps.logger;
+  const logger: FastifyBaseLogger = deps.logger;
   const app = Fastify({
-    loggerInstance,
+    // Fastify gets no logger of its own: with one, it adds two listeners to every response and times
+    // it, only for a "request completed" line these routes never write. Each request still logs,
+    // through a child of ours made at its first line (lazy-request-logger.ts), its reqId bound.
+    childLoggerFactory: lazyChildrenOf(logger),
     bodyLimit: BODY_LIMIT_BYTES,
     // Per-request lines cost too much at webhook rates; routes log their own outcomes.
     logController: new LogController({ disableRequestLogging: true }),

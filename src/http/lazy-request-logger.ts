@@ -1,8 +1,8 @@
 /**
  * A request logger made only when the request logs something. Fastify gives every request a child
- * logger bound to its request id; on webhook routes, which log only their rare outcomes (ignored,
- * refused, not queued), making one per request is most of what logging costs at webhook rates.
- * Set as a route's `childLoggerFactory`: lines are the same as from the usual child, `reqId` included.
+ * logger bound to its request id; webhook routes log only their rare outcomes (ignored, refused, not
+ * queued), so making one per request would be most of what logging costs at webhook rates. Lines are
+ * the same as from the usual child, `reqId` included.
  * A class rather than closures: one small object per request, its methods shared on the prototype.
  */
 import type { FastifyBaseLogger } from 'fastify';
@@ -49,4 +49,13 @@ for (const level of LEVELS) {
 
 export function lazyRequestLogger(parent: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
   return new LazyRequestLogger(parent, bindings, options) as unknown as FastifyBaseLogger;
+}
+
+/**
+ * The app's `childLoggerFactory`: every request's logger is a lazy child of `root`, whatever logger
+ * Fastify itself holds. src/http/app.ts gives Fastify none, and so spares each request the listeners
+ * Fastify adds only to time its "request completed" line.
+ */
+export function lazyChildrenOf(root: FastifyBaseLogger): (fastifyLogger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions) => FastifyBaseLogger {
+  return (_fastifyLogger, bindings, options) => lazyRequestLogger(root, bindings, options);
 }

@@ -63,7 +63,7 @@ export interface AuthFailureLimitOptions {
   now?: () => number;
 }
 
-/** Root hooks (register before the routes): the check on request, the count on a 401 answer. */
+/** Root hooks (register before the routes): the check on request, the count as a 401 is sent. */
 export function registerAuthFailureLimit(app: FastifyInstance, options: AuthFailureLimitOptions): void {
   const counter = createFailureCounter(options.limit);
   const now = options.now ?? Date.now;
@@ -84,11 +84,13 @@ export function registerAuthFailureLimit(app: FastifyInstance, options: AuthFail
       .send(errorReply(429, 'TOO_MANY_AUTH_FAILURES', `too many failed webhook authentications from this address; retry in ${seconds} s`));
   });
 
-  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+  // Counted as the 401 goes out (onSend, which every answer passes): an onResponse hook would make
+  // Fastify listen for the end of every response, on every route.
+  app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload: unknown) => void) => {
     if (reply.statusCode === 401 && isWebhookRequest(request)) {
       const key = keyOf(request);
       if (counter.fail(key, now())) request.log.warn({ clientIp: key, source: webhookSource(request), limit: options.limit }, 'webhook caller blocked after failed authentications');
     }
-    done();
+    done(null, payload);
   });
 }

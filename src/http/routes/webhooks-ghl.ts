@@ -12,7 +12,6 @@ import { QUEUE_NAMES, type GhlWebhookJob } from '../../queue/catalog.js';
 import { QueueUnavailableError, type IngestRequest, type IngestResult, type WebhookProducer } from '../../queue/webhook-producer.js';
 import { bodyHash } from '../../webhooks/body-hash.js';
 import { parseJsonBody } from '../json-body.js';
-import { lazyRequestLogger } from '../lazy-request-logger.js';
 import { requireSharedSecret } from '../plugins/shared-secret-auth.js';
 import { checkTimestamp, eventLocationId, parseGhlEvent } from '../../webhooks/ghl-events.js';
 import type { GhlSignatureVerifier } from '../../webhooks/ghl-signature.js';
@@ -97,7 +96,6 @@ export async function registerGhlWebhookRoutes(
         body: GhlEventBodySchema,
         response: { 200: WebhookReplySchema, ...WEBHOOK_ERROR_REPLIES },
       },
-      childLoggerFactory: lazyRequestLogger,
     },
     (request, reply) => receiveMarketplace(ingest, request, reply),
   );
@@ -115,7 +113,6 @@ export async function registerGhlWebhookRoutes(
         response: { 200: WebhookReplySchema, ...WEBHOOK_ERROR_REPLIES },
       },
       onRequest: requireSharedSecret({ secret: deps.workflowSecret, variable: 'GHL_WEBHOOK_SECRET', source: 'workflow', metrics }),
-      childLoggerFactory: lazyRequestLogger,
     },
     (request, reply) => receiveWorkflow(ingest, request, reply),
   );

@@ -1,13 +1,14 @@
 /**
  * The lazy per-request logger (src/http/lazy-request-logger.ts): no child logger until a line is
- * written, and then the same lines as Fastify's own child, request id included.
+ * written, and then the same lines as Fastify's own child, request id included; as an app's
+ * factory, every request logs through one, though Fastify itself holds no logger.
  */
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import type { FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { pino } from 'pino';
-import { lazyRequestLogger } from '../../../src/http/lazy-request-logger.js';
+import { lazyChildrenOf, lazyRequestLogger } from '../../../src/http/lazy-request-logger.js';
 
 function recordingParent(level: string) {
   const lines: Record<string, unknown>[] = [];
@@ -63,4 +64,27 @@ test('setting the level makes the child and keeps the level; child() binds more'
       ['req-3', 'inner', 'from a child'],
     ],
   );
+});
+
+test('as the app factory, requests log with their id through our logger; Fastify holds none of its own', async () => {
+  const { parent, lines, children } = recordingParent('info');
+  // As src/http/app.ts builds it: no logger for Fastify, no request lines.
+  const app = Fastify({ childLoggerFactory: lazyChildrenOf(parent), logController: new LogController({ disableRequestLogging: true }) });
+  app.get('/quiet', async () => ({ ok: true }));
+  app.get('/loud', async (request) => {
+    request.log.info({ part: 'route' }, 'from the route');
+    return { ok: true };
+  });
+  try {
+    assert.equal((await app.inject({ method: 'GET', url: '/quiet' })).statusCode, 200);
+    assert.equal(children(), 0, 'a request that logs nothing makes no child');
+    assert.equal((await app.inject({ method: 'GET', url: '/loud' })).statusCode, 200);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(children(), 1);
+    assert.equal(lines.length, 1, 'only the route line');
+    assert.equal(lines[0]?.msg, 'from the route');
+    assert.match(String(lines[0]?.reqId), /^req-/);
+  } finally {
+    await app.close();
+  }
 });
