@@ -74,3 +74,15 @@ describe('webhook routes with the limiter', () => {
     }
   });
 });
+
+test('no route carries an onResponse hook: failures are counted as the 401 is sent, and Fastify tracks no response ends', async () => {
+  const { app } = await buildTestApp();
+  try {
+    await app.ready();
+    const routes = app.printRoutes({ includeHooks: true, commonPrefix: false });
+    assert.match(routes, /onSend/);
+    assert.doesNotMatch(routes, /onResponse/);
+  } finally {
+    await app.close();
+  }
+});
