@@ -62,7 +62,7 @@ export interface AppDeps {
 export type App = FastifyInstance;
 
 export async function buildApp(deps: AppDeps): Promise<App> {
-  // Widen pino's Logger to Fastify's logger interface so plugins type-check against the default instance.
+  // Widen pino's Logger to Fastify's logger interface: request loggers (and so plugins) see that type.
   const logger: FastifyBaseLogger = deps.logger;
   const app = Fastify({
     // Fastify gets no logger of its own: with one, it adds two listeners to every response and times
