@@ -60,7 +60,7 @@ describe('a job that crashes its worker every time', () => {
       const failed = await waitFor(async () => (await sync.getJobs(['failed'])).find((job) => job.data?.contactId === poison), 20_000, 'the poison job to fail');
       // The dead letter is recorded by the worker's `failed` listener, just after BullMQ fails the job.
       const deadLetters = await waitFor(async () => {
-        const entries = await world.bridge.container.deadLetters.list(20);
+        const entries = await world.deadLetters();
         return entries.length > 0 ? entries : undefined;
       }, 10_000, 'the dead letter of the poison job');
       console.log(

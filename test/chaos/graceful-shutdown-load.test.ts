@@ -87,7 +87,7 @@ describe('SIGTERM to the worker process during load', () => {
     await world.drain(30_000);
 
     const effects = world.effects(contacts);
-    const deadLetters = await world.bridge.container.deadLetters.list(20);
+    const deadLetters = await world.deadLetters();
     const stats = await world.runStats();
     console.log(
       `[chaos sigterm] events=${2 * CONTACTS + 1} contacts=${CONTACTS} signalAfterMs=${signalledAt - started} activeJobsAtSignal=${activeAtSignal} ` +

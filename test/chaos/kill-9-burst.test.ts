@@ -80,7 +80,7 @@ describe(`kill -9 of the worker process in the middle of a ${2 * CONTACTS}-event
     await world.drain(30_000);
 
     const effects = world.effects(contacts);
-    const deadLetters = await world.bridge.container.deadLetters.list(20);
+    const deadLetters = await world.deadLetters();
     const stats = await world.runStats();
     const recovered = countLogLines([second], 'from an interrupted run found');
     const undelivered = ghl.deliveries.filter((delivery) => delivery.status !== 200);

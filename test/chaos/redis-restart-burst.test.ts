@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { Agent, request } from 'undici';
 import { z } from 'zod';
 import { QUEUE_NAMES } from '../../src/queue/catalog.js';
-import { waitFor } from '../helpers/wait.js';
+import { readPatiently, waitFor } from '../helpers/wait.js';
 import { startChaosWorld, type ChaosWorld } from '../helpers/chaos-world.js';
 import { createTestSigner, signedEvent, type SignedEvent } from '../helpers/ghl-signing.js';
 
@@ -163,17 +163,19 @@ describe('Redis restarted in the middle of a webhook burst', () => {
     // Every 200 answer is a stored job, including those answered just before Redis went down.
     const queue = world.bridge.container.queues[QUEUE_NAMES.ghlWebhooks];
     // The pump moves what ingest accepted into the queue; a job once moved is kept after it completes.
-    const missingJobs = async (): Promise<string[]> => {
-      const missing: string[] = [];
-      for (const outcome of outcomes) if (outcome.id === undefined || !(await queue.getJob(outcome.id))) missing.push(outcome.id ?? '(no id)');
-      return missing;
-    };
+    const missingJobs = (): Promise<string[]> =>
+      readPatiently(async () => {
+        const missing: string[] = [];
+        for (const outcome of outcomes) if (outcome.id === undefined || !(await queue.getJob(outcome.id))) missing.push(outcome.id ?? '(no id)');
+        return missing;
+      }, 'the jobs answered 200');
     // A pump whose read was answered as Redis went down never got those entries: they wait in its
     // pending list, and it reads them once it has reconnected (src/queue/inbox-pump.ts). The deadline
     // covers the fallback too, a claim pass after WORKER_LOCK_DURATION (30 s here) idle, the passes
     // every half of that: up to 45 s, so 60.
     await waitFor(async () => ((await missingJobs()).length === 0 ? true : undefined), 60_000, 'every delivery answered 200 to become a job').catch(() => undefined);
-    assert.deepEqual(await missingJobs(), [], 'every job answered 200 is in Redis after the restart');
+    const jobsMissing = await missingJobs();
+    assert.deepEqual(jobsMissing, [], 'every job answered 200 is in Redis after the restart');
 
     // Jobs that failed while Redis was away retry with full-jitter exponential backoff (src/queue/backoff.ts);
     // on a loaded box the outage is longer and the last backoff with it, hence a deadline well above a typical drain.
@@ -184,13 +186,13 @@ describe('Redis restarted in the middle of a webhook burst', () => {
       const value = ghl.store.getContact(contact.id)?.customFields?.find((field) => field.id === surveyField.id)?.value;
       return typeof value !== 'string' || !value.includes(`contact_id=${contact.id}`);
     });
-    const deadLetters = await world.bridge.container.deadLetters.list(20);
+    const deadLetters = await readPatiently(() => world.bridge.container.deadLetters.list(20), 'the dead letters');
     const stats = await world.runStats();
     console.log(
       `[chaos redis-restart] events=${events.length} answered200=${outcomes.length} (accepted=${outcomes.length - duplicates} duplicate=${duplicates}) ` +
         `acceptedBeforeRestart=${acceptedBeforeRestart} answered429=${answered429} eventsThatGot429=${eventsThat429d} slowest429Ms=${slowest429.ms} ` +
         `redisDownMs=${restartEndedAt - restartStartedAt} firstAcceptAfterRedisBackMs=${Number.isFinite(firstAfterRestart) ? firstAfterRestart - restartEndedAt : -1} ` +
-        `burstMs=${burstMs} jobsMissing=${missingJobs.length} effectsMissing=${withoutEffect.length} extraJobRuns=${stats.extraRuns} deadLetters=${deadLetters.length} alerts=${world.alerts.length}`,
+        `burstMs=${burstMs} jobsMissing=${jobsMissing.length} effectsMissing=${withoutEffect.length} extraJobRuns=${stats.extraRuns} deadLetters=${deadLetters.length} alerts=${world.alerts.length}`,
     );
     assert.deepEqual(withoutEffect.map((contact) => contact.id), [], 'every accepted event had its effect');
     assert.deepEqual(deadLetters.map((entry) => `${entry.queue}:${entry.failedReason}`), [], 'the outage put nothing in the dead letters');

@@ -10,12 +10,13 @@ import { createServer, type Server } from 'node:http';
 import type { Job } from 'bullmq';
 import { z } from 'zod';
 import { QUEUE_NAMES } from '../../src/queue/catalog.js';
+import type { DeadLetterEntry } from '../../src/queue/dead-letters.js';
 import { inboxDepth, isInboxQueue } from '../../src/queue/inbox.js';
 import { startGhlSimulator, type GhlSimulator, type GhlSimulatorOptions } from '../../src/sandbox/ghl/simulator.js';
 import { startTrustpilotSimulator, type TrustpilotSimulator } from '../../src/sandbox/trustpilot/simulator.js';
 import { setupFields } from '../../src/workers/setup-fields.js';
 import { simulatorEnv, startTestBridge, trustpilotSimulatorEnv, type TestBridge } from './bridge.js';
-import { waitFor } from './wait.js';
+import { isPassingRedisTrouble, readPatiently, waitFor } from './wait.js';
 import { clusterNodesOf, startTestRedis, type TestRedis } from './redis-cluster.js';
 
 const PROJECT_ROOT = new URL('../../', import.meta.url).pathname;
@@ -102,6 +103,8 @@ export interface ChaosWorld {
   drain(timeoutMs: number, quietMs?: number): Promise<void>;
   effects(contactIds: string[]): ContactEffects;
   runStats(): Promise<JobRunStats>;
+  /** The newest dead letters (up to 20), read patiently as runStats() is. */
+  deadLetters(): Promise<DeadLetterEntry[]>;
   close(): Promise<void>;
 }
 
@@ -205,6 +208,20 @@ async function buildWorld(options: ChaosWorldOptions, cleanups: (() => Promise<v
     return total;
   }
 
+  async function readRunStats(): Promise<JobRunStats> {
+    const stats: JobRunStats = { completed: 0, extraRuns: 0, stalledRecovered: 0 };
+    for (const queue of queues) {
+      if (queue.name === QUEUE_NAMES.deadLetter) continue;
+      const jobs: Job[] = await queue.getJobs(['completed'], 0, -1);
+      for (const job of jobs) {
+        stats.completed += 1;
+        stats.extraRuns += Math.max(0, (job.attemptsStarted ?? 1) - 1);
+        if ((job.stalledCounter ?? 0) > 0) stats.stalledRecovered += 1;
+      }
+    }
+    return stats;
+  }
+
   return {
     redis,
     alerts,
@@ -218,14 +235,15 @@ async function buildWorld(options: ChaosWorldOptions, cleanups: (() => Promise<v
       workers.push(worker);
       return worker;
     },
-    activeJobs: () => countJobs(['active']),
+    activeJobs: () => readPatiently(() => countJobs(['active']), 'the active jobs'),
     async drain(timeoutMs, quietMs = 600) {
       const deadline = Date.now() + timeoutMs;
       let quietSince: number | undefined;
       await waitFor(
         async () => {
           const pending = !(await isIdle(ghl)) || !(await isIdle(tp));
-          const busy = pending ? 1 : await countJobs(['waiting', 'active', 'delayed', 'prioritized']);
+          // A count that Redis could not answer (restarting, or the box too slow) is no sign of quiet.
+          const busy = pending ? 1 : await countJobs(['waiting', 'active', 'delayed', 'prioritized']).catch(busyOnTrouble);
           if (busy > 0) {
             quietSince = undefined;
             return undefined;
@@ -236,7 +254,8 @@ async function buildWorld(options: ChaosWorldOptions, cleanups: (() => Promise<v
         Math.max(0, deadline - Date.now()),
         'every queue to drain',
       ).catch(async (error: unknown) => {
-        throw new Error(`${error instanceof Error ? error.message : String(error)}; still busy: ${await describeBusy()}`);
+        const busy = await describeBusy().catch((trouble: unknown) => `unknown (${trouble instanceof Error ? trouble.message : String(trouble)})`);
+        throw new Error(`${error instanceof Error ? error.message : String(error)}; still busy: ${busy}`);
       });
     },
     effects(contactIds) {
@@ -261,21 +280,16 @@ async function buildWorld(options: ChaosWorldOptions, cleanups: (() => Promise<v
       }
       return result;
     },
-    async runStats() {
-      const stats: JobRunStats = { completed: 0, extraRuns: 0, stalledRecovered: 0 };
-      for (const queue of queues) {
-        if (queue.name === QUEUE_NAMES.deadLetter) continue;
-        const jobs: Job[] = await queue.getJobs(['completed'], 0, -1);
-        for (const job of jobs) {
-          stats.completed += 1;
-          stats.extraRuns += Math.max(0, (job.attemptsStarted ?? 1) - 1);
-          if ((job.stalledCounter ?? 0) > 0) stats.stalledRecovered += 1;
-        }
-      }
-      return stats;
-    },
+    runStats: () => readPatiently(readRunStats, 'how often jobs ran'),
+    deadLetters: () => readPatiently(() => bridge.container.deadLetters.list(20), 'the dead letters'),
     close: cleanUp,
   };
+}
+
+/** Passing Redis trouble during drain()'s count reads as work still pending; anything else is thrown. */
+function busyOnTrouble(error: unknown): number {
+  if (isPassingRedisTrouble(error)) return 1;
+  throw error;
 }
 
 /** Queues that hold a job scheduler's next run, which is not pending work. */
