@@ -147,7 +147,7 @@ async function openLoop(server: ChildServer, label: string, requests: PreparedRe
   const cpuBefore = server.cpuMs();
   const open = await runOpenLoopInChild({ url: `${server.url}/webhooks/ghl`, requests: requests.slice(0, OPEN_REQUESTS), ratePerSecond: OPEN_RATE, durationMs: DURATION_MS, warmupMs: WARMUP_MS, maxConnections: OPEN_MAX_CONNECTIONS, cycle });
   const openCpuUsPerRequest = ((server.cpuMs() - cpuBefore) * 1000) / Math.max(1, open.sent);
-  log(BENCH, `${label} at ${OPEN_RATE}/s: ${describe(open)}, late starts ${open.lateStarts}, ${openCpuUsPerRequest.toFixed(0)} µs CPU per request`);
+  log(BENCH, `${label} at ${OPEN_RATE}/s: ${describe(open)}, late starts ${open.lateStarts} (start lag p99 ${open.startLagP99.toFixed(1)} ms, sent to answered p99 ${open.sentToAnsweredP99.toFixed(1)} ms), ${openCpuUsPerRequest.toFixed(0)} µs CPU per request`);
   return { open, openCpuUsPerRequest };
 }
 

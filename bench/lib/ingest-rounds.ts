@@ -49,17 +49,16 @@ export function roundsMarkdown(name: string, rounds: Round[], openRate: number):
   const fixed = (value: number | undefined, digits = 0) => (value === undefined ? '' : value.toFixed(digits));
   const rows = rounds.map(({ floor, bridge }, index) => {
     const [f, b] = [floor.closed, bridge.closed];
-    return `| ${index + 1} | ${fixed(f.result.throughput)} | ${fixed(b.result.throughput)} | ${fixed(b.result.throughput / f.result.throughput, 2)}× | ${fixed(f.cpuUsPerRequest)} | ${fixed(b.cpuUsPerRequest)} | ${fixed(b.cpuUsPerRequest / f.cpuUsPerRequest, 2)}× | ${fixed(floor.open?.p99, 1)} | ${fixed(bridge.open?.p99, 1)} | ${fixed(floor.openCpuUsPerRequest)} | ${fixed(bridge.openCpuUsPerRequest)} | ${fixed(f.redisCpuUsPerRequest)} | ${fixed(b.redisCpuUsPerRequest)} |`;
+    return `| ${index + 1} | ${fixed(f.result.throughput)} | ${fixed(b.result.throughput)} | ${fixed(b.result.throughput / f.result.throughput, 2)}× | ${fixed(f.cpuUsPerRequest)} | ${fixed(b.cpuUsPerRequest)} | ${fixed(b.cpuUsPerRequest / f.cpuUsPerRequest, 2)}× | ${fixed(floor.open?.p99, 1)} | ${fixed(bridge.open?.p99, 1)} | ${floor.open && bridge.open ? `${fixed(floor.open.startLagP99, 1)} / ${fixed(bridge.open.startLagP99, 1)}` : ''} | ${fixed(floor.openCpuUsPerRequest)} | ${fixed(bridge.openCpuUsPerRequest)} | ${fixed(f.redisCpuUsPerRequest)} | ${fixed(b.redisCpuUsPerRequest)} |`;
   });
   return [
     `${name}: each round, a fresh floor and bridge (one \`web\` process) side by side, in alternating slices; the figures above are the medians of these rounds' ratios. Redis µs/req: what the appends cost Redis per request (information; Redis runs beside the generators, not on the server's core).`,
     '',
-    `| round | floor req/s | bridge req/s | ratio | floor µs/req | bridge µs/req | ratio | floor p99 at ${openRate}/s (ms) | bridge p99 at ${openRate}/s (ms) | floor µs/req at ${openRate}/s | bridge µs/req at ${openRate}/s | floor Redis µs/req | bridge Redis µs/req |`,
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| round | floor req/s | bridge req/s | ratio | floor µs/req | bridge µs/req | ratio | floor p99 at ${openRate}/s (ms) | bridge p99 at ${openRate}/s (ms) | generator's start lag p99, floor / bridge run (ms) | floor µs/req at ${openRate}/s | bridge µs/req at ${openRate}/s | floor Redis µs/req | bridge Redis µs/req |`,
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
   ].join('\n');
 }
-
 
 export interface Method {
   connections: number;
@@ -89,7 +88,7 @@ export function methodMarkdown(method: Method): string {
       : 'Nothing is pinned to cores (one core, or no `taskset`): the load generator, Redis and the server share the machine. ',
     `The floor and the bare route reuse their bodies; the bridge sends each pre-signed body once (the same bodies in every round: Redis is emptied between rounds, so none is a redelivery; ${method.ed25519Requests} Ed25519 bodies, shared out evenly between its slices). `,
     `RSA-4096 (information): ${method.rsaRequests} bodies (signing costs ~5 ms each); each bridge is warmed up on Ed25519 bodies first (the same path but the verifier), then on the first fifth of the RSA bodies, untimed, and its ${method.rsaSlices} slices (RSA runs ${method.rsaSlices} of each) share out the rest, so they are shorter than the floor's. `,
-    `p99 at ${openRate}/s: open loop, each request due at a fixed time and sent whatever the answers (when the generator's timer next wakes, within about 1 ms: it sleeps rather than spin), latency counted from when it was due (no coordinated omission; the timer's delay counts too), from a generator in a process of its own holding only the bodies it sends; ${seconds(method.openWarmupMs)} warm-up then ${seconds(durationMs)} measured, in each round against the same floor and bridge after their slices (the bridge with bodies of its own), the floor first in odd rounds and the bridge first in even ones. `,
+    `p99 at ${openRate}/s: open loop, each request due at a fixed time and sent whatever the answers (when the generator's timer next wakes, within about 1 ms: it sleeps rather than spin), latency counted from when it was due (no coordinated omission; the timer's delay counts too), from a generator in a process of its own holding only the bodies it sends; ${seconds(method.openWarmupMs)} warm-up then ${seconds(durationMs)} measured, in each round against the same floor and bridge after their slices (the bridge with bodies of its own), the floor first in odd rounds and the bridge first in even ones. The table gives, beside each p99, the p99 of the generator's start lag (from when a request was due to when it went to the HTTP client): it is part of the latency and counts against the server, and shows how much of a p99 was the generator's own lateness on a core it shares with Redis. `,
     "The floor is `bench/floor-server.ts`: the same Fastify, raw body, the bridge's own signature verifier, a micro-batched RPUSH to Redis (batched as the bridge batches: one event-loop turn, or what arrived while the previous batch was stored, up to 100 requests, one pipeline); no parse, schema, dedupe, logging or metrics. ",
     "Every server runs in its own process with the service's node flags (the bridge as `npm start` runs it, `dist/main.js`; the baselines through tsx), the bridge with its production defaults (LOG_LEVEL info, stdout discarded). ",
     "\"CPU per request\" is the server process's user + system time, all its threads (from /proc), over the measured parts, divided by the requests sent in them. \"Redis µs/req\" is Redis's own user + system time over the same parts (one server sends at a time). ",

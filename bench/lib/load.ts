@@ -161,6 +161,10 @@ export interface OpenLoopOptions {
 export interface OpenLoopResult extends LoadResult {
   /** Requests that started over 2 ms after they were due: the generator itself fell behind, beyond its timer's ~1 ms granularity. */
   lateStarts: number;
+  /** p99 of how late the generator sent the measured requests (due to handed to the client), in ms. */
+  startLagP99: number;
+  /** p99 of the measured requests' time from being handed to the client to their answer, in ms: latency without the generator's lag. */
+  sentToAnsweredP99: number;
 }
 
 /** A request sent later than this after it was due counts as a late start (the generator's timer alone wakes up to ~1 ms late). */
@@ -177,6 +181,8 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   const target = new URL(options.url);
   const pool = new Pool(target.origin, { connections: options.maxConnections, pipelining: 1, keepAliveTimeout: 30_000 });
   const latencies: number[] = [];
+  const startLags: number[] = [];
+  const sentToAnswered: number[] = [];
   const statuses: Record<string, number> = {};
   const acceptedIds: string[] = [];
   const intervalMs = 1000 / options.ratePerSecond;
@@ -191,6 +197,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   async function fire(index: number, dueAt: number): Promise<void> {
     const request = options.requests[index % options.requests.length];
     if (!request) return;
+    const sentAt = performance.now();
     try {
       const response = await pool.request({ path: target.pathname + target.search, method: 'POST', headers: request.headers, body: request.body });
       const text = await response.body.text();
@@ -201,7 +208,11 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
         if (answer?.status === 'accepted' && answer.id) acceptedIds.push(answer.id);
         else if (answer?.status === 'duplicate') duplicates++;
       }
-      if (index >= warmupCount) latencies.push(doneAt - dueAt);
+      if (index >= warmupCount) {
+        latencies.push(doneAt - dueAt);
+        startLags.push(sentAt - dueAt);
+        sentToAnswered.push(doneAt - sentAt);
+      }
     } catch {
       errors++;
     }
@@ -228,7 +239,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   await Promise.all(inFlight);
   const endedAt = performance.now();
   await pool.close();
-  latencies.sort((a, b) => a - b);
+  for (const samples of [latencies, startLags, sentToAnswered]) samples.sort((a, b) => a - b);
   const measuredMs = Math.max(1, endedAt - (started + warmupCount * intervalMs));
   return {
     sent,
@@ -243,5 +254,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     acceptedIds,
     duplicates,
     lateStarts,
+    startLagP99: percentile(startLags, 99),
+    sentToAnsweredP99: percentile(sentToAnswered, 99),
   };
 }
