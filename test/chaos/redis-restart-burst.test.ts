@@ -186,7 +186,7 @@ describe('Redis restarted in the middle of a webhook burst', () => {
       const value = ghl.store.getContact(contact.id)?.customFields?.find((field) => field.id === surveyField.id)?.value;
       return typeof value !== 'string' || !value.includes(`contact_id=${contact.id}`);
     });
-    const deadLetters = await readPatiently(() => world.bridge.container.deadLetters.list(20), 'the dead letters');
+    const deadLetters = await world.deadLetters();
     const stats = await world.runStats();
     console.log(
       `[chaos redis-restart] events=${events.length} answered200=${outcomes.length} (accepted=${outcomes.length - duplicates} duplicate=${duplicates}) ` +
