@@ -84,7 +84,8 @@ describe('acceptsAsIs (the zod-free fast path of GHL event validation)', () => {
   });
 
   test('whatever it accepts of 20,000 mutated events, zod accepts unchanged', () => {
-    const seed = fuzzSeed();
+    // A fixed seed under `npm test` (the same 20,000 events every run); FUZZ_SEED=random explores.
+    const seed = fuzzSeed(20_000);
     const rng = createRng(seed);
     let fast = 0;
     for (let round = 0; round < 20_000; round++) {
